@@ -1,0 +1,115 @@
+/*
+ * config.h - the comune's configuration: one INI file, read with inih.
+ *
+ * The file says who the comune is, what its channel is called, how citizens join and
+ * leave, and how inbound messages are treated. Secrets (the WhatsApp app secret, access
+ * token and verify token) never live in it: they come from the file named by
+ * [whatsapp] secrets_file, or from the environment (BANDITORE_WHATSAPP_APP_SECRET,
+ * BANDITORE_WHATSAPP_ACCESS_TOKEN, BANDITORE_WHATSAPP_VERIFY_TOKEN), which wins.
+ *
+ * Every problem is reported with file:line and a reason; unknown sections and keys are
+ * errors. See docs/configuration.md for every key.
+ */
+#ifndef BANDITORE_CONFIG_H
+#define BANDITORE_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_KEYWORDS_MAX 8
+
+enum config_inbound_mode {
+	CONFIG_INBOUND_AUTO_REPLY = 0,          /* answer once per 24 h, keep nothing */
+	CONFIG_INBOUND_KEEP_UNTIL_ANSWERED = 1, /* keep encrypted for staff until answered */
+	CONFIG_INBOUND_NONE = 2,                /* no inbound at all (Sesto Calende) */
+};
+
+struct config {
+	char *path; /* the file it was read from */
+
+	/* [comune] */
+	char *comune_name;
+	char *website;
+	char *pec;
+	char *helpdesk_email;
+	char *helpdesk_phone;
+	char *controller;       /* data controller (titolare del trattamento) */
+	char *controller_email;
+	char *dpo_name;
+	char *dpo_email;
+	char *policy_url;       /* the policy citizens accept; "" → the public page's own */
+	char *privacy_url;      /* the privacy notice (informativa) */
+	char *policy_text_version; /* optional explicit version label of policy + notice */
+
+	/* [channel] */
+	char *channel_name;
+	char *channel_description;
+	int platforms;          /* bit (1 << PLATFORM_x) for each platform listed */
+
+	/* [whatsapp] */
+	char *wa_phone_number_id;
+	char *wa_display_number;  /* the public number citizens write to, E.164 */
+	char *wa_api_base;        /* default https://graph.facebook.com */
+	char *wa_api_version;     /* default v23.0 */
+	char *wa_secrets_file;
+	char *wa_app_secret;      /* from the secrets file or environment only */
+	char *wa_access_token;    /* idem */
+	char *wa_verify_token;    /* idem */
+	int wa_messages_per_second; /* default 80, 1..1000 */
+
+	/* [keywords] (stored normalised, see keyword.h) */
+	char *subscribe[CONFIG_KEYWORDS_MAX];
+	int n_subscribe;
+	char *unsubscribe[CONFIG_KEYWORDS_MAX];
+	int n_unsubscribe;
+
+	/* [inbound] */
+	enum config_inbound_mode inbound_mode;
+	int keep_days;            /* keep-until-answered: delete after this many days */
+	int auto_reply_hours;     /* at most one auto-reply per sender in this window (24) */
+
+	/* [texts]: what citizens read; {channel}, {comune}, {policy_url}, {privacy_url},
+	 * {website}, {helpdesk_email} are replaced. "\n" in the file is a new line. */
+	char *text_join;
+	char *text_already;       /* joining again */
+	char *text_leave;
+	char *text_not_subscribed; /* leaving without being subscribed */
+	char *text_auto_reply;
+
+	/* [server] */
+	char *listen_address;     /* default 127.0.0.1 */
+	int listen_port;          /* default 8080 */
+	char *public_url;         /* how citizens reach the public pages */
+	char *data_dir;           /* default /var/lib/banditore */
+};
+
+/* One problem found in a file. */
+struct config_error {
+	char *file;
+	int line;     /* 0 when the problem is not on one line (a missing key) */
+	char *message;
+};
+
+struct config_errors {
+	struct config_error *items;
+	int count;
+};
+
+/* Reads and validates `path`. On success returns 0 and *out (free with config_free).
+ * On failure returns BANDITORE_ECONFIG (or EIO/ENOMEM) and, when `errors` is not NULL,
+ * fills it with every problem found (free with config_errors_free). Reads the secrets
+ * file and environment too, unless `with_secrets` is 0 (config check of a file alone). */
+int config_load(const char *path, int with_secrets, struct config **out,
+		struct config_errors *errors);
+
+void config_free(struct config *cfg);               /* accepts NULL */
+void config_errors_free(struct config_errors *errs); /* accepts NULL */
+
+/* Expands the {placeholders} of `text` for this configuration into a new string
+ * (caller frees), or NULL when out of memory. */
+char *config_expand(const struct config *cfg, const char *text);
+
+/* The version of the policy and privacy notice citizens accept: hex SHA-256 over the
+ * texts and links that make them up (65 bytes with NUL). */
+void config_policy_version(const struct config *cfg, char out[65]);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * store.h - the one storage interface of Banditore.
+ *
+ * Callers speak in the domain's terms (a subscriber, an inbound event, an outbox reply);
+ * how rows are laid out is the implementation's business. The embedded implementation is
+ * SQLite (store_sqlite.c) in WAL mode with secure_delete, so erased rows are overwritten;
+ * a PostgreSQL implementation fills the same struct store_ops (store_impl.h) and no caller
+ * changes. Migrations are applied by store_open.
+ *
+ * Nothing here ever sees an address in plaintext: callers pass the keyed hash that finds
+ * it and the sealed bytes that hold it (see subscribers.h).
+ *
+ * One struct store is one connection: use it from one thread at a time. Times are Unix
+ * seconds (int64_t). All functions return 0 or a negative BANDITORE_E* code.
+ */
+#ifndef BANDITORE_STORE_H
+#define BANDITORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/crypto.h"
+
+struct store;
+
+#define STORE_SEALED_MAX 1024  /* sealed address or text of a kept message, bytes */
+#define STORE_BODY_MAX 65536   /* an outbox request body, bytes */
+
+struct store_subscriber {
+	int64_t id;
+	int platform;
+	uint8_t addr_hash[CRYPTO_HASH_LEN]; /* HMAC of the canonical address */
+	uint8_t sealed[STORE_SEALED_MAX];  /* the address, AES-GCM sealed */
+	size_t sealed_len;
+	int64_t joined_at;
+	char method[16];           /* "keyword", "link", "cli", ... */
+	char policy_version[65];   /* hex SHA-256 of the policy + privacy notice accepted */
+	int64_t last_inbound_at;   /* the citizen's last message: opens the 24-hour window */
+};
+
+/* A reply or message waiting to be sent to one address. */
+struct store_outbox_item {
+	int64_t id;
+	int platform;
+	uint8_t addr_hash[CRYPTO_HASH_LEN];
+	uint8_t sealed[STORE_SEALED_MAX];
+	size_t sealed_len;
+	char kind[16];       /* "join", "leave", "auto-reply", ... (for counts and logs) */
+	char *body;          /* owned, NUL-terminated; the connector's payload template */
+	int attempts;
+	int64_t not_before;
+	int64_t created_at;
+};
+
+/* A private message a citizen sent, kept (sealed) until staff answer it. */
+struct store_kept_message {
+	int64_t id;
+	int platform;
+	uint8_t addr_hash[CRYPTO_HASH_LEN];
+	uint8_t sealed_addr[STORE_SEALED_MAX];
+	size_t sealed_addr_len;
+	uint8_t sealed_text[STORE_SEALED_MAX * 4];
+	size_t sealed_text_len;
+	int64_t received_at;
+	int64_t expires_at;
+};
+
+/* Opens (creating if needed) the store at `url`: a file path, or "sqlite:PATH".
+ * Applies pending migrations. On failure returns the code and *out stays NULL. */
+int store_open(const char *url, struct store **out);
+void store_free(struct store *s); /* accepts NULL */
+
+/* The schema version after migrations, and the newest this build knows. */
+int store_schema_version(struct store *s, int *version);
+int store_schema_latest(void);
+
+/* Transactions. Savepoints nest inside a transaction, so that a batch of events can be
+ * committed together while one bad event is undone alone. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+int store_rollback(struct store *s);
+int store_savepoint(struct store *s);
+int store_release(struct store *s);
+int store_rollback_to(struct store *s);
+
+/* Makes erasures final on disk: for SQLite, a TRUNCATE checkpoint, so that no old page
+ * (with a deleted address) survives in the write-ahead log. BANDITORE_ETEMP when a
+ * reader prevents it now (try again later). */
+int store_purge_log(struct store *s);
+
+/* --- subscribers --- */
+int store_subscriber_get(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			 struct store_subscriber *out); /* BANDITORE_ENOTFOUND */
+/* BANDITORE_EEXIST when (platform, hash) is there already. `id` may be NULL. */
+int store_subscriber_add(struct store *s, const struct store_subscriber *sub, int64_t *id);
+int store_subscriber_touch(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			   int64_t at);
+/* Erases every row about (platform, hash): the subscriber, its outbox items, kept
+ * messages, auto-reply marks. *erased (may be NULL) is 1 when a subscriber was there. */
+int store_subscriber_erase(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			   int *erased);
+int store_subscriber_count(struct store *s, int platform, int64_t *count);
+
+/* --- inbound events: each platform event id is processed once --- */
+/* Records `event_hash` (a keyed hash of the platform's id). Returns 0 when new,
+ * BANDITORE_EEXIST when it was seen before. */
+int store_event_mark(struct store *s, const uint8_t event_hash[CRYPTO_HASH_LEN], int64_t now);
+/* Forgets event ids older than `before` (Meta retries for up to 7 days). */
+int store_event_expire(struct store *s, int64_t before, int64_t *removed);
+
+/* --- auto-reply rate: at most one per sender per window --- */
+/* Sets *due to 1 (and records `now`) when the last auto-reply to `hash` was before
+ * now - window, else 0. Marks older than the window are forgotten. */
+int store_autoreply_claim(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			  int64_t now, int64_t window, int *due);
+int store_autoreply_expire(struct store *s, int64_t before);
+
+/* --- anonymous daily counters: what is left of joins and leaves --- */
+/* day is "YYYY-MM-DD"; name is e.g. "join", "leave", "auto-reply". */
+int store_counter_add(struct store *s, const char *day, int platform, const char *name,
+		      int64_t delta);
+int store_counter_sum(struct store *s, int platform, const char *name, int64_t *total);
+
+/* --- outbox: replies persisted before the webhook is acknowledged --- */
+int store_outbox_add(struct store *s, const struct store_outbox_item *item, int64_t *id);
+/* Up to `max` items with not_before <= now, oldest first. Each item's body must be
+ * released with store_outbox_item_clear. */
+int store_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items, int max,
+		     int *n);
+void store_outbox_item_clear(struct store_outbox_item *item);
+int store_outbox_remove(struct store *s, int64_t id);
+int store_outbox_reschedule(struct store *s, int64_t id, int attempts, int64_t not_before);
+/* The earliest not_before among waiting items, or BANDITORE_ENOTFOUND. */
+int store_outbox_next_time(struct store *s, int64_t *when);
+int store_outbox_count(struct store *s, int64_t *count);
+
+/* --- kept private messages (keep-until-answered) --- */
+int store_kept_add(struct store *s, const struct store_kept_message *m, int64_t *id);
+/* Up to `max` kept messages, oldest first, from id > after_id. */
+int store_kept_list(struct store *s, int64_t after_id, struct store_kept_message *out, int max,
+		    int *n);
+int store_kept_remove(struct store *s, int64_t id);
+int store_kept_expire(struct store *s, int64_t now, int64_t *removed);
+
+#endif
