@@ -1,0 +1,19 @@
+/*
+ * commands.h - the subcommands of `banditore`, one file each under src/cli/.
+ *
+ * Each takes the arguments after its own name (argv[0] is the subcommand's name) and
+ * returns the process exit code: 0 success, 1 failure the user can fix (bad input,
+ * invalid configuration), 2 wrong usage, 3 an internal or system error.
+ */
+#ifndef BANDITORE_COMMANDS_H
+#define BANDITORE_COMMANDS_H
+
+#define EXIT_USAGE 2
+#define EXIT_INTERNAL 3
+
+int cmd_init(int argc, char **argv);        /* cmd_init.c */
+int cmd_serve(int argc, char **argv);       /* cmd_serve.c */
+int cmd_config(int argc, char **argv);      /* cmd_config.c: config check FILE */
+int cmd_subscribers(int argc, char **argv); /* cmd_subscribers.c: count|show|remove */
+
+#endif

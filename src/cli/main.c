@@ -1,0 +1,77 @@
+/*
+ * main.c - the `banditore` command: dispatch to the subcommands.
+ *
+ *   banditore init        create the data folder, the key and the database
+ *   banditore serve       run the server
+ *   banditore config      check a configuration file
+ *   banditore subscribers count, show or remove subscribers (requests under GDPR)
+ *   banditore version     print the version
+ */
+#include "cli/commands.h"
+#include "common/i18n.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef BANDITORE_VERSION
+#define BANDITORE_VERSION "unknown"
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out, "%s",
+		T("Uso: banditore COMANDO [OPZIONI]\n"
+		  "\n"
+		  "Banditore: il canale di messaggistica istituzionale del comune.\n"
+		  "\n"
+		  "Comandi:\n"
+		  "  init         crea la cartella dati, la chiave di cifratura e il database\n"
+		  "  serve        avvia il server\n"
+		  "  config check controlla un file di configurazione\n"
+		  "  subscribers  conta, mostra o cancella iscritti (richieste GDPR art. 15 e 17)\n"
+		  "  version      mostra la versione\n"
+		  "\n"
+		  "'banditore COMANDO --help' spiega ogni comando. In inglese: LANG=en_US.UTF-8.\n",
+		  "Usage: banditore COMMAND [OPTIONS]\n"
+		  "\n"
+		  "Banditore: the comune's institutional messaging channel.\n"
+		  "\n"
+		  "Commands:\n"
+		  "  init         create the data folder, the encryption key and the database\n"
+		  "  serve        run the server\n"
+		  "  config check check a configuration file\n"
+		  "  subscribers  count, show or remove subscribers (GDPR art. 15 and 17 requests)\n"
+		  "  version      print the version\n"
+		  "\n"
+		  "'banditore COMMAND --help' explains each command.\n"));
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("banditore %s\n", BANDITORE_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "init"))
+		return cmd_init(argc - 1, argv + 1);
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(argc - 1, argv + 1);
+	if (!strcmp(cmd, "config"))
+		return cmd_config(argc - 1, argv + 1);
+	if (!strcmp(cmd, "subscribers"))
+		return cmd_subscribers(argc - 1, argv + 1);
+	fprintf(stderr, T("Comando sconosciuto: %s\n\n", "Unknown command: %s\n\n"), cmd);
+	usage(stderr);
+	return EXIT_USAGE;
+}

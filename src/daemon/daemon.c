@@ -1,0 +1,106 @@
+/* daemon.c - start, serve, stop. */
+#include "daemon/daemon.h"
+
+#include "common/err.h"
+#include "common/log.h"
+#include "daemon/writer.h"
+#include "delivery/replies.h"
+#include "http/server.h"
+#include "inbound/inbound.h"
+
+#include <signal.h>
+#include <string.h>
+
+#define EVENT_ID_KEEP (8 * 86400) /* Meta retries a webhook for up to 7 days */
+#define MAINTENANCE_PERIOD 600    /* seconds between expiry runs */
+
+static int maintenance(struct store *st, int64_t now, void *arg)
+{
+	const struct config *cfg = arg;
+	int64_t removed = 0;
+	int rc;
+
+	rc = store_event_expire(st, now - EVENT_ID_KEEP, &removed);
+	if (!rc)
+		rc = store_autoreply_expire(st, now - (int64_t)cfg->auto_reply_hours * 3600);
+	if (!rc)
+		rc = store_kept_expire(st, now, &removed);
+	return rc;
+}
+
+int daemon_run(const struct daemon_options *opt)
+{
+	const struct config *cfg = opt->cfg;
+	struct store *st = NULL;
+	struct writer *writer = NULL;
+	struct replies *replies = NULL;
+	struct http_server *http = NULL;
+	struct inbound_ctx inbound;
+	struct replies_settings rs;
+	struct http_ctx hctx;
+	sigset_t sigs;
+	int sig = 0, rc;
+	const char *addr = opt->listen_address ? opt->listen_address : cfg->listen_address;
+	int port = opt->listen_address ? opt->listen_port : cfg->listen_port;
+
+	memset(&inbound, 0, sizeof(inbound));
+	/* Block the stop signals in every thread; the main thread waits for them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = store_open(opt->store_url, &st);
+	if (rc) {
+		log_error("start-failed", "step=store error=\"%s\"", banditore_strerror(rc));
+		return rc;
+	}
+	rc = inbound_ctx_init(&inbound, cfg, opt->keys);
+	if (rc)
+		goto fail;
+	rc = writer_start(st, maintenance, (void *)cfg, MAINTENANCE_PERIOD, &writer);
+	if (rc)
+		goto fail;
+	memset(&rs, 0, sizeof(rs));
+	rs.store_url = opt->store_url;
+	rs.keys = opt->keys;
+	rs.writer = writer;
+	rs.whatsapp.api_base = cfg->wa_api_base;
+	rs.whatsapp.api_version = cfg->wa_api_version;
+	rs.whatsapp.phone_number_id = cfg->wa_phone_number_id;
+	rs.whatsapp.access_token = cfg->wa_access_token;
+	rs.messages_per_second = cfg->wa_messages_per_second;
+	rc = replies_start(&rs, &replies);
+	if (rc) {
+		log_error("start-failed", "step=replies error=\"%s\"", banditore_strerror(rc));
+		goto fail;
+	}
+	writer_on_commit(writer, replies_wake, replies);
+	hctx.cfg = cfg;
+	hctx.keys = opt->keys;
+	hctx.inbound = &inbound;
+	hctx.writer = writer;
+	rc = http_server_start(addr, port, &hctx, &http);
+	if (rc) {
+		log_error("start-failed", "step=http address=%s port=%d error=\"%s\"", addr, port,
+			  banditore_strerror(rc));
+		goto fail;
+	}
+	log_info("started", "address=%s port=%d channel=\"%s\"", addr, http_server_port(http),
+		 cfg->channel_name);
+	sigwait(&sigs, &sig);
+	log_info("stopping", "signal=%d", sig);
+	rc = 0;
+fail:
+	http_server_stop(http);
+	if (writer)
+		writer_on_commit(writer, NULL, NULL);
+	replies_stop(replies);
+	writer_stop(writer);
+	inbound_ctx_clear(&inbound);
+	store_free(st);
+	if (rc == 0)
+		log_info("stopped", NULL);
+	return rc;
+}

@@ -1,0 +1,249 @@
+/* writer.c - group commit of store changes in one thread. */
+#include "daemon/writer.h"
+
+#include "common/err.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define PURGE_MIN_INTERVAL_MS 100 /* at most ten log truncations a second */
+
+struct writer {
+	struct store *st;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct writer_job *head, *tail;
+	int stopping;
+	writer_tick_fn tick;
+	void *tick_arg;
+	int period;
+	void (*on_commit)(void *);
+	void *on_commit_arg;
+	uint64_t jobs, batches, failures;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void finish_all(struct writer_job *j, int rc)
+{
+	while (j) {
+		struct writer_job *next = j->next;
+		j->done(j, rc);
+		j = next;
+	}
+}
+
+/* Runs one batch; returns 1 when something was erased. */
+static int run_batch(struct writer *w, struct writer_job *batch)
+{
+	struct writer_job *j;
+	int erased = 0, rc;
+	uint64_t n = 0, failed = 0;
+
+	rc = store_begin(w->st);
+	if (rc) {
+		log_error("writer-begin", "error=\"%s\" detail=\"%s\"", banditore_strerror(rc),
+			  store_errmsg(w->st));
+		finish_all(batch, rc);
+		return 0;
+	}
+	for (j = batch; j; j = j->next) {
+		n++;
+		j->erased = 0;
+		j->rc = store_savepoint(w->st);
+		if (j->rc == 0) {
+			j->rc = j->apply(w->st, j);
+			if (j->rc) {
+				store_rollback_to(w->st);
+				j->erased = 0;
+			}
+			store_release(w->st);
+		}
+		if (j->rc)
+			failed++;
+		else if (j->erased)
+			erased = 1;
+	}
+	rc = store_commit(w->st);
+	if (rc) {
+		log_error("writer-commit", "error=\"%s\" detail=\"%s\" jobs=%llu",
+			  banditore_strerror(rc), store_errmsg(w->st), (unsigned long long)n);
+		store_rollback(w->st);
+		finish_all(batch, rc);
+		return 0;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->jobs += n;
+	w->batches++;
+	w->failures += failed;
+	pthread_mutex_unlock(&w->lock);
+	if (w->on_commit)
+		w->on_commit(w->on_commit_arg);
+	for (j = batch; j;) {
+		struct writer_job *next = j->next;
+		j->done(j, j->rc);
+		j = next;
+	}
+	return erased;
+}
+
+static void run_tick(struct writer *w)
+{
+	int rc = store_begin(w->st);
+	if (rc)
+		return;
+	rc = w->tick(w->st, (int64_t)time(NULL), w->tick_arg);
+	if (rc) {
+		store_rollback(w->st);
+		log_warn("writer-tick", "error=\"%s\"", banditore_strerror(rc));
+		return;
+	}
+	if (store_commit(w->st))
+		store_rollback(w->st);
+}
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	int purge_pending = 0;
+	int64_t last_purge = 0, next_tick = now_ms() + (int64_t)w->period * 1000;
+
+	for (;;) {
+		struct writer_job *batch = NULL, *last = NULL;
+		int n = 0, stopping;
+
+		pthread_mutex_lock(&w->lock);
+		while (!w->head && !w->stopping) {
+			int64_t wait_ms = w->tick ? next_tick - now_ms() : 60000;
+			struct timespec ts;
+			if (purge_pending) {
+				int64_t p = last_purge + PURGE_MIN_INTERVAL_MS - now_ms();
+				if (p < wait_ms)
+					wait_ms = p;
+			}
+			if (wait_ms <= 0)
+				break;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += wait_ms / 1000;
+			ts.tv_nsec += (wait_ms % 1000) * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			if (pthread_cond_timedwait(&w->wake, &w->lock, &ts) == ETIMEDOUT)
+				break;
+		}
+		/* Take up to WRITER_BATCH_MAX jobs, in order. */
+		batch = last = w->head;
+		if (batch) {
+			for (n = 1; last->next && n < WRITER_BATCH_MAX; n++)
+				last = last->next;
+			w->head = last->next;
+			if (!w->head)
+				w->tail = NULL;
+			last->next = NULL;
+		}
+		stopping = w->stopping && !w->head;
+		pthread_mutex_unlock(&w->lock);
+
+		if (batch && run_batch(w, batch))
+			purge_pending = 1;
+		if (purge_pending && (now_ms() - last_purge >= PURGE_MIN_INTERVAL_MS || stopping)) {
+			int rc = store_purge_log(w->st);
+			last_purge = now_ms();
+			if (rc == 0)
+				purge_pending = 0;
+			else if (rc != BANDITORE_ETEMP)
+				log_warn("writer-purge", "error=\"%s\"", banditore_strerror(rc));
+		}
+		if (w->tick && now_ms() >= next_tick) {
+			run_tick(w);
+			next_tick = now_ms() + (int64_t)w->period * 1000;
+		}
+		if (stopping && !batch)
+			break;
+	}
+	return NULL;
+}
+
+int writer_start(struct store *st, writer_tick_fn tick, void *tick_arg, int period,
+		 struct writer **out)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+
+	*out = NULL;
+	if (!w)
+		return BANDITORE_ENOMEM;
+	w->st = st;
+	w->tick = tick;
+	w->tick_arg = tick_arg;
+	w->period = period > 0 ? period : 3600;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->wake);
+		free(w);
+		return BANDITORE_ENOMEM;
+	}
+	*out = w;
+	return 0;
+}
+
+int writer_submit(struct writer *w, struct writer_job *job)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->lock);
+		return BANDITORE_ESTOPPED;
+	}
+	job->next = NULL;
+	if (w->tail)
+		w->tail->next = job;
+	else
+		w->head = job;
+	w->tail = job;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+void writer_on_commit(struct writer *w, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&w->lock);
+	w->on_commit = fn;
+	w->on_commit_arg = arg;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void writer_stop(struct writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	free(w);
+}
+
+void writer_stats(struct writer *w, uint64_t *jobs, uint64_t *batches, uint64_t *failures)
+{
+	pthread_mutex_lock(&w->lock);
+	*jobs = w->jobs;
+	*batches = w->batches;
+	*failures = w->failures;
+	pthread_mutex_unlock(&w->lock);
+}

@@ -1,0 +1,59 @@
+/*
+ * writer.h - the one thread that writes to the store, committing in groups.
+ *
+ * Every change the daemon makes (a webhook's events, a reply sent) is a job handed to the
+ * writer. The writer takes whatever jobs are waiting (up to WRITER_BATCH_MAX), runs each
+ * in its own savepoint inside one transaction, commits once, and only then tells each
+ * job's owner (done callback): so a webhook is acknowledged only when its effects are
+ * durable, while one fsync covers hundreds of events. A job that fails is undone alone.
+ *
+ * After a batch that erased someone, the writer purges the store's log (for SQLite a
+ * TRUNCATE checkpoint), so no old copy of the address is left in the WAL file.
+ */
+#ifndef BANDITORE_WRITER_H
+#define BANDITORE_WRITER_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define WRITER_BATCH_MAX 2048
+
+struct writer;
+
+struct writer_job {
+	/* Runs in the writer thread inside a savepoint; returns 0 or a BANDITORE_E* code.
+	 * Sets job->erased to 1 when it erased an address. */
+	int (*apply)(struct store *st, struct writer_job *job);
+	/* Called in the writer thread once the batch is durable (rc 0) or has failed; the
+	 * job's memory may be released from here on. Must not block. */
+	void (*done)(struct writer_job *job, int rc);
+	void *arg;
+	int erased;
+	int rc;                  /* the writer's: what apply returned */
+	struct writer_job *next; /* the writer's */
+};
+
+/* A periodic task run inside its own transaction every `period` seconds (expiry of old
+ * event ids, kept messages, auto-reply marks). */
+typedef int (*writer_tick_fn)(struct store *st, int64_t now, void *arg);
+
+/* Starts the writer over `st` (borrowed; the writer thread is its only user until
+ * writer_stop returns). `tick` may be NULL. */
+int writer_start(struct store *st, writer_tick_fn tick, void *tick_arg, int period,
+		 struct writer **out);
+
+/* Hands `job` to the writer (the caller keeps ownership of its memory until done() is
+ * called). BANDITORE_ESTOPPED once the writer is stopping. */
+int writer_submit(struct writer *w, struct writer_job *job);
+
+/* Called after every durable batch (e.g. to wake the sender when replies were queued). */
+void writer_on_commit(struct writer *w, void (*fn)(void *arg), void *arg);
+
+/* Finishes the jobs already submitted, purges if needed, stops the thread. Accepts NULL. */
+void writer_stop(struct writer *w);
+
+/* Counters since start, for statistics. */
+void writer_stats(struct writer *w, uint64_t *jobs, uint64_t *batches, uint64_t *failures);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * replies.h - the thread that sends what the outbox holds: confirmations, auto-replies.
+ *
+ * It reads due outbox items on its own store connection, opens each sealed address only
+ * for the time of the send, sends through the platform's connector at the configured
+ * pace, and reports each outcome to the writer: sent (the row, and with it the sealed
+ * address, is deleted), retry later (exponential backoff with jitter, or what the
+ * provider asked for), or given up (permanent error or too old: deleted, counted).
+ * Nothing is lost when the process dies: the row stays until its send is settled.
+ */
+#ifndef BANDITORE_REPLIES_H
+#define BANDITORE_REPLIES_H
+
+#include "common/keyfile.h"
+#include "connectors/whatsapp.h"
+#include "daemon/writer.h"
+
+struct replies;
+
+struct replies_settings {
+	const char *store_url;              /* the sender opens its own connection */
+	const struct keyfile_keys *keys;    /* borrowed */
+	struct writer *writer;              /* borrowed */
+	struct whatsapp_settings whatsapp;  /* strings borrowed */
+	int messages_per_second;            /* pace of replies (the number's limit) */
+	int max_attempts;                   /* give up after this many (default 12) */
+	int max_age;                        /* seconds: give up on older replies (default 86400) */
+};
+
+int replies_start(const struct replies_settings *rs, struct replies **out);
+/* Wakes the sender now (new items were committed). Safe from any thread. */
+void replies_wake(void *replies);
+void replies_stop(struct replies *r); /* accepts NULL */
+
+#endif

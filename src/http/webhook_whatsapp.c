@@ -1,0 +1,165 @@
+/* webhook_whatsapp.c - signature check, parse, hand to the writer, wait until durable. */
+#include "http/webhook_whatsapp.h"
+
+#include "common/crypto.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/platform.h"
+#include "subscribers/subscribers.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct webhook_job {
+	struct writer_job job; /* first: the writer hands it back */
+	const struct http_ctx *ctx;
+	struct wa_payload payload;
+	int *outcomes;         /* one per event, for the log lines after commit */
+	int64_t now;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int finished;
+	int rc;
+};
+
+int webhook_whatsapp_verify_signature(const char *app_secret, const char *header,
+				      const char *body, size_t len)
+{
+	uint8_t mac[CRYPTO_HASH_LEN], given[CRYPTO_HASH_LEN];
+
+	if (!app_secret || !*app_secret || !header || strncmp(header, "sha256=", 7) != 0)
+		return BANDITORE_EAUTH;
+	if (crypto_unhex(header + 7, given, sizeof(given)) != 0)
+		return BANDITORE_EAUTH;
+	if (crypto_hmac_sha256(app_secret, strlen(app_secret), body, len, mac) != 0)
+		return BANDITORE_EAUTH;
+	return crypto_equal(mac, given, sizeof(mac)) ? 0 : BANDITORE_EAUTH;
+}
+
+static int job_apply(struct store *st, struct writer_job *job)
+{
+	struct webhook_job *w = (struct webhook_job *)job;
+	int rc;
+
+	for (int i = 0; i < w->payload.count; i++) {
+		int erased = 0;
+		/* One event's failure (a number that is not a number) must not undo the
+		 * others: each event gets its own savepoint. */
+		rc = store_savepoint(st);
+		if (rc)
+			return rc;
+		rc = inbound_apply_whatsapp(st, w->ctx->inbound, &w->payload.events[i], w->now,
+					    &w->outcomes[i], &erased);
+		if (rc) {
+			store_rollback_to(st);
+			w->outcomes[i] = -rc;
+		}
+		if (store_release(st))
+			return BANDITORE_ESTORE;
+		if (erased)
+			job->erased = 1;
+	}
+	return 0;
+}
+
+static void job_done(struct writer_job *job, int rc)
+{
+	struct webhook_job *w = (struct webhook_job *)job;
+
+	pthread_mutex_lock(&w->lock);
+	w->rc = rc;
+	w->finished = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void log_outcomes(const struct webhook_job *w)
+{
+	for (int i = 0; i < w->payload.count; i++) {
+		const struct wa_event *ev = &w->payload.events[i];
+		char pseudo[SUBSCRIBERS_PSEUDONYM_LEN + 1] = "-";
+		char canonical[SUBSCRIBERS_ADDRESS_MAX];
+
+		if (ev->kind == WA_EVENT_MESSAGE &&
+		    subscribers_canonical(PLATFORM_WHATSAPP, ev->from, canonical,
+					  sizeof(canonical)) == 0)
+			subscribers_pseudonym(w->ctx->keys, PLATFORM_WHATSAPP, canonical, pseudo);
+		if (w->outcomes[i] < 0)
+			log_warn("inbound-rejected", "platform=whatsapp subscriber=%s error=\"%s\"",
+				 pseudo, banditore_strerror(-w->outcomes[i]));
+		else if (ev->kind == WA_EVENT_MESSAGE)
+			log_info("inbound", "platform=whatsapp subscriber=%s outcome=%s", pseudo,
+				 inbound_outcome_name(w->outcomes[i]));
+		else
+			log_debug("status", "platform=whatsapp status=%s outcome=%s", ev->type,
+				  inbound_outcome_name(w->outcomes[i]));
+	}
+}
+
+int webhook_whatsapp_post(const struct http_ctx *ctx, const char *signature, const char *body,
+			  size_t len)
+{
+	struct webhook_job w;
+	int rc, status;
+
+	if (webhook_whatsapp_verify_signature(ctx->cfg->wa_app_secret, signature, body, len)) {
+		log_warn("webhook-rejected", "platform=whatsapp reason=signature");
+		return 401;
+	}
+	memset(&w, 0, sizeof(w));
+	if (wa_payload_parse(body, len, &w.payload) != 0) {
+		log_warn("webhook-rejected", "platform=whatsapp reason=malformed");
+		return 400;
+	}
+	if (w.payload.count == 0) {
+		wa_payload_free(&w.payload);
+		return 200; /* nothing for us (another field): acknowledge */
+	}
+	w.outcomes = calloc((size_t)w.payload.count, sizeof(int));
+	if (!w.outcomes) {
+		wa_payload_free(&w.payload);
+		return 503;
+	}
+	w.ctx = ctx;
+	w.now = (int64_t)time(NULL);
+	w.job.apply = job_apply;
+	w.job.done = job_done;
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.cond, NULL);
+	rc = writer_submit(ctx->writer, &w.job);
+	if (rc == 0) {
+		pthread_mutex_lock(&w.lock);
+		while (!w.finished)
+			pthread_cond_wait(&w.cond, &w.lock);
+		rc = w.rc;
+		pthread_mutex_unlock(&w.lock);
+	}
+	if (rc == 0) {
+		log_outcomes(&w);
+		status = 200;
+	} else {
+		log_error("webhook-failed", "platform=whatsapp error=\"%s\"", banditore_strerror(rc));
+		status = rc == BANDITORE_ESTOPPED ? 503 : 500;
+	}
+	pthread_mutex_destroy(&w.lock);
+	pthread_cond_destroy(&w.cond);
+	free(w.outcomes);
+	wa_payload_free(&w.payload);
+	return status;
+}
+
+int webhook_whatsapp_verify(const struct http_ctx *ctx, const char *mode, const char *token,
+			    const char *challenge)
+{
+	const char *want = ctx->cfg->wa_verify_token;
+
+	if (!mode || strcmp(mode, "subscribe") || !token || !challenge || !want || !*want)
+		return 403;
+	if (strlen(token) != strlen(want) || !crypto_equal(token, want, strlen(want)))
+		return 403;
+	if (strlen(challenge) > 256)
+		return 400;
+	return 200;
+}

@@ -1,0 +1,224 @@
+/* inbound.c - keywords, replies and kept messages for what citizens send. */
+#include "inbound/inbound.h"
+
+#include "common/err.h"
+#include "common/keyword.h"
+#include "common/platform.h"
+#include "subscribers/subscribers.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEDUP_LABEL "whatsapp:"
+
+int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
+		     const struct keyfile_keys *keys)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->cfg = cfg;
+	ctx->keys = keys;
+	config_policy_version(cfg, ctx->policy_version);
+	ctx->text_join = config_expand(cfg, cfg->text_join);
+	ctx->text_already = config_expand(cfg, cfg->text_already);
+	ctx->text_leave = config_expand(cfg, cfg->text_leave);
+	ctx->text_not_subscribed = config_expand(cfg, cfg->text_not_subscribed);
+	ctx->text_auto_reply = config_expand(cfg, cfg->text_auto_reply);
+	if (!ctx->text_join || !ctx->text_already || !ctx->text_leave ||
+	    !ctx->text_not_subscribed || !ctx->text_auto_reply) {
+		inbound_ctx_clear(ctx);
+		return BANDITORE_ENOMEM;
+	}
+	return 0;
+}
+
+void inbound_ctx_clear(struct inbound_ctx *ctx)
+{
+	free(ctx->text_join);
+	free(ctx->text_already);
+	free(ctx->text_leave);
+	free(ctx->text_not_subscribed);
+	free(ctx->text_auto_reply);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+char *inbound_text_body(const char *text)
+{
+	json_t *o = json_pack("{s:s, s:s}", "type", "text", "text", text);
+	char *s;
+
+	if (!o)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+const char *inbound_outcome_name(int outcome)
+{
+	switch (outcome) {
+	case INBOUND_DUPLICATE: return "duplicate";
+	case INBOUND_JOINED: return "joined";
+	case INBOUND_ALREADY: return "already-subscribed";
+	case INBOUND_LEFT: return "left";
+	case INBOUND_NOT_SUBSCRIBED: return "not-subscribed";
+	case INBOUND_AUTO_REPLIED: return "auto-replied";
+	case INBOUND_KEPT: return "kept";
+	case INBOUND_IGNORED: return "ignored";
+	case INBOUND_STATUS: return "status";
+	default: return "unknown";
+	}
+}
+
+/* Queues a free-text reply to `canonical`; the body is sealed with it in the outbox row. */
+static int queue_reply(struct store *st, const struct inbound_ctx *ctx, const char *canonical,
+		       const uint8_t hash[CRYPTO_HASH_LEN], const char *kind, const char *text,
+		       int64_t now)
+{
+	struct store_outbox_item item;
+	int rc;
+
+	memset(&item, 0, sizeof(item));
+	item.platform = PLATFORM_WHATSAPP;
+	memcpy(item.addr_hash, hash, CRYPTO_HASH_LEN);
+	rc = subscribers_seal(ctx->keys, PLATFORM_WHATSAPP, canonical, item.sealed, &item.sealed_len);
+	if (rc)
+		return rc;
+	snprintf(item.kind, sizeof(item.kind), "%s", kind);
+	item.body = inbound_text_body(text);
+	if (!item.body)
+		return BANDITORE_ENOMEM;
+	item.not_before = now;
+	item.created_at = now;
+	rc = store_outbox_add(st, &item, NULL);
+	free(item.body);
+	return rc;
+}
+
+static int matches_any(const char *norm, char *const *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] && !strcmp(norm, list[i]))
+			return 1;
+	return 0;
+}
+
+static int keep_message(struct store *st, const struct inbound_ctx *ctx, const char *canonical,
+			const uint8_t hash[CRYPTO_HASH_LEN], const char *text, int64_t now)
+{
+	struct store_kept_message *m = calloc(1, sizeof(*m));
+	uint8_t aad = PLATFORM_WHATSAPP;
+	int rc;
+
+	if (!m)
+		return BANDITORE_ENOMEM;
+	m->platform = PLATFORM_WHATSAPP;
+	memcpy(m->addr_hash, hash, CRYPTO_HASH_LEN);
+	rc = subscribers_seal(ctx->keys, PLATFORM_WHATSAPP, canonical, m->sealed_addr,
+			      &m->sealed_addr_len);
+	if (!rc)
+		rc = crypto_seal(ctx->keys->seal, &aad, 1, text, strlen(text), m->sealed_text,
+				 sizeof(m->sealed_text), &m->sealed_text_len);
+	m->received_at = now;
+	m->expires_at = now + (int64_t)ctx->cfg->keep_days * 86400;
+	if (!rc)
+		rc = store_kept_add(st, m, NULL);
+	crypto_wipe(m, sizeof(*m));
+	free(m);
+	return rc;
+}
+
+static int handle_status(struct store *st, const struct wa_event *ev, int64_t now, int *outcome)
+{
+	char day[11], name[40];
+
+	subscribers_day(now, day);
+	snprintf(name, sizeof(name), "status-%s", ev->type);
+	*outcome = INBOUND_STATUS;
+	return store_counter_add(st, day, PLATFORM_WHATSAPP, name, 1);
+}
+
+int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
+			   const struct wa_event *ev, int64_t now, int *outcome, int *erased)
+{
+	const struct config *cfg = ctx->cfg;
+	char canonical[SUBSCRIBERS_ADDRESS_MAX], norm[KEYWORD_MAX], day[11];
+	uint8_t event_hash[CRYPTO_HASH_LEN], hash[CRYPTO_HASH_LEN];
+	char idbuf[sizeof(ev->id) + sizeof(ev->type) + 16];
+	int rc, done = 0, due = 0;
+
+	*outcome = INBOUND_IGNORED;
+	*erased = 0;
+	/* A status repeats its message's id: dedupe on id and status together. */
+	snprintf(idbuf, sizeof(idbuf), DEDUP_LABEL "%d:%s:%s", ev->kind, ev->id,
+		 ev->kind == WA_EVENT_STATUS ? ev->type : "");
+	rc = crypto_hmac_sha256(ctx->keys->event, CRYPTO_KEY_LEN, idbuf, strlen(idbuf), event_hash);
+	if (rc)
+		return rc;
+	rc = store_event_mark(st, event_hash, now);
+	if (rc == BANDITORE_EEXIST) {
+		*outcome = INBOUND_DUPLICATE;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (ev->kind == WA_EVENT_STATUS)
+		return handle_status(st, ev, now, outcome);
+
+	rc = subscribers_canonical(PLATFORM_WHATSAPP, ev->from, canonical, sizeof(canonical));
+	if (rc)
+		return rc;
+	rc = subscribers_hash(ctx->keys, PLATFORM_WHATSAPP, canonical, hash);
+	if (rc)
+		return rc;
+	if (keyword_normalize(ev->text, strlen(ev->text), norm, sizeof(norm)) != 0)
+		norm[0] = '\0';
+
+	if (norm[0] && matches_any(norm, cfg->subscribe, cfg->n_subscribe)) {
+		int joined = 0;
+		rc = subscribers_join(st, ctx->keys, PLATFORM_WHATSAPP, canonical, "keyword",
+				      ctx->policy_version, now, &joined);
+		if (rc)
+			return rc;
+		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
+		return queue_reply(st, ctx, canonical, hash, joined ? "join" : "already",
+				   joined ? ctx->text_join : ctx->text_already, now);
+	}
+	if (norm[0] && matches_any(norm, cfg->unsubscribe, cfg->n_unsubscribe)) {
+		int left = 0;
+		rc = subscribers_leave(st, ctx->keys, PLATFORM_WHATSAPP, canonical, now, &left);
+		if (rc)
+			return rc;
+		*erased = 1; /* even when not subscribed: marks and kept messages went too */
+		*outcome = left ? INBOUND_LEFT : INBOUND_NOT_SUBSCRIBED;
+		return queue_reply(st, ctx, canonical, hash, "leave",
+				   left ? ctx->text_leave : ctx->text_not_subscribed, now);
+	}
+
+	/* Any other message: it still opens the 24-hour window of a subscriber. */
+	rc = store_subscriber_touch(st, PLATFORM_WHATSAPP, hash, now);
+	if (rc && rc != BANDITORE_ENOTFOUND)
+		return rc;
+	if (cfg->inbound_mode == CONFIG_INBOUND_NONE)
+		return 0;
+	if (cfg->inbound_mode == CONFIG_INBOUND_KEEP_UNTIL_ANSWERED && ev->text[0]) {
+		rc = keep_message(st, ctx, canonical, hash, ev->text, now);
+		if (rc)
+			return rc;
+		*outcome = INBOUND_KEPT;
+		done = 1;
+	}
+	rc = store_autoreply_claim(st, PLATFORM_WHATSAPP, hash, now,
+				   (int64_t)cfg->auto_reply_hours * 3600, &due);
+	if (rc)
+		return rc;
+	if (!due)
+		return 0;
+	subscribers_day(now, day);
+	rc = store_counter_add(st, day, PLATFORM_WHATSAPP, "auto-reply", 1);
+	if (rc)
+		return rc;
+	if (!done)
+		*outcome = INBOUND_AUTO_REPLIED;
+	return queue_reply(st, ctx, canonical, hash, "auto-reply", ctx->text_auto_reply, now);
+}

@@ -1,0 +1,205 @@
+/* whatsapp_payload.c - strict, bounded parsing of WhatsApp webhook bodies with jansson. */
+#include "inbound/whatsapp_payload.h"
+
+#include "common/err.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int copy_str(json_t *v, char *out, size_t cap, int required)
+{
+	const char *s;
+	size_t n;
+
+	if (!v) {
+		out[0] = '\0';
+		return required ? BANDITORE_EINVAL : 0;
+	}
+	if (!json_is_string(v))
+		return BANDITORE_EINVAL;
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n >= cap || memchr(s, '\0', n))
+		return BANDITORE_EINVAL;
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static int all_digits(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+static int64_t parse_ts(json_t *v)
+{
+	if (json_is_string(v)) {
+		char *end;
+		long long t = strtoll(json_string_value(v), &end, 10);
+		return *end == '\0' ? (int64_t)t : 0;
+	}
+	if (json_is_integer(v))
+		return (int64_t)json_integer_value(v);
+	return 0;
+}
+
+static struct wa_event *push(struct wa_payload *p)
+{
+	struct wa_event *ev;
+
+	if (p->count >= WA_PAYLOAD_MAX_EVENTS)
+		return NULL;
+	if (p->count == p->cap) {
+		int ncap = p->cap ? p->cap * 2 : 2;
+		if (ncap > WA_PAYLOAD_MAX_EVENTS)
+			ncap = WA_PAYLOAD_MAX_EVENTS;
+		ev = realloc(p->events, (size_t)ncap * sizeof(*ev));
+		if (!ev)
+			return NULL;
+		p->events = ev;
+		p->cap = ncap;
+	}
+	ev = &p->events[p->count++];
+	memset(ev, 0, sizeof(*ev));
+	return ev;
+}
+
+static int parse_message(json_t *m, struct wa_payload *p)
+{
+	struct wa_event *ev;
+	json_t *t;
+	int rc;
+
+	if (!json_is_object(m) || !(ev = push(p)))
+		return BANDITORE_EINVAL;
+	ev->kind = WA_EVENT_MESSAGE;
+	if ((rc = copy_str(json_object_get(m, "from"), ev->from, sizeof(ev->from), 1)) ||
+	    (rc = copy_str(json_object_get(m, "id"), ev->id, sizeof(ev->id), 1)) ||
+	    (rc = copy_str(json_object_get(m, "type"), ev->type, sizeof(ev->type), 1)))
+		return rc;
+	if (!all_digits(ev->from) || !ev->id[0])
+		return BANDITORE_EINVAL;
+	ev->timestamp = parse_ts(json_object_get(m, "timestamp"));
+	if (!strcmp(ev->type, "text")) {
+		t = json_object_get(m, "text");
+		if (!json_is_object(t))
+			return BANDITORE_EINVAL;
+		return copy_str(json_object_get(t, "body"), ev->text, sizeof(ev->text), 1);
+	}
+	if (!strcmp(ev->type, "button")) {
+		t = json_object_get(m, "button");
+		return json_is_object(t) ? copy_str(json_object_get(t, "text"), ev->text,
+						    sizeof(ev->text), 0)
+					 : BANDITORE_EINVAL;
+	}
+	if (!strcmp(ev->type, "interactive")) {
+		json_t *r;
+		t = json_object_get(m, "interactive");
+		if (!json_is_object(t))
+			return BANDITORE_EINVAL;
+		r = json_object_get(t, "button_reply");
+		if (!r)
+			r = json_object_get(t, "list_reply");
+		if (json_is_object(r))
+			return copy_str(json_object_get(r, "title"), ev->text, sizeof(ev->text), 0);
+	}
+	return 0; /* media, location, reactions...: an event without text */
+}
+
+static int parse_status(json_t *s, struct wa_payload *p)
+{
+	struct wa_event *ev;
+	json_t *errs;
+	int rc;
+
+	if (!json_is_object(s) || !(ev = push(p)))
+		return BANDITORE_EINVAL;
+	ev->kind = WA_EVENT_STATUS;
+	if ((rc = copy_str(json_object_get(s, "id"), ev->id, sizeof(ev->id), 1)) ||
+	    (rc = copy_str(json_object_get(s, "status"), ev->type, sizeof(ev->type), 1)) ||
+	    (rc = copy_str(json_object_get(s, "biz_opaque_callback_data"), ev->biz_opaque,
+			   sizeof(ev->biz_opaque), 0)))
+		return rc;
+	ev->timestamp = parse_ts(json_object_get(s, "timestamp"));
+	errs = json_object_get(s, "errors");
+	if (json_is_array(errs) && json_array_size(errs) > 0) {
+		json_t *code = json_object_get(json_array_get(errs, 0), "code");
+		if (json_is_integer(code))
+			ev->error_code = (int)json_integer_value(code);
+	}
+	return 0;
+}
+
+static int parse_list(json_t *arr, struct wa_payload *p, int (*one)(json_t *, struct wa_payload *))
+{
+	size_t i;
+	json_t *v;
+	int rc;
+
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return BANDITORE_EINVAL;
+	json_array_foreach (arr, i, v)
+		if ((rc = one(v, p)))
+			return rc;
+	return 0;
+}
+
+int wa_payload_parse(const char *body, size_t len, struct wa_payload *out)
+{
+	json_t *root, *entries, *entry, *changes, *change;
+	json_error_t jerr;
+	size_t i, j;
+	int rc = BANDITORE_EINVAL;
+
+	memset(out, 0, sizeof(*out));
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return BANDITORE_EINVAL;
+	if (!json_is_object(root) || !json_is_string(json_object_get(root, "object")) ||
+	    strcmp(json_string_value(json_object_get(root, "object")), "whatsapp_business_account"))
+		goto fail;
+	entries = json_object_get(root, "entry");
+	if (!json_is_array(entries))
+		goto fail;
+	json_array_foreach (entries, i, entry) {
+		changes = json_object_get(entry, "changes");
+		if (!json_is_object(entry) || !json_is_array(changes))
+			goto fail;
+		json_array_foreach (changes, j, change) {
+			json_t *field = json_object_get(change, "field");
+			json_t *value = json_object_get(change, "value");
+			if (!json_is_object(change) || !json_is_string(field))
+				goto fail;
+			if (strcmp(json_string_value(field), "messages")) {
+				out->ignored++;
+				continue;
+			}
+			if (!json_is_object(value))
+				goto fail;
+			if ((rc = parse_list(json_object_get(value, "messages"), out, parse_message)) ||
+			    (rc = parse_list(json_object_get(value, "statuses"), out, parse_status)))
+				goto fail;
+			rc = BANDITORE_EINVAL;
+		}
+	}
+	json_decref(root);
+	return 0;
+fail:
+	json_decref(root);
+	wa_payload_free(out);
+	return rc ? rc : BANDITORE_EINVAL;
+}
+
+void wa_payload_free(struct wa_payload *p)
+{
+	free(p->events);
+	p->events = NULL;
+	p->count = p->cap = 0;
+}

@@ -1,0 +1,172 @@
+/* test_common.c - unit tests of src/common: keywords, numbers, crypto, keys, buffers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/crypto.h"
+#include "common/e164.h"
+#include "common/err.h"
+#include "common/keyfile.h"
+#include "common/keyword.h"
+
+static void norm_is(const char *in, const char *want)
+{
+	char out[KEYWORD_MAX];
+	assert_int_equal(keyword_normalize(in, strlen(in), out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+}
+
+static void test_keyword_variants(void **state)
+{
+	(void)state;
+	norm_is("attiva iscrizione", "attiva iscrizione");
+	norm_is("ATTIVA ISCRIZIONE", "attiva iscrizione");
+	norm_is("Attiva  Iscrizione!", "attiva iscrizione");
+	norm_is("ATTIVA ISCRIZIONE \xf0\x9f\x99\x82", "attiva iscrizione"); /* emoji */
+	norm_is("  \t\"attiva\"\n iscrizione... ", "attiva iscrizione");
+	norm_is("\xef\xbc\xa1\xef\xbc\xb4\xef\xbc\xb4\xef\xbc\xa9\xef\xbc\xb6\xef\xbc\xa1 iscrizione",
+		"attiva iscrizione"); /* full-width ATTIVA */
+	norm_is("S\xc3\xac", "si"); /* Sì: accent folded */
+	norm_is("STOP", "stop");
+	norm_is("\xf0\x9f\x99\x82", ""); /* only an emoji */
+}
+
+static void test_keyword_mismatch(void **state)
+{
+	(void)state;
+	assert_true(keyword_matches("Attiva Iscrizione!", 18, "attiva iscrizione"));
+	assert_false(keyword_matches("attiva", 6, "attiva iscrizione"));
+	assert_false(keyword_matches("vorrei attiva iscrizione", 24, "attiva iscrizione"));
+	assert_false(keyword_matches("disattiva iscrizione", 20, "attiva iscrizione"));
+	assert_false(keyword_matches("", 0, ""));
+}
+
+static void test_keyword_bad_input(void **state)
+{
+	char out[KEYWORD_MAX];
+	char big[5000];
+	(void)state;
+	assert_int_equal(keyword_normalize("\xff\xfe", 2, out, sizeof(out)), BANDITORE_EINVAL);
+	assert_string_equal(out, "");
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(keyword_normalize(big, sizeof(big), out, sizeof(out)), BANDITORE_ETOOBIG);
+	memset(big, 'a', 300);
+	assert_int_equal(keyword_normalize(big, 300, out, sizeof(out)), BANDITORE_ETOOBIG);
+}
+
+static void test_e164(void **state)
+{
+	char out[E164_MAX];
+	(void)state;
+	assert_int_equal(e164_normalize("+39 333 000 0001", out), 0);
+	assert_string_equal(out, "+393330000001");
+	assert_int_equal(e164_normalize("393330000001", out), 0);
+	assert_string_equal(out, "+393330000001");
+	assert_int_equal(e164_normalize("0039 (333) 000-0001", out), 0);
+	assert_string_equal(out, "+393330000001");
+	assert_int_equal(e164_normalize("+39 333 abc", out), BANDITORE_EINVAL);
+	assert_int_equal(e164_normalize("+1234567", out), BANDITORE_EINVAL);          /* 7 digits */
+	assert_int_equal(e164_normalize("+1234567890123456", out), BANDITORE_EINVAL); /* 16 */
+	assert_int_equal(e164_normalize("", out), BANDITORE_EINVAL);
+	assert_int_equal(e164_normalize("+0333000001", out), BANDITORE_EINVAL);
+}
+
+static void test_seal_open(void **state)
+{
+	uint8_t key[CRYPTO_KEY_LEN], other[CRYPTO_KEY_LEN], sealed[128], sealed2[128];
+	char pt[64];
+	size_t n, n2, m;
+	(void)state;
+	assert_int_equal(crypto_random(key, sizeof(key)), 0);
+	assert_int_equal(crypto_random(other, sizeof(other)), 0);
+	assert_int_equal(crypto_seal(key, "a", 1, "+393330000001", 13, sealed, sizeof(sealed), &n), 0);
+	assert_int_equal(n, 13 + CRYPTO_SEAL_OVERHEAD);
+	assert_null(memmem(sealed, n, "3330000001", 10));
+	assert_int_equal(crypto_seal(key, "a", 1, "+393330000001", 13, sealed2, sizeof(sealed2), &n2), 0);
+	assert_memory_not_equal(sealed, sealed2, n); /* fresh nonce each time */
+	assert_int_equal(crypto_open(key, "a", 1, sealed, n, (uint8_t *)pt, sizeof(pt), &m), 0);
+	assert_int_equal(m, 13);
+	assert_memory_equal(pt, "+393330000001", 13);
+	assert_int_equal(crypto_open(other, "a", 1, sealed, n, (uint8_t *)pt, sizeof(pt), &m), BANDITORE_ECRYPTO);
+	assert_int_equal(crypto_open(key, "b", 1, sealed, n, (uint8_t *)pt, sizeof(pt), &m), BANDITORE_ECRYPTO);
+	sealed[CRYPTO_NONCE_LEN] ^= 1;
+	assert_int_equal(crypto_open(key, "a", 1, sealed, n, (uint8_t *)pt, sizeof(pt), &m), BANDITORE_ECRYPTO);
+	assert_int_equal(crypto_open(key, "a", 1, sealed, 5, (uint8_t *)pt, sizeof(pt), &m), BANDITORE_EINVAL);
+}
+
+static void test_hmac_known_vector(void **state)
+{
+	/* RFC 4231 test case 2 */
+	uint8_t mac[32];
+	char hex[65];
+	(void)state;
+	assert_int_equal(crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac), 0);
+	crypto_hex(mac, 32, hex);
+	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	assert_int_equal(crypto_unhex(hex, mac, 32), 0);
+	assert_int_equal(crypto_unhex("zz", mac, 1), BANDITORE_EINVAL);
+	assert_int_equal(crypto_unhex("abc", mac, 1), BANDITORE_EINVAL);
+}
+
+static void test_keyfile(void **state)
+{
+	char dir[] = "/tmp/banditore-test-XXXXXX", path[256];
+	struct keyfile_keys a, b;
+	struct stat st;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/banditore.key", dir);
+	assert_int_equal(keyfile_load(path, &a), BANDITORE_ENOTFOUND);
+	assert_int_equal(keyfile_create(path), 0);
+	assert_int_equal(keyfile_create(path), BANDITORE_EEXIST);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(keyfile_load(path, &a), 0);
+	assert_int_equal(keyfile_load(path, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_memory_not_equal(a.seal, a.index, CRYPTO_KEY_LEN);
+	chmod(path, 0644);
+	assert_int_equal(keyfile_load(path, &a), BANDITORE_EPERM);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_buf_limit(void **state)
+{
+	struct buf b;
+	(void)state;
+	buf_init(&b, 10);
+	assert_string_equal(buf_cstr(&b), "");
+	assert_int_equal(buf_appends(&b, "hello"), 0);
+	assert_int_equal(buf_appendf(&b, "%d", 1234), 0);
+	assert_string_equal(buf_cstr(&b), "hello1234");
+	assert_int_equal(buf_appends(&b, "xy"), BANDITORE_ETOOBIG);
+	assert_string_equal(buf_cstr(&b), "hello1234"); /* unchanged */
+	assert_int_equal(buf_appends(&b, "x"), 0);
+	assert_int_equal(b.len, 10);
+	buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_keyword_variants),
+		cmocka_unit_test(test_keyword_mismatch),
+		cmocka_unit_test(test_keyword_bad_input),
+		cmocka_unit_test(test_e164),
+		cmocka_unit_test(test_seal_open),
+		cmocka_unit_test(test_hmac_known_vector),
+		cmocka_unit_test(test_keyfile),
+		cmocka_unit_test(test_buf_limit),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
