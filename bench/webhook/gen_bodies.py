@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Writes signed WhatsApp inbound webhooks for the wrk benchmark, one per line.
+
+Each line is "SIGNATURE<TAB>BODY". Numbers are fictitious (+39 370 xxx xxxx); each number
+sends ATTIVA ISCRIZIONE and later DISATTIVA ISCRIZIONE, so joins and leaves (with their
+erasure) are measured half and half. One file per wrk thread, so that no two threads
+post the same message id.
+
+usage: gen_bodies.py APP_SECRET PHONE_NUMBER_ID OUT_DIR THREADS EVENTS_PER_THREAD
+"""
+import hashlib
+import hmac
+import json
+import os
+import sys
+
+
+def body(number, text, msg_id, phone_id):
+    return json.dumps({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "100000000000000", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "393660000000", "phone_number_id": phone_id},
+            "contacts": [{"profile": {"name": "Cittadino"}, "wa_id": number}],
+            "messages": [{"from": number, "id": msg_id, "timestamp": "1750000000",
+                          "type": "text", "text": {"body": text}}]}}]}]}, separators=(",", ":"))
+
+
+def main():
+    secret, phone_id, out, threads, per = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    os.makedirs(out, exist_ok=True)
+    key = secret.encode()
+    for t in range(threads):
+        with open(os.path.join(out, "bodies-%d.txt" % (t + 1)), "w") as f:
+            window = 64  # a number leaves 64 events after it joined
+            for i in range(per):
+                block, pos = divmod(i, 2 * window)
+                if pos < window:
+                    n, text = block * window + pos, "ATTIVA ISCRIZIONE"
+                else:
+                    n, text = block * window + pos - window, "DISATTIVA ISCRIZIONE"
+                number = "3937%d%07d" % (t, n % 10000000)
+                b = body(number, text, "wamid.bench.%d.%d" % (t, i), phone_id)
+                sig = "sha256=" + hmac.new(key, b.encode(), hashlib.sha256).hexdigest()
+                f.write(sig + "\t" + b + "\n")
+
+
+if __name__ == "__main__":
+    main()
