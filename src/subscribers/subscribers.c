@@ -102,7 +102,8 @@ void subscribers_day(int64_t t, char out[11])
 	struct tm tm;
 
 	gmtime_r(&tt, &tm);
-	snprintf(out, 11, "%04d-%02d-%02d", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1, tm.tm_mday);
+	if (strftime(out, 11, "%Y-%m-%d", &tm) != 10)
+		memcpy(out, "0000-00-00", 11);
 }
 
 int subscribers_join(struct store *st, const struct keyfile_keys *keys, int platform,

@@ -112,9 +112,23 @@ class Deployment:
         return m.group(1)
 
     def stop(self):
+        """Stops both programs; the daemon must exit cleanly, with no sanitizer report."""
+        problems = []
         for p in reversed(self.procs):
-            harness.stop_process(p)
+            status = harness.stop_process(p, keep_log=True)
+            log = harness.read_log(p)
+            try:
+                os.unlink(p.log_path)
+            except (AttributeError, FileNotFoundError):
+                pass
+            if p is getattr(self, "server", None):
+                if status != 0:
+                    problems.append("banditore serve exited with status %s" % status)
+            for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                if marker in log:
+                    problems.append("%s report:\n%s" % (marker, log[-3000:]))
         self.procs = []
+        assert not problems, "\n".join(problems)
 
     def cleanup(self):
         self.stop()
