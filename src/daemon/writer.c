@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define PURGE_MIN_INTERVAL_MS 100 /* at most ten log truncations a second */
+#define PURGE_MIN_INTERVAL_MS 1000 /* at most one log truncation a second */
 
 struct writer {
 	struct store *st;

@@ -9,20 +9,81 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define HTTP_POOL_THREADS 2 /* one per core of the reference machine */
 
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct http_ctx ctx;
 	int port;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	int in_flight; /* webhook jobs the writer has not settled yet */
 };
+
+static enum MHD_Result respond_json_status(struct MHD_Connection *conn, unsigned int status);
 
 /* Per-request state, kept between libmicrohttpd's calls for one request. */
 struct request {
 	struct buf body;
 	int too_big;
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	struct webhook_job *job; /* while suspended, waiting for the writer */
+	int settled;             /* the writer is done: answer on the next call */
 };
+
+/* In the writer's thread: the job is durable (or failed); wake the connection. */
+static void job_settled(void *arg)
+{
+	struct request *req = arg;
+	struct http_server *srv = req->srv;
+
+	req->settled = 1;
+	MHD_resume_connection(req->conn);
+	pthread_mutex_lock(&srv->lock);
+	if (--srv->in_flight == 0)
+		pthread_cond_broadcast(&srv->idle);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* A complete webhook POST: answer now, or suspend until the writer settles it. The
+ * connection is suspended before the job is submitted, so the writer can never resume
+ * it before it is suspended. */
+static enum MHD_Result webhook_post(struct http_server *srv, struct request *req)
+{
+	const char *sig;
+	int status;
+
+	if (req->settled) {
+		status = webhook_whatsapp_finish(req->job);
+		req->job = NULL;
+		return respond_json_status(req->conn, (unsigned)status);
+	}
+	if (req->too_big)
+		return respond_json_status(req->conn, 413);
+	sig = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "X-Hub-Signature-256");
+	status = webhook_whatsapp_prepare(&srv->ctx, sig, buf_cstr(&req->body), req->body.len,
+					  job_settled, req, &req->job);
+	if (status)
+		return respond_json_status(req->conn, (unsigned)status);
+	buf_free(&req->body); /* parsed: the raw body is no longer needed */
+	pthread_mutex_lock(&srv->lock);
+	srv->in_flight++;
+	pthread_mutex_unlock(&srv->lock);
+	MHD_suspend_connection(req->conn);
+	if (webhook_whatsapp_submit(&srv->ctx, req->job) != 0) {
+		pthread_mutex_lock(&srv->lock);
+		srv->in_flight--;
+		pthread_mutex_unlock(&srv->lock);
+		MHD_resume_connection(req->conn);
+		req->settled = 1; /* finish() answers 503 for a job the writer never took */
+	}
+	return MHD_YES;
+}
 
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status,
 			       const char *type, const char *text)
@@ -91,6 +152,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		if (!req)
 			return MHD_NO;
 		buf_init(&req->body, HTTP_BODY_MAX);
+		req->srv = srv;
+		req->conn = conn;
 		*con_cls = req;
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (is_post && cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
@@ -105,16 +168,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	}
 
 	if (!strcmp(url, "/webhooks/whatsapp")) {
-		if (is_post) {
-			const char *sig;
-			if (req->too_big)
-				return respond_json_status(conn, 413);
-			sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							  "X-Hub-Signature-256");
-			return respond_json_status(conn, (unsigned)webhook_whatsapp_post(
-								  &srv->ctx, sig, buf_cstr(&req->body),
-								  req->body.len));
-		}
+		if (is_post)
+			return webhook_post(srv, req);
 		if (!strcmp(method, MHD_HTTP_METHOD_GET)) {
 			const char *mode = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "hub.mode");
 			const char *token = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "hub.verify_token");
@@ -144,6 +199,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	(void)toe;
 	if (req) {
+		if (req->job) /* closed before it was answered: still release the job */
+			webhook_whatsapp_finish(req->job);
 		buf_free(&req->body);
 		free(req);
 		*con_cls = NULL;
@@ -167,9 +224,12 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 	if (!srv)
 		return BANDITORE_ENOMEM;
 	srv->ctx = *ctx;
-	srv->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-					    MHD_USE_POLL | MHD_USE_ERROR_LOG,
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->idle, NULL);
+	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+					    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 				    (uint16_t)port, NULL, NULL, handle, srv,
+				    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_POOL_THREADS,
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				    MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
 				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS_MAX,
@@ -177,6 +237,8 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 				    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
+		pthread_mutex_destroy(&srv->lock);
+		pthread_cond_destroy(&srv->idle);
 		free(srv);
 		return BANDITORE_EIO;
 	}
@@ -195,6 +257,15 @@ void http_server_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
+	/* Take no new connection, let the writer settle what it holds (it is still
+	 * running), answer those, then stop. */
+	MHD_quiesce_daemon(srv->mhd);
+	pthread_mutex_lock(&srv->lock);
+	while (srv->in_flight > 0)
+		pthread_cond_wait(&srv->idle, &srv->lock);
+	pthread_mutex_unlock(&srv->lock);
 	MHD_stop_daemon(srv->mhd);
+	pthread_mutex_destroy(&srv->lock);
+	pthread_cond_destroy(&srv->idle);
 	free(srv);
 }

@@ -2,9 +2,10 @@
  * server.h - the daemon's HTTP face (libmicrohttpd), plain HTTP behind a TLS proxy.
  *
  * Routes: GET/POST /webhooks/whatsapp (Meta's webhook), GET /healthz, GET / (a short
- * page naming the channel; the public pages come later). One thread per connection: a
- * webhook's thread waits, without holding any lock, until the writer has made its events
- * durable, and only then answers; many waiting threads share one commit.
+ * page naming the channel; the public pages come later). A small pool of epoll threads
+ * serves every connection; a webhook's connection is suspended (no thread waits) until
+ * the writer has made its events durable, then resumed and answered, so many requests
+ * share one commit.
  */
 #ifndef BANDITORE_SERVER_H
 #define BANDITORE_SERVER_H

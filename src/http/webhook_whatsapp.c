@@ -7,7 +7,6 @@
 #include "common/platform.h"
 #include "subscribers/subscribers.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,9 +17,8 @@ struct webhook_job {
 	struct wa_payload payload;
 	int *outcomes;         /* one per event, for the log lines after commit */
 	int64_t now;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int finished;
+	void (*notify)(void *arg);
+	void *notify_arg;
 	int rc;
 };
 
@@ -68,11 +66,8 @@ static void job_done(struct writer_job *job, int rc)
 {
 	struct webhook_job *w = (struct webhook_job *)job;
 
-	pthread_mutex_lock(&w->lock);
 	w->rc = rc;
-	w->finished = 1;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	w->notify(w->notify_arg);
 }
 
 static void log_outcomes(const struct webhook_job *w)
@@ -98,55 +93,66 @@ static void log_outcomes(const struct webhook_job *w)
 	}
 }
 
-int webhook_whatsapp_post(const struct http_ctx *ctx, const char *signature, const char *body,
-			  size_t len)
+int webhook_whatsapp_prepare(const struct http_ctx *ctx, const char *signature,
+			     const char *body, size_t len, void (*notify)(void *arg), void *arg,
+			     struct webhook_job **job)
 {
-	struct webhook_job w;
-	int rc, status;
+	struct webhook_job *w;
 
+	*job = NULL;
 	if (webhook_whatsapp_verify_signature(ctx->cfg->wa_app_secret, signature, body, len)) {
 		log_warn("webhook-rejected", "platform=whatsapp reason=signature");
 		return 401;
 	}
-	memset(&w, 0, sizeof(w));
-	if (wa_payload_parse(body, len, &w.payload) != 0) {
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return 503;
+	if (wa_payload_parse(body, len, &w->payload) != 0) {
+		free(w);
 		log_warn("webhook-rejected", "platform=whatsapp reason=malformed");
 		return 400;
 	}
-	if (w.payload.count == 0) {
-		wa_payload_free(&w.payload);
+	if (w->payload.count == 0) {
+		wa_payload_free(&w->payload);
+		free(w);
 		return 200; /* nothing for us (another field): acknowledge */
 	}
-	w.outcomes = calloc((size_t)w.payload.count, sizeof(int));
-	if (!w.outcomes) {
-		wa_payload_free(&w.payload);
+	w->outcomes = calloc((size_t)w->payload.count, sizeof(int));
+	if (!w->outcomes) {
+		wa_payload_free(&w->payload);
+		free(w);
 		return 503;
 	}
-	w.ctx = ctx;
-	w.now = (int64_t)time(NULL);
-	w.job.apply = job_apply;
-	w.job.done = job_done;
-	pthread_mutex_init(&w.lock, NULL);
-	pthread_cond_init(&w.cond, NULL);
-	rc = writer_submit(ctx->writer, &w.job);
-	if (rc == 0) {
-		pthread_mutex_lock(&w.lock);
-		while (!w.finished)
-			pthread_cond_wait(&w.cond, &w.lock);
-		rc = w.rc;
-		pthread_mutex_unlock(&w.lock);
-	}
-	if (rc == 0) {
-		log_outcomes(&w);
+	w->ctx = ctx;
+	w->now = (int64_t)time(NULL);
+	w->job.apply = job_apply;
+	w->job.done = job_done;
+	w->notify = notify;
+	w->notify_arg = arg;
+	w->rc = BANDITORE_ESTOPPED;
+	*job = w;
+	return 0;
+}
+
+int webhook_whatsapp_submit(const struct http_ctx *ctx, struct webhook_job *job)
+{
+	return writer_submit(ctx->writer, &job->job);
+}
+
+int webhook_whatsapp_finish(struct webhook_job *w)
+{
+	int status;
+
+	if (w->rc == 0) {
+		log_outcomes(w);
 		status = 200;
 	} else {
-		log_error("webhook-failed", "platform=whatsapp error=\"%s\"", banditore_strerror(rc));
-		status = rc == BANDITORE_ESTOPPED ? 503 : 500;
+		log_error("webhook-failed", "platform=whatsapp error=\"%s\"", banditore_strerror(w->rc));
+		status = w->rc == BANDITORE_ESTOPPED ? 503 : 500;
 	}
-	pthread_mutex_destroy(&w.lock);
-	pthread_cond_destroy(&w.cond);
-	free(w.outcomes);
-	wa_payload_free(&w.payload);
+	free(w->outcomes);
+	wa_payload_free(&w->payload);
+	free(w);
 	return status;
 }
 
