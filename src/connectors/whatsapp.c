@@ -1,0 +1,333 @@
+/*
+ * whatsapp.c - the WhatsApp Cloud API connection: one blocking POST per message on a
+ * libcurl easy handle kept alive, bounded answers, Retry-After, transport errors.
+ * Bodies and the reading of answers are in whatsapp_message.c.
+ */
+#include "connectors/whatsapp.h"
+#include "common/buf.h"
+#include "common/crypto.h"
+#include "common/err.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#ifndef BANDITORE_VERSION
+#define BANDITORE_VERSION "0.1.0"
+#endif
+/* The description constrains User-Agent to "product/x.y.z"; Meta sees who is calling. */
+#define WHATSAPP_USER_AGENT "banditore/" BANDITORE_VERSION
+#define WHATSAPP_DEFAULT_TIMEOUT_MS 10000
+#define WHATSAPP_CONNECT_TIMEOUT_MS 5000
+
+struct whatsapp {
+	CURL *curl;
+	struct curl_slist *headers; /* Authorization (wiped on free), Content-Type, Expect */
+	char *url;                  /* api_base/version/phone-number-id/messages */
+	struct buf response;        /* the answer being read, at most WHATSAPP_RESPONSE_MAX */
+	int overflow;               /* the answer did not fit in `response` */
+	int retry_after;            /* from the Retry-After header of the current answer */
+};
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct whatsapp *w = arg;
+	size_t n = size * nmemb;
+
+	if (buf_append(&w->response, data, n) != 0) {
+		w->overflow = 1;
+		return 0; /* curl stops with CURLE_WRITE_ERROR */
+	}
+	return n;
+}
+
+static size_t on_header(char *line, size_t size, size_t nitems, void *arg)
+{
+	static const char name[] = "retry-after:";
+	struct whatsapp *w = arg;
+	size_t n = size * nitems;
+
+	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		w->retry_after = 0; /* a new response (after 100 Continue, say) starts */
+	} else if (n > sizeof(name) - 1 && strncasecmp(line, name, sizeof(name) - 1) == 0) {
+		char value[64];
+		size_t vlen = n - (sizeof(name) - 1);
+		if (vlen < sizeof(value)) {
+			memcpy(value, line + sizeof(name) - 1, vlen);
+			value[vlen] = '\0';
+			w->retry_after = connector_retry_after_parse(value, time(NULL));
+		}
+	}
+	return n;
+}
+
+static int is_http_url(const char *s)
+{
+	return s && (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0) &&
+	       !strpbrk(s, " \t\r\n");
+}
+
+static int is_loopback_url(const char *s)
+{
+	static const char *const prefixes[] = { "http://127.", "http://localhost", "http://[::1]" };
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(s, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* "v23.0": 'v', digits, '.', digits (the description's pattern). */
+static int valid_version(const char *s)
+{
+	const char *p = s;
+
+	if (!s || *p++ != 'v' || !(*p >= '0' && *p <= '9'))
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p++ != '.' || !(*p >= '0' && *p <= '9'))
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return *p == '\0' && p - s <= 16;
+}
+
+static int valid_id(const char *s)
+{
+	size_t n = 0;
+
+	if (!s)
+		return 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		      (s[n] >= '0' && s[n] <= '9') || s[n] == '_' || s[n] == '-'))
+			return 0;
+	return n >= 1 && n <= 64;
+}
+
+/* A token is one printable ASCII word: nothing that could end or split a header. */
+static int valid_token(const char *s)
+{
+	size_t n = 0;
+
+	if (!s)
+		return 0;
+	for (; s[n]; n++)
+		if (s[n] <= ' ' || s[n] > '~')
+			return 0;
+	return n >= 1 && n <= 4096;
+}
+
+static void wipe_headers(struct curl_slist *h)
+{
+	for (; h; h = h->next)
+		crypto_wipe(h->data, strlen(h->data));
+}
+
+int whatsapp_new(const struct whatsapp_settings *ws, struct whatsapp **out)
+{
+	struct whatsapp *w = NULL;
+	struct buf tmp;
+	size_t base_len;
+	int rc = BANDITORE_EINVAL;
+	int curl_ready = 0;
+
+	*out = NULL;
+	buf_init(&tmp, 8192);
+	if (!ws || !is_http_url(ws->api_base) || !valid_version(ws->api_version) ||
+	    !valid_id(ws->phone_number_id) || !valid_token(ws->access_token))
+		goto fail;
+	rc = BANDITORE_ENOMEM;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		goto fail;
+	curl_ready = 1;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		goto fail;
+	buf_init(&w->response, WHATSAPP_RESPONSE_MAX);
+
+	base_len = strlen(ws->api_base);
+	while (base_len > 0 && ws->api_base[base_len - 1] == '/')
+		base_len--;
+	if (buf_append(&tmp, ws->api_base, base_len) ||
+	    buf_appendf(&tmp, "/%s/%s/messages", ws->api_version, ws->phone_number_id))
+		goto fail;
+	w->url = buf_steal(&tmp);
+	if (!w->url)
+		goto fail;
+
+	if (buf_appendf(&tmp, "Authorization: Bearer %s", ws->access_token))
+		goto fail;
+	{
+		/* curl_slist_append copies; the first element holds the token. */
+		struct curl_slist *h = curl_slist_append(NULL, buf_cstr(&tmp));
+		struct curl_slist *h2 = h ? curl_slist_append(h, "Content-Type: application/json") : NULL;
+		struct curl_slist *h3 = h2 ? curl_slist_append(h2, "Accept: application/json") : NULL;
+		/* Bodies are small: no "Expect: 100-continue" round trip. */
+		struct curl_slist *h4 = h3 ? curl_slist_append(h3, "Expect:") : NULL;
+		if (!h4) {
+			wipe_headers(h);
+			curl_slist_free_all(h);
+			goto fail;
+		}
+		w->headers = h4;
+	}
+
+	w->curl = curl_easy_init();
+	if (!w->curl)
+		goto fail;
+	if (curl_easy_setopt(w->curl, CURLOPT_URL, w->url) ||
+	    curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, w->headers) ||
+	    curl_easy_setopt(w->curl, CURLOPT_USERAGENT, WHATSAPP_USER_AGENT) ||
+	    curl_easy_setopt(w->curl, CURLOPT_POST, 1L) ||
+	    curl_easy_setopt(w->curl, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(w->curl, CURLOPT_TIMEOUT_MS,
+			     (long)(ws->timeout_ms > 0 ? ws->timeout_ms : WHATSAPP_DEFAULT_TIMEOUT_MS)) ||
+	    curl_easy_setopt(w->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)WHATSAPP_CONNECT_TIMEOUT_MS) ||
+	    curl_easy_setopt(w->curl, CURLOPT_TCP_KEEPALIVE, 1L) ||
+	    curl_easy_setopt(w->curl, CURLOPT_PROTOCOLS_STR, "http,https") ||
+	    curl_easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, on_body) ||
+	    curl_easy_setopt(w->curl, CURLOPT_WRITEDATA, w) ||
+	    curl_easy_setopt(w->curl, CURLOPT_HEADERFUNCTION, on_header) ||
+	    curl_easy_setopt(w->curl, CURLOPT_HEADERDATA, w))
+		goto fail;
+	/* A proxy from the environment is fine for graph.facebook.com, never for a local
+	 * simulator or mock. */
+	if (is_loopback_url(ws->api_base) && curl_easy_setopt(w->curl, CURLOPT_PROXY, ""))
+		goto fail;
+
+	crypto_wipe(tmp.data, tmp.cap);
+	buf_free(&tmp);
+	*out = w;
+	return 0;
+fail:
+	if (tmp.data)
+		crypto_wipe(tmp.data, tmp.cap);
+	buf_free(&tmp);
+	if (w)
+		whatsapp_free(w); /* also balances curl_global_init */
+	else if (curl_ready)
+		curl_global_cleanup();
+	return rc;
+}
+
+void whatsapp_free(struct whatsapp *w)
+{
+	if (!w)
+		return;
+	if (w->curl)
+		curl_easy_cleanup(w->curl);
+	wipe_headers(w->headers);
+	curl_slist_free_all(w->headers);
+	free(w->url);
+	buf_free(&w->response);
+	free(w);
+	curl_global_cleanup();
+}
+
+static void classify_transport(CURLcode cc, struct whatsapp *w, struct connector_result *res)
+{
+	long status = 0;
+
+	curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
+	res->http_status = (status > 0 && status <= 999) ? (int)status : 0;
+	switch (cc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		/* Meta may have accepted the message before the time ran out: a retry can
+		 * duplicate it. A duplicate is the lesser harm than a lost notice. */
+		connector_result_set(res, CONNECTOR_RETRY, 0, "timed out");
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+		connector_result_set(res, CONNECTOR_RETRY, 0, "could not connect to the Cloud API");
+		break;
+	case CURLE_WRITE_ERROR:
+		if (w->overflow) {
+			connector_result_set(res, CONNECTOR_RETRY, 0,
+					     "answer longer than %d bytes", WHATSAPP_RESPONSE_MAX);
+			break;
+		}
+		/* fall through */
+	default:
+		/* curl's text is static and generic: no address in it. */
+		connector_result_set(res, CONNECTOR_RETRY, 0, "transport error: %s",
+				     curl_easy_strerror(cc));
+		break;
+	}
+}
+
+static int post(struct whatsapp *w, const char *body, struct connector_result *res)
+{
+	CURLcode cc;
+	long status = 0;
+
+	buf_reset(&w->response);
+	w->overflow = 0;
+	w->retry_after = 0;
+	if (curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, body) ||
+	    curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body))) {
+		connector_result_clear(res);
+		connector_result_set(res, CONNECTOR_RETRY, 0, "could not prepare the request");
+		return BANDITORE_ENOMEM;
+	}
+	cc = curl_easy_perform(w->curl);
+	/* The body may hold the recipient's number: do not leave curl pointing at it. */
+	curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, NULL);
+	if (cc != CURLE_OK) {
+		connector_result_clear(res);
+		classify_transport(cc, w, res);
+	} else {
+		curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
+		whatsapp_parse_response(status, buf_cstr(&w->response), res);
+	}
+	if (res->outcome == CONNECTOR_RETRY)
+		res->retry_after = w->retry_after;
+	buf_reset(&w->response);
+	return connector_result_rc(res);
+}
+
+/* Builds failed: say why without the recipient, and map to the send's return. */
+static int build_failed(int rc, struct connector_result *res, const char *what)
+{
+	connector_result_clear(res);
+	if (rc == BANDITORE_ENOMEM) {
+		connector_result_set(res, CONNECTOR_RETRY, 0, "out of memory building the %s", what);
+		return rc;
+	}
+	connector_result_set(res, CONNECTOR_FAIL, 0, "invalid %s (recipient, text or limits)", what);
+	return BANDITORE_EINVAL;
+}
+
+int whatsapp_send_text(struct whatsapp *w, const char *to, const char *text, int preview_url,
+		       struct connector_result *res)
+{
+	char *body = NULL;
+	int rc = whatsapp_build_text(to, text, preview_url, &body);
+
+	if (rc)
+		return build_failed(rc, res, "text message");
+	rc = post(w, body, res);
+	crypto_wipe(body, strlen(body));
+	free(body);
+	return rc;
+}
+
+int whatsapp_send_template(struct whatsapp *w, const char *to, const char *template_name,
+			   const char *language, const char *const *body_params, int n_params,
+			   const char *biz_opaque, struct connector_result *res)
+{
+	char *body = NULL;
+	int rc = whatsapp_build_template(to, template_name, language, body_params, n_params,
+					 biz_opaque, &body);
+
+	if (rc)
+		return build_failed(rc, res, "template message");
+	rc = post(w, body, res);
+	crypto_wipe(body, strlen(body));
+	free(body);
+	return rc;
+}

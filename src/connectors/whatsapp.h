@@ -1,0 +1,89 @@
+/*
+ * whatsapp.h - sends messages through the WhatsApp Business Cloud API.
+ *
+ * One send is one POST /{version}/{phone-number-id}/messages with a Bearer token, as the
+ * official OpenAPI description (../shared/contracts) defines it; a broadcast is many
+ * such sends, one per recipient. Two kinds of message exist here:
+ *
+ *   - free text, allowed only inside the 24-hour window the citizen opened by writing
+ *     to the comune (confirmations, auto-replies);
+ *   - a pre-approved template, allowed at any time (broadcasts). Its body parameters
+ *     fill the template's {{1}}, {{2}}...; biz_opaque_callback_data comes back in the
+ *     status webhooks, so statuses can be attributed to a broadcast without a row per
+ *     recipient. (The description refuses it on text messages, so text never has it.)
+ *
+ * A struct whatsapp holds one libcurl easy handle, reused so that the connection stays
+ * alive between sends. Sends block for at most timeout_ms. One struct per thread: it is
+ * not safe to share one between threads.
+ *
+ * The answer is classified into a struct connector_result (see connector.h and the
+ * table in whatsapp_message.c). Recipients are never logged and never appear in
+ * res->error. A time-out after the request left may still have delivered the message:
+ * retrying then can send it twice, the lesser harm than losing a notice.
+ */
+#ifndef BANDITORE_WHATSAPP_H
+#define BANDITORE_WHATSAPP_H
+
+#include "connectors/connector.h"
+
+struct whatsapp; /* opaque: one connection to the Cloud API for one phone number */
+
+struct whatsapp_settings {
+	const char *api_base;        /* "https://graph.facebook.com" or "http://127.0.0.1:PORT" */
+	const char *api_version;     /* "v23.0" */
+	const char *phone_number_id; /* the sending number's id (not the number itself) */
+	const char *access_token;    /* system-user token, sent as "Authorization: Bearer" */
+	int timeout_ms;              /* whole-request limit; <= 0 means 10000 */
+};
+
+/* Limits checked before anything is sent (the platform's own, or ours where it has
+ * none that matters): longer input is BANDITORE_EINVAL, not silently cut. */
+#define WHATSAPP_TEXT_MAX 4096       /* characters of a text message body */
+#define WHATSAPP_PARAM_MAX 4096      /* characters of one template parameter */
+#define WHATSAPP_PARAMS_MAX 100      /* template body parameters */
+#define WHATSAPP_OPAQUE_MAX 512      /* characters of biz_opaque_callback_data */
+#define WHATSAPP_TEMPLATE_NAME_MAX 512
+#define WHATSAPP_RESPONSE_MAX 65536  /* bytes of an answer we are willing to read */
+
+/* Creates a connector from `ws` (the strings are copied: `ws` may go away afterwards).
+ * Checks the settings: api_base must be http(s)://..., api_version like "v23.0",
+ * phone_number_id letters, digits, '_' or '-', access_token a single printable word.
+ * Returns 0 and sets *out, or BANDITORE_EINVAL / BANDITORE_ENOMEM (and *out = NULL). */
+int whatsapp_new(const struct whatsapp_settings *ws, struct whatsapp **out);
+
+/* Closes the connection and wipes the token. Accepts NULL. */
+void whatsapp_free(struct whatsapp *w);
+
+/* Sends `text` (UTF-8, 1..WHATSAPP_TEXT_MAX characters) to `to` as a free-text message;
+ * `preview_url` non-zero lets WhatsApp show a preview of the first link. `to` is the
+ * recipient in E.164 with or without the leading "+" (WhatsApp's wa_id is the digits).
+ * Fills *res (always) and returns 0 when accepted, else as connector.h says. */
+int whatsapp_send_text(struct whatsapp *w, const char *to, const char *text, int preview_url,
+		       struct connector_result *res);
+
+/* Sends the approved template `template_name` in `language` ("it", "en_US") with
+ * `n_params` body parameters (may be 0, then body_params may be NULL) and, when
+ * `biz_opaque` is not NULL, that string as biz_opaque_callback_data. Parameters must be
+ * non-empty and, as WhatsApp requires, contain no newline or tab and no more than four
+ * consecutive spaces. Fills *res and returns as whatsapp_send_text(). */
+int whatsapp_send_template(struct whatsapp *w, const char *to, const char *template_name,
+			   const char *language, const char *const *body_params, int n_params,
+			   const char *biz_opaque, struct connector_result *res);
+
+/* The request bodies the two sends post, as compact JSON, exposed for tests. On success
+ * *out is a NUL-terminated string the caller frees with free(); on failure *out is NULL
+ * and the return is BANDITORE_EINVAL (bad argument) or BANDITORE_ENOMEM. */
+int whatsapp_build_text(const char *to, const char *text, int preview_url, char **out);
+int whatsapp_build_template(const char *to, const char *template_name, const char *language,
+			    const char *const *body_params, int n_params, const char *biz_opaque,
+			    char **out);
+
+/* Classifies the Cloud API's answer: HTTP status and body (may be NULL or not JSON).
+ * 2xx with messages[0].id is OK (the id is copied); 2xx without one is RETRY; an error
+ * object is classified by its code (the table in whatsapp_message.c), falling back on
+ * the HTTP status (408, 429 and 5xx retry, the rest fail). Headers are not seen here: res->retry_after is left 0 and the send
+ * path sets it from a Retry-After header. Fills *res (always) and returns 0 when OK,
+ * else as connector.h says. */
+int whatsapp_parse_response(long http_status, const char *body, struct connector_result *res);
+
+#endif
