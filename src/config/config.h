@@ -9,6 +9,9 @@
  *
  * Every problem is reported with file:line and a reason; unknown sections and keys are
  * errors. See docs/configuration.md for every key.
+ *
+ * After a successful config_load every string field is non-NULL ("" when not set), and
+ * relative paths (secrets_file, data_dir) are resolved against the file's folder.
  */
 #ifndef BANDITORE_CONFIG_H
 #define BANDITORE_CONFIG_H
@@ -61,6 +64,7 @@ struct config {
 	int n_subscribe;
 	char *unsubscribe[CONFIG_KEYWORDS_MAX];
 	int n_unsubscribe;
+	char *unsubscribe_word;   /* the first unsubscribe keyword as written, for {unsubscribe} */
 
 	/* [inbound] */
 	enum config_inbound_mode inbound_mode;
@@ -68,7 +72,8 @@ struct config {
 	int auto_reply_hours;     /* at most one auto-reply per sender in this window (24) */
 
 	/* [texts]: what citizens read; {channel}, {comune}, {policy_url}, {privacy_url},
-	 * {website}, {helpdesk_email} are replaced. "\n" in the file is a new line. */
+	 * {website}, {helpdesk_email}, {unsubscribe} are replaced (config_expand). "\n" in
+	 * the file is a new line. Kept with their placeholders; Italian defaults when absent. */
 	char *text_join;
 	char *text_already;       /* joining again */
 	char *text_leave;
@@ -105,7 +110,8 @@ void config_free(struct config *cfg);               /* accepts NULL */
 void config_errors_free(struct config_errors *errs); /* accepts NULL */
 
 /* Expands the {placeholders} of `text` for this configuration into a new string
- * (caller frees), or NULL when out of memory. */
+ * (caller frees), or NULL when out of memory. Unknown placeholders are left as they are
+ * (config_load already refuses them in [texts]). */
 char *config_expand(const struct config *cfg, const char *text);
 
 /* The version of the policy and privacy notice citizens accept: hex SHA-256 over the

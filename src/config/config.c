@@ -1,0 +1,1124 @@
+/*
+ * config.c - the comune's configuration: from the values config_ini.c collected to a
+ * validated struct config, with the secrets, the keywords and the texts citizens read.
+ *
+ * Nothing stops at the first problem: every key is checked and every problem is added
+ * to the list with its line, so the IT office fixes the file in one pass. Values are
+ * checked for what the rest of Banditore relies on (a real E.164 number, URLs a phone
+ * can open, a port, limits Meta accepts), and texts for the placeholders they use.
+ */
+#include "config/config.h"
+#include "config/config_internal.h"
+
+#include "common/buf.h"
+#include "common/crypto.h"
+#include "common/e164.h"
+#include "common/err.h"
+#include "common/i18n.h"
+#include "common/keyword.h"
+#include "common/platform.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEXT_MAX 4096 /* WhatsApp's limit for the body of a text message */
+
+/* Every key of the main file. The secrets are listed so that they are refused with a
+ * helpful reason instead of "unknown key". */
+enum {
+	K_COMUNE_NAME, K_WEBSITE, K_PEC, K_HELPDESK_EMAIL, K_HELPDESK_PHONE, K_CONTROLLER,
+	K_CONTROLLER_EMAIL, K_DPO_NAME, K_DPO_EMAIL, K_POLICY_URL, K_PRIVACY_URL,
+	K_POLICY_VERSION,
+	K_CHANNEL_NAME, K_CHANNEL_DESCRIPTION, K_PLATFORMS,
+	K_WA_PHONE_NUMBER_ID, K_WA_DISPLAY_NUMBER, K_WA_API_BASE, K_WA_API_VERSION,
+	K_WA_SECRETS_FILE, K_WA_MPS, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
+	K_SUBSCRIBE, K_UNSUBSCRIBE,
+	K_INBOUND_MODE, K_KEEP_DAYS, K_AUTO_REPLY_HOURS,
+	K_TEXT_JOIN, K_TEXT_ALREADY, K_TEXT_LEAVE, K_TEXT_NOT_SUBSCRIBED, K_TEXT_AUTO_REPLY,
+	K_LISTEN, K_PUBLIC_URL, K_DATA_DIR,
+	K_COUNT
+};
+
+static const struct config_key keys[K_COUNT] = {
+	[K_COMUNE_NAME] = { "comune", "name", 0 },
+	[K_WEBSITE] = { "comune", "website", 0 },
+	[K_PEC] = { "comune", "pec", 0 },
+	[K_HELPDESK_EMAIL] = { "comune", "helpdesk_email", 0 },
+	[K_HELPDESK_PHONE] = { "comune", "helpdesk_phone", 0 },
+	[K_CONTROLLER] = { "comune", "controller", 0 },
+	[K_CONTROLLER_EMAIL] = { "comune", "controller_email", 0 },
+	[K_DPO_NAME] = { "comune", "dpo_name", 0 },
+	[K_DPO_EMAIL] = { "comune", "dpo_email", 0 },
+	[K_POLICY_URL] = { "comune", "policy_url", 0 },
+	[K_PRIVACY_URL] = { "comune", "privacy_url", 0 },
+	[K_POLICY_VERSION] = { "comune", "policy_version", 0 },
+	[K_CHANNEL_NAME] = { "channel", "name", 0 },
+	[K_CHANNEL_DESCRIPTION] = { "channel", "description", 0 },
+	[K_PLATFORMS] = { "channel", "platforms", 0 },
+	[K_WA_PHONE_NUMBER_ID] = { "whatsapp", "phone_number_id", 0 },
+	[K_WA_DISPLAY_NUMBER] = { "whatsapp", "display_number", 0 },
+	[K_WA_API_BASE] = { "whatsapp", "api_base", 0 },
+	[K_WA_API_VERSION] = { "whatsapp", "api_version", 0 },
+	[K_WA_SECRETS_FILE] = { "whatsapp", "secrets_file", 0 },
+	[K_WA_MPS] = { "whatsapp", "messages_per_second", 0 },
+	[K_WA_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_SECRET },
+	[K_WA_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_SECRET },
+	[K_WA_VERIFY_TOKEN] = { "whatsapp", "verify_token", CONFIG_KEY_SECRET },
+	[K_SUBSCRIBE] = { "keywords", "subscribe", 0 },
+	[K_UNSUBSCRIBE] = { "keywords", "unsubscribe", 0 },
+	[K_INBOUND_MODE] = { "inbound", "mode", 0 },
+	[K_KEEP_DAYS] = { "inbound", "keep_days", 0 },
+	[K_AUTO_REPLY_HOURS] = { "inbound", "auto_reply_hours", 0 },
+	[K_TEXT_JOIN] = { "texts", "join", 0 },
+	[K_TEXT_ALREADY] = { "texts", "already_subscribed", 0 },
+	[K_TEXT_LEAVE] = { "texts", "leave", 0 },
+	[K_TEXT_NOT_SUBSCRIBED] = { "texts", "not_subscribed", 0 },
+	[K_TEXT_AUTO_REPLY] = { "texts", "auto_reply", 0 },
+	[K_LISTEN] = { "server", "listen", 0 },
+	[K_PUBLIC_URL] = { "server", "public_url", 0 },
+	[K_DATA_DIR] = { "server", "data_dir", 0 },
+};
+
+/* The secrets file: one section, three keys; long tokens may be split over indented
+ * lines, joined without a space. */
+enum { S_APP_SECRET, S_ACCESS_TOKEN, S_VERIFY_TOKEN, S_COUNT };
+static const struct config_key secret_keys[S_COUNT] = {
+	[S_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_TIGHT },
+	[S_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_TIGHT },
+	[S_VERIFY_TOKEN] = { "whatsapp", "verify_token", CONFIG_KEY_TIGHT },
+};
+static const char *const secret_env[S_COUNT] = {
+	"BANDITORE_WHATSAPP_APP_SECRET", "BANDITORE_WHATSAPP_ACCESS_TOKEN",
+	"BANDITORE_WHATSAPP_VERIFY_TOKEN",
+};
+
+static const char *const default_subscribe[] = { "ATTIVA ISCRIZIONE" };
+static const char *const default_unsubscribe[] = { "DISATTIVA ISCRIZIONE", "STOP" };
+
+static const char *const placeholders[] = {
+	"channel", "comune", "policy_url", "privacy_url", "website", "helpdesk_email", "unsubscribe",
+};
+#define N_PLACEHOLDERS (sizeof(placeholders) / sizeof(placeholders[0]))
+
+/* The state of one load. */
+struct loader {
+	const char *path;
+	char *dir;                  /* the file's folder with a trailing '/', or "" */
+	struct config *cfg;
+	struct config_value vals[K_COUNT];
+	struct config_errors *errs;
+	int rc;                     /* BANDITORE_ENOMEM once memory ran out */
+};
+
+static void error_line(struct loader *ld, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void error_line(struct loader *ld, int line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (config_error_add(ld->errs, ld->path, line, "%s", msg) != 0)
+		ld->rc = BANDITORE_ENOMEM;
+}
+
+static char *dup_or_flag(struct loader *ld, const char *s)
+{
+	char *d = strdup(s ? s : "");
+	if (!d)
+		ld->rc = BANDITORE_ENOMEM;
+	return d;
+}
+
+/* Stores a copy of s in *field, replacing what was there. */
+static void set_str(struct loader *ld, char **field, const char *s)
+{
+	char *d = dup_or_flag(ld, s);
+	if (!d)
+		return;
+	free(*field);
+	*field = d;
+}
+
+static const char *val(const struct loader *ld, int k)
+{
+	return ld->vals[k].set ? buf_cstr(&ld->vals[k].text) : NULL;
+}
+
+static int line_of(const struct loader *ld, int k)
+{
+	return ld->vals[k].line;
+}
+
+static void missing(struct loader *ld, int k, const char *why_it, const char *why_en)
+{
+	error_line(ld, 0, T("manca [%s] %s, che è obbligatoria%s", "[%s] %s is required%s"),
+		   keys[k].section, keys[k].name, T(why_it, why_en));
+}
+
+static int has_space_or_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < ' ' && *s != '\n') || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* ---- one kind of value each ---- */
+
+/* Free text on one line: a name, a label. */
+static void get_str(struct loader *ld, int k, char **field, int required, const char *why_it,
+		    const char *why_en)
+{
+	const char *v = val(ld, k);
+
+	if (!v || !*v) {
+		if (v && required)
+			error_line(ld, line_of(ld, k), T("%s non può essere vuoto", "%s must not be empty"),
+				   keys[k].name);
+		else if (required)
+			missing(ld, k, why_it, why_en);
+		set_str(ld, field, "");
+		return;
+	}
+	if (has_control(v)) {
+		error_line(ld, line_of(ld, k), T("%s contiene caratteri di controllo", "%s contains control characters"),
+			   keys[k].name);
+	}
+	set_str(ld, field, v);
+}
+
+static int url_ok(const char *v)
+{
+	const char *host;
+
+	if (strncmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else
+		return 0;
+	return *host && *host != '/' && !has_space_or_control(v);
+}
+
+static void get_url(struct loader *ld, int k, char **field, int required, const char *def)
+{
+	const char *v = val(ld, k);
+	size_t n;
+
+	if (!v || !*v) {
+		if (v && required)
+			error_line(ld, line_of(ld, k), T("%s non può essere vuoto", "%s must not be empty"),
+				   keys[k].name);
+		else if (required)
+			missing(ld, k, "", "");
+		set_str(ld, field, def ? def : "");
+		return;
+	}
+	if (!url_ok(v)) {
+		error_line(ld, line_of(ld, k),
+			   T("%s: '%s' non è un indirizzo web: deve cominciare con https:// (o http://) e non contenere spazi",
+			     "%s: '%s' is not a web address: it must start with https:// (or http://) and contain no spaces"),
+			   keys[k].name, v);
+	}
+	/* Without the trailing '/', paths can be appended to it. */
+	set_str(ld, field, v);
+	n = *field ? strlen(*field) : 0;
+	while (n > 8 && (*field)[n - 1] == '/')
+		(*field)[--n] = '\0';
+}
+
+static void get_email(struct loader *ld, int k, char **field)
+{
+	const char *v = val(ld, k), *at;
+
+	if (!v || !*v) {
+		set_str(ld, field, "");
+		return;
+	}
+	at = strchr(v, '@');
+	if (!at || at == v || !at[1] || strchr(at + 1, '@') || has_space_or_control(v))
+		error_line(ld, line_of(ld, k),
+			   T("%s: '%s' non è un indirizzo e-mail (nome@dominio)",
+			     "%s: '%s' is not an e-mail address (name@domain)"),
+			   keys[k].name, v);
+	set_str(ld, field, v);
+}
+
+/* A telephone number as people write it: digits, spaces, '+', '.', '-', '/', '()'. */
+static void get_phone(struct loader *ld, int k, char **field)
+{
+	const char *v = val(ld, k);
+	int digits = 0, bad = 0;
+
+	if (!v || !*v) {
+		set_str(ld, field, "");
+		return;
+	}
+	for (const char *p = v; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (!strchr(" +.-/()", *p))
+			bad = 1;
+	}
+	if (bad || digits < 3 || digits > 20)
+		error_line(ld, line_of(ld, k),
+			   T("%s: '%s' non è un numero di telefono", "%s: '%s' is not a telephone number"),
+			   keys[k].name, v);
+	set_str(ld, field, v);
+}
+
+static void get_int(struct loader *ld, int k, int *field, int min, int max, int def)
+{
+	const char *v = val(ld, k);
+	char *end;
+	long n;
+
+	*field = def;
+	if (!v)
+		return;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || errno || n < min || n > max || !(*v >= '0' && *v <= '9')) {
+		error_line(ld, line_of(ld, k),
+			   T("%s: '%s' non va bene: serve un numero intero da %d a %d",
+			     "%s: '%s' is wrong: it must be a whole number from %d to %d"),
+			   keys[k].name, v, min, max);
+		return;
+	}
+	*field = (int)n;
+}
+
+/* A path: relative ones are resolved against the configuration file's folder. */
+static void get_path(struct loader *ld, int k, char **field, const char *def)
+{
+	const char *v = val(ld, k);
+	struct buf b;
+
+	if (!v || !*v) {
+		if (v)
+			error_line(ld, line_of(ld, k), T("%s non può essere vuoto", "%s must not be empty"),
+				   keys[k].name);
+		set_str(ld, field, def);
+		return;
+	}
+	if (has_control(v) || strchr(v, '\n')) {
+		error_line(ld, line_of(ld, k), T("%s contiene caratteri di controllo", "%s contains control characters"),
+			   keys[k].name);
+	}
+	if (v[0] == '/') {
+		set_str(ld, field, v);
+		return;
+	}
+	buf_init(&b, PATH_MAX);
+	if (buf_appends(&b, ld->dir) || buf_appends(&b, v)) {
+		error_line(ld, line_of(ld, k), T("%s: percorso troppo lungo", "%s: path too long"), keys[k].name);
+		set_str(ld, field, v);
+	} else {
+		set_str(ld, field, buf_cstr(&b));
+	}
+	buf_free(&b);
+}
+
+static void get_platforms(struct loader *ld)
+{
+	const char *v = val(ld, K_PLATFORMS);
+	const char *p;
+
+	if (!v) {
+		ld->cfg->platforms = 1 << PLATFORM_WHATSAPP;
+		return;
+	}
+	ld->cfg->platforms = 0;
+	p = v;
+	for (;;) {
+		const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+		char name[32];
+		int plat;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end > p) {
+			snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
+			plat = (size_t)(end - p) < sizeof(name) ? platform_from_name(name) : -1;
+			if (plat < 0)
+				error_line(ld, line_of(ld, K_PLATFORMS),
+					   T("piattaforma sconosciuta '%.*s' (note: whatsapp, telegram, email, webpush)",
+					     "unknown platform '%.*s' (known: whatsapp, telegram, email, webpush)"),
+					   (int)(end - p > 60 ? 60 : end - p), p);
+			else if (ld->cfg->platforms & (1 << plat))
+				error_line(ld, line_of(ld, K_PLATFORMS),
+					   T("piattaforma '%s' ripetuta", "platform '%s' listed twice"), name);
+			else
+				ld->cfg->platforms |= 1 << plat;
+		}
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	if (!ld->cfg->platforms)
+		error_line(ld, line_of(ld, K_PLATFORMS),
+			   T("platforms: indicare almeno una piattaforma (whatsapp, telegram, email, webpush)",
+			     "platforms: name at least one platform (whatsapp, telegram, email, webpush)"));
+}
+
+static void get_listen(struct loader *ld)
+{
+	const char *v = val(ld, K_LISTEN);
+	const char *colon;
+	char host[64];
+	struct in_addr a;
+	char *end;
+	long port;
+
+	set_str(ld, &ld->cfg->listen_address, "127.0.0.1");
+	ld->cfg->listen_port = 8080;
+	if (!v)
+		return;
+	colon = strrchr(v, ':');
+	if (!colon || colon == v || (size_t)(colon - v) >= sizeof(host))
+		goto bad;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - v), v);
+	if (inet_pton(AF_INET, host, &a) != 1)
+		goto bad;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (!(colon[1] >= '0' && colon[1] <= '9') || *end || errno || port < 1 || port > 65535)
+		goto bad;
+	set_str(ld, &ld->cfg->listen_address, host);
+	ld->cfg->listen_port = (int)port;
+	return;
+bad:
+	error_line(ld, line_of(ld, K_LISTEN),
+		   T("listen: '%s' non va bene: serve INDIRIZZO-IPv4:PORTA (porta da 1 a 65535), per esempio 127.0.0.1:8080",
+		     "listen: '%s' is wrong: it must be IPv4-ADDRESS:PORT (port 1 to 65535), for example 127.0.0.1:8080"),
+		   v);
+}
+
+static void get_inbound_mode(struct loader *ld)
+{
+	const char *v = val(ld, K_INBOUND_MODE);
+
+	ld->cfg->inbound_mode = CONFIG_INBOUND_AUTO_REPLY;
+	if (!v)
+		return;
+	if (strcmp(v, "auto-reply") == 0)
+		ld->cfg->inbound_mode = CONFIG_INBOUND_AUTO_REPLY;
+	else if (strcmp(v, "keep-until-answered") == 0)
+		ld->cfg->inbound_mode = CONFIG_INBOUND_KEEP_UNTIL_ANSWERED;
+	else if (strcmp(v, "none") == 0)
+		ld->cfg->inbound_mode = CONFIG_INBOUND_NONE;
+	else
+		error_line(ld, line_of(ld, K_INBOUND_MODE),
+			   T("mode: '%s' non va bene: auto-reply, keep-until-answered o none",
+			     "mode: '%s' is wrong: auto-reply, keep-until-answered or none"),
+			   v);
+}
+
+static void get_whatsapp(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	int needed = cfg->platforms & (1 << PLATFORM_WHATSAPP);
+	const char *v;
+	char e164[E164_MAX];
+	const char *why_it = " (whatsapp è tra le piattaforme di [channel])";
+	const char *why_en = " (whatsapp is one of the [channel] platforms)";
+
+	v = val(ld, K_WA_PHONE_NUMBER_ID);
+	get_str(ld, K_WA_PHONE_NUMBER_ID, &cfg->wa_phone_number_id, needed, why_it, why_en);
+	if (v && *v && (strspn(v, "0123456789") != strlen(v) || strlen(v) > 32))
+		error_line(ld, line_of(ld, K_WA_PHONE_NUMBER_ID),
+			   T("phone_number_id: '%s' non va bene: è il numero identificativo (solo cifre) che Meta dà al numero",
+			     "phone_number_id: '%s' is wrong: it is the id (digits only) Meta gives the number"),
+			   v);
+
+	v = val(ld, K_WA_DISPLAY_NUMBER);
+	if (!v || !*v) {
+		if (v && needed)
+			error_line(ld, line_of(ld, K_WA_DISPLAY_NUMBER),
+				   T("%s non può essere vuoto", "%s must not be empty"), "display_number");
+		else if (needed)
+			missing(ld, K_WA_DISPLAY_NUMBER, why_it, why_en);
+		set_str(ld, &cfg->wa_display_number, "");
+	} else if (e164_normalize(v, e164) != 0) {
+		error_line(ld, line_of(ld, K_WA_DISPLAY_NUMBER),
+			   T("display_number: '%s' non è un numero internazionale valido: scrivere +39 e il numero, per esempio +39 366 000 0000",
+			     "display_number: '%s' is not a valid international number: write +39 and the number, for example +39 366 000 0000"),
+			   v);
+		set_str(ld, &cfg->wa_display_number, "");
+	} else {
+		set_str(ld, &cfg->wa_display_number, e164);
+	}
+
+	get_url(ld, K_WA_API_BASE, &cfg->wa_api_base, 0, "https://graph.facebook.com");
+	v = val(ld, K_WA_API_VERSION);
+	if (v) {
+		size_t d1 = v[0] == 'v' ? strspn(v + 1, "0123456789") : 0;
+		size_t d2 = d1 && v[1 + d1] == '.' ? strspn(v + 2 + d1, "0123456789") : 0;
+		if (!d1 || !d2 || v[2 + d1 + d2] != '\0')
+			error_line(ld, line_of(ld, K_WA_API_VERSION),
+				   T("api_version: '%s' non va bene: serve la forma v23.0",
+				     "api_version: '%s' is wrong: it must look like v23.0"),
+				   v);
+	}
+	set_str(ld, &cfg->wa_api_version, v ? v : "v23.0");
+	get_path(ld, K_WA_SECRETS_FILE, &cfg->wa_secrets_file, "");
+	get_int(ld, K_WA_MPS, &cfg->wa_messages_per_second, 1, 1000, 80);
+	set_str(ld, &cfg->wa_app_secret, "");
+	set_str(ld, &cfg->wa_access_token, "");
+	set_str(ld, &cfg->wa_verify_token, "");
+}
+
+/* ---- keywords ---- */
+
+/* Parses one comma-separated list into normalised keywords; *first receives the
+ * first item as written. Problems are reported on `line`. */
+static int parse_keywords(struct loader *ld, const char *list, int line, const char *key,
+			  char **out, char **first)
+{
+	int n = 0;
+	const char *p = list;
+
+	for (;;) {
+		const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+		char norm[KEYWORD_MAX];
+		int rc, dup = 0;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end == p) {
+			error_line(ld, line, T("%s: parola chiave vuota (due virgole di seguito?)",
+					       "%s: empty keyword (two commas in a row?)"),
+				   key);
+			goto next;
+		}
+		rc = keyword_normalize(p, (size_t)(end - p), norm, sizeof(norm));
+		if (rc == BANDITORE_ETOOBIG) {
+			error_line(ld, line, T("%s: parola chiave troppo lunga", "%s: keyword too long"), key);
+			goto next;
+		}
+		if (rc || !norm[0]) {
+			error_line(ld, line,
+				   T("%s: '%.*s' non ha lettere né cifre: non può essere una parola chiave",
+				     "%s: '%.*s' has no letters or digits: it cannot be a keyword"),
+				   key, (int)(end - p > 60 ? 60 : end - p), p);
+			goto next;
+		}
+		for (int i = 0; i < n; i++)
+			dup |= strcmp(out[i], norm) == 0;
+		if (dup) {
+			error_line(ld, line, T("%s: '%s' ripetuta", "%s: '%s' listed twice"), key, norm);
+			goto next;
+		}
+		if (n == CONFIG_KEYWORDS_MAX) {
+			error_line(ld, line, T("%s: al massimo %d parole chiave", "%s: at most %d keywords"), key,
+				   CONFIG_KEYWORDS_MAX);
+			break;
+		}
+		out[n] = dup_or_flag(ld, norm);
+		if (!out[n])
+			break;
+		if (n == 0 && first) {
+			char raw[KEYWORD_MAX];
+			snprintf(raw, sizeof(raw), "%.*s", (int)(end - p), p);
+			set_str(ld, first, raw);
+		}
+		n++;
+next:
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return n;
+}
+
+static void get_keywords(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *sub = val(ld, K_SUBSCRIBE), *unsub = val(ld, K_UNSUBSCRIBE);
+
+	if (sub)
+		cfg->n_subscribe = parse_keywords(ld, sub, line_of(ld, K_SUBSCRIBE), "subscribe",
+						  cfg->subscribe, NULL);
+	else
+		cfg->n_subscribe = parse_keywords(ld, default_subscribe[0], 0, "subscribe", cfg->subscribe, NULL);
+	if (unsub) {
+		cfg->n_unsubscribe = parse_keywords(ld, unsub, line_of(ld, K_UNSUBSCRIBE), "unsubscribe",
+						    cfg->unsubscribe, &cfg->unsubscribe_word);
+	} else {
+		char list[64];
+		snprintf(list, sizeof(list), "%s, %s", default_unsubscribe[0], default_unsubscribe[1]);
+		cfg->n_unsubscribe = parse_keywords(ld, list, 0, "unsubscribe", cfg->unsubscribe,
+						    &cfg->unsubscribe_word);
+	}
+	/* An empty list has already been reported item by item. */
+	for (int i = 0; i < cfg->n_subscribe; i++)
+		for (int j = 0; j < cfg->n_unsubscribe; j++)
+			if (strcmp(cfg->subscribe[i], cfg->unsubscribe[j]) == 0)
+				error_line(ld, unsub ? line_of(ld, K_UNSUBSCRIBE) : line_of(ld, K_SUBSCRIBE),
+					   T("la parola chiave '%s' è sia in subscribe sia in unsubscribe",
+					     "keyword '%s' is in both subscribe and unsubscribe"),
+					   cfg->subscribe[i]);
+	if (!cfg->unsubscribe_word)
+		set_str(ld, &cfg->unsubscribe_word, "");
+}
+
+/* ---- texts ---- */
+
+/* Length of the placeholder name at s (just after '{') when s is "name}", else 0. */
+static size_t placeholder_len(const char *s)
+{
+	size_t n = 0;
+
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= '0' && s[n] <= '9') || s[n] == '_')
+		n++;
+	return n > 0 && s[n] == '}' ? n : 0;
+}
+
+static const char *placeholder_value(const struct config *cfg, const char *name, size_t n)
+{
+	const char *v = NULL;
+	size_t i;
+
+	for (i = 0; i < N_PLACEHOLDERS; i++)
+		if (strlen(placeholders[i]) == n && memcmp(placeholders[i], name, n) == 0)
+			break;
+	switch (i) {
+	case 0: v = cfg->channel_name; break;
+	case 1: v = cfg->comune_name; break;
+	case 2: v = cfg->policy_url; break;
+	case 3: v = cfg->privacy_url; break;
+	case 4: v = cfg->website; break;
+	case 5: v = cfg->helpdesk_email; break;
+	case 6:
+		v = cfg->unsubscribe_word && *cfg->unsubscribe_word ? cfg->unsubscribe_word
+		    : cfg->n_unsubscribe > 0 ? cfg->unsubscribe[0] : "";
+		break;
+	default: return NULL;
+	}
+	return v ? v : "";
+}
+
+/* The key a placeholder comes from, for messages. */
+static const char *placeholder_key(const char *name, size_t n)
+{
+	static const char *const from[N_PLACEHOLDERS] = {
+		"[channel] name", "[comune] name", "[comune] policy_url", "[comune] privacy_url",
+		"[comune] website", "[comune] helpdesk_email", "[keywords] unsubscribe",
+	};
+	for (size_t i = 0; i < N_PLACEHOLDERS; i++)
+		if (strlen(placeholders[i]) == n && memcmp(placeholders[i], name, n) == 0)
+			return from[i];
+	return "";
+}
+
+char *config_expand(const struct config *cfg, const char *text)
+{
+	struct buf b;
+	const char *p = text ? text : "";
+
+	buf_init(&b, 1024 * 1024);
+	while (*p) {
+		const char *brace = strchr(p, '{');
+		size_t n;
+		const char *v;
+		if (!brace) {
+			if (buf_appends(&b, p))
+				goto fail;
+			break;
+		}
+		if (buf_append(&b, p, (size_t)(brace - p)))
+			goto fail;
+		n = placeholder_len(brace + 1);
+		v = n ? placeholder_value(cfg, brace + 1, n) : NULL;
+		if (v) {
+			if (buf_appends(&b, v))
+				goto fail;
+			p = brace + n + 2;
+		} else {
+			if (buf_append(&b, "{", 1))
+				goto fail;
+			p = brace + 1;
+		}
+	}
+	if (!b.data && buf_append(&b, "", 0))
+		goto fail;
+	return buf_steal(&b);
+fail:
+	buf_free(&b);
+	return NULL;
+}
+
+/* "\n" becomes a new line and "\\" a backslash; any other backslash stays. */
+static char *unescape(struct loader *ld, const char *s)
+{
+	char *out = dup_or_flag(ld, s), *o = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] == 'n') {
+			*o++ = '\n';
+			s++;
+		} else if (s[0] == '\\' && s[1] == '\\') {
+			*o++ = '\\';
+			s++;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Reports unknown placeholders, and known ones whose value is not set. */
+static void check_placeholders(struct loader *ld, int k, const char *text)
+{
+	const char *p = text;
+
+	while ((p = strchr(p, '{'))) {
+		size_t n = placeholder_len(p + 1);
+		const char *v = n ? placeholder_value(ld->cfg, p + 1, n) : NULL;
+		if (n && !v)
+			error_line(ld, line_of(ld, k),
+				   T("%s: segnaposto sconosciuto {%.*s} (noti: {channel}, {comune}, {policy_url}, {privacy_url}, {website}, {helpdesk_email}, {unsubscribe})",
+				     "%s: unknown placeholder {%.*s} (known: {channel}, {comune}, {policy_url}, {privacy_url}, {website}, {helpdesk_email}, {unsubscribe})"),
+				   keys[k].name, (int)(n > 40 ? 40 : n), p + 1);
+		else if (n && !*v)
+			error_line(ld, line_of(ld, k),
+				   T("%s usa {%.*s}, ma %s non è impostato", "%s uses {%.*s}, but %s is not set"),
+				   keys[k].name, (int)n, p + 1, placeholder_key(p + 1, n));
+		p += n ? n + 2 : 1;
+	}
+}
+
+/* The default texts, in Italian: warm, short, and honest about what the channel is.
+ * Sentences about links and contacts appear only when the comune has set them. */
+static char *default_text(struct loader *ld, int k)
+{
+	const struct config *cfg = ld->cfg;
+	int policy = cfg->policy_url && *cfg->policy_url, privacy = cfg->privacy_url && *cfg->privacy_url;
+	int helpdesk = cfg->helpdesk_email && *cfg->helpdesk_email;
+	struct buf b;
+	int rc = 0;
+
+	buf_init(&b, TEXT_MAX);
+	switch (k) {
+	case K_TEXT_JOIN:
+		rc |= buf_appends(&b, "Ti diamo il benvenuto in {channel}! La tua iscrizione è attiva: "
+				      "da ora riceverai qui avvisi e notizie utili.\n"
+				      "È un canale informativo a senso unico.");
+		if (policy)
+			rc |= buf_appends(&b, "\nIscrivendoti accetti le condizioni del servizio: {policy_url}");
+		if (privacy)
+			rc |= buf_appends(&b, "\nInformativa sulla privacy: {privacy_url}");
+		rc |= buf_appends(&b, "\nPer cancellarti in qualsiasi momento scrivi \"{unsubscribe}\".\n{comune}");
+		break;
+	case K_TEXT_ALREADY:
+		rc |= buf_appends(&b, "La tua iscrizione a {channel} è già attiva: non devi fare altro. "
+				      "Per cancellarti scrivi \"{unsubscribe}\".\n{comune}");
+		break;
+	case K_TEXT_LEAVE:
+		rc |= buf_appends(&b, "Iscrizione a {channel} cancellata: abbiamo eliminato il tuo numero "
+				      "e ogni dato che ti riguarda, e non riceverai altri messaggi. "
+				      "Grazie per averci seguito!\n{comune}");
+		break;
+	case K_TEXT_NOT_SUBSCRIBED:
+		rc |= buf_appends(&b, "Questo numero non risulta iscritto a {channel}: non c'è nulla da "
+				      "cancellare e non conserviamo dati che ti riguardano.\n{comune}");
+		break;
+	case K_TEXT_AUTO_REPLY:
+		if (cfg->inbound_mode == CONFIG_INBOUND_KEEP_UNTIL_ANSWERED)
+			rc |= buf_appends(&b, "Grazie per il messaggio. {channel} è un canale informativo: "
+					      "lo leggeremo appena possibile, ma ciò che scrivi qui non ha valore "
+					      "ufficiale.");
+		else
+			rc |= buf_appends(&b, "Grazie per il messaggio. {channel} è un canale informativo a "
+					      "senso unico: qui non possiamo rispondere e i messaggi ricevuti non "
+					      "hanno valore ufficiale.");
+		rc |= buf_appends(&b, " Per richieste, istanze e segnalazioni usa i canali ufficiali del "
+				      "Comune: {website}");
+		if (helpdesk)
+			rc |= buf_appends(&b, " oppure scrivi a {helpdesk_email}");
+		rc |= buf_appends(&b, ".\n{comune}");
+		break;
+	default:
+		break;
+	}
+	if (rc || !b.data) {
+		ld->rc = BANDITORE_ENOMEM;
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+static void get_text(struct loader *ld, int k, char **field)
+{
+	const char *v = val(ld, k);
+	char *text, *expanded;
+
+	if (!v || !*v) {
+		/* The defaults use only what is set, or what is required and reported. */
+		if (v)
+			error_line(ld, line_of(ld, k),
+				   T("%s non può essere vuoto: togliere la chiave per usare il testo predefinito",
+				     "%s must not be empty: remove the key to use the default text"),
+				   keys[k].name);
+		text = default_text(ld, k);
+		if (!text)
+			return;
+	} else {
+		text = unescape(ld, v);
+		if (!text)
+			return;
+		if (has_control(text))
+			error_line(ld, line_of(ld, k), T("%s contiene caratteri di controllo", "%s contains control characters"),
+				   keys[k].name);
+		check_placeholders(ld, k, text);
+	}
+	expanded = config_expand(ld->cfg, text);
+	if (!expanded)
+		ld->rc = BANDITORE_ENOMEM;
+	else if (strlen(expanded) > TEXT_MAX)
+		error_line(ld, line_of(ld, k),
+			   T("%s: testo troppo lungo (%zu byte con i segnaposto sostituiti, WhatsApp ne accetta %d)",
+			     "%s: text too long (%zu bytes with placeholders replaced, WhatsApp accepts %d)"),
+			   keys[k].name, strlen(expanded), TEXT_MAX);
+	free(expanded);
+	free(*field);
+	*field = text;
+}
+
+/* ---- secrets ---- */
+
+static void load_secrets(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	struct config_value sv[S_COUNT];
+	char **fields[S_COUNT] = { &cfg->wa_app_secret, &cfg->wa_access_token, &cfg->wa_verify_token };
+	const char *file = cfg->wa_secrets_file;
+	int file_line = line_of(ld, K_WA_SECRETS_FILE), file_missing = 0, file_failed = 0;
+	char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+
+	memset(sv, 0, sizeof(sv));
+	for (int i = 0; i < S_COUNT; i++)
+		buf_init(&sv[i].text, CONFIG_VALUE_MAX);
+	if (file && *file) {
+		int rc = config_read_file(file, CONFIG_SECRETS_MAX, &data, &len, &st);
+		if (rc == BANDITORE_ENOTFOUND) {
+			file_missing = 1;
+		} else if (rc == BANDITORE_ENOMEM) {
+			ld->rc = rc;
+		} else if (rc) {
+			file_failed = 1;
+			error_line(ld, file_line, T("secrets_file: impossibile leggere %s: %s", "secrets_file: cannot read %s: %s"),
+				   file, rc == BANDITORE_ETOOBIG ? T("file troppo grande", "file too big") : strerror(errno));
+		} else if (st.st_mode & 077) {
+			file_failed = 1;
+			error_line(ld, file_line,
+				   T("secrets_file: %s è accessibile ad altri utenti (permessi %04o): correggere con 'chmod 600 %s'",
+				     "secrets_file: %s is accessible to other users (mode %04o): fix with 'chmod 600 %s'"),
+				   file, (unsigned)(st.st_mode & 07777), file);
+		} else {
+			int before = ld->errs->count;
+			rc = config_ini_parse(file, data, len, secret_keys, S_COUNT, sv, ld->errs);
+			if (rc)
+				ld->rc = rc;
+			file_failed = ld->errs->count > before;
+			for (int i = 0; i < S_COUNT; i++) {
+				const char *v = sv[i].set ? buf_cstr(&sv[i].text) : "";
+				if (sv[i].set && has_space_or_control(v)) {
+					if (config_error_add(ld->errs, file, sv[i].line,
+							     T("%s contiene spazi o caratteri di controllo",
+							       "%s contains spaces or control characters"),
+							     secret_keys[i].name))
+						ld->rc = BANDITORE_ENOMEM;
+					file_failed = 1;
+				}
+				set_str(ld, fields[i], v);
+			}
+		}
+	}
+	for (int i = 0; i < S_COUNT; i++) {
+		const char *env = getenv(secret_env[i]);
+		if (env && *env) {
+			if (has_space_or_control(env))
+				error_line(ld, 0, T("%s contiene spazi o caratteri di controllo",
+						    "%s contains spaces or control characters"),
+					   secret_env[i]);
+			set_str(ld, fields[i], env);
+		}
+	}
+	if ((cfg->platforms & (1 << PLATFORM_WHATSAPP)) && !file_failed) {
+		char absent[128] = "";
+		for (int i = 0; i < S_COUNT; i++) {
+			if (**fields[i])
+				continue;
+			if (file_missing) {
+				size_t n = strlen(absent);
+				snprintf(absent + n, sizeof(absent) - n, "%s%s", n ? ", " : "", secret_keys[i].name);
+			} else {
+				error_line(ld, file && *file ? file_line : 0,
+					   T("manca il segreto %s di WhatsApp: metterlo nel secrets_file ([whatsapp] %s = ...) o in %s",
+					     "the WhatsApp secret %s is missing: put it in the secrets_file ([whatsapp] %s = ...) or in %s"),
+					   secret_keys[i].name, secret_keys[i].name, secret_env[i]);
+			}
+		}
+		if (absent[0])
+			error_line(ld, file_line,
+				   T("secrets_file: %s non esiste (servono %s; in alternativa le variabili BANDITORE_WHATSAPP_...)",
+				     "secrets_file: %s does not exist (needed for %s; or use the BANDITORE_WHATSAPP_... variables)"),
+				   file, absent);
+	}
+	if (data) {
+		crypto_wipe(data, len);
+		free(data);
+	}
+	for (int i = 0; i < S_COUNT; i++) {
+		if (sv[i].text.data)
+			crypto_wipe(sv[i].text.data, sv[i].text.cap);
+		buf_free(&sv[i].text);
+	}
+}
+
+/* ---- the whole file ---- */
+
+static char *folder_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) + 1 : 0;
+	char *dir = malloc(n + 1);
+
+	if (!dir)
+		return NULL;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return dir;
+}
+
+static void build(struct loader *ld, int with_secrets)
+{
+	struct config *cfg = ld->cfg;
+
+	get_str(ld, K_COMUNE_NAME, &cfg->comune_name, 1, "", "");
+	get_url(ld, K_WEBSITE, &cfg->website, 1, NULL);
+	get_email(ld, K_PEC, &cfg->pec);
+	get_email(ld, K_HELPDESK_EMAIL, &cfg->helpdesk_email);
+	get_phone(ld, K_HELPDESK_PHONE, &cfg->helpdesk_phone);
+	get_str(ld, K_CONTROLLER, &cfg->controller, 0, "", "");
+	get_email(ld, K_CONTROLLER_EMAIL, &cfg->controller_email);
+	get_str(ld, K_DPO_NAME, &cfg->dpo_name, 0, "", "");
+	get_email(ld, K_DPO_EMAIL, &cfg->dpo_email);
+	get_url(ld, K_POLICY_URL, &cfg->policy_url, 0, NULL);
+	get_url(ld, K_PRIVACY_URL, &cfg->privacy_url, 0, NULL);
+	get_str(ld, K_POLICY_VERSION, &cfg->policy_text_version, 0, "", "");
+
+	get_str(ld, K_CHANNEL_NAME, &cfg->channel_name, 1, "", "");
+	if (val(ld, K_CHANNEL_DESCRIPTION)) {
+		char *d = unescape(ld, val(ld, K_CHANNEL_DESCRIPTION));
+		if (d && has_control(d))
+			error_line(ld, line_of(ld, K_CHANNEL_DESCRIPTION),
+				   T("%s contiene caratteri di controllo", "%s contains control characters"), "description");
+		free(cfg->channel_description);
+		cfg->channel_description = d;
+	} else {
+		set_str(ld, &cfg->channel_description, "");
+	}
+	get_platforms(ld);
+	get_whatsapp(ld);
+	get_keywords(ld);
+
+	get_inbound_mode(ld);
+	get_int(ld, K_KEEP_DAYS, &cfg->keep_days, 1, 90, 7);
+	get_int(ld, K_AUTO_REPLY_HOURS, &cfg->auto_reply_hours, 1, 720, 24);
+
+	get_listen(ld);
+	get_url(ld, K_PUBLIC_URL, &cfg->public_url, 0, NULL);
+	get_path(ld, K_DATA_DIR, &cfg->data_dir, "/var/lib/banditore");
+
+	/* Texts last: their placeholders and defaults depend on everything above. */
+	get_text(ld, K_TEXT_JOIN, &cfg->text_join);
+	get_text(ld, K_TEXT_ALREADY, &cfg->text_already);
+	get_text(ld, K_TEXT_LEAVE, &cfg->text_leave);
+	get_text(ld, K_TEXT_NOT_SUBSCRIBED, &cfg->text_not_subscribed);
+	get_text(ld, K_TEXT_AUTO_REPLY, &cfg->text_auto_reply);
+
+	if (with_secrets)
+		load_secrets(ld);
+}
+
+/* Orders the problems from `from` on: the main file's first, then the secrets file's,
+ * each by line, with problems not on one line (0) last; stable, so problems on the same
+ * line keep the order they were found in. */
+static long error_rank(const struct config_error *e, const char *main_file)
+{
+	long file = strcmp(e->file, main_file) == 0 ? 0 : 1;
+	return file * ((long)INT_MAX + 1) + (e->line > 0 ? e->line : INT_MAX);
+}
+
+static void sort_errors(struct config_errors *errs, int from, const char *main_file)
+{
+	for (int i = from + 1; i < errs->count; i++) {
+		struct config_error e = errs->items[i];
+		long rank = error_rank(&e, main_file);
+		int j = i;
+		while (j > from && error_rank(&errs->items[j - 1], main_file) > rank) {
+			errs->items[j] = errs->items[j - 1];
+			j--;
+		}
+		errs->items[j] = e;
+	}
+}
+
+int config_load(const char *path, int with_secrets, struct config **out,
+		struct config_errors *errors)
+{
+	struct config_errors local = { 0 };
+	struct config_errors *errs = errors ? errors : &local;
+	struct loader ld;
+	char *data = NULL;
+	size_t len = 0;
+	struct stat st;
+	int rc, first_error = errs->count;
+
+	*out = NULL;
+	memset(&ld, 0, sizeof(ld));
+	ld.path = path;
+	ld.errs = errs;
+	for (int i = 0; i < K_COUNT; i++)
+		buf_init(&ld.vals[i].text, CONFIG_VALUE_MAX);
+	rc = config_read_file(path, CONFIG_FILE_MAX, &data, &len, &st);
+	if (rc == BANDITORE_ENOMEM)
+		goto fail;
+	if (rc) {
+		const char *why = rc == BANDITORE_ETOOBIG ? T("troppo grande (al massimo 1 MiB)", "too big (at most 1 MiB)")
+							  : strerror(errno);
+		rc = rc == BANDITORE_ETOOBIG ? BANDITORE_ECONFIG : BANDITORE_EIO;
+		if (config_error_add(errs, path, 0, T("impossibile leggere il file: %s", "cannot read the file: %s"), why))
+			rc = BANDITORE_ENOMEM;
+		goto fail;
+	}
+	ld.dir = folder_of(path);
+	ld.cfg = calloc(1, sizeof(*ld.cfg));
+	if (!ld.dir || !ld.cfg) {
+		rc = BANDITORE_ENOMEM;
+		goto fail;
+	}
+	rc = config_ini_parse(path, data, len, keys, K_COUNT, ld.vals, errs);
+	if (rc)
+		goto fail;
+	ld.cfg->path = dup_or_flag(&ld, path);
+	build(&ld, with_secrets);
+	sort_errors(errs, first_error, path);
+	if (ld.rc) {
+		rc = ld.rc;
+		goto fail;
+	}
+	if (errs->count > 0) {
+		rc = BANDITORE_ECONFIG;
+		goto fail;
+	}
+	*out = ld.cfg;
+	ld.cfg = NULL;
+	rc = 0;
+fail:
+	config_free(ld.cfg);
+	free(ld.dir);
+	free(data);
+	for (int i = 0; i < K_COUNT; i++)
+		buf_free(&ld.vals[i].text);
+	if (!errors)
+		config_errors_free(&local);
+	return rc;
+}
+
+static void free_secret(char *s)
+{
+	if (s) {
+		crypto_wipe(s, strlen(s));
+		free(s);
+	}
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	char **strings[] = {
+		&cfg->path, &cfg->comune_name, &cfg->website, &cfg->pec, &cfg->helpdesk_email,
+		&cfg->helpdesk_phone, &cfg->controller, &cfg->controller_email, &cfg->dpo_name,
+		&cfg->dpo_email, &cfg->policy_url, &cfg->privacy_url, &cfg->policy_text_version,
+		&cfg->channel_name, &cfg->channel_description, &cfg->wa_phone_number_id,
+		&cfg->wa_display_number, &cfg->wa_api_base, &cfg->wa_api_version,
+		&cfg->wa_secrets_file, &cfg->unsubscribe_word, &cfg->text_join, &cfg->text_already,
+		&cfg->text_leave, &cfg->text_not_subscribed, &cfg->text_auto_reply,
+		&cfg->listen_address, &cfg->public_url, &cfg->data_dir,
+	};
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		free(*strings[i]);
+	free_secret(cfg->wa_app_secret);
+	free_secret(cfg->wa_access_token);
+	free_secret(cfg->wa_verify_token);
+	for (int i = 0; i < CONFIG_KEYWORDS_MAX; i++) {
+		free(cfg->subscribe[i]);
+		free(cfg->unsubscribe[i]);
+	}
+	free(cfg);
+}
+
+void config_errors_free(struct config_errors *errs)
+{
+	if (!errs)
+		return;
+	for (int i = 0; i < errs->count; i++) {
+		free(errs->items[i].file);
+		free(errs->items[i].message);
+	}
+	free(errs->items);
+	errs->items = NULL;
+	errs->count = 0;
+}
+
+void config_policy_version(const struct config *cfg, char out[65])
+{
+	/* Each part is hashed on its own and the hashes, in this fixed order, are hashed
+	 * together: no separator can be forged and nothing needs allocating. Append new
+	 * parts at the end only: the version of unchanged policies must not move. */
+	const char *parts[] = {
+		"banditore-policy-v1", cfg->comune_name, cfg->channel_name, cfg->policy_url,
+		cfg->privacy_url, cfg->policy_text_version, cfg->controller, cfg->controller_email,
+		cfg->dpo_name, cfg->dpo_email, cfg->text_join,
+	};
+	enum { N = sizeof(parts) / sizeof(parts[0]) };
+	uint8_t all[N * CRYPTO_HASH_LEN], digest[CRYPTO_HASH_LEN];
+
+	memset(all, 0, sizeof(all));
+	memset(digest, 0, sizeof(digest));
+	for (size_t i = 0; i < N; i++) {
+		const char *s = parts[i] ? parts[i] : "";
+		(void)crypto_sha256(s, strlen(s), all + i * CRYPTO_HASH_LEN);
+	}
+	(void)crypto_sha256(all, sizeof(all), digest);
+	crypto_hex(digest, sizeof(digest), out);
+}
