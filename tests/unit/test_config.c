@@ -1,0 +1,988 @@
+/* test_config.c - unit tests of src/config and `banditore config check`: values,
+ * defaults, every kind of error with its line, secrets, placeholders, keywords, the
+ * policy version, and the five example configurations. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "common/err.h"
+#include "common/platform.h"
+#include "config/config.h"
+
+#ifndef SOURCE_ROOT
+#error "SOURCE_ROOT must name the source tree (see tests/unit/meson.build)"
+#endif
+
+static const char *const examples[] = { "concorezzo", "leini", "seveso", "siracusa", "sesto-calende" };
+
+/* A minimal valid file: only the required keys. */
+#define MINIMAL                                   \
+	"[comune]\n"                              \
+	"name = Comune di Prova\n"                \
+	"website = https://www.comune.prova.example.org/\n" \
+	"[channel]\n"                             \
+	"name = Prova Informa\n"                  \
+	"[whatsapp]\n"                            \
+	"phone_number_id = 100000000000009\n"     \
+	"display_number = +39 370 000 0001\n"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct config *cfg;
+	struct config_errors errs;
+};
+
+static int unlink_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/banditore-test-config-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/comune.ini", f->dir);
+	unsetenv("BANDITORE_WHATSAPP_APP_SECRET");
+	unsetenv("BANDITORE_WHATSAPP_ACCESS_TOKEN");
+	unsetenv("BANDITORE_WHATSAPP_VERIFY_TOKEN");
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	config_free(f->cfg);
+	config_errors_free(&f->errs);
+	nftw(f->dir, unlink_cb, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	unsetenv("BANDITORE_WHATSAPP_APP_SECRET");
+	unsetenv("BANDITORE_WHATSAPP_ACCESS_TOKEN");
+	unsetenv("BANDITORE_WHATSAPP_VERIFY_TOKEN");
+	return 0;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/* Loads `text` as the comune's file; frees what an earlier load left. */
+static int load(struct fixture *f, const char *text, int with_secrets)
+{
+	config_free(f->cfg);
+	f->cfg = NULL;
+	config_errors_free(&f->errs);
+	write_file(f->path, text, 0644);
+	return config_load(f->path, with_secrets, &f->cfg, &f->errs);
+}
+
+static void dump_errors(const struct config_errors *errs)
+{
+	for (int i = 0; i < errs->count; i++)
+		fprintf(stderr, "  %s:%d: %s\n", errs->items[i].file, errs->items[i].line, errs->items[i].message);
+}
+
+/* Asserts that a problem on `line` of a file ending in `file_suffix` mentions `what`. */
+static void expect_error_in(const struct config_errors *errs, const char *file_suffix, int line, const char *what)
+{
+	for (int i = 0; i < errs->count; i++) {
+		const struct config_error *e = &errs->items[i];
+		size_t fl = strlen(e->file), sl = strlen(file_suffix);
+		if (e->line == line && fl >= sl && strcmp(e->file + fl - sl, file_suffix) == 0 &&
+		    strstr(e->message, what))
+			return;
+	}
+	fprintf(stderr, "expected an error on line %d mentioning '%s'; got:\n", line, what);
+	dump_errors(errs);
+	fail();
+}
+
+static void expect_error(const struct config_errors *errs, int line, const char *what)
+{
+	expect_error_in(errs, "comune.ini", line, what);
+}
+
+static void expect_ok(struct fixture *f, int rc)
+{
+	if (rc != 0)
+		dump_errors(&f->errs);
+	assert_int_equal(rc, 0);
+	assert_non_null(f->cfg);
+	assert_int_equal(f->errs.count, 0);
+}
+
+/* ---- values and defaults ---- */
+
+static void test_full_file_values(void **state)
+{
+	struct fixture *f = *state;
+	char *s;
+
+	expect_ok(f, load(f,
+			  "; a comment\n"
+			  "# another comment\n"
+			  "[comune]\n"
+			  "name = Comune di Prova\n"
+			  "website = https://www.comune.prova.example.org\n"
+			  "pec = protocollo@pec.prova.example.org\n"
+			  "helpdesk_email = urp@prova.example.org\n"
+			  "helpdesk_phone = 800 000 000\n"
+			  "controller = Comune di Prova\n"
+			  "controller_email = titolare@prova.example.org\n"
+			  "dpo_name = RPD di esempio\n"
+			  "dpo_email = dpo@prova.example.org\n"
+			  "policy_url = https://prova.example.org/policy\n"
+			  "privacy_url = https://prova.example.org/privacy\n"
+			  "policy_version = 2026-1\n"
+			  "[channel]\n"
+			  "name = Prova Informa\n"
+			  "description = Avvisi\\ned eventi\n"
+			  "platforms = whatsapp, telegram\n"
+			  "[whatsapp]\n"
+			  "phone_number_id = 100000000000009\n"
+			  "display_number = +39 370 000 0001\n"
+			  "api_base = http://127.0.0.1:9999/\n"
+			  "api_version = v22.0\n"
+			  "messages_per_second = 250\n"
+			  "secrets_file = secrets.ini\n"
+			  "[keywords]\n"
+			  "subscribe = Iscrivimi, ATTIVA  Iscrizione!\n"
+			  "unsubscribe = Cancellami , STOP\n"
+			  "[inbound]\n"
+			  "mode = keep-until-answered\n"
+			  "keep_days = 30\n"
+			  "auto_reply_hours = 48\n"
+			  "[texts]\n"
+			  "join = Benvenuto in {channel} ; an inline comment\n"
+			  "already_subscribed = Già iscritto a {channel}\n"
+			  "leave = Dati eliminati\n"
+			  "not_subscribed = Non iscritto\n"
+			  "auto_reply = Canale non ufficiale: {website}\n"
+			  "[server]\n"
+			  "listen = 0.0.0.0:9090\n"
+			  "public_url = https://banditore.prova.example.org/\n"
+			  "data_dir = data\n",
+			  0));
+	struct config *c = f->cfg;
+	assert_string_equal(c->path, f->path);
+	assert_string_equal(c->comune_name, "Comune di Prova");
+	assert_string_equal(c->website, "https://www.comune.prova.example.org");
+	assert_string_equal(c->pec, "protocollo@pec.prova.example.org");
+	assert_string_equal(c->helpdesk_email, "urp@prova.example.org");
+	assert_string_equal(c->helpdesk_phone, "800 000 000");
+	assert_string_equal(c->controller, "Comune di Prova");
+	assert_string_equal(c->controller_email, "titolare@prova.example.org");
+	assert_string_equal(c->dpo_name, "RPD di esempio");
+	assert_string_equal(c->dpo_email, "dpo@prova.example.org");
+	assert_string_equal(c->policy_url, "https://prova.example.org/policy");
+	assert_string_equal(c->privacy_url, "https://prova.example.org/privacy");
+	assert_string_equal(c->policy_text_version, "2026-1");
+	assert_string_equal(c->channel_name, "Prova Informa");
+	assert_string_equal(c->channel_description, "Avvisi\ned eventi");
+	assert_int_equal(c->platforms, (1 << PLATFORM_WHATSAPP) | (1 << PLATFORM_TELEGRAM));
+	assert_string_equal(c->wa_phone_number_id, "100000000000009");
+	assert_string_equal(c->wa_display_number, "+393700000001");
+	assert_string_equal(c->wa_api_base, "http://127.0.0.1:9999");
+	assert_string_equal(c->wa_api_version, "v22.0");
+	assert_int_equal(c->wa_messages_per_second, 250);
+	s = NULL;
+	assert_true(asprintf(&s, "%s/secrets.ini", f->dir) > 0);
+	assert_string_equal(c->wa_secrets_file, s);
+	free(s);
+	assert_string_equal(c->wa_app_secret, ""); /* not read without with_secrets */
+	assert_int_equal(c->n_subscribe, 2);
+	assert_string_equal(c->subscribe[0], "iscrivimi");
+	assert_string_equal(c->subscribe[1], "attiva iscrizione");
+	assert_int_equal(c->n_unsubscribe, 2);
+	assert_string_equal(c->unsubscribe[0], "cancellami");
+	assert_string_equal(c->unsubscribe[1], "stop");
+	assert_string_equal(c->unsubscribe_word, "Cancellami");
+	assert_int_equal(c->inbound_mode, CONFIG_INBOUND_KEEP_UNTIL_ANSWERED);
+	assert_int_equal(c->keep_days, 30);
+	assert_int_equal(c->auto_reply_hours, 48);
+	assert_string_equal(c->text_join, "Benvenuto in {channel}");
+	assert_string_equal(c->text_already, "Già iscritto a {channel}");
+	assert_string_equal(c->text_leave, "Dati eliminati");
+	assert_string_equal(c->text_not_subscribed, "Non iscritto");
+	assert_string_equal(c->text_auto_reply, "Canale non ufficiale: {website}");
+	assert_string_equal(c->listen_address, "0.0.0.0");
+	assert_int_equal(c->listen_port, 9090);
+	assert_string_equal(c->public_url, "https://banditore.prova.example.org");
+	s = NULL;
+	assert_true(asprintf(&s, "%s/data", f->dir) > 0);
+	assert_string_equal(c->data_dir, s);
+	free(s);
+}
+
+static void test_defaults(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	expect_ok(f, load(f, MINIMAL, 0));
+	struct config *c = f->cfg;
+	assert_string_equal(c->pec, "");
+	assert_string_equal(c->policy_url, "");
+	assert_int_equal(c->platforms, 1 << PLATFORM_WHATSAPP);
+	assert_string_equal(c->wa_api_base, "https://graph.facebook.com");
+	assert_string_equal(c->wa_api_version, "v23.0");
+	assert_int_equal(c->wa_messages_per_second, 80);
+	assert_string_equal(c->wa_secrets_file, "");
+	assert_int_equal(c->n_subscribe, 1);
+	assert_string_equal(c->subscribe[0], "attiva iscrizione");
+	assert_int_equal(c->n_unsubscribe, 2);
+	assert_string_equal(c->unsubscribe[0], "disattiva iscrizione");
+	assert_string_equal(c->unsubscribe[1], "stop");
+	assert_string_equal(c->unsubscribe_word, "DISATTIVA ISCRIZIONE");
+	assert_int_equal(c->inbound_mode, CONFIG_INBOUND_AUTO_REPLY);
+	assert_int_equal(c->keep_days, 7);
+	assert_int_equal(c->auto_reply_hours, 24);
+	assert_string_equal(c->listen_address, "127.0.0.1");
+	assert_int_equal(c->listen_port, 8080);
+	assert_string_equal(c->data_dir, "/var/lib/banditore");
+	assert_string_equal(c->public_url, "");
+
+	/* Italian defaults: the channel, one-way, how to leave, the official channels. */
+	text = config_expand(c, c->text_join);
+	assert_non_null(strstr(text, "Prova Informa"));
+	assert_non_null(strstr(text, "senso unico"));
+	assert_non_null(strstr(text, "\"DISATTIVA ISCRIZIONE\""));
+	assert_null(strstr(text, "{")); /* no link sentence without links */
+	assert_null(strstr(text, "privacy"));
+	free(text);
+	text = config_expand(c, c->text_auto_reply);
+	assert_non_null(strstr(text, "ufficial"));
+	assert_non_null(strstr(text, "https://www.comune.prova.example.org"));
+	assert_null(strstr(text, "scrivi a")); /* no help-desk e-mail set */
+	free(text);
+	text = config_expand(c, c->text_leave);
+	assert_non_null(strstr(text, "eliminato"));
+	free(text);
+	assert_true(strlen(c->text_already) > 0 && strlen(c->text_not_subscribed) > 0);
+
+	/* With links and a help desk, the defaults mention them. */
+	expect_ok(f, load(f, MINIMAL "[comune]\n"
+				     "policy_url = https://prova.example.org/policy\n"
+				     "privacy_url = https://prova.example.org/privacy\n"
+				     "helpdesk_email = urp@prova.example.org\n",
+			  0));
+	text = config_expand(f->cfg, f->cfg->text_join);
+	assert_non_null(strstr(text, "https://prova.example.org/policy"));
+	assert_non_null(strstr(text, "https://prova.example.org/privacy"));
+	free(text);
+	text = config_expand(f->cfg, f->cfg->text_auto_reply);
+	assert_non_null(strstr(text, "urp@prova.example.org"));
+	free(text);
+}
+
+static void test_no_whatsapp_needs_no_whatsapp_keys(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_ok(f, load(f, "[comune]\nname = C\nwebsite = https://c.example.org\n"
+			     "[channel]\nname = N\nplatforms = email\n",
+			  1));
+	assert_int_equal(f->cfg->platforms, 1 << PLATFORM_EMAIL);
+	assert_string_equal(f->cfg->wa_phone_number_id, "");
+}
+
+/* ---- errors, each with its line ---- */
+
+static void test_missing_required(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "[comune]\npec = a@b.example.org\n", 0), BANDITORE_ECONFIG);
+	assert_null(f->cfg);
+	expect_error(&f->errs, 0, "[comune] name");
+	expect_error(&f->errs, 0, "[comune] website");
+	expect_error(&f->errs, 0, "[channel] name");
+	expect_error(&f->errs, 0, "[whatsapp] phone_number_id");
+	expect_error(&f->errs, 0, "[whatsapp] display_number");
+	assert_int_equal(f->errs.count, 5);
+
+	/* Present but empty is an error on its line. */
+	assert_int_equal(load(f, "[comune]\nname =\nwebsite = https://c.example.org\n"
+				 "[channel]\nname = N\nplatforms = email\n",
+			      0),
+			 BANDITORE_ECONFIG);
+	expect_error(&f->errs, 2, "name");
+	assert_int_equal(f->errs.count, 1);
+}
+
+static void test_each_error_on_its_line(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *line; /* appended to MINIMAL, in the section that follows */
+		const char *what;
+	} cases[] = {
+		{ "[server]\nlisten = 127.0.0.1:0", "listen" },
+		{ "[server]\nlisten = 127.0.0.1:65536", "listen" },
+		{ "[server]\nlisten = 127.0.0.1", "listen" },
+		{ "[server]\nlisten = localhost:8080", "listen" },
+		{ "[server]\nlisten = 127.0.0.1:80x", "listen" },
+		{ "[whatsapp]\nmessages_per_second = 0", "messages_per_second" },
+		{ "[whatsapp]\nmessages_per_second = 1001", "messages_per_second" },
+		{ "[whatsapp]\nmessages_per_second = ten", "messages_per_second" },
+		{ "[whatsapp]\nmessages_per_second = -5", "messages_per_second" },
+		{ "[inbound]\nkeep_days = 91", "keep_days" },
+		{ "[inbound]\nkeep_days = 7 days", "keep_days" },
+		{ "[inbound]\nauto_reply_hours = 0", "auto_reply_hours" },
+		{ "[inbound]\nmode = sometimes", "mode" },
+		{ "[whatsapp]\napi_version = 23.0", "api_version" },
+		{ "[whatsapp]\napi_base = graph.facebook.com", "api_base" },
+		{ "[comune]\npolicy_url = ftp://prova.example.org/policy", "policy_url" },
+		{ "[comune]\nprivacy_url = https://prova.example.org/a b", "privacy_url" },
+		{ "[server]\npublic_url = banditore.example.org", "public_url" },
+		{ "[comune]\npec = protocollo.example.org", "pec" },
+		{ "[comune]\nhelpdesk_email = @example.org", "helpdesk_email" },
+		{ "[comune]\ndpo_email = dpo@", "dpo_email" },
+		{ "[comune]\ncontroller_email = a b@example.org", "controller_email" },
+		{ "[comune]\nhelpdesk_phone = chiamateci", "helpdesk_phone" },
+		{ "[channel]\nplatforms = whatsapp, fax", "fax" },
+		{ "[channel]\nplatforms = whatsapp, whatsapp", "whatsapp" },
+		{ "[channel]\nplatforms =", "platforms" },
+		{ "[keywords]\nsubscribe = ATTIVA,,ISCRIVIMI", "subscribe" },
+		{ "[keywords]\nsubscribe = \xf0\x9f\x99\x82", "subscribe" },
+		{ "[keywords]\nunsubscribe = STOP, stop!", "stop" },
+		{ "[keywords]\nunsubscribe = ATTIVA ISCRIZIONE", "attiva iscrizione" },
+		{ "[texts]\njoin = Ciao {nome}", "{nome}" },
+		{ "[texts]\nleave = Scrivi a {helpdesk_email}", "helpdesk_email" },
+		{ "[texts]\nauto_reply =", "auto_reply" },
+		{ "[server]\ndata_dir =", "data_dir" },
+		{ "[comune]\nname = Doppio", "name" },          /* duplicate of MINIMAL's */
+		{ "[comune]\ncolour = blu", "colour" },          /* unknown key */
+		{ "[comuni]", "[comuni]" },                      /* unknown section */
+		{ "[comune", "]" },                              /* broken header */
+		{ "[comune]\nsolo testo senza uguale", "key = value" },
+		{ "[whatsapp]\napp_secret = x", "secrets" },
+		{ "[whatsapp]\naccess_token = x", "secrets" },
+		{ "[whatsapp]\nverify_token = x", "secrets" },
+	};
+	char text[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* MINIMAL has 8 lines; the case's section header is line 9, its key line 10. */
+		int line = strchr(cases[i].line, '\n') ? 10 : 9;
+		snprintf(text, sizeof(text), "%s%s\n", MINIMAL, cases[i].line);
+		if (load(f, text, 0) != BANDITORE_ECONFIG || f->errs.count != 1) {
+			fprintf(stderr, "case %zu: %s\n", i, cases[i].line);
+			dump_errors(&f->errs);
+			fail();
+		}
+		assert_null(f->cfg);
+		expect_error(&f->errs, line, cases[i].what);
+	}
+
+	/* Wrong values of the keys MINIMAL itself sets, on their own lines. */
+	static const struct {
+		const char *from, *to;
+		int line;
+	} repl[] = {
+		{ "display_number = +39 370 000 0001", "display_number = 12345", 8 },
+		{ "display_number = +39 370 000 0001", "display_number = +39 370 abc 0001", 8 },
+		{ "display_number = +39 370 000 0001", "display_number = +39 370 000 0001 2345 6789", 8 },
+		{ "phone_number_id = 100000000000009", "phone_number_id = 10000-0000", 7 },
+		{ "website = https://www.comune.prova.example.org/", "website = www.comune.prova.example.org", 3 },
+		{ "website = https://www.comune.prova.example.org/", "website = https://", 3 },
+	};
+	for (size_t i = 0; i < sizeof(repl) / sizeof(repl[0]); i++) {
+		const char *at = strstr(MINIMAL, repl[i].from);
+		assert_non_null(at);
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - MINIMAL), MINIMAL, repl[i].to,
+			 at + strlen(repl[i].from));
+		if (load(f, text, 0) != BANDITORE_ECONFIG || f->errs.count != 1) {
+			fprintf(stderr, "replacement %zu: %s\n", i, repl[i].to);
+			dump_errors(&f->errs);
+			fail();
+		}
+		{
+			char key[40];
+			snprintf(key, sizeof(key), "%.*s", (int)strcspn(repl[i].to, " "), repl[i].to);
+			expect_error(&f->errs, repl[i].line, key);
+		}
+	}
+}
+
+static void test_secrets_refused_in_main_file(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, MINIMAL "app_secret = shh\naccess_token = EAAfake\nverify_token = v\n", 1),
+			 BANDITORE_ECONFIG);
+	expect_error(&f->errs, 9, "secrets must not be in the configuration file");
+	expect_error(&f->errs, 10, "secrets_file or the environment");
+	expect_error(&f->errs, 11, "verify_token");
+	for (int i = 0; i < f->errs.count; i++) /* and the value is never repeated */
+		assert_null(strstr(f->errs.items[i].message, "shh"));
+}
+
+static void test_many_errors_all_reported_in_order(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f,
+			      "stray = 1\n"                        /* 1 outside any section */
+			      "[comune]\n"
+			      "name = Comune di Prova\n"
+			      "website = ftp://prova.example.org\n" /* 4 */
+			      "name = Ancora\n"                     /* 5 duplicate */
+			      "[canale]\n"                          /* 6 unknown section */
+			      "name = ignorato\n"                   /* (in an unknown section) */
+			      "[channel]\n"
+			      "name = Prova\n"
+			      "colore = blu\n"                      /* 10 */
+			      "[whatsapp]\n"
+			      "phone_number_id = abc\n"             /* 12 */
+			      "display_number = +39 370 000 0001\n"
+			      "messages_per_second = 5000\n"        /* 14 */
+			      "[inbound]\n"
+			      "mode = boh\n"                        /* 16 */
+			      "[texts]\n"
+			      "join = {foo} e {bar}\n",             /* 18 twice */
+			      0),
+			 BANDITORE_ECONFIG);
+	expect_error(&f->errs, 1, "stray");
+	expect_error(&f->errs, 4, "website");
+	expect_error(&f->errs, 5, "line 3");
+	expect_error(&f->errs, 6, "[canale]");
+	expect_error(&f->errs, 10, "colore");
+	expect_error(&f->errs, 12, "phone_number_id");
+	expect_error(&f->errs, 14, "messages_per_second");
+	expect_error(&f->errs, 16, "boh");
+	expect_error(&f->errs, 18, "{foo}");
+	expect_error(&f->errs, 18, "{bar}");
+	assert_int_equal(f->errs.count, 10);
+	for (int i = 1; i < f->errs.count; i++) /* sorted by line */
+		assert_true(f->errs.items[i - 1].line <= f->errs.items[i].line);
+}
+
+static void test_line_limits_and_encoding(void **state)
+{
+	struct fixture *f = *state;
+	char text[2048], name[300];
+
+	/* 198 bytes is the longest line inih takes whole. */
+	memset(name, 'a', sizeof(name));
+	snprintf(text, sizeof(text), "%sdescription = %.*s\n", MINIMAL "[channel]\n", 198 - 14, name);
+	expect_ok(f, load(f, text, 0));
+	assert_int_equal(strlen(f->cfg->channel_description), 198 - 14);
+	snprintf(text, sizeof(text), "%sdescription = %.*s\nkeep = 1\n", MINIMAL "[channel]\n", 199 - 14, name);
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 10, "line too long");
+	expect_error(&f->errs, 11, "keep"); /* and the lines after it are still read */
+
+	/* Invalid UTF-8 and NUL bytes, each on its line. */
+	assert_int_equal(load(f, MINIMAL "[channel]\ndescription = caf\xe9\n", 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 10, "UTF-8");
+	{
+		static const char with_nul[] = MINIMAL "[channel]\ndescription = a\0b\n";
+		write_file(f->path, "", 0644);
+		int fd = open(f->path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		assert_int_equal(write(fd, with_nul, sizeof(with_nul) - 1), (ssize_t)sizeof(with_nul) - 1);
+		close(fd);
+		config_errors_free(&f->errs);
+		assert_int_equal(config_load(f->path, 0, &f->cfg, &f->errs), BANDITORE_ECONFIG);
+		expect_error(&f->errs, 10, "NUL");
+	}
+
+	/* A byte-order mark and Windows line ends are fine. */
+	expect_ok(f, load(f, "\xef\xbb\xbf[comune]\r\nname = Comune di Prova\r\n"
+			     "website = https://prova.example.org\r\n[channel]\r\nname = N\r\n"
+			     "platforms = email\r\n",
+			  0));
+	assert_string_equal(f->cfg->comune_name, "Comune di Prova");
+}
+
+static void test_missing_file(void **state)
+{
+	struct fixture *f = *state;
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/nope.ini", f->dir);
+	assert_int_equal(config_load(path, 0, &f->cfg, &f->errs), BANDITORE_EIO);
+	assert_null(f->cfg);
+	assert_int_equal(f->errs.count, 1);
+	assert_string_equal(f->errs.items[0].file, path);
+	assert_int_equal(f->errs.items[0].line, 0);
+	/* errors may be NULL */
+	assert_int_equal(config_load(path, 0, &f->cfg, NULL), BANDITORE_EIO);
+	config_free(NULL);
+	config_errors_free(NULL);
+}
+
+/* ---- continuation lines, escapes, placeholders ---- */
+
+static void test_continuations_and_escapes(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_ok(f, load(f, MINIMAL "[texts]\n"
+				     "join = Prima riga\n"
+				     "  che continua.\\n\n"
+				     "\tSeconda riga; con punto e virgola\n"
+				     "  e una barra \\\\n letterale\n"
+				     "leave = Ciao\n",
+			  0));
+	assert_string_equal(f->cfg->text_join,
+			    "Prima riga che continua.\nSeconda riga; con punto e virgola e una barra \\n letterale");
+	assert_string_equal(f->cfg->text_leave, "Ciao");
+
+	/* A duplicate key is not a continuation. */
+	assert_int_equal(load(f, MINIMAL "[texts]\njoin = A\njoin = B\n", 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 11, "duplicate");
+}
+
+static void test_placeholders_expanded(void **state)
+{
+	struct fixture *f = *state;
+	char *out;
+
+	expect_ok(f, load(f, MINIMAL "[comune]\n"
+				     "policy_url = https://prova.example.org/policy\n"
+				     "privacy_url = https://prova.example.org/privacy\n"
+				     "helpdesk_email = urp@prova.example.org\n"
+				     "[keywords]\nunsubscribe = Basta Così, STOP\n"
+				     "[texts]\njoin = {channel}|{comune}|{policy_url}|{privacy_url}|{website}|"
+				     "{helpdesk_email}|{unsubscribe}|{ non }|{}|{x\n",
+			  0));
+	out = config_expand(f->cfg, f->cfg->text_join);
+	assert_string_equal(out, "Prova Informa|Comune di Prova|https://prova.example.org/policy|"
+				 "https://prova.example.org/privacy|https://www.comune.prova.example.org|"
+				 "urp@prova.example.org|Basta Così|{ non }|{}|{x");
+	free(out);
+	/* Unknown names are left alone by config_expand (config_load refuses them). */
+	out = config_expand(f->cfg, "a {nope} b {channel}");
+	assert_string_equal(out, "a {nope} b Prova Informa");
+	free(out);
+	out = config_expand(f->cfg, "");
+	assert_string_equal(out, "");
+	free(out);
+
+	assert_int_equal(load(f, MINIMAL "[texts]\njoin = {Channel} {channel}\nleave = {policy_url}\n", 0),
+			 BANDITORE_ECONFIG);
+	expect_error(&f->errs, 10, "{Channel}");
+	expect_error(&f->errs, 11, "policy_url");
+	assert_int_equal(f->errs.count, 2);
+}
+
+static void test_text_too_long_after_expansion(void **state)
+{
+	struct fixture *f = *state;
+	char text[8192];
+	size_t n;
+
+	/* 25 lines of 190 bytes: under the value limit, over WhatsApp's 4096. */
+	n = (size_t)snprintf(text, sizeof(text), "%s[texts]\njoin = start\n", MINIMAL);
+	for (int i = 0; i < 25; i++) {
+		memset(text + n, 'x', 190);
+		text[n] = ' ';
+		n += 190;
+		text[n++] = '\n';
+	}
+	text[n] = '\0';
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 10, "too long");
+}
+
+/* ---- keywords ---- */
+
+static void test_keywords(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_ok(f, load(f, MINIMAL "[keywords]\nsubscribe =  Attiva   ISCRIZIONE!! , \xef\xbc\xa1\xef\xbc\xa2\n", 0));
+	assert_int_equal(f->cfg->n_subscribe, 2);
+	assert_string_equal(f->cfg->subscribe[0], "attiva iscrizione");
+	assert_string_equal(f->cfg->subscribe[1], "ab"); /* full-width letters */
+	assert_int_equal(f->cfg->n_unsubscribe, 2);        /* default kept */
+
+	assert_int_equal(load(f, MINIMAL "[keywords]\nsubscribe = a, b, c, d, e, f, g, h, i\n", 0),
+			 BANDITORE_ECONFIG);
+	expect_error(&f->errs, 10, "at most 8");
+
+	/* A subscribe keyword clashing with a default unsubscribe one. */
+	assert_int_equal(load(f, MINIMAL "[keywords]\nsubscribe = Stop\n", 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 10, "both");
+}
+
+/* ---- secrets ---- */
+
+static void write_secrets(struct fixture *f, const char *text, mode_t mode)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/secrets.ini", f->dir);
+	write_file(path, text, mode);
+}
+
+#define WITH_SECRETS_FILE MINIMAL "secrets_file = secrets.ini\n"
+
+static void test_secrets_file(void **state)
+{
+	struct fixture *f = *state;
+
+	write_secrets(f, "; the WhatsApp secrets\n[whatsapp]\napp_secret = s3cret\n"
+			 "access_token = EAAfirstpart\n  secondpart\n"
+			 "verify_token = v-token\n",
+		      0600);
+	expect_ok(f, load(f, WITH_SECRETS_FILE, 1));
+	assert_string_equal(f->cfg->wa_app_secret, "s3cret");
+	assert_string_equal(f->cfg->wa_access_token, "EAAfirstpartsecondpart"); /* no space */
+	assert_string_equal(f->cfg->wa_verify_token, "v-token");
+
+	/* Not read without with_secrets. */
+	expect_ok(f, load(f, WITH_SECRETS_FILE, 0));
+	assert_string_equal(f->cfg->wa_app_secret, "");
+
+	/* Readable by others: refused, on the secrets_file line. */
+	write_secrets(f, "[whatsapp]\napp_secret = a\naccess_token = b\nverify_token = c\n", 0640);
+	assert_int_equal(load(f, WITH_SECRETS_FILE, 1), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 9, "chmod 600");
+	assert_int_equal(f->errs.count, 1);
+	write_secrets(f, "[whatsapp]\napp_secret = a\naccess_token = b\nverify_token = c\n", 0604);
+	assert_int_equal(load(f, WITH_SECRETS_FILE, 1), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 9, "other users");
+
+	/* Problems inside the secrets file name that file and line. */
+	write_secrets(f, "[whatsapp]\napp_secret = a\npassword = b\naccess_token = b c\n[other]\n", 0600);
+	assert_int_equal(load(f, WITH_SECRETS_FILE, 1), BANDITORE_ECONFIG);
+	expect_error_in(&f->errs, "secrets.ini", 3, "password");
+	expect_error_in(&f->errs, "secrets.ini", 4, "spaces");
+	expect_error_in(&f->errs, "secrets.ini", 5, "[other]");
+
+	/* A missing secret, when WhatsApp is configured. */
+	write_secrets(f, "[whatsapp]\napp_secret = a\naccess_token = b\n", 0600);
+	assert_int_equal(load(f, WITH_SECRETS_FILE, 1), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 9, "verify_token");
+	assert_int_equal(f->errs.count, 1);
+}
+
+static void test_secrets_missing_file_and_env(void **state)
+{
+	struct fixture *f = *state;
+
+	/* No file: an error naming it, unless the environment holds all three. */
+	assert_int_equal(load(f, WITH_SECRETS_FILE, 1), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 9, "does not exist");
+	setenv("BANDITORE_WHATSAPP_APP_SECRET", "env-secret", 1);
+	setenv("BANDITORE_WHATSAPP_ACCESS_TOKEN", "env-token", 1);
+	assert_int_equal(load(f, WITH_SECRETS_FILE, 1), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 9, "verify_token");
+	setenv("BANDITORE_WHATSAPP_VERIFY_TOKEN", "env-verify", 1);
+	expect_ok(f, load(f, WITH_SECRETS_FILE, 1));
+	assert_string_equal(f->cfg->wa_app_secret, "env-secret");
+
+	/* The environment wins over the file. */
+	write_secrets(f, "[whatsapp]\napp_secret = file-secret\naccess_token = file-token\n"
+			 "verify_token = file-verify\n",
+		      0600);
+	unsetenv("BANDITORE_WHATSAPP_VERIFY_TOKEN");
+	setenv("BANDITORE_WHATSAPP_ACCESS_TOKEN", "", 1); /* empty: not set */
+	expect_ok(f, load(f, WITH_SECRETS_FILE, 1));
+	assert_string_equal(f->cfg->wa_app_secret, "env-secret");
+	assert_string_equal(f->cfg->wa_access_token, "file-token");
+	assert_string_equal(f->cfg->wa_verify_token, "file-verify");
+
+	/* Without a secrets_file, the environment alone; nothing at all is an error. */
+	unsetenv("BANDITORE_WHATSAPP_APP_SECRET");
+	unsetenv("BANDITORE_WHATSAPP_ACCESS_TOKEN");
+	assert_int_equal(load(f, MINIMAL, 1), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 0, "app_secret");
+	expect_error(&f->errs, 0, "access_token");
+	expect_error(&f->errs, 0, "verify_token");
+}
+
+/* ---- policy version ---- */
+
+static void version_of(struct fixture *f, const char *text, char out[65])
+{
+	expect_ok(f, load(f, text, 0));
+	config_policy_version(f->cfg, out);
+	assert_int_equal(strlen(out), 64);
+	assert_int_equal(strspn(out, "0123456789abcdef"), 64);
+}
+
+static void test_policy_version(void **state)
+{
+	struct fixture *f = *state;
+	char base[65], again[65], other[65];
+
+	version_of(f, MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[texts]\njoin = Ciao\n", base);
+	version_of(f, MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[texts]\njoin = Ciao\n", again);
+	assert_string_equal(base, again);
+	/* What the citizen does not accept leaves it alone. */
+	version_of(f, MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[texts]\njoin = Ciao\n"
+			      "leave = Addio\n[server]\nlisten = 127.0.0.1:9000\n",
+		   again);
+	assert_string_equal(base, again);
+	/* Each thing the citizen accepts moves it. */
+	static const char *const changes[] = {
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[texts]\njoin = Ciao!\n",
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/b\n[texts]\njoin = Ciao\n",
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\nprivacy_url = https://p.example.org/p\n[texts]\njoin = Ciao\n",
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\npolicy_version = 2\n[texts]\njoin = Ciao\n",
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\ncontroller = Comune\n[texts]\njoin = Ciao\n",
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\ndpo_email = d@example.org\n[texts]\njoin = Ciao\n",
+	};
+	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+		version_of(f, changes[i], other);
+		assert_string_not_equal(base, other);
+	}
+	/* No shifting of bytes between fields: "ab"+"" differs from "a"+"b". */
+	version_of(f, MINIMAL "[comune]\ncontroller = ab\n", base);
+	version_of(f, MINIMAL "[comune]\ncontroller = a\ncontroller_email = b@x\n", other);
+	assert_string_not_equal(base, other);
+}
+
+/* ---- the five examples ---- */
+
+static void example_path(char *out, size_t cap, const char *name)
+{
+	snprintf(out, cap, "%s/examples/comuni/%s.ini", SOURCE_ROOT, name);
+}
+
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	FILE *in = fopen(from, "re");
+	char buf[65536];
+	size_t n;
+	assert_non_null(in);
+	n = fread(buf, 1, sizeof(buf) - 1, in);
+	fclose(in);
+	buf[n] = '\0';
+	write_file(to, buf, mode);
+}
+
+static void test_examples_load(void **state)
+{
+	struct fixture *f = *state;
+	char path[512], copy[160], secrets[512];
+
+	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+		example_path(path, sizeof(path), examples[i]);
+		config_free(f->cfg);
+		f->cfg = NULL;
+		config_errors_free(&f->errs);
+		if (config_load(path, 0, &f->cfg, &f->errs) != 0) {
+			fprintf(stderr, "%s:\n", path);
+			dump_errors(&f->errs);
+			fail();
+		}
+		assert_true(f->cfg->platforms & (1 << PLATFORM_WHATSAPP));
+		assert_string_equal(f->cfg->subscribe[0], "attiva iscrizione");
+		assert_string_equal(f->cfg->unsubscribe[0], "disattiva iscrizione");
+		assert_string_equal(f->cfg->unsubscribe[1], "stop");
+		assert_string_equal(f->cfg->unsubscribe_word, "DISATTIVA ISCRIZIONE");
+		assert_non_null(strstr(f->cfg->wa_display_number, "+3936600000")); /* fictitious */
+		assert_true(strlen(f->cfg->policy_url) > 0 && strlen(f->cfg->privacy_url) > 0);
+
+		/* With the example secrets beside it, as an operator would set it up. */
+		snprintf(copy, sizeof(copy), "%s/%s.ini", f->dir, examples[i]);
+		copy_file(path, copy, 0644);
+		snprintf(secrets, sizeof(secrets), "%s/examples/comuni/secrets.example.ini", SOURCE_ROOT);
+		snprintf(path, sizeof(path), "%s/secrets.ini", f->dir);
+		copy_file(secrets, path, 0600);
+		config_free(f->cfg);
+		f->cfg = NULL;
+		if (config_load(copy, 1, &f->cfg, &f->errs) != 0) {
+			fprintf(stderr, "%s with secrets:\n", copy);
+			dump_errors(&f->errs);
+			fail();
+		}
+		assert_true(strlen(f->cfg->wa_access_token) > 100); /* joined over two lines */
+		assert_null(strchr(f->cfg->wa_access_token, ' '));
+	}
+}
+
+static void test_examples_follow_their_policies(void **state)
+{
+	struct fixture *f = *state;
+	char path[512], *text;
+
+	example_path(path, sizeof(path), "concorezzo");
+	assert_int_equal(config_load(path, 0, &f->cfg, &f->errs), 0);
+	assert_string_equal(f->cfg->channel_name, "WhatsConcorezzo");
+	assert_int_equal(f->cfg->inbound_mode, CONFIG_INBOUND_AUTO_REPLY);
+	text = config_expand(f->cfg, f->cfg->text_auto_reply);
+	assert_non_null(strstr(text, "valore ufficiale"));
+	assert_non_null(strstr(text, "https://www.comune.concorezzo.mb.it"));
+	free(text);
+	text = config_expand(f->cfg, f->cfg->text_join);
+	assert_non_null(strstr(text, "WhatsConcorezzo"));
+	assert_non_null(strstr(text, f->cfg->policy_url));
+	assert_non_null(strstr(text, f->cfg->privacy_url));
+	assert_non_null(strstr(text, "DISATTIVA ISCRIZIONE"));
+	free(text);
+	config_free(f->cfg);
+	f->cfg = NULL;
+
+	example_path(path, sizeof(path), "seveso");
+	assert_int_equal(config_load(path, 0, &f->cfg, &f->errs), 0);
+	assert_int_equal(f->cfg->inbound_mode, CONFIG_INBOUND_KEEP_UNTIL_ANSWERED);
+	config_free(f->cfg);
+	f->cfg = NULL;
+
+	example_path(path, sizeof(path), "sesto-calende");
+	assert_int_equal(config_load(path, 0, &f->cfg, &f->errs), 0);
+	assert_int_equal(f->cfg->inbound_mode, CONFIG_INBOUND_NONE);
+	config_free(f->cfg);
+	f->cfg = NULL;
+
+	example_path(path, sizeof(path), "siracusa");
+	assert_int_equal(config_load(path, 0, &f->cfg, &f->errs), 0);
+	assert_string_equal(f->cfg->helpdesk_email, "sportello.cittadino@comune.siracusa.it");
+}
+
+/* ---- banditore config check ---- */
+
+/* Runs cmd_config with stdout and stderr captured into out/err. */
+static int run_config(struct fixture *f, char *out, size_t out_cap, char *err, size_t err_cap, ...)
+{
+	char *argv[16];
+	int argc = 0, rc, saved_out, saved_err, fd_out, fd_err;
+	char out_path[160], err_path[160];
+	va_list ap;
+	FILE *fp;
+	size_t n;
+
+	va_start(ap, err_cap);
+	argv[argc++] = (char *)"config";
+	while (argc < 15 && (argv[argc] = va_arg(ap, char *)))
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	snprintf(out_path, sizeof(out_path), "%s/stdout", f->dir);
+	snprintf(err_path, sizeof(err_path), "%s/stderr", f->dir);
+	fflush(stdout);
+	fflush(stderr);
+	saved_out = dup(1);
+	saved_err = dup(2);
+	fd_out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd_err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	dup2(fd_out, 1);
+	dup2(fd_err, 2);
+	rc = cmd_config(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, 1);
+	dup2(saved_err, 2);
+	close(saved_out);
+	close(saved_err);
+	close(fd_out);
+	close(fd_err);
+	fp = fopen(out_path, "re");
+	n = fread(out, 1, out_cap - 1, fp);
+	out[n] = '\0';
+	fclose(fp);
+	fp = fopen(err_path, "re");
+	n = fread(err, 1, err_cap - 1, fp);
+	err[n] = '\0';
+	fclose(fp);
+	return rc;
+}
+
+static void test_config_check_command(void **state)
+{
+	struct fixture *f = *state;
+	char out[8192], err[8192], want[600], path[512];
+
+	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), NULL), EXIT_USAGE);
+	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "check", NULL), EXIT_USAGE);
+	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "verify", "x.ini", NULL), EXIT_USAGE);
+	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "check", "--bogus", "x.ini", NULL),
+			 EXIT_USAGE);
+	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "--help", NULL), 0);
+	assert_non_null(strstr(out, "config check FILE"));
+	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "check", "--help", NULL), 0);
+
+	/* Each example passes; its secrets file is not there, which is only a warning. */
+	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+		example_path(path, sizeof(path), examples[i]);
+		assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "check", path, NULL), 0);
+		snprintf(want, sizeof(want), "%s: OK\n", path);
+		assert_non_null(strstr(out, want));
+		assert_non_null(strstr(out, "whatsapp"));
+		assert_non_null(strstr(err, "warning"));
+	}
+
+	/* With its secrets provisioned (0600), they are checked; no warning. */
+	write_secrets(f, "[whatsapp]\napp_secret = a\naccess_token = b\nverify_token = c\n", 0600);
+	write_file(f->path, WITH_SECRETS_FILE, 0644);
+	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "check", f->path, NULL), 0);
+	assert_non_null(strstr(out, "Comune di Prova"));
+	assert_non_null(strstr(out, "Prova Informa"));
+	assert_string_equal(err, "");
+	/* ... and a secrets file others can read fails the check. */
+	write_secrets(f, "[whatsapp]\napp_secret = a\naccess_token = b\nverify_token = c\n", 0644);
+	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "check", f->path, NULL), 1);
+	snprintf(want, sizeof(want), "%s:9: ", f->path);
+	assert_non_null(strstr(err, want));
+
+	/* Every error as FILE:LINE: reason, exit 1. */
+	write_file(f->path, MINIMAL "[inbound]\nkeep_days = 0\nmode = x\n", 0644);
+	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "check", f->path, NULL), 1);
+	snprintf(want, sizeof(want), "%s:10: ", f->path);
+	assert_non_null(strstr(err, want));
+	snprintf(want, sizeof(want), "%s:11: ", f->path);
+	assert_non_null(strstr(err, want));
+	assert_null(strstr(out, "OK"));
+
+	/* Secrets in the environment are checked even without a file. */
+	write_file(f->path, MINIMAL, 0644);
+	setenv("BANDITORE_WHATSAPP_APP_SECRET", "x", 1);
+	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "check", f->path, NULL), 1);
+	assert_non_null(strstr(err, "verify_token"));
+}
+
+int main(void)
+{
+	/* Messages are checked in English; the i18n choice is made once, at first use. */
+	setenv("BANDITORE_LANG", "en", 1);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_full_file_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_whatsapp_needs_no_whatsapp_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_required, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_each_error_on_its_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secrets_refused_in_main_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_errors_all_reported_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_limits_and_encoding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_continuations_and_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_placeholders_expanded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_too_long_after_expansion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keywords, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secrets_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secrets_missing_file_and_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_examples_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_examples_follow_their_policies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_check_command, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
