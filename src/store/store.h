@@ -70,6 +70,11 @@ struct store_kept_message {
 int store_open(const char *url, struct store **out);
 void store_free(struct store *s); /* accepts NULL */
 
+/* The reason of this connection's last failure, for the top layer's log ("" if none;
+ * never personal data; borrowed, valid until the next call on `s`). With s == NULL:
+ * why this thread's last store_open failed. */
+const char *store_errmsg(struct store *s);
+
 /* The schema version after migrations, and the newest this build knows. */
 int store_schema_version(struct store *s, int *version);
 int store_schema_latest(void);
@@ -93,6 +98,8 @@ int store_subscriber_get(struct store *s, int platform, const uint8_t hash[CRYPT
 			 struct store_subscriber *out); /* BANDITORE_ENOTFOUND */
 /* BANDITORE_EEXIST when (platform, hash) is there already. `id` may be NULL. */
 int store_subscriber_add(struct store *s, const struct store_subscriber *sub, int64_t *id);
+/* Records a message from the subscriber at `at` (an older `at` never moves it back).
+ * BANDITORE_ENOTFOUND when (platform, hash) is not a subscriber. */
 int store_subscriber_touch(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			   int64_t at);
 /* Erases every row about (platform, hash): the subscriber, its outbox items, kept
@@ -123,12 +130,15 @@ int store_counter_sum(struct store *s, int platform, const char *name, int64_t *
 
 /* --- outbox: replies persisted before the webhook is acknowledged --- */
 int store_outbox_add(struct store *s, const struct store_outbox_item *item, int64_t *id);
-/* Up to `max` items with not_before <= now, oldest first. Each item's body must be
+/* Up to `max` items with not_before <= now, oldest first (by not_before, then in the
+ * order they were queued). Each item's body must be
  * released with store_outbox_item_clear. */
 int store_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items, int max,
 		     int *n);
 void store_outbox_item_clear(struct store_outbox_item *item);
+/* 0 also when the item is gone already (an erasure may have taken it meanwhile). */
 int store_outbox_remove(struct store *s, int64_t id);
+/* BANDITORE_ENOTFOUND when the item is gone. */
 int store_outbox_reschedule(struct store *s, int64_t id, int attempts, int64_t not_before);
 /* The earliest not_before among waiting items, or BANDITORE_ENOTFOUND. */
 int store_outbox_next_time(struct store *s, int64_t *when);
@@ -139,7 +149,7 @@ int store_kept_add(struct store *s, const struct store_kept_message *m, int64_t 
 /* Up to `max` kept messages, oldest first, from id > after_id. */
 int store_kept_list(struct store *s, int64_t after_id, struct store_kept_message *out, int max,
 		    int *n);
-int store_kept_remove(struct store *s, int64_t id);
+int store_kept_remove(struct store *s, int64_t id); /* BANDITORE_ENOTFOUND when gone */
 int store_kept_expire(struct store *s, int64_t now, int64_t *removed);
 
 #endif

@@ -1,0 +1,236 @@
+/*
+ * migrations_sqlite.c - the SQLite schema, as an ordered list of forward-only migrations,
+ * and the code that applies them.
+ *
+ * Rules: a migration, once released, is never edited; a change is a new migration at the
+ * end. `PRAGMA user_version` holds how many have been applied. Each migration and its
+ * version bump commit together (BEGIN IMMEDIATE, so two processes starting at once do not
+ * both apply it: the second re-reads the version inside its transaction and skips).
+ *
+ * Design notes on the schema
+ * - Nobody's address is ever here in plaintext: `addr_hash` is an HMAC-SHA256 of the
+ *   canonical address (the lookup key), `sealed` the AES-256-GCM ciphertext (only the
+ *   sender opens it). Every table that says something about a person carries
+ *   (platform, addr_hash) with an index on it, so that erasure is a handful of indexed
+ *   DELETEs (store_subscriber_erase) and nothing is missed.
+ * - No foreign keys between those tables: a reply is queued for people who are not (or
+ *   no longer) subscribers, e.g. the confirmation that their data was erased.
+ * - Tables are STRICT (types are checked) and bounded by CHECK constraints, so that a bug
+ *   cannot quietly store something else than the code believes.
+ * - Ids that another thread holds on to between reading and settling (outbox, kept
+ *   messages) are AUTOINCREMENT: an id is never reused after its row was erased, so a late
+ *   "remove item 42" cannot hit somebody else's row. Subscribers too, for the same reason.
+ * - Keys that are looked up on every webhook event (events, autoreply, counters) live in
+ *   WITHOUT ROWID tables: one b-tree instead of a table plus an index.
+ * - Counters are anonymous: a day, a platform, a name, a number. They are what is left
+ *   of a person after they leave.
+ *
+ * The history is split by feature (registry, inbound, outbox) rather than written as one
+ * script so that the upgrade path from every earlier version is exercised from day one.
+ */
+#include "store/migrations_sqlite.h"
+
+#include <stdio.h>
+
+#include "common/err.h"
+
+struct migration {
+	const char *name; /* for error messages */
+	const char *sql;
+};
+
+static const struct migration migrations[] = {
+	{ "registry: subscribers and daily counters",
+	  /* A subscriber is a consent receipt: when, how, under which policy version. */
+	  "CREATE TABLE subscribers ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  platform INTEGER NOT NULL CHECK (platform >= 0),"
+	  "  addr_hash BLOB NOT NULL CHECK (length(addr_hash) = 32),"
+	  "  sealed BLOB NOT NULL CHECK (length(sealed) BETWEEN 1 AND 1024),"
+	  "  joined_at INTEGER NOT NULL,"
+	  "  method TEXT NOT NULL CHECK (length(method) < 16),"
+	  "  policy_version TEXT NOT NULL CHECK (length(policy_version) < 65),"
+	  "  last_inbound_at INTEGER NOT NULL,"
+	  "  UNIQUE (platform, addr_hash)"
+	  ") STRICT;"
+	  /* The UNIQUE index above serves lookups, erasure and counts per platform. */
+	  "CREATE TABLE counters ("
+	  "  day TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]'),"
+	  "  platform INTEGER NOT NULL,"
+	  "  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 64),"
+	  "  value INTEGER NOT NULL,"
+	  "  PRIMARY KEY (day, platform, name)"
+	  ") STRICT, WITHOUT ROWID;"
+	  "CREATE INDEX counters_by_name ON counters (platform, name);" },
+
+	{ "inbound: event deduplication, auto-reply marks, kept messages",
+	  /* A keyed hash of the platform's event id; Meta retries for days. */
+	  "CREATE TABLE events ("
+	  "  event_hash BLOB PRIMARY KEY CHECK (length(event_hash) = 32),"
+	  "  seen_at INTEGER NOT NULL"
+	  ") STRICT, WITHOUT ROWID;"
+	  "CREATE INDEX events_by_time ON events (seen_at);"
+	  /* When the last auto-reply went to a sender: at most one per window. */
+	  "CREATE TABLE autoreply ("
+	  "  platform INTEGER NOT NULL,"
+	  "  addr_hash BLOB NOT NULL CHECK (length(addr_hash) = 32),"
+	  "  last_at INTEGER NOT NULL,"
+	  "  PRIMARY KEY (platform, addr_hash)"
+	  ") STRICT, WITHOUT ROWID;"
+	  "CREATE INDEX autoreply_by_time ON autoreply (last_at);"
+	  /* Private messages kept sealed until staff answer them or they expire. */
+	  "CREATE TABLE kept_messages ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  platform INTEGER NOT NULL,"
+	  "  addr_hash BLOB NOT NULL CHECK (length(addr_hash) = 32),"
+	  "  sealed_addr BLOB NOT NULL CHECK (length(sealed_addr) BETWEEN 1 AND 1024),"
+	  "  sealed_text BLOB NOT NULL CHECK (length(sealed_text) <= 4096),"
+	  "  received_at INTEGER NOT NULL,"
+	  "  expires_at INTEGER NOT NULL"
+	  ") STRICT;"
+	  "CREATE INDEX kept_by_addr ON kept_messages (platform, addr_hash);"
+	  "CREATE INDEX kept_by_expiry ON kept_messages (expires_at);" },
+
+	{ "outbox: replies persisted before the webhook is acknowledged",
+	  /* (not_before, rowid) is the order the sender takes them in. */
+	  "CREATE TABLE outbox ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  platform INTEGER NOT NULL,"
+	  "  addr_hash BLOB NOT NULL CHECK (length(addr_hash) = 32),"
+	  "  sealed BLOB NOT NULL CHECK (length(sealed) BETWEEN 1 AND 1024),"
+	  "  kind TEXT NOT NULL CHECK (length(kind) < 16),"
+	  "  body TEXT NOT NULL,"
+	  "  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),"
+	  "  not_before INTEGER NOT NULL,"
+	  "  created_at INTEGER NOT NULL"
+	  ") STRICT;"
+	  "CREATE INDEX outbox_by_time ON outbox (not_before);"
+	  "CREATE INDEX outbox_by_addr ON outbox (platform, addr_hash);" },
+};
+
+#define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_sqlite_migrations_latest(void)
+{
+	return MIGRATIONS_COUNT;
+}
+
+int store_sqlite_user_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return BANDITORE_ESTORE;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : BANDITORE_ESTORE;
+}
+
+/* Runs `sql`; on failure writes "what: reason" into err. */
+static int run(sqlite3 *db, const char *sql, const char *what, char *err, size_t err_len)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	snprintf(err, err_len, "%s: %s", what, msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return BANDITORE_ESTORE;
+}
+
+static int refuse_newer(int version, int target, char *err, size_t err_len)
+{
+	snprintf(err, err_len,
+		 "database schema version %d is newer than %d, the newest this build knows: "
+		 "refusing to use it (upgrade Banditore)",
+		 version, target);
+	return BANDITORE_ESTORE;
+}
+
+/* Applies migration number `next` (0-based) unless another connection already did. */
+static int apply_one(sqlite3 *db, int next, int target, char *err, size_t err_len)
+{
+	char what[128], bump[48];
+	int version = 0, rc;
+
+	rc = run(db, "BEGIN IMMEDIATE", "migration: begin", err, err_len);
+	if (rc)
+		return rc;
+	rc = store_sqlite_user_version(db, &version);
+	if (rc) {
+		snprintf(err, err_len, "migration: reading the version: %s", sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (version > target) {
+		rc = refuse_newer(version, target, err, err_len);
+		goto fail;
+	}
+	if (version > next) /* somebody else got there first */
+		return run(db, "COMMIT", "migration: commit", err, err_len);
+	snprintf(what, sizeof(what), "migration %d (%s)", next + 1, migrations[next].name);
+	rc = run(db, migrations[next].sql, what, err, err_len);
+	if (rc)
+		goto fail;
+	snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", next + 1);
+	rc = run(db, bump, what, err, err_len);
+	if (rc)
+		goto fail;
+	rc = run(db, "COMMIT", what, err, err_len);
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int store_sqlite_migrate(sqlite3 *db, int target, char *err, size_t err_len)
+{
+	int version = 0, rc;
+
+	if (!db || target < 0 || target > MIGRATIONS_COUNT) {
+		snprintf(err, err_len, "migration: no such version %d", target);
+		return BANDITORE_EINVAL;
+	}
+	rc = store_sqlite_user_version(db, &version);
+	if (rc) {
+		snprintf(err, err_len, "migration: reading the version: %s", sqlite3_errmsg(db));
+		return rc;
+	}
+	if (version > target)
+		return refuse_newer(version, target, err, err_len);
+	while (version < target) {
+		rc = apply_one(db, version, target, err, err_len);
+		if (rc)
+			return rc;
+		rc = store_sqlite_user_version(db, &version);
+		if (rc) {
+			snprintf(err, err_len, "migration: reading the version: %s",
+				 sqlite3_errmsg(db));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int store_sqlite_migrate_to(const char *path, int version)
+{
+	char err[256];
+	sqlite3 *db = NULL;
+	int rc;
+
+	if (sqlite3_open_v2(path, &db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return BANDITORE_ESTORE;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	rc = store_sqlite_migrate(db, version, err, sizeof(err));
+	sqlite3_close(db);
+	return rc;
+}

@@ -1,0 +1,206 @@
+/*
+ * store.c - store_open picks an implementation from the URL; every other store_*
+ * function forwards to it through the ops table (see store_impl.h).
+ *
+ * A failed store_open has no connection to keep its reason in, so the reason is kept
+ * per thread and read with store_errmsg(NULL).
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "store/store_impl.h"
+
+#define OPEN_ERR_MAX 256
+
+static _Thread_local char open_err[OPEN_ERR_MAX];
+
+/* 1 when `url` starts with "scheme://" (letters, digits, '+', '-', '.'), as in RFC 3986. */
+static int has_scheme(const char *url, const char *scheme)
+{
+	size_t n = strlen(scheme);
+	return strncmp(url, scheme, n) == 0 && strncmp(url + n, "://", 3) == 0;
+}
+
+static int has_any_scheme(const char *url)
+{
+	const char *p = url;
+
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return 0;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+	       *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return strncmp(p, "://", 3) == 0;
+}
+
+int store_open(const char *url, struct store **out)
+{
+	int rc;
+
+	open_err[0] = '\0';
+	if (!out)
+		return BANDITORE_EINVAL;
+	*out = NULL;
+	if (!url || !*url) {
+		snprintf(open_err, sizeof(open_err), "empty store URL");
+		return BANDITORE_EINVAL;
+	}
+	if (has_scheme(url, "postgresql") || has_scheme(url, "postgres")) {
+		snprintf(open_err, sizeof(open_err), "PostgreSQL store: not built yet");
+		return BANDITORE_EINVAL;
+	}
+	if (strncmp(url, "sqlite:", 7) == 0)
+		url += 7;
+	else if (has_any_scheme(url)) {
+		snprintf(open_err, sizeof(open_err), "unknown store URL scheme");
+		return BANDITORE_EINVAL;
+	}
+	if (!*url) {
+		snprintf(open_err, sizeof(open_err), "empty SQLite path");
+		return BANDITORE_EINVAL;
+	}
+	rc = store_sqlite_open(url, out, open_err, sizeof(open_err));
+	if (rc)
+		*out = NULL;
+	return rc;
+}
+
+void store_free(struct store *s)
+{
+	if (s)
+		s->ops->free(s);
+}
+
+const char *store_errmsg(struct store *s)
+{
+	return s ? s->ops->errmsg(s) : open_err;
+}
+
+int store_schema_latest(void)
+{
+	return store_sqlite_schema_latest();
+}
+
+void store_outbox_item_clear(struct store_outbox_item *item)
+{
+	if (!item)
+		return;
+	free(item->body);
+	item->body = NULL;
+}
+
+/* Every remaining function only checks the handle and forwards. */
+#define FORWARD(op, ...) return s ? s->ops->op(s, __VA_ARGS__) : BANDITORE_EINVAL
+#define FORWARD0(op) return s ? s->ops->op(s) : BANDITORE_EINVAL
+
+int store_schema_version(struct store *s, int *version) { FORWARD(schema_version, version); }
+int store_begin(struct store *s) { FORWARD0(begin); }
+int store_commit(struct store *s) { FORWARD0(commit); }
+int store_rollback(struct store *s) { FORWARD0(rollback); }
+int store_savepoint(struct store *s) { FORWARD0(savepoint); }
+int store_release(struct store *s) { FORWARD0(release); }
+int store_rollback_to(struct store *s) { FORWARD0(rollback_to); }
+int store_purge_log(struct store *s) { FORWARD0(purge_log); }
+
+int store_subscriber_get(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			 struct store_subscriber *out)
+{
+	FORWARD(subscriber_get, platform, hash, out);
+}
+
+int store_subscriber_add(struct store *s, const struct store_subscriber *sub, int64_t *id)
+{
+	FORWARD(subscriber_add, sub, id);
+}
+
+int store_subscriber_touch(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			   int64_t at)
+{
+	FORWARD(subscriber_touch, platform, hash, at);
+}
+
+int store_subscriber_erase(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			   int *erased)
+{
+	FORWARD(subscriber_erase, platform, hash, erased);
+}
+
+int store_subscriber_count(struct store *s, int platform, int64_t *count)
+{
+	FORWARD(subscriber_count, platform, count);
+}
+
+int store_event_mark(struct store *s, const uint8_t event_hash[CRYPTO_HASH_LEN], int64_t now)
+{
+	FORWARD(event_mark, event_hash, now);
+}
+
+int store_event_expire(struct store *s, int64_t before, int64_t *removed)
+{
+	FORWARD(event_expire, before, removed);
+}
+
+int store_autoreply_claim(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			  int64_t now, int64_t window, int *due)
+{
+	FORWARD(autoreply_claim, platform, hash, now, window, due);
+}
+
+int store_autoreply_expire(struct store *s, int64_t before)
+{
+	FORWARD(autoreply_expire, before);
+}
+
+int store_counter_add(struct store *s, const char *day, int platform, const char *name,
+		      int64_t delta)
+{
+	FORWARD(counter_add, day, platform, name, delta);
+}
+
+int store_counter_sum(struct store *s, int platform, const char *name, int64_t *total)
+{
+	FORWARD(counter_sum, platform, name, total);
+}
+
+int store_outbox_add(struct store *s, const struct store_outbox_item *item, int64_t *id)
+{
+	FORWARD(outbox_add, item, id);
+}
+
+int store_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items, int max,
+		     int *n)
+{
+	FORWARD(outbox_due, now, items, max, n);
+}
+
+int store_outbox_remove(struct store *s, int64_t id) { FORWARD(outbox_remove, id); }
+
+int store_outbox_reschedule(struct store *s, int64_t id, int attempts, int64_t not_before)
+{
+	FORWARD(outbox_reschedule, id, attempts, not_before);
+}
+
+int store_outbox_next_time(struct store *s, int64_t *when) { FORWARD(outbox_next_time, when); }
+int store_outbox_count(struct store *s, int64_t *count) { FORWARD(outbox_count, count); }
+
+int store_kept_add(struct store *s, const struct store_kept_message *m, int64_t *id)
+{
+	FORWARD(kept_add, m, id);
+}
+
+int store_kept_list(struct store *s, int64_t after_id, struct store_kept_message *out, int max,
+		    int *n)
+{
+	FORWARD(kept_list, after_id, out, max, n);
+}
+
+int store_kept_remove(struct store *s, int64_t id) { FORWARD(kept_remove, id); }
+
+int store_kept_expire(struct store *s, int64_t now, int64_t *removed)
+{
+	FORWARD(kept_expire, now, removed);
+}

@@ -1,0 +1,92 @@
+/*
+ * store_impl.h - what an implementation of store.h provides (private to src/store/).
+ *
+ * Callers hold a `struct store *` and call the store_* functions of store.h; store.c
+ * forwards each call through the `ops` table of the implementation that store_open
+ * chose from the URL. An implementation embeds `struct store` as the FIRST member of its
+ * own connection struct, so that the pointer it hands out is both:
+ *
+ *     struct store_sqlite { struct store base; sqlite3 *db; ... };
+ *     struct store_sqlite *q = (struct store_sqlite *)s;    inside store_sqlite*.c
+ *
+ * Adding PostgreSQL means writing one more table of functions and one more branch in
+ * store_open; no caller changes. store.c checks `s` for NULL before dispatching; the
+ * functions here may assume it is not, and validate everything else.
+ */
+#ifndef BANDITORE_STORE_IMPL_H
+#define BANDITORE_STORE_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* One function pointer per operation of store.h, with the same meaning and contract. */
+struct store_ops {
+	const char *name; /* "sqlite", ... (for messages) */
+
+	void (*free)(struct store *s);
+	const char *(*errmsg)(struct store *s); /* never NULL; "" when nothing failed */
+
+	int (*schema_version)(struct store *s, int *version);
+
+	int (*begin)(struct store *s);
+	int (*commit)(struct store *s);
+	int (*rollback)(struct store *s);
+	int (*savepoint)(struct store *s);
+	int (*release)(struct store *s);
+	int (*rollback_to)(struct store *s);
+	int (*purge_log)(struct store *s);
+
+	int (*subscriber_get)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			      struct store_subscriber *out);
+	int (*subscriber_add)(struct store *s, const struct store_subscriber *sub, int64_t *id);
+	int (*subscriber_touch)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+				int64_t at);
+	int (*subscriber_erase)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+				int *erased);
+	int (*subscriber_count)(struct store *s, int platform, int64_t *count);
+
+	int (*event_mark)(struct store *s, const uint8_t event_hash[CRYPTO_HASH_LEN], int64_t now);
+	int (*event_expire)(struct store *s, int64_t before, int64_t *removed);
+
+	int (*autoreply_claim)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			       int64_t now, int64_t window, int *due);
+	int (*autoreply_expire)(struct store *s, int64_t before);
+
+	int (*counter_add)(struct store *s, const char *day, int platform, const char *name,
+			   int64_t delta);
+	int (*counter_sum)(struct store *s, int platform, const char *name, int64_t *total);
+
+	int (*outbox_add)(struct store *s, const struct store_outbox_item *item, int64_t *id);
+	int (*outbox_due)(struct store *s, int64_t now, struct store_outbox_item *items, int max,
+			  int *n);
+	int (*outbox_remove)(struct store *s, int64_t id);
+	int (*outbox_reschedule)(struct store *s, int64_t id, int attempts, int64_t not_before);
+	int (*outbox_next_time)(struct store *s, int64_t *when);
+	int (*outbox_count)(struct store *s, int64_t *count);
+
+	int (*kept_add)(struct store *s, const struct store_kept_message *m, int64_t *id);
+	int (*kept_list)(struct store *s, int64_t after_id, struct store_kept_message *out,
+			 int max, int *n);
+	int (*kept_remove)(struct store *s, int64_t id);
+	int (*kept_expire)(struct store *s, int64_t now, int64_t *removed);
+};
+
+/* The header every implementation's connection struct starts with. */
+struct store {
+	const struct store_ops *ops;
+};
+
+/* --- the implementations store_open can choose --- */
+
+/* Opens the SQLite database file at `path` (":memory:" for a private in-memory one),
+ * creating it with mode 0600 and applying migrations. On failure returns the code,
+ * leaves *out NULL and writes a reason (no personal data) into err[err_len]. */
+int store_sqlite_open(const char *path, struct store **out, char *err, size_t err_len);
+
+/* The newest schema version the SQLite migrations reach. Versions are logical: version N
+ * means the same tables in every implementation, so this is also store_schema_latest(). */
+int store_sqlite_schema_latest(void);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * store_sqlite.h - the SQLite implementation's connection and its shared helpers
+ * (private to src/store/store_sqlite*.c).
+ *
+ * The implementation is split by subject: store_sqlite.c (connection, settings,
+ * transactions, the ops table), store_sqlite_subscribers.c, store_sqlite_inbound.c
+ * (event ids, auto-reply marks, counters), store_sqlite_outbox.c, store_sqlite_kept.c.
+ *
+ * Statements are prepared once per connection, on first use, into a slot of `stmt`
+ * named below, and finalized by store_free. After each use a statement is reset (so no
+ * read transaction stays open and blocks a WAL checkpoint) and its bindings cleared (so
+ * it keeps no pointer to the caller's buffers, which are bound SQLITE_STATIC).
+ */
+#ifndef BANDITORE_STORE_SQLITE_H
+#define BANDITORE_STORE_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "store/store_impl.h"
+
+enum store_sqlite_stmt {
+	SQ_BEGIN,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_SAVEPOINT,
+	SQ_RELEASE,
+	SQ_ROLLBACK_TO,
+	SQ_PURGE,
+	SQ_SCHEMA_VERSION,
+	SQ_SUB_GET,
+	SQ_SUB_ADD,
+	SQ_SUB_TOUCH,
+	SQ_SUB_COUNT,
+	SQ_ERASE_SUBSCRIBER,
+	SQ_ERASE_OUTBOX,
+	SQ_ERASE_KEPT,
+	SQ_ERASE_AUTOREPLY,
+	SQ_EVENT_MARK,
+	SQ_EVENT_EXPIRE,
+	SQ_AUTOREPLY_CLAIM,
+	SQ_AUTOREPLY_EXPIRE,
+	SQ_COUNTER_ADD,
+	SQ_COUNTER_SUM,
+	SQ_OUTBOX_ADD,
+	SQ_OUTBOX_DUE,
+	SQ_OUTBOX_REMOVE,
+	SQ_OUTBOX_RESCHEDULE,
+	SQ_OUTBOX_NEXT,
+	SQ_OUTBOX_COUNT,
+	SQ_KEPT_ADD,
+	SQ_KEPT_LIST,
+	SQ_KEPT_REMOVE,
+	SQ_KEPT_EXPIRE,
+	SQ_COUNT
+};
+
+#define STORE_SQLITE_ERRMSG_MAX 256
+
+struct store_sqlite {
+	struct store base; /* first: a struct store * is a struct store_sqlite * */
+	sqlite3 *db;
+	sqlite3_stmt *stmt[SQ_COUNT];
+	char errmsg[STORE_SQLITE_ERRMSG_MAX];
+};
+
+static inline struct store_sqlite *store_sqlite_of(struct store *s)
+{
+	return (struct store_sqlite *)s;
+}
+
+/* The cached statement in slot `id`, preparing `sql` into it the first time. NULL on
+ * failure, with the reason recorded. Each slot must always be given the same SQL. */
+sqlite3_stmt *store_sqlite_stmt(struct store_sqlite *q, enum store_sqlite_stmt id,
+				const char *sql);
+
+/* Records "what: SQLite's message" as the connection's last error and maps the SQLite
+ * result code `sqlite_rc` to a BANDITORE_E* code (ENOMEM or ESTORE). */
+int store_sqlite_fail(struct store_sqlite *q, const char *what, int sqlite_rc);
+
+/* Resets `st` and clears its bindings, ready for the next call. */
+void store_sqlite_done(sqlite3_stmt *st);
+
+/* Steps `st`, which returns no rows, to the end; then store_sqlite_done. 0 or the
+ * mapped error (recorded as `what`). */
+int store_sqlite_exec(struct store_sqlite *q, sqlite3_stmt *st, const char *what);
+
+/* Steps `st`, which returns one integer (NULL counts as "no row"), into *value; then
+ * store_sqlite_done. BANDITORE_ENOTFOUND when there is no row or it is NULL. */
+int store_sqlite_int64(struct store_sqlite *q, sqlite3_stmt *st, const char *what,
+		       int64_t *value);
+
+/* Copies a BLOB column into out[cap]; BANDITORE_ESTORE when it does not fit. */
+int store_sqlite_blob(struct store_sqlite *q, sqlite3_stmt *st, int col, uint8_t *out,
+		      size_t cap, size_t *len);
+
+/* Copies a TEXT column into out[cap] NUL-terminated; ESTORE when it does not fit. */
+int store_sqlite_text(struct store_sqlite *q, sqlite3_stmt *st, int col, char *out, size_t cap);
+
+/* The operations, one file per subject; store_sqlite.c gathers them in the ops table. */
+int store_sqlite_subscriber_get(struct store *s, int platform,
+				const uint8_t hash[CRYPTO_HASH_LEN], struct store_subscriber *out);
+int store_sqlite_subscriber_add(struct store *s, const struct store_subscriber *sub,
+				int64_t *id);
+int store_sqlite_subscriber_touch(struct store *s, int platform,
+				  const uint8_t hash[CRYPTO_HASH_LEN], int64_t at);
+int store_sqlite_subscriber_erase(struct store *s, int platform,
+				  const uint8_t hash[CRYPTO_HASH_LEN], int *erased);
+int store_sqlite_subscriber_count(struct store *s, int platform, int64_t *count);
+
+int store_sqlite_event_mark(struct store *s, const uint8_t event_hash[CRYPTO_HASH_LEN],
+			    int64_t now);
+int store_sqlite_event_expire(struct store *s, int64_t before, int64_t *removed);
+int store_sqlite_autoreply_claim(struct store *s, int platform,
+				 const uint8_t hash[CRYPTO_HASH_LEN], int64_t now, int64_t window,
+				 int *due);
+int store_sqlite_autoreply_expire(struct store *s, int64_t before);
+int store_sqlite_counter_add(struct store *s, const char *day, int platform, const char *name,
+			     int64_t delta);
+int store_sqlite_counter_sum(struct store *s, int platform, const char *name, int64_t *total);
+
+int store_sqlite_outbox_add(struct store *s, const struct store_outbox_item *item,
+			    int64_t *id);
+int store_sqlite_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items,
+			    int max, int *n);
+int store_sqlite_outbox_remove(struct store *s, int64_t id);
+int store_sqlite_outbox_reschedule(struct store *s, int64_t id, int attempts,
+				   int64_t not_before);
+int store_sqlite_outbox_next_time(struct store *s, int64_t *when);
+int store_sqlite_outbox_count(struct store *s, int64_t *count);
+
+int store_sqlite_kept_add(struct store *s, const struct store_kept_message *m, int64_t *id);
+int store_sqlite_kept_list(struct store *s, int64_t after_id, struct store_kept_message *out,
+			   int max, int *n);
+int store_sqlite_kept_remove(struct store *s, int64_t id);
+int store_sqlite_kept_expire(struct store *s, int64_t now, int64_t *removed);
+
+#endif
