@@ -1,0 +1,1320 @@
+/*
+ * test_store.c - unit tests of src/store: the URL, file modes, migrations from every
+ * earlier version, refusal of a newer database, transactions and savepoints, every
+ * operation of store.h, complete erasure, and that an erased address leaves no byte
+ * behind in the database file or its WAL.
+ *
+ * Each test runs in its own mkdtemp() directory, removed afterwards. Stored state is
+ * checked through the store and, where the point is what is on disk, with a separate
+ * raw SQLite connection or by reading the files' bytes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "common/err.h"
+#include "store/migrations_sqlite.h"
+#include "store/store.h"
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+/* ------------------------------------------------------------------ fixtures */
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/banditore-store-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/banditore.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static void remove_dir(const char *dir)
+{
+	char p[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_free(f->st);
+	remove_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct store *open_fx(struct fx *f)
+{
+	assert_int_equal(store_open(f->path, &f->st), 0);
+	assert_non_null(f->st);
+	return f->st;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static void fill_hash(uint8_t h[CRYPTO_HASH_LEN], uint8_t seed)
+{
+	for (int i = 0; i < CRYPTO_HASH_LEN; i++)
+		h[i] = (uint8_t)(seed * 31 + i * 7 + 1);
+}
+
+static void make_sub(struct store_subscriber *s, int platform, uint8_t seed)
+{
+	memset(s, 0, sizeof(*s));
+	s->platform = platform;
+	fill_hash(s->addr_hash, seed);
+	s->sealed_len = 60;
+	for (size_t i = 0; i < s->sealed_len; i++)
+		s->sealed[i] = (uint8_t)(seed + i * 3);
+	s->joined_at = 1700000000 + seed;
+	snprintf(s->method, sizeof(s->method), "keyword");
+	snprintf(s->policy_version, sizeof(s->policy_version), "%064d", seed);
+	s->last_inbound_at = s->joined_at;
+}
+
+static void make_item(struct store_outbox_item *it, int platform, uint8_t seed, char *body,
+		      int64_t not_before)
+{
+	memset(it, 0, sizeof(*it));
+	it->platform = platform;
+	fill_hash(it->addr_hash, seed);
+	it->sealed_len = 40;
+	memset(it->sealed, seed, it->sealed_len);
+	snprintf(it->kind, sizeof(it->kind), "join");
+	it->body = body;
+	it->not_before = not_before;
+	it->created_at = not_before - 5;
+}
+
+static struct store_kept_message *make_kept(int platform, uint8_t seed, int64_t received,
+					    int64_t expires)
+{
+	struct store_kept_message *m = calloc(1, sizeof(*m));
+
+	assert_non_null(m);
+	m->platform = platform;
+	fill_hash(m->addr_hash, seed);
+	m->sealed_addr_len = 50;
+	memset(m->sealed_addr, seed ^ 0x55, m->sealed_addr_len);
+	m->sealed_text_len = 3000;
+	for (size_t i = 0; i < m->sealed_text_len; i++)
+		m->sealed_text[i] = (uint8_t)(seed + i);
+	m->received_at = received;
+	m->expires_at = expires;
+	return m;
+}
+
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(db, 2000);
+	return db;
+}
+
+static void raw_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg ? msg : "?");
+	sqlite3_free(msg);
+}
+
+/* The integer answer of `sql` on a fresh connection; an optional blob is bound to ?1. */
+static int64_t raw_int(const char *path, const char *sql, const void *blob, int blob_len)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (blob)
+		sqlite3_bind_blob(st, 1, blob, blob_len, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void raw_text(const char *path, const char *sql, char *out, size_t cap)
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *st = NULL;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* The whole file in a malloc'd buffer (NULL and *len 0 when it does not exist). */
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rbe");
+	uint8_t *data = NULL;
+	long n;
+
+	*len = 0;
+	if (!fp)
+		return NULL;
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	n = ftell(fp);
+	assert_true(n >= 0);
+	rewind(fp);
+	data = malloc((size_t)n + 1);
+	assert_non_null(data);
+	assert_int_equal(fread(data, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	*len = (size_t)n;
+	return data;
+}
+
+static int file_has(const char *path, const void *needle, size_t n)
+{
+	size_t len;
+	uint8_t *data = read_all(path, &len);
+	int found = data && memmem(data, len, needle, n) != NULL;
+
+	free(data);
+	return found;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+static void side(const struct fx *f, const char *suffix, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s%s", f->path, suffix);
+}
+
+static int exists_sub(struct store *st, int platform, uint8_t seed)
+{
+	struct store_subscriber got, want;
+	int rc;
+
+	make_sub(&want, platform, seed);
+	rc = store_subscriber_get(st, platform, want.addr_hash, &got);
+	if (rc == BANDITORE_ENOTFOUND)
+		return 0;
+	assert_int_equal(rc, 0);
+	return 1;
+}
+
+static void add_sub(struct store *st, int platform, uint8_t seed)
+{
+	struct store_subscriber s;
+	make_sub(&s, platform, seed);
+	assert_int_equal(store_subscriber_add(st, &s, NULL), 0);
+}
+
+/* ------------------------------------------------------------------ opening */
+
+static void test_open_empty(void **state)
+{
+	struct fx *f = *state;
+	char mode[16];
+	int version = -1;
+	struct store *st;
+
+	assert_int_equal(store_schema_latest(), store_sqlite_migrations_latest());
+	assert_true(store_schema_latest() >= 1);
+	st = open_fx(f);
+	assert_int_equal(store_schema_version(st, &version), 0);
+	assert_int_equal(version, store_schema_latest());
+	assert_string_equal(store_errmsg(st), "");
+	assert_string_equal(store_errmsg(NULL), "");
+	/* What is on disk: WAL mode, the version, every table. */
+	raw_text(f->path, "PRAGMA journal_mode", mode, sizeof(mode));
+	assert_string_equal(mode, "wal");
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version", NULL, 0), store_schema_latest());
+	assert_int_equal(raw_int(f->path,
+				 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+				 " ('subscribers', 'events', 'autoreply', 'counters', 'outbox',"
+				 " 'kept_messages')",
+				 NULL, 0),
+			 6);
+	store_free(st);
+	f->st = NULL;
+	/* Opening again changes nothing. */
+	st = open_fx(f);
+	assert_int_equal(store_schema_version(st, &version), 0);
+	assert_int_equal(version, store_schema_latest());
+}
+
+static void test_open_urls(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = (struct store *)&st; /* must be reset to NULL on failure */
+	char url[160];
+
+	assert_int_equal(store_open("postgresql://db.example.org/banditore", &st),
+			 BANDITORE_EINVAL);
+	assert_null(st);
+	assert_non_null(strstr(store_errmsg(NULL), "not built yet"));
+	assert_int_equal(store_open("postgres://db.example.org/banditore", &st), BANDITORE_EINVAL);
+	assert_int_equal(store_open("mysql://db.example.org/x", &st), BANDITORE_EINVAL);
+	assert_int_equal(store_open("", &st), BANDITORE_EINVAL);
+	assert_int_equal(store_open("sqlite:", &st), BANDITORE_EINVAL);
+	assert_int_equal(store_open(NULL, &st), BANDITORE_EINVAL);
+	assert_int_equal(store_open(f->path, NULL), BANDITORE_EINVAL);
+	assert_int_equal(file_size(f->path), -1); /* nothing was created */
+
+	snprintf(url, sizeof(url), "sqlite:%s", f->path);
+	assert_int_equal(store_open(url, &st), 0);
+	assert_non_null(st);
+	add_sub(st, 0, 1);
+	store_free(st);
+	/* The plain path names the same file. */
+	st = open_fx(f);
+	assert_true(exists_sub(st, 0, 1));
+
+	/* A directory is not a database. */
+	assert_int_equal(store_open(f->dir, &st), BANDITORE_EINVAL);
+	assert_null(st);
+	assert_string_not_equal(store_errmsg(NULL), "");
+
+	store_free(NULL);
+	assert_int_equal(store_begin(NULL), BANDITORE_EINVAL);
+}
+
+static void test_open_memory(void **state)
+{
+	struct store *st = NULL;
+	int64_t n = 0;
+	(void)state;
+
+	assert_int_equal(store_open(":memory:", &st), 0);
+	add_sub(st, 0, 3);
+	assert_int_equal(store_subscriber_count(st, 0, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_purge_log(st), 0);
+	store_free(st);
+}
+
+static void assert_mode_0600(const char *path)
+{
+	struct stat sb;
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+}
+
+static void test_file_modes(void **state)
+{
+	struct fx *f = *state;
+	char wal[160], shm[160];
+	mode_t old = umask(0); /* even with a permissive umask */
+	struct store *st;
+
+	st = open_fx(f);
+	umask(old);
+	assert_int_equal(store_begin(st), 0);
+	add_sub(st, 0, 1);
+	assert_int_equal(store_commit(st), 0);
+	side(f, "-wal", wal, sizeof(wal));
+	side(f, "-shm", shm, sizeof(shm));
+	assert_mode_0600(f->path);
+	assert_mode_0600(wal);
+	assert_mode_0600(shm);
+	store_free(st);
+	f->st = NULL;
+
+	/* A database somebody left readable by others is tightened at open. */
+	assert_int_equal(chmod(f->path, 0644), 0);
+	st = open_fx(f);
+	assert_mode_0600(f->path);
+	assert_true(exists_sub(st, 0, 1));
+}
+
+/* ------------------------------------------------------------------ migrations */
+
+/* Rows that the tables of migration `v` (1-based) can hold, written with raw SQL as a
+ * build of that version would have written them. */
+static void seed_version(sqlite3 *db, int v)
+{
+	struct store_subscriber s;
+	uint8_t h[CRYPTO_HASH_LEN];
+	sqlite3_stmt *st = NULL;
+
+	make_sub(&s, 0, 11);
+	fill_hash(h, 12);
+	switch (v) {
+	case 1:
+		assert_int_equal(sqlite3_prepare_v2(db,
+				 "INSERT INTO subscribers (platform, addr_hash, sealed, joined_at,"
+				 " method, policy_version, last_inbound_at)"
+				 " VALUES (0, ?1, ?2, ?3, 'keyword', ?4, ?3)", -1, &st, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_blob(st, 1, s.addr_hash, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, s.sealed, (int)s.sealed_len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, s.joined_at);
+		sqlite3_bind_text(st, 4, s.policy_version, -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		raw_exec(db, "INSERT INTO counters VALUES ('2026-01-05', 0, 'join', 3)");
+		break;
+	case 2:
+		assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO events VALUES (?1, 1000)", -1,
+						    &st, NULL), SQLITE_OK);
+		sqlite3_bind_blob(st, 1, h, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		assert_int_equal(sqlite3_prepare_v2(db,
+				 "INSERT INTO autoreply VALUES (0, ?1, 1000);"
+				 , -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_blob(st, 1, s.addr_hash, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		assert_int_equal(sqlite3_prepare_v2(db,
+				 "INSERT INTO kept_messages (platform, addr_hash, sealed_addr,"
+				 " sealed_text, received_at, expires_at)"
+				 " VALUES (0, ?1, x'0102', x'0304', 1000, 9000)", -1, &st, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_blob(st, 1, s.addr_hash, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		break;
+	case 3:
+		assert_int_equal(sqlite3_prepare_v2(db,
+				 "INSERT INTO outbox (platform, addr_hash, sealed, kind, body,"
+				 " attempts, not_before, created_at)"
+				 " VALUES (0, ?1, x'0506', 'join', '{\"text\":\"ciao\"}', 2, 1500, 1000)",
+				 -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_blob(st, 1, s.addr_hash, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		break;
+	default:
+		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
+	}
+}
+
+/* What seed_version(v) wrote, read back through the store after the upgrade. */
+static void check_version(struct store *st, int v)
+{
+	struct store_subscriber s, got;
+	struct store_outbox_item it;
+	struct store_kept_message *m;
+	uint8_t h[CRYPTO_HASH_LEN];
+	int64_t total = 0;
+	int n = 0, due = 1;
+
+	make_sub(&s, 0, 11);
+	fill_hash(h, 12);
+	switch (v) {
+	case 1:
+		assert_int_equal(store_subscriber_get(st, 0, s.addr_hash, &got), 0);
+		assert_int_equal(got.sealed_len, s.sealed_len);
+		assert_memory_equal(got.sealed, s.sealed, s.sealed_len);
+		assert_string_equal(got.policy_version, s.policy_version);
+		assert_int_equal(got.joined_at, s.joined_at);
+		assert_int_equal(store_counter_sum(st, 0, "join", &total), 0);
+		assert_int_equal(total, 3);
+		break;
+	case 2:
+		assert_int_equal(store_event_mark(st, h, 2000), BANDITORE_EEXIST);
+		assert_int_equal(store_autoreply_claim(st, 0, s.addr_hash, 1500, 3600, &due), 0);
+		assert_int_equal(due, 0);
+		m = calloc(4, sizeof(*m));
+		assert_non_null(m);
+		assert_int_equal(store_kept_list(st, 0, m, 4, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(m[0].sealed_text_len, 2);
+		assert_int_equal(m[0].expires_at, 9000);
+		free(m);
+		break;
+	case 3:
+		assert_int_equal(store_outbox_due(st, 2000, &it, 1, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(it.attempts, 2);
+		assert_string_equal(it.body, "{\"text\":\"ciao\"}");
+		store_outbox_item_clear(&it);
+		break;
+	default:
+		fail_msg("check_version: add the checks of migration %d to this test", v);
+	}
+}
+
+static void test_migrate_from_every_version(void **state)
+{
+	struct fx *f = *state;
+	int latest = store_schema_latest();
+
+	for (int k = 0; k < latest; k++) {
+		struct store *st = NULL;
+		int version = -1;
+		sqlite3 *db;
+
+		remove_dir(f->dir);
+		assert_int_equal(mkdir(f->dir, 0700), 0);
+		assert_int_equal(store_sqlite_migrate_to(f->path, k), 0);
+		assert_int_equal(raw_int(f->path, "PRAGMA user_version", NULL, 0), k);
+		db = raw_open(f->path);
+		for (int v = 1; v <= k; v++)
+			seed_version(db, v);
+		sqlite3_close(db);
+
+		assert_int_equal(store_open(f->path, &st), 0);
+		assert_int_equal(store_schema_version(st, &version), 0);
+		assert_int_equal(version, latest);
+		for (int v = 1; v <= k; v++)
+			check_version(st, v);
+		/* And the newer tables work: a full row in each. */
+		for (int v = k + 1; v <= latest; v++) {
+			store_free(st);
+			db = raw_open(f->path);
+			seed_version(db, v);
+			sqlite3_close(db);
+			assert_int_equal(store_open(f->path, &st), 0);
+			check_version(st, v);
+		}
+		store_free(st);
+	}
+}
+
+static void test_migrate_to_bounds(void **state)
+{
+	struct fx *f = *state;
+	int latest = store_schema_latest();
+
+	assert_int_equal(store_sqlite_migrate_to(f->path, latest + 1), BANDITORE_EINVAL);
+	assert_int_equal(store_sqlite_migrate_to(f->path, -1), BANDITORE_EINVAL);
+	assert_int_equal(store_sqlite_migrate_to(f->path, latest), 0);
+	/* Going back is not a thing: forward only. */
+	assert_int_equal(store_sqlite_migrate_to(f->path, latest - 1), BANDITORE_ESTORE);
+	assert_int_equal(raw_int(f->path, "PRAGMA user_version", NULL, 0), latest);
+}
+
+static void test_newer_database_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = (struct store *)&st;
+	uint8_t *before, *after;
+	size_t len_before, len_after;
+	char wal[160], mode[16], sql[64];
+	sqlite3 *db;
+
+	assert_int_equal(store_sqlite_migrate_to(f->path, store_schema_latest()), 0);
+	db = raw_open(f->path);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_schema_latest() + 1);
+	raw_exec(db, sql);
+	sqlite3_close(db);
+	before = read_all(f->path, &len_before);
+	assert_non_null(before);
+
+	assert_int_equal(store_open(f->path, &st), BANDITORE_ESTORE);
+	assert_null(st);
+	assert_non_null(strstr(store_errmsg(NULL), "newer"));
+
+	after = read_all(f->path, &len_after);
+	assert_int_equal(len_after, len_before);
+	assert_memory_equal(after, before, len_before);
+	side(f, "-wal", wal, sizeof(wal));
+	assert_int_equal(file_size(wal), -1); /* not even switched to WAL */
+	raw_text(f->path, "PRAGMA journal_mode", mode, sizeof(mode));
+	assert_string_equal(mode, "delete");
+	free(before);
+	free(after);
+}
+
+/* ------------------------------------------------------------------ transactions */
+
+static void test_transactions(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+
+	assert_int_equal(store_begin(st), 0);
+	add_sub(st, 0, 1);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_begin(st), 0);
+	add_sub(st, 0, 2);
+	assert_int_equal(store_rollback(st), 0);
+	assert_true(exists_sub(st, 0, 1));
+	assert_false(exists_sub(st, 0, 2));
+	/* Committed means visible to another connection. */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM subscribers", NULL, 0), 1);
+
+	assert_int_equal(store_rollback(st), 0); /* nothing open: a no-op */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_begin(st), BANDITORE_ESTORE); /* no nesting of BEGIN */
+	assert_string_not_equal(store_errmsg(st), "");
+	assert_int_equal(store_rollback(st), 0);
+	assert_int_equal(store_commit(st), BANDITORE_ESTORE); /* nothing to commit */
+}
+
+static void test_savepoints(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	int64_t total = -1;
+
+	/* A batch: the second event fails and is undone alone. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	add_sub(st, 0, 1);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	add_sub(st, 0, 2);
+	assert_int_equal(store_counter_add(st, "2026-03-01", 0, "join", 1), 0);
+	assert_int_equal(store_rollback_to(st), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	add_sub(st, 0, 3);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_true(exists_sub(st, 0, 1));
+	assert_false(exists_sub(st, 0, 2));
+	assert_true(exists_sub(st, 0, 3));
+	assert_int_equal(store_counter_sum(st, 0, "join", &total), 0);
+	assert_int_equal(total, 0);
+
+	/* Nested, as the writer's job savepoint holds one per event: the inner one alone. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	add_sub(st, 0, 4);
+	assert_int_equal(store_savepoint(st), 0);
+	add_sub(st, 0, 5);
+	assert_int_equal(store_rollback_to(st), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	add_sub(st, 0, 6);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_release(st), 0);
+	/* ... and the outer one takes its released inner ones with it. */
+	assert_int_equal(store_savepoint(st), 0);
+	add_sub(st, 0, 7);
+	assert_int_equal(store_savepoint(st), 0);
+	add_sub(st, 0, 8);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_rollback_to(st), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_true(exists_sub(st, 0, 4));
+	assert_false(exists_sub(st, 0, 5));
+	assert_true(exists_sub(st, 0, 6));
+	assert_false(exists_sub(st, 0, 7));
+	assert_false(exists_sub(st, 0, 8));
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM subscribers", NULL, 0), 4);
+
+	/* A failed statement inside a savepoint leaves the transaction usable. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	{
+		struct store_subscriber dup;
+		make_sub(&dup, 0, 1);
+		assert_int_equal(store_subscriber_add(st, &dup, NULL), BANDITORE_EEXIST);
+	}
+	assert_int_equal(store_rollback_to(st), 0);
+	assert_int_equal(store_release(st), 0);
+	add_sub(st, 0, 9);
+	assert_int_equal(store_commit(st), 0);
+	assert_true(exists_sub(st, 0, 9));
+}
+
+/* ------------------------------------------------------------------ subscribers */
+
+static void test_subscribers(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_subscriber s, got;
+	int64_t id = 0, id2 = 0, n = -1;
+
+	make_sub(&s, 0, 1);
+	assert_int_equal(store_subscriber_add(st, &s, &id), 0);
+	assert_true(id > 0);
+	assert_int_equal(store_subscriber_get(st, 0, s.addr_hash, &got), 0);
+	assert_int_equal(got.id, id);
+	assert_int_equal(got.platform, 0);
+	assert_memory_equal(got.addr_hash, s.addr_hash, CRYPTO_HASH_LEN);
+	assert_int_equal(got.sealed_len, s.sealed_len);
+	assert_memory_equal(got.sealed, s.sealed, s.sealed_len);
+	assert_int_equal(got.joined_at, s.joined_at);
+	assert_string_equal(got.method, "keyword");
+	assert_string_equal(got.policy_version, s.policy_version);
+	assert_int_equal(got.last_inbound_at, s.last_inbound_at);
+
+	/* The same address twice: EEXIST, and the first receipt stands. */
+	s.joined_at += 100;
+	assert_int_equal(store_subscriber_add(st, &s, NULL), BANDITORE_EEXIST);
+	assert_non_null(strstr(store_errmsg(st), "subscriber add"));
+	assert_int_equal(store_subscriber_get(st, 0, s.addr_hash, &got), 0);
+	assert_int_equal(got.joined_at, s.joined_at - 100);
+	/* The same hash on another platform is someone else. */
+	s.platform = 1;
+	assert_int_equal(store_subscriber_add(st, &s, &id2), 0);
+	assert_true(id2 > id);
+	make_sub(&s, 0, 2);
+	assert_int_equal(store_subscriber_get(st, 0, s.addr_hash, &got), BANDITORE_ENOTFOUND);
+
+	/* touch: forward only, and ENOTFOUND for a non-subscriber. */
+	make_sub(&s, 0, 1);
+	assert_int_equal(store_subscriber_touch(st, 0, s.addr_hash, s.joined_at + 500), 0);
+	assert_int_equal(store_subscriber_touch(st, 0, s.addr_hash, s.joined_at + 100), 0);
+	assert_int_equal(store_subscriber_get(st, 0, s.addr_hash, &got), 0);
+	assert_int_equal(got.last_inbound_at, s.joined_at + 500);
+	assert_int_equal(got.joined_at, s.joined_at);
+	make_sub(&s, 0, 2);
+	assert_int_equal(store_subscriber_touch(st, 0, s.addr_hash, 5), BANDITORE_ENOTFOUND);
+
+	add_sub(st, 0, 3);
+	assert_int_equal(store_subscriber_count(st, 0, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_subscriber_count(st, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_subscriber_count(st, 3, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* Bad input is refused before SQL. */
+	make_sub(&s, 0, 4);
+	s.sealed_len = 0;
+	assert_int_equal(store_subscriber_add(st, &s, NULL), BANDITORE_EINVAL);
+	s.sealed_len = STORE_SEALED_MAX + 1;
+	assert_int_equal(store_subscriber_add(st, &s, NULL), BANDITORE_EINVAL);
+	make_sub(&s, 0, 4);
+	memset(s.method, 'x', sizeof(s.method)); /* no terminating NUL */
+	assert_int_equal(store_subscriber_add(st, &s, NULL), BANDITORE_EINVAL);
+	assert_int_equal(store_subscriber_add(st, NULL, NULL), BANDITORE_EINVAL);
+	/* The longest sealed address fits. */
+	make_sub(&s, 0, 5);
+	s.sealed_len = STORE_SEALED_MAX;
+	memset(s.sealed, 0xab, s.sealed_len);
+	assert_int_equal(store_subscriber_add(st, &s, NULL), 0);
+	assert_int_equal(store_subscriber_get(st, 0, s.addr_hash, &got), 0);
+	assert_int_equal(got.sealed_len, STORE_SEALED_MAX);
+}
+
+/* How many rows of every table with an addr_hash column carry (platform, hash): new
+ * tables about people are covered without editing this test. */
+static int64_t rows_about(const char *path, int platform, const uint8_t hash[CRYPTO_HASH_LEN])
+{
+	sqlite3 *db = raw_open(path);
+	sqlite3_stmt *tables = NULL;
+	int64_t total = 0;
+	int n_tables = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(db,
+			 "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p"
+			 " WHERE m.type = 'table' AND p.name = 'addr_hash'", -1, &tables, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(tables) == SQLITE_ROW) {
+		char sql[160];
+		sqlite3_stmt *st = NULL;
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM \"%s\" WHERE platform = ?1 AND addr_hash = ?2",
+			 (const char *)sqlite3_column_text(tables, 0));
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_int(st, 1, platform);
+		sqlite3_bind_blob(st, 2, hash, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		total += sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		n_tables++;
+	}
+	sqlite3_finalize(tables);
+	sqlite3_close(db);
+	assert_int_equal(n_tables, 4); /* subscribers, autoreply, kept_messages, outbox */
+	return total;
+}
+
+/* Everything a person leaves behind: receipt, pending replies, kept messages, marks. */
+static void add_person(struct store *st, int platform, uint8_t seed)
+{
+	struct store_outbox_item it;
+	struct store_kept_message *m = make_kept(platform, seed, 100, 100000);
+	char body[] = "{\"text\":\"benvenuto\"}";
+	int due = 0;
+
+	add_sub(st, platform, seed);
+	make_item(&it, platform, seed, body, 10);
+	assert_int_equal(store_outbox_add(st, &it, NULL), 0);
+	assert_int_equal(store_outbox_add(st, &it, NULL), 0);
+	assert_int_equal(store_kept_add(st, m, NULL), 0);
+	assert_int_equal(store_autoreply_claim(st, platform, it.addr_hash, 100, 60, &due), 0);
+	assert_int_equal(due, 1);
+	free(m);
+}
+
+static void test_erase_everything(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	uint8_t x[CRYPTO_HASH_LEN], y[CRYPTO_HASH_LEN];
+	int64_t total = 0;
+	int erased = -1;
+
+	fill_hash(x, 1);
+	fill_hash(y, 2);
+	assert_int_equal(store_begin(st), 0);
+	add_person(st, 0, 1);
+	add_person(st, 0, 2);
+	add_person(st, 1, 1); /* the same hash on another platform is another person */
+	assert_int_equal(store_counter_add(st, "2026-03-01", 0, "join", 2), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(rows_about(f->path, 0, x), 5);
+
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_subscriber_erase(st, 0, x, &erased), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(erased, 1);
+	assert_int_equal(rows_about(f->path, 0, x), 0);
+	assert_int_equal(rows_about(f->path, 0, y), 5);
+	assert_int_equal(rows_about(f->path, 1, x), 5);
+	assert_int_equal(store_counter_sum(st, 0, "join", &total), 0);
+	assert_int_equal(total, 2); /* anonymous counters stay */
+
+	/* Not a subscriber any more: still 0, and nothing reported erased. */
+	assert_int_equal(store_subscriber_erase(st, 0, x, &erased), 0);
+	assert_int_equal(erased, 0);
+	assert_int_equal(store_subscriber_erase(st, 0, y, NULL), 0);
+	assert_int_equal(rows_about(f->path, 0, y), 0);
+	assert_int_equal(store_subscriber_erase(st, 0, NULL, &erased), BANDITORE_EINVAL);
+}
+
+/* ------------------------------------------------------------------ inbound */
+
+static void test_events(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	uint8_t a[CRYPTO_HASH_LEN], b[CRYPTO_HASH_LEN];
+	int64_t removed = -1;
+
+	fill_hash(a, 1);
+	fill_hash(b, 2);
+	assert_int_equal(store_event_mark(st, a, 1000), 0);
+	assert_int_equal(store_event_mark(st, a, 1001), BANDITORE_EEXIST);
+	assert_int_equal(store_event_mark(st, b, 2000), 0);
+	assert_int_equal(raw_int(f->path, "SELECT seen_at FROM events WHERE event_hash = ?1", a,
+				 CRYPTO_HASH_LEN),
+			 1000); /* a duplicate does not move the first sighting */
+	assert_int_equal(store_event_expire(st, 1000, &removed), 0);
+	assert_int_equal(removed, 0); /* "older than": 1000 itself stays */
+	assert_int_equal(store_event_expire(st, 1500, &removed), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_event_mark(st, a, 3000), 0); /* forgotten, so new again */
+	assert_int_equal(store_event_mark(st, b, 3000), BANDITORE_EEXIST);
+	assert_int_equal(store_event_expire(st, 5000, NULL), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM events", NULL, 0), 0);
+	assert_int_equal(store_event_mark(st, NULL, 1), BANDITORE_EINVAL);
+}
+
+static void test_autoreply(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	uint8_t h[CRYPTO_HASH_LEN], other[CRYPTO_HASH_LEN];
+	const int64_t w = 86400;
+	int due = -1;
+
+	fill_hash(h, 1);
+	fill_hash(other, 2);
+	assert_int_equal(store_autoreply_claim(st, 0, h, 1000, w, &due), 0);
+	assert_int_equal(due, 1);
+	assert_int_equal(store_autoreply_claim(st, 0, h, 1000 + w - 1, w, &due), 0);
+	assert_int_equal(due, 0);
+	assert_int_equal(store_autoreply_claim(st, 0, h, 1000 + w, w, &due), 0);
+	assert_int_equal(due, 0); /* due when the last one was *before* now - window */
+	assert_int_equal(store_autoreply_claim(st, 1, h, 1000 + w, w, &due), 0);
+	assert_int_equal(due, 1); /* other platform, other person */
+	assert_int_equal(store_autoreply_claim(st, 0, other, 1000 + w, w, &due), 0);
+	assert_int_equal(due, 1);
+	assert_int_equal(store_autoreply_claim(st, 0, h, 1001 + w, w, &due), 0);
+	assert_int_equal(due, 1);
+	/* The claim recorded the new time: a day from now, not from the first one. */
+	assert_int_equal(store_autoreply_claim(st, 0, h, 1002 + w, w, &due), 0);
+	assert_int_equal(due, 0);
+	assert_int_equal(raw_int(f->path, "SELECT last_at FROM autoreply WHERE platform = 0 AND"
+				 " addr_hash = ?1", h, CRYPTO_HASH_LEN),
+			 1001 + w);
+
+	assert_int_equal(store_autoreply_expire(st, 1001 + w), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM autoreply", NULL, 0), 1);
+	assert_int_equal(store_autoreply_expire(st, 1002 + w), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM autoreply", NULL, 0), 0);
+	assert_int_equal(store_autoreply_claim(st, 0, h, 1003 + w, w, &due), 0);
+	assert_int_equal(due, 1);
+	assert_int_equal(store_autoreply_claim(st, 0, h, 1, -1, &due), BANDITORE_EINVAL);
+	assert_int_equal(store_autoreply_claim(st, 0, h, 1, w, NULL), BANDITORE_EINVAL);
+}
+
+static void test_counters(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	char long_name[80];
+	int64_t total = -1;
+
+	assert_int_equal(store_counter_add(st, "2026-03-01", 0, "join", 1), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-01", 0, "join", 2), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-02", 0, "join", 4), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-02", 1, "join", 100), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-02", 0, "leave", 10), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-03", 0, "join", -2), 0);
+	assert_int_equal(store_counter_sum(st, 0, "join", &total), 0);
+	assert_int_equal(total, 5);
+	assert_int_equal(store_counter_sum(st, 1, "join", &total), 0);
+	assert_int_equal(total, 100);
+	assert_int_equal(store_counter_sum(st, 0, "leave", &total), 0);
+	assert_int_equal(total, 10);
+	assert_int_equal(store_counter_sum(st, 0, "auto-reply", &total), 0);
+	assert_int_equal(total, 0);
+	/* One row per (day, platform, name). */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM counters", NULL, 0), 5);
+
+	assert_int_equal(store_counter_add(st, "2026-3-01", 0, "join", 1), BANDITORE_EINVAL);
+	assert_int_equal(store_counter_add(st, "2026-03-011", 0, "join", 1), BANDITORE_EINVAL);
+	assert_int_equal(store_counter_add(st, "abcd-ef-gh", 0, "join", 1), BANDITORE_EINVAL);
+	assert_int_equal(store_counter_add(st, NULL, 0, "join", 1), BANDITORE_EINVAL);
+	assert_int_equal(store_counter_add(st, "2026-03-01", 0, "", 1), BANDITORE_EINVAL);
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(store_counter_add(st, "2026-03-01", 0, long_name, 1), BANDITORE_EINVAL);
+	long_name[64] = '\0';
+	assert_int_equal(store_counter_add(st, "2026-03-01", 0, long_name, 1), 0);
+	assert_int_equal(store_counter_sum(st, 0, NULL, &total), BANDITORE_EINVAL);
+}
+
+/* ------------------------------------------------------------------ outbox */
+
+static void test_outbox(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_outbox_item it, got[8];
+	char b300[] = "{\"text\":\"300\"}", b100[] = "{\"text\":\"100\"}",
+	     b200[] = "{\"text\":\"200\"}", b100b[] = "{\"text\":\"100b\"}";
+	int64_t id300, id100, id200, id100b, when = 0, count = -1;
+	char *big;
+	int n = -1;
+
+	assert_int_equal(store_outbox_next_time(st, &when), BANDITORE_ENOTFOUND);
+	make_item(&it, 0, 1, b300, 300);
+	assert_int_equal(store_outbox_add(st, &it, &id300), 0);
+	make_item(&it, 0, 2, b100, 100);
+	assert_int_equal(store_outbox_add(st, &it, &id100), 0);
+	make_item(&it, 0, 3, b200, 200);
+	it.attempts = 1;
+	assert_int_equal(store_outbox_add(st, &it, &id200), 0);
+	make_item(&it, 0, 4, b100b, 100);
+	assert_int_equal(store_outbox_add(st, &it, &id100b), 0);
+	assert_true(id300 < id100 && id100 < id200 && id200 < id100b);
+	assert_int_equal(store_outbox_count(st, &count), 0);
+	assert_int_equal(count, 4);
+	assert_int_equal(store_outbox_next_time(st, &when), 0);
+	assert_int_equal(when, 100);
+
+	/* Nothing is due before its time. */
+	assert_int_equal(store_outbox_due(st, 99, got, 8, &n), 0);
+	assert_int_equal(n, 0);
+	/* At 150: the two of 100, in the order they were queued. */
+	assert_int_equal(store_outbox_due(st, 150, got, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(got[0].id, id100);
+	assert_int_equal(got[1].id, id100b);
+	assert_string_equal(got[0].body, b100);
+	assert_string_equal(got[0].kind, "join");
+	assert_int_equal(got[0].sealed_len, 40);
+	assert_int_equal(got[0].created_at, 95);
+	make_item(&it, 0, 2, b100, 100);
+	assert_memory_equal(got[0].addr_hash, it.addr_hash, CRYPTO_HASH_LEN);
+	assert_memory_equal(got[0].sealed, it.sealed, it.sealed_len);
+	for (int i = 0; i < n; i++) {
+		store_outbox_item_clear(&got[i]);
+		assert_null(got[i].body);
+	}
+	/* Everything, by not_before, at most `max`. */
+	assert_int_equal(store_outbox_due(st, 1000, got, 3, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(got[0].id, id100);
+	assert_int_equal(got[1].id, id100b);
+	assert_int_equal(got[2].id, id200);
+	assert_int_equal(got[2].attempts, 1);
+	for (int i = 0; i < n; i++)
+		store_outbox_item_clear(&got[i]);
+
+	/* A failed send goes back in the queue, later, with its attempts counted. */
+	assert_int_equal(store_outbox_reschedule(st, id100, 1, 500), 0);
+	assert_int_equal(store_outbox_due(st, 400, got, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(got[0].id, id100b);
+	assert_int_equal(got[1].id, id200);
+	assert_int_equal(got[2].id, id300);
+	for (int i = 0; i < n; i++)
+		store_outbox_item_clear(&got[i]);
+	assert_int_equal(store_outbox_due(st, 500, got, 8, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(got[3].id, id100);
+	assert_int_equal(got[3].attempts, 1);
+	assert_int_equal(got[3].not_before, 500);
+	for (int i = 0; i < n; i++)
+		store_outbox_item_clear(&got[i]);
+
+	/* Sent: removed; removing again is fine; rescheduling what is gone is not. */
+	assert_int_equal(store_outbox_remove(st, id100b), 0);
+	assert_int_equal(store_outbox_remove(st, id100b), 0);
+	assert_int_equal(store_outbox_reschedule(st, id100b, 2, 900), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_outbox_next_time(st, &when), 0);
+	assert_int_equal(when, 200);
+	assert_int_equal(store_outbox_count(st, &count), 0);
+	assert_int_equal(count, 3);
+	assert_int_equal(store_outbox_due(st, 1000, got, 0, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* Limits. */
+	big = malloc(STORE_BODY_MAX + 2);
+	assert_non_null(big);
+	memset(big, 'a', STORE_BODY_MAX + 1);
+	big[STORE_BODY_MAX + 1] = '\0';
+	make_item(&it, 0, 5, big, 10);
+	assert_int_equal(store_outbox_add(st, &it, NULL), BANDITORE_ETOOBIG);
+	big[STORE_BODY_MAX] = '\0'; /* exactly the limit fits, and comes back whole */
+	assert_int_equal(store_outbox_add(st, &it, NULL), 0);
+	assert_int_equal(store_outbox_due(st, 10, got, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(strlen(got[0].body), STORE_BODY_MAX);
+	store_outbox_item_clear(&got[0]);
+	free(big);
+	make_item(&it, 0, 5, NULL, 10);
+	assert_int_equal(store_outbox_add(st, &it, NULL), BANDITORE_EINVAL);
+	assert_int_equal(store_outbox_due(st, 10, NULL, 1, &n), BANDITORE_EINVAL);
+	assert_int_equal(store_outbox_reschedule(st, id200, -1, 0), BANDITORE_EINVAL);
+}
+
+/* ------------------------------------------------------------------ kept messages */
+
+static void test_kept(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_kept_message *m, *out = calloc(4, sizeof(*out));
+	int64_t ids[3], removed = -1;
+	int n = -1;
+
+	assert_non_null(out);
+	for (int i = 0; i < 3; i++) {
+		m = make_kept(0, (uint8_t)(10 + i), 1000 + i, 2000 + i * 1000);
+		assert_int_equal(store_kept_add(st, m, &ids[i]), 0);
+		free(m);
+	}
+	assert_int_equal(store_kept_list(st, 0, out, 2, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0].id, ids[0]);
+	assert_int_equal(out[1].id, ids[1]);
+	m = make_kept(0, 10, 1000, 2000);
+	assert_memory_equal(out[0].addr_hash, m->addr_hash, CRYPTO_HASH_LEN);
+	assert_int_equal(out[0].sealed_addr_len, m->sealed_addr_len);
+	assert_memory_equal(out[0].sealed_addr, m->sealed_addr, m->sealed_addr_len);
+	assert_int_equal(out[0].sealed_text_len, m->sealed_text_len);
+	assert_memory_equal(out[0].sealed_text, m->sealed_text, m->sealed_text_len);
+	assert_int_equal(out[0].received_at, 1000);
+	assert_int_equal(out[0].expires_at, 2000);
+	assert_int_equal(store_kept_list(st, ids[1], out, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].id, ids[2]);
+
+	/* Limits: a sealed text of the largest size fits, one byte more does not. */
+	m->sealed_text_len = sizeof(m->sealed_text);
+	assert_int_equal(store_kept_add(st, m, NULL), 0);
+	m->sealed_text_len = sizeof(m->sealed_text) + 1;
+	assert_int_equal(store_kept_add(st, m, NULL), BANDITORE_EINVAL);
+	m->sealed_text_len = 0; /* an empty text is allowed */
+	m->expires_at = 9000;
+	assert_int_equal(store_kept_add(st, m, NULL), 0);
+	m->sealed_addr_len = 0;
+	assert_int_equal(store_kept_add(st, m, NULL), BANDITORE_EINVAL);
+	free(m);
+
+	/* Answered: removed; twice is ENOTFOUND. */
+	assert_int_equal(store_kept_remove(st, ids[1]), 0);
+	assert_int_equal(store_kept_remove(st, ids[1]), BANDITORE_ENOTFOUND);
+	/* Expired at 3000: ids[0] (2000); ids[2] expires at 4000; the copy at 2000 too. */
+	assert_int_equal(store_kept_expire(st, 3000, &removed), 0);
+	assert_int_equal(removed, 2);
+	assert_int_equal(store_kept_list(st, 0, out, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0].id, ids[2]);
+	assert_int_equal(out[1].sealed_text_len, 0);
+	assert_int_equal(store_kept_expire(st, 4000, &removed), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_kept_list(st, 0, out, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_kept_expire(st, 9000, NULL), 0);
+	assert_int_equal(store_kept_list(st, 0, out, 4, &n), 0);
+	assert_int_equal(n, 0);
+	free(out);
+}
+
+/* ------------------------------------------------------------------ WAL and bytes */
+
+static void test_purge_log(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	sqlite3 *reader;
+	sqlite3_stmt *q = NULL;
+	char wal[160];
+
+	side(f, "-wal", wal, sizeof(wal));
+	add_sub(st, 0, 1);
+	assert_true(file_size(wal) > 0);
+	assert_int_equal(store_purge_log(st), 0);
+	assert_int_equal(file_size(wal), 0);
+
+	/* A reader in the middle of a read transaction on an older snapshot. */
+	add_sub(st, 0, 2);
+	reader = raw_open(f->path);
+	raw_exec(reader, "BEGIN");
+	assert_int_equal(sqlite3_prepare_v2(reader, "SELECT count(*) FROM subscribers", -1, &q,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 2);
+	sqlite3_reset(q);
+	add_sub(st, 0, 3);
+	assert_int_equal(store_purge_log(st), BANDITORE_ETEMP);
+	assert_true(file_size(wal) > 0);
+	sqlite3_finalize(q);
+	raw_exec(reader, "COMMIT");
+	sqlite3_close(reader);
+	assert_int_equal(store_purge_log(st), 0);
+	assert_int_equal(file_size(wal), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM subscribers", NULL, 0), 3);
+
+	/* Not inside a transaction. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_purge_log(st), BANDITORE_EINVAL);
+	assert_int_equal(store_rollback(st), 0);
+}
+
+static void fill_mark(uint8_t *out, size_t len, const char *mark)
+{
+	size_t n = strlen(mark);
+	for (size_t i = 0; i < len; i++)
+		out[i] = (uint8_t)mark[i % n];
+}
+
+/* The point of secure_delete + TRUNCATE: once erased and purged, the person's sealed
+ * address, its keyed hash and their kept message are in neither the database file nor
+ * the WAL. Before the erasure the same scan finds them (so the scan can fail). */
+static void test_erased_bytes_gone(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_subscriber s;
+	struct store_outbox_item it;
+	struct store_kept_message *m;
+	char wal[160], body[] = "{\"text\":\"ok\"}";
+	static const char mark[] = "SEALED-ADDRESS-OF-THE-TEST-CITIZEN-+39-333-000-0001|";
+	static const char hash[] = "KEYED-HASH-OF-TEST-CITIZEN-0001|"; /* 32 bytes */
+	static const char text[] = "PRIVATE-MESSAGE-KEPT-FOR-STAFF|";
+	int erased = 0;
+
+	side(f, "-wal", wal, sizeof(wal));
+	/* Neighbours on the same pages, before and after. */
+	for (uint8_t i = 20; i < 60; i++)
+		add_sub(st, 0, i);
+	make_sub(&s, 0, 7);
+	memcpy(s.addr_hash, hash, CRYPTO_HASH_LEN);
+	s.sealed_len = 600;
+	fill_mark(s.sealed, s.sealed_len, mark);
+	make_item(&it, 0, 7, body, 10);
+	memcpy(it.addr_hash, s.addr_hash, CRYPTO_HASH_LEN);
+	memcpy(it.sealed, s.sealed, s.sealed_len);
+	it.sealed_len = s.sealed_len;
+	m = make_kept(0, 7, 10, 99999);
+	memcpy(m->addr_hash, s.addr_hash, CRYPTO_HASH_LEN);
+	memcpy(m->sealed_addr, s.sealed, s.sealed_len);
+	m->sealed_addr_len = s.sealed_len;
+	fill_mark(m->sealed_text, m->sealed_text_len, text);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_subscriber_add(st, &s, NULL), 0);
+	assert_int_equal(store_outbox_add(st, &it, NULL), 0);
+	assert_int_equal(store_kept_add(st, m, NULL), 0);
+	assert_int_equal(store_autoreply_claim(st, 0, s.addr_hash, 10, 60, &erased), 0);
+	assert_int_equal(store_commit(st), 0);
+	for (uint8_t i = 60; i < 100; i++)
+		add_sub(st, 0, i);
+
+	/* Positive control: the bytes are in the WAL, then in the file after a checkpoint. */
+	assert_true(file_has(wal, mark, sizeof(mark) - 1));
+	assert_int_equal(store_purge_log(st), 0);
+	assert_true(file_has(f->path, mark, sizeof(mark) - 1));
+	assert_true(file_has(f->path, hash, CRYPTO_HASH_LEN));
+	assert_true(file_has(f->path, text, sizeof(text) - 1));
+
+	/* Erase as the daemon does, then purge. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_subscriber_erase(st, 0, s.addr_hash, &erased), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(erased, 1);
+	assert_true(file_has(f->path, mark, sizeof(mark) - 1)); /* not purged yet */
+	assert_int_equal(store_purge_log(st), 0);
+
+	/* Not the whole value, and not a fragment of any of them, in either file. */
+	assert_false(file_has(f->path, mark, sizeof(mark) - 1));
+	assert_false(file_has(f->path, mark + 20, 12));
+	assert_false(file_has(f->path, hash, 12));
+	assert_false(file_has(f->path, hash + 20, 12));
+	assert_false(file_has(f->path, text, 12));
+	assert_false(file_has(wal, mark + 20, 12));
+	assert_false(file_has(wal, hash, 12));
+	assert_false(file_has(wal, text, 12));
+	assert_int_equal(file_size(wal), 0);
+	/* The neighbours are intact. */
+	assert_true(exists_sub(st, 0, 20));
+	assert_true(exists_sub(st, 0, 99));
+	store_free(st);
+	f->st = NULL;
+	assert_false(file_has(f->path, mark + 20, 12));
+	assert_false(file_has(f->path, hash, 12));
+	free(m);
+}
+
+/* How many open descriptors of this process point at SQLite temporary files (named
+ * etilqs_*, unlinked as soon as they are opened). */
+static int temp_files_open(void)
+{
+	char link[300], target[512];
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		ssize_t len;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (strstr(target, "etilqs_"))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* A batch with a savepoint per event keeps its page images in memory: no temporary
+ * file on disk ever holds a copy of a page (with somebody's sealed address on it). */
+static void test_no_temp_files(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_outbox_item it;
+	char body[600];
+
+	memset(body, 'b', sizeof(body) - 1);
+	body[sizeof(body) - 1] = '\0';
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_savepoint(st), 0); /* one job of many events */
+	for (int i = 0; i < 250; i++) {
+		assert_int_equal(store_savepoint(st), 0); /* each event */
+		add_sub(st, 0, (uint8_t)i);
+		make_item(&it, 0, (uint8_t)i, body, i);
+		assert_int_equal(store_outbox_add(st, &it, NULL), 0);
+		if (i % 10 == 0) /* now and then an event fails and is undone */
+			assert_int_equal(store_rollback_to(st), 0);
+		assert_int_equal(store_release(st), 0);
+	}
+	assert_int_equal(temp_files_open(), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outbox", NULL, 0), 225);
+}
+
+/* Two connections on one file, as the writer and the reply sender use it: one opening
+ * while the other holds the write lock, and closing one does not disturb the other. */
+static void test_two_connections(void **state)
+{
+	struct fx *f = *state;
+	struct store *a = open_fx(f), *b = NULL;
+	int64_t n = 0;
+
+	assert_int_equal(store_begin(a), 0);
+	add_sub(a, 0, 1);
+	assert_int_equal(store_open(f->path, &b), 0);
+	assert_int_equal(store_subscriber_count(b, 0, &n), 0);
+	assert_int_equal(n, 0); /* not committed yet */
+	assert_int_equal(store_commit(a), 0);
+	assert_int_equal(store_subscriber_count(b, 0, &n), 0);
+	assert_int_equal(n, 1);
+	store_free(b);
+	assert_int_equal(store_begin(a), 0);
+	add_sub(a, 0, 2);
+	assert_int_equal(store_commit(a), 0);
+	assert_int_equal(store_purge_log(a), 0);
+	assert_int_equal(store_subscriber_count(a, 0, &n), 0);
+	assert_int_equal(n, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_urls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_every_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_to_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_database_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_savepoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_autoreply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erased_bytes_gone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_temp_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
