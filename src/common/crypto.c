@@ -1,13 +1,76 @@
-/* crypto.c - AES-256-GCM, HMAC-SHA256, HKDF and randomness over OpenSSL 3. */
+/*
+ * crypto.c - AES-256-GCM, HMAC-SHA256, HKDF and randomness over OpenSSL 3.
+ *
+ * These run for every webhook event, so the algorithms are fetched once per process and
+ * each thread reuses its own digest and cipher contexts: OpenSSL 3's one-shot HMAC() and
+ * implicit fetches look the algorithm up on every call, which cost more than the hashing.
+ * HMAC is written out over SHA-256 (RFC 2104) for the same reason.
+ */
 #include "common/crypto.h"
 #include "common/err.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <string.h>
+
+#define SHA256_BLOCK 64
+
+static EVP_MD *sha256_md;
+static EVP_CIPHER *gcm_cipher;
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static pthread_key_t md_key, cipher_key;
+
+static void free_md_ctx(void *p)
+{
+	EVP_MD_CTX_free(p);
+}
+
+static void free_cipher_ctx(void *p)
+{
+	EVP_CIPHER_CTX_free(p);
+}
+
+static void fetch_all(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	pthread_key_create(&md_key, free_md_ctx);
+	pthread_key_create(&cipher_key, free_cipher_ctx);
+}
+
+/* This thread's digest context, or NULL when out of memory. */
+static EVP_MD_CTX *thread_md(void)
+{
+	EVP_MD_CTX *c;
+
+	pthread_once(&fetch_once, fetch_all);
+	if (!sha256_md)
+		return NULL;
+	c = pthread_getspecific(md_key);
+	if (!c && (c = EVP_MD_CTX_new()) && pthread_setspecific(md_key, c) != 0) {
+		EVP_MD_CTX_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+static EVP_CIPHER_CTX *thread_cipher(void)
+{
+	EVP_CIPHER_CTX *c;
+
+	pthread_once(&fetch_once, fetch_all);
+	if (!gcm_cipher)
+		return NULL;
+	c = pthread_getspecific(cipher_key);
+	if (!c && (c = EVP_CIPHER_CTX_new()) && pthread_setspecific(cipher_key, c) != 0) {
+		EVP_CIPHER_CTX_free(c);
+		c = NULL;
+	}
+	return c;
+}
 
 int crypto_random(void *out, size_t n)
 {
@@ -19,19 +82,45 @@ int crypto_random(void *out, size_t n)
 int crypto_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
 		       uint8_t out[CRYPTO_HASH_LEN])
 {
-	unsigned int len = 0;
-	if (key_len > (size_t)0x7fffffff)
-		return BANDITORE_EINVAL;
-	if (!HMAC(EVP_sha256(), key, (int)key_len, msg, msg_len, out, &len) ||
-	    len != CRYPTO_HASH_LEN)
-		return BANDITORE_ECRYPTO;
-	return 0;
+	uint8_t k[SHA256_BLOCK], pad[SHA256_BLOCK], inner[CRYPTO_HASH_LEN];
+	EVP_MD_CTX *c = thread_md();
+	int rc = BANDITORE_ECRYPTO;
+
+	if (!c)
+		return BANDITORE_ENOMEM;
+	memset(k, 0, sizeof(k));
+	if (key_len > SHA256_BLOCK) {
+		if (crypto_sha256(key, key_len, k) != 0)
+			return BANDITORE_ECRYPTO;
+	} else if (key_len) {
+		memcpy(k, key, key_len);
+	}
+	for (int i = 0; i < SHA256_BLOCK; i++)
+		pad[i] = k[i] ^ 0x36;
+	if (EVP_DigestInit_ex(c, sha256_md, NULL) != 1 || EVP_DigestUpdate(c, pad, sizeof(pad)) != 1 ||
+	    EVP_DigestUpdate(c, msg, msg_len) != 1 || EVP_DigestFinal_ex(c, inner, NULL) != 1)
+		goto fail;
+	for (int i = 0; i < SHA256_BLOCK; i++)
+		pad[i] = k[i] ^ 0x5c;
+	if (EVP_DigestInit_ex(c, sha256_md, NULL) != 1 || EVP_DigestUpdate(c, pad, sizeof(pad)) != 1 ||
+	    EVP_DigestUpdate(c, inner, sizeof(inner)) != 1 || EVP_DigestFinal_ex(c, out, NULL) != 1)
+		goto fail;
+	rc = 0;
+fail:
+	crypto_wipe(k, sizeof(k));
+	crypto_wipe(pad, sizeof(pad));
+	crypto_wipe(inner, sizeof(inner));
+	return rc;
 }
 
 int crypto_sha256(const void *msg, size_t msg_len, uint8_t out[CRYPTO_HASH_LEN])
 {
-	unsigned int len = 0;
-	if (EVP_Digest(msg, msg_len, out, &len, EVP_sha256(), NULL) != 1)
+	EVP_MD_CTX *c = thread_md();
+
+	if (!c)
+		return BANDITORE_ENOMEM;
+	if (EVP_DigestInit_ex(c, sha256_md, NULL) != 1 || EVP_DigestUpdate(c, msg, msg_len) != 1 ||
+	    EVP_DigestFinal_ex(c, out, NULL) != 1)
 		return BANDITORE_ECRYPTO;
 	return 0;
 }
@@ -66,38 +155,35 @@ int crypto_seal(const uint8_t key[CRYPTO_KEY_LEN], const void *aad, size_t aad_l
 		const void *pt, size_t pt_len, uint8_t *out, size_t out_cap, size_t *out_len)
 {
 	EVP_CIPHER_CTX *ctx;
-	int len, rc = BANDITORE_ECRYPTO;
+	int len;
 
 	if (pt_len > 65536 || aad_len > 65536 || out_cap < pt_len + CRYPTO_SEAL_OVERHEAD)
 		return BANDITORE_ETOOBIG;
 	if (crypto_random(out, CRYPTO_NONCE_LEN))
 		return BANDITORE_ECRYPTO;
-	ctx = EVP_CIPHER_CTX_new();
+	ctx = thread_cipher();
 	if (!ctx)
 		return BANDITORE_ENOMEM;
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, out) != 1)
-		goto fail;
+	if (EVP_EncryptInit_ex2(ctx, gcm_cipher, key, out, NULL) != 1)
+		return BANDITORE_ECRYPTO;
 	if (aad_len && EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1)
-		goto fail;
+		return BANDITORE_ECRYPTO;
 	if (EVP_EncryptUpdate(ctx, out + CRYPTO_NONCE_LEN, &len, pt, (int)pt_len) != 1)
-		goto fail;
+		return BANDITORE_ECRYPTO;
 	if (EVP_EncryptFinal_ex(ctx, out + CRYPTO_NONCE_LEN + len, &len) != 1)
-		goto fail;
+		return BANDITORE_ECRYPTO;
 	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CRYPTO_TAG_LEN,
 				out + CRYPTO_NONCE_LEN + pt_len) != 1)
-		goto fail;
+		return BANDITORE_ECRYPTO;
 	*out_len = pt_len + CRYPTO_SEAL_OVERHEAD;
-	rc = 0;
-fail:
-	EVP_CIPHER_CTX_free(ctx);
-	return rc;
+	return 0;
 }
 
 int crypto_open(const uint8_t key[CRYPTO_KEY_LEN], const void *aad, size_t aad_len,
 		const uint8_t *in, size_t in_len, uint8_t *pt, size_t pt_cap, size_t *pt_len)
 {
 	EVP_CIPHER_CTX *ctx;
-	int len, rc = BANDITORE_ECRYPTO;
+	int len;
 	size_t ct_len;
 	uint8_t tag[CRYPTO_TAG_LEN];
 
@@ -107,26 +193,23 @@ int crypto_open(const uint8_t key[CRYPTO_KEY_LEN], const void *aad, size_t aad_l
 	if (pt_cap < ct_len)
 		return BANDITORE_ETOOBIG;
 	memcpy(tag, in + CRYPTO_NONCE_LEN + ct_len, CRYPTO_TAG_LEN);
-	ctx = EVP_CIPHER_CTX_new();
+	ctx = thread_cipher();
 	if (!ctx)
 		return BANDITORE_ENOMEM;
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in) != 1)
-		goto fail;
+	if (EVP_DecryptInit_ex2(ctx, gcm_cipher, key, in, NULL) != 1)
+		return BANDITORE_ECRYPTO;
 	if (aad_len && EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aad_len) != 1)
-		goto fail;
+		return BANDITORE_ECRYPTO;
 	if (EVP_DecryptUpdate(ctx, pt, &len, in + CRYPTO_NONCE_LEN, (int)ct_len) != 1)
-		goto fail;
+		return BANDITORE_ECRYPTO;
 	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CRYPTO_TAG_LEN, tag) != 1)
-		goto fail;
+		return BANDITORE_ECRYPTO;
 	if (EVP_DecryptFinal_ex(ctx, pt + len, &len) != 1) {
 		crypto_wipe(pt, ct_len);
-		goto fail;
+		return BANDITORE_ECRYPTO;
 	}
 	*pt_len = ct_len;
-	rc = 0;
-fail:
-	EVP_CIPHER_CTX_free(ctx);
-	return rc;
+	return 0;
 }
 
 void crypto_hex(const uint8_t *in, size_t n, char *out)

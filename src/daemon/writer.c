@@ -234,6 +234,9 @@ void writer_stop(struct writer *w)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	log_info("writer-stopped", "jobs=%llu batches=%llu failures=%llu",
+		 (unsigned long long)w->jobs, (unsigned long long)w->batches,
+		 (unsigned long long)w->failures);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
 	free(w);

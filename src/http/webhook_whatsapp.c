@@ -36,26 +36,24 @@ int webhook_whatsapp_verify_signature(const char *app_secret, const char *header
 	return crypto_equal(mac, given, sizeof(mac)) ? 0 : BANDITORE_EAUTH;
 }
 
+/* Runs in the writer's savepoint for this job: if a store error stops one event, the
+ * whole webhook is undone and answered 500, and Meta's retry brings it again (events
+ * already processed are then recognised as duplicates). Invalid input never fails here:
+ * inbound_apply_whatsapp checks an event before it writes anything. */
 static int job_apply(struct store *st, struct writer_job *job)
 {
 	struct webhook_job *w = (struct webhook_job *)job;
-	int rc;
 
 	for (int i = 0; i < w->payload.count; i++) {
 		int erased = 0;
-		/* One event's failure (a number that is not a number) must not undo the
-		 * others: each event gets its own savepoint. */
-		rc = store_savepoint(st);
+		int rc = inbound_apply_whatsapp(st, w->ctx->inbound, &w->payload.events[i], w->now,
+						&w->outcomes[i], &erased);
+		if (rc == BANDITORE_EINVAL) {
+			w->outcomes[i] = -rc; /* not a valid event: skipped, nothing written */
+			continue;
+		}
 		if (rc)
 			return rc;
-		rc = inbound_apply_whatsapp(st, w->ctx->inbound, &w->payload.events[i], w->now,
-					    &w->outcomes[i], &erased);
-		if (rc) {
-			store_rollback_to(st);
-			w->outcomes[i] = -rc;
-		}
-		if (store_release(st))
-			return BANDITORE_ESTORE;
 		if (erased)
 			job->erased = 1;
 	}

@@ -29,6 +29,16 @@ int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 		inbound_ctx_clear(ctx);
 		return BANDITORE_ENOMEM;
 	}
+	ctx->body_join = inbound_text_body(ctx->text_join);
+	ctx->body_already = inbound_text_body(ctx->text_already);
+	ctx->body_leave = inbound_text_body(ctx->text_leave);
+	ctx->body_not_subscribed = inbound_text_body(ctx->text_not_subscribed);
+	ctx->body_auto_reply = inbound_text_body(ctx->text_auto_reply);
+	if (!ctx->body_join || !ctx->body_already || !ctx->body_leave ||
+	    !ctx->body_not_subscribed || !ctx->body_auto_reply) {
+		inbound_ctx_clear(ctx);
+		return BANDITORE_ENOMEM;
+	}
 	return 0;
 }
 
@@ -39,6 +49,11 @@ void inbound_ctx_clear(struct inbound_ctx *ctx)
 	free(ctx->text_leave);
 	free(ctx->text_not_subscribed);
 	free(ctx->text_auto_reply);
+	free(ctx->body_join);
+	free(ctx->body_already);
+	free(ctx->body_leave);
+	free(ctx->body_not_subscribed);
+	free(ctx->body_auto_reply);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -70,9 +85,9 @@ const char *inbound_outcome_name(int outcome)
 	}
 }
 
-/* Queues a free-text reply to `canonical`; the body is sealed with it in the outbox row. */
+/* Queues a reply (an outbox body from the context) to `canonical`, sealed in its row. */
 static int queue_reply(struct store *st, const struct inbound_ctx *ctx, const char *canonical,
-		       const uint8_t hash[CRYPTO_HASH_LEN], const char *kind, const char *text,
+		       const uint8_t hash[CRYPTO_HASH_LEN], const char *kind, char *body,
 		       int64_t now)
 {
 	struct store_outbox_item item;
@@ -85,14 +100,10 @@ static int queue_reply(struct store *st, const struct inbound_ctx *ctx, const ch
 	if (rc)
 		return rc;
 	snprintf(item.kind, sizeof(item.kind), "%s", kind);
-	item.body = inbound_text_body(text);
-	if (!item.body)
-		return BANDITORE_ENOMEM;
+	item.body = body; /* borrowed: store_outbox_add copies it */
 	item.not_before = now;
 	item.created_at = now;
-	rc = store_outbox_add(st, &item, NULL);
-	free(item.body);
-	return rc;
+	return store_outbox_add(st, &item, NULL);
 }
 
 static int matches_any(const char *norm, char *const *list, int n)
@@ -138,39 +149,15 @@ static int handle_status(struct store *st, const struct wa_event *ev, int64_t no
 	return store_counter_add(st, day, PLATFORM_WHATSAPP, name, 1);
 }
 
-int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
-			   const struct wa_event *ev, int64_t now, int *outcome, int *erased)
+/* What a citizen's message does, once it is known to be new and valid. */
+static int act(struct store *st, const struct inbound_ctx *ctx, const struct wa_event *ev,
+	       const char *canonical, const uint8_t hash[CRYPTO_HASH_LEN], int64_t now,
+	       int *outcome, int *erased)
 {
 	const struct config *cfg = ctx->cfg;
-	char canonical[SUBSCRIBERS_ADDRESS_MAX], norm[KEYWORD_MAX], day[11];
-	uint8_t event_hash[CRYPTO_HASH_LEN], hash[CRYPTO_HASH_LEN];
-	char idbuf[sizeof(ev->id) + sizeof(ev->type) + 16];
+	char norm[KEYWORD_MAX], day[11];
 	int rc, done = 0, due = 0;
 
-	*outcome = INBOUND_IGNORED;
-	*erased = 0;
-	/* A status repeats its message's id: dedupe on id and status together. */
-	snprintf(idbuf, sizeof(idbuf), DEDUP_LABEL "%d:%s:%s", ev->kind, ev->id,
-		 ev->kind == WA_EVENT_STATUS ? ev->type : "");
-	rc = crypto_hmac_sha256(ctx->keys->event, CRYPTO_KEY_LEN, idbuf, strlen(idbuf), event_hash);
-	if (rc)
-		return rc;
-	rc = store_event_mark(st, event_hash, now);
-	if (rc == BANDITORE_EEXIST) {
-		*outcome = INBOUND_DUPLICATE;
-		return 0;
-	}
-	if (rc)
-		return rc;
-	if (ev->kind == WA_EVENT_STATUS)
-		return handle_status(st, ev, now, outcome);
-
-	rc = subscribers_canonical(PLATFORM_WHATSAPP, ev->from, canonical, sizeof(canonical));
-	if (rc)
-		return rc;
-	rc = subscribers_hash(ctx->keys, PLATFORM_WHATSAPP, canonical, hash);
-	if (rc)
-		return rc;
 	if (keyword_normalize(ev->text, strlen(ev->text), norm, sizeof(norm)) != 0)
 		norm[0] = '\0';
 
@@ -182,7 +169,7 @@ int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
 			return rc;
 		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
 		return queue_reply(st, ctx, canonical, hash, joined ? "join" : "already",
-				   joined ? ctx->text_join : ctx->text_already, now);
+				   joined ? ctx->body_join : ctx->body_already, now);
 	}
 	if (norm[0] && matches_any(norm, cfg->unsubscribe, cfg->n_unsubscribe)) {
 		int left = 0;
@@ -192,7 +179,7 @@ int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
 		*erased = 1; /* even when not subscribed: marks and kept messages went too */
 		*outcome = left ? INBOUND_LEFT : INBOUND_NOT_SUBSCRIBED;
 		return queue_reply(st, ctx, canonical, hash, "leave",
-				   left ? ctx->text_leave : ctx->text_not_subscribed, now);
+				   left ? ctx->body_leave : ctx->body_not_subscribed, now);
 	}
 
 	/* Any other message: it still opens the 24-hour window of a subscriber. */
@@ -220,5 +207,45 @@ int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
 		return rc;
 	if (!done)
 		*outcome = INBOUND_AUTO_REPLIED;
-	return queue_reply(st, ctx, canonical, hash, "auto-reply", ctx->text_auto_reply, now);
+	return queue_reply(st, ctx, canonical, hash, "auto-reply", ctx->body_auto_reply, now);
+}
+
+int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
+			   const struct wa_event *ev, int64_t now, int *outcome, int *erased)
+{
+	char canonical[SUBSCRIBERS_ADDRESS_MAX];
+	uint8_t event_hash[CRYPTO_HASH_LEN], hash[CRYPTO_HASH_LEN];
+	char idbuf[sizeof(ev->id) + sizeof(ev->type) + 16];
+	int rc;
+
+	*outcome = INBOUND_IGNORED;
+	*erased = 0;
+	/* Check the sender before writing anything: an invalid event changes nothing. */
+	if (ev->kind != WA_EVENT_STATUS) {
+		rc = subscribers_canonical(PLATFORM_WHATSAPP, ev->from, canonical, sizeof(canonical));
+		if (rc)
+			return BANDITORE_EINVAL;
+		rc = subscribers_hash(ctx->keys, PLATFORM_WHATSAPP, canonical, hash);
+		if (rc)
+			return rc;
+	}
+	/* A status repeats its message's id: dedupe on id and status together. */
+	snprintf(idbuf, sizeof(idbuf), DEDUP_LABEL "%d:%s:%s", ev->kind, ev->id,
+		 ev->kind == WA_EVENT_STATUS ? ev->type : "");
+	rc = crypto_hmac_sha256(ctx->keys->event, CRYPTO_KEY_LEN, idbuf, strlen(idbuf), event_hash);
+	if (rc)
+		return rc;
+	rc = store_event_mark(st, event_hash, now);
+	if (rc == BANDITORE_EEXIST) {
+		*outcome = INBOUND_DUPLICATE;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (ev->kind == WA_EVENT_STATUS)
+		rc = handle_status(st, ev, now, outcome);
+	else
+		rc = act(st, ctx, ev, canonical, hash, now, outcome, erased);
+	/* Past this point the event was valid: any failure is the store's. */
+	return rc == BANDITORE_EINVAL ? BANDITORE_ESTORE : rc;
 }

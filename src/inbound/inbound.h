@@ -25,8 +25,10 @@ struct inbound_ctx {
 	const struct config *cfg;        /* borrowed */
 	const struct keyfile_keys *keys; /* borrowed */
 	char policy_version[65];
-	/* The reply texts, placeholders expanded once at start. */
+	/* The reply texts, placeholders expanded once at start, and the outbox bodies made
+	 * from them (built once: every join and leave queues one). */
 	char *text_join, *text_already, *text_leave, *text_not_subscribed, *text_auto_reply;
+	char *body_join, *body_already, *body_leave, *body_not_subscribed, *body_auto_reply;
 };
 
 enum inbound_outcome {
@@ -47,7 +49,10 @@ int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 void inbound_ctx_clear(struct inbound_ctx *ctx);
 
 /* Applies one WhatsApp event at time `now`. *outcome says what happened; *erased is set
- * to 1 when an address was erased (the caller then purges the log). */
+ * to 1 when an address was erased (the caller then purges the log). Returns
+ * BANDITORE_EINVAL only for an invalid event (a sender that is not a number), and then
+ * before writing anything; any other failure may leave partial writes, which the caller
+ * undoes with its savepoint. */
 int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
 			   const struct wa_event *ev, int64_t now, int *outcome, int *erased);
 

@@ -112,6 +112,17 @@ static void test_hmac_known_vector(void **state)
 	assert_int_equal(crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac), 0);
 	crypto_hex(mac, 32, hex);
 	assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	/* RFC 4231 test case 6: a key longer than the block is hashed first */
+	{
+		uint8_t key[131];
+		char h6[65];
+		const char *m = "Test Using Larger Than Block-Size Key - Hash Key First";
+		memset(key, 0xaa, sizeof(key));
+		assert_int_equal(crypto_hmac_sha256(key, sizeof(key), m, strlen(m), mac), 0);
+		crypto_hex(mac, 32, h6);
+		assert_string_equal(h6, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+		assert_int_equal(crypto_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac), 0);
+	}
 	assert_int_equal(crypto_unhex(hex, mac, 32), 0);
 	assert_int_equal(crypto_unhex("zz", mac, 1), BANDITORE_EINVAL);
 	assert_int_equal(crypto_unhex("abc", mac, 1), BANDITORE_EINVAL);
