@@ -554,6 +554,10 @@ class Webhooks(SimTestCase):
         self.assertEqual([s["status"] for s in other], ["sent", "delivered", "read"])
         self.assertNotIn("biz_opaque_callback_data", other[0])
         self.assertEqual(other[0]["pricing"]["category"], "service")
+        # The receiver has the bodies before the simulator has read its answers: wait.
+        deadline = time.time() + 5
+        while self.stats()["webhooks_ok"] < 6 and time.time() < deadline:
+            time.sleep(0.05)
         self.assertEqual(self.stats()["webhooks_ok"], 6)
 
     def test_statuses_retried_after_refusal(self):
