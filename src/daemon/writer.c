@@ -5,9 +5,11 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PURGE_MIN_INTERVAL_MS 1000 /* at most one log truncation a second */
 
@@ -24,6 +26,17 @@ struct writer {
 	void (*on_commit)(void *);
 	void *on_commit_arg;
 	uint64_t jobs, batches, failures;
+
+	/* Two-stage commit (when the store allows it): the writer commits without waiting
+	 * for the disk and hands the batch to the syncer, which fdatasyncs the log and only
+	 * then calls the jobs' done(); meanwhile the writer prepares the next batch. */
+	int deferred;
+	char log_path[4096];
+	int log_fd;
+	pthread_t syncer;
+	pthread_cond_t sync_wake;
+	struct writer_job *sync_head, *sync_tail;
+	int sync_stopping;
 };
 
 static int64_t now_ms(void)
@@ -40,6 +53,60 @@ static void finish_all(struct writer_job *j, int rc)
 		j->done(j, rc);
 		j = next;
 	}
+}
+
+/* Tells the owners of a durable (sync_rc 0) batch how each job went. */
+static void settle(struct writer *w, struct writer_job *batch, int sync_rc)
+{
+	void (*on_commit)(void *);
+	void *arg;
+
+	pthread_mutex_lock(&w->lock);
+	on_commit = w->on_commit;
+	arg = w->on_commit_arg;
+	pthread_mutex_unlock(&w->lock);
+	if (on_commit && sync_rc == 0)
+		on_commit(arg);
+	while (batch) {
+		struct writer_job *next = batch->next;
+		batch->done(batch, batch->rc ? batch->rc : sync_rc);
+		batch = next;
+	}
+}
+
+/* Makes every commit so far durable: fdatasync of the store's log file. */
+static int sync_log(struct writer *w)
+{
+	if (w->log_fd < 0) {
+		w->log_fd = open(w->log_path, O_RDONLY | O_CLOEXEC);
+		if (w->log_fd < 0)
+			return BANDITORE_EIO;
+	}
+	return fdatasync(w->log_fd) == 0 ? 0 : BANDITORE_EIO;
+}
+
+static void *syncer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	for (;;) {
+		struct writer_job *batch;
+		int rc;
+
+		pthread_mutex_lock(&w->lock);
+		while (!w->sync_head && !w->sync_stopping)
+			pthread_cond_wait(&w->sync_wake, &w->lock);
+		batch = w->sync_head;
+		w->sync_head = w->sync_tail = NULL;
+		pthread_mutex_unlock(&w->lock);
+		if (!batch)
+			break; /* stopping, and nothing left */
+		rc = sync_log(w);
+		if (rc)
+			log_error("writer-sync", "error=\"%s\" errno=%d", banditore_strerror(rc), errno);
+		settle(w, batch, rc);
+	}
+	return NULL;
 }
 
 /* Runs one batch; returns 1 when something was erased. */
@@ -85,14 +152,21 @@ static int run_batch(struct writer *w, struct writer_job *batch)
 	w->jobs += n;
 	w->batches++;
 	w->failures += failed;
-	pthread_mutex_unlock(&w->lock);
-	if (w->on_commit)
-		w->on_commit(w->on_commit_arg);
-	for (j = batch; j;) {
-		struct writer_job *next = j->next;
-		j->done(j, j->rc);
-		j = next;
+	if (w->deferred) {
+		struct writer_job *last = batch;
+		while (last->next)
+			last = last->next;
+		if (w->sync_tail)
+			w->sync_tail->next = batch;
+		else
+			w->sync_head = batch;
+		w->sync_tail = last;
+		pthread_cond_signal(&w->sync_wake);
+		pthread_mutex_unlock(&w->lock);
+		return erased;
 	}
+	pthread_mutex_unlock(&w->lock);
+	settle(w, batch, 0);
 	return erased;
 }
 
@@ -187,16 +261,31 @@ int writer_start(struct store *st, writer_tick_fn tick, void *tick_arg, int peri
 	w->tick = tick;
 	w->tick_arg = tick_arg;
 	w->period = period > 0 ? period : 3600;
+	w->log_fd = -1;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
+	pthread_cond_init(&w->sync_wake, NULL);
+	w->deferred = store_defer_sync(st, w->log_path, sizeof(w->log_path)) == 0;
+	if (w->deferred && pthread_create(&w->syncer, NULL, syncer_main, w) != 0)
+		goto fail;
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-		pthread_mutex_destroy(&w->lock);
-		pthread_cond_destroy(&w->wake);
-		free(w);
-		return BANDITORE_ENOMEM;
+		if (w->deferred) {
+			pthread_mutex_lock(&w->lock);
+			w->sync_stopping = 1;
+			pthread_cond_signal(&w->sync_wake);
+			pthread_mutex_unlock(&w->lock);
+			pthread_join(w->syncer, NULL);
+		}
+		goto fail;
 	}
 	*out = w;
 	return 0;
+fail:
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	pthread_cond_destroy(&w->sync_wake);
+	free(w);
+	return BANDITORE_ENOMEM;
 }
 
 int writer_submit(struct writer *w, struct writer_job *job)
@@ -234,11 +323,21 @@ void writer_stop(struct writer *w)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	if (w->deferred) {
+		pthread_mutex_lock(&w->lock);
+		w->sync_stopping = 1;
+		pthread_cond_signal(&w->sync_wake);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->syncer, NULL);
+	}
+	if (w->log_fd >= 0)
+		close(w->log_fd);
 	log_info("writer-stopped", "jobs=%llu batches=%llu failures=%llu",
 		 (unsigned long long)w->jobs, (unsigned long long)w->batches,
 		 (unsigned long long)w->failures);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
+	pthread_cond_destroy(&w->sync_wake);
 	free(w);
 }
 

@@ -4,8 +4,6 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "common/platform.h"
-#include "subscribers/subscribers.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +13,7 @@ struct webhook_job {
 	struct writer_job job; /* first: the writer hands it back */
 	const struct http_ctx *ctx;
 	struct wa_payload payload;
+	struct inbound_prepared *prepared; /* one per event, made in the HTTP thread */
 	int *outcomes;         /* one per event, for the log lines after commit */
 	int64_t now;
 	void (*notify)(void *arg);
@@ -46,12 +45,14 @@ static int job_apply(struct store *st, struct writer_job *job)
 
 	for (int i = 0; i < w->payload.count; i++) {
 		int erased = 0;
-		int rc = inbound_apply_whatsapp(st, w->ctx->inbound, &w->payload.events[i], w->now,
-						&w->outcomes[i], &erased);
-		if (rc == BANDITORE_EINVAL) {
-			w->outcomes[i] = -rc; /* not a valid event: skipped, nothing written */
+		int rc;
+
+		if (!w->prepared[i].valid) {
+			w->outcomes[i] = -BANDITORE_EINVAL; /* skipped: nothing written */
 			continue;
 		}
+		rc = inbound_apply_whatsapp(st, w->ctx->inbound, &w->prepared[i], w->now,
+					    &w->outcomes[i], &erased);
 		if (rc)
 			return rc;
 		if (erased)
@@ -72,13 +73,8 @@ static void log_outcomes(const struct webhook_job *w)
 {
 	for (int i = 0; i < w->payload.count; i++) {
 		const struct wa_event *ev = &w->payload.events[i];
-		char pseudo[SUBSCRIBERS_PSEUDONYM_LEN + 1] = "-";
-		char canonical[SUBSCRIBERS_ADDRESS_MAX];
+		const char *pseudo = w->prepared[i].pseudonym;
 
-		if (ev->kind == WA_EVENT_MESSAGE &&
-		    subscribers_canonical(PLATFORM_WHATSAPP, ev->from, canonical,
-					  sizeof(canonical)) == 0)
-			subscribers_pseudonym(w->ctx->keys, PLATFORM_WHATSAPP, canonical, pseudo);
 		if (w->outcomes[i] < 0)
 			log_warn("inbound-rejected", "platform=whatsapp subscriber=%s error=\"%s\"",
 				 pseudo, banditore_strerror(-w->outcomes[i]));
@@ -89,6 +85,17 @@ static void log_outcomes(const struct webhook_job *w)
 			log_debug("status", "platform=whatsapp status=%s outcome=%s", ev->type,
 				  inbound_outcome_name(w->outcomes[i]));
 	}
+}
+
+static void job_free(struct webhook_job *w)
+{
+	if (w->prepared)
+		for (int i = 0; i < w->payload.count; i++)
+			inbound_prepared_clear(&w->prepared[i]);
+	free(w->prepared);
+	free(w->outcomes);
+	wa_payload_free(&w->payload);
+	free(w);
 }
 
 int webhook_whatsapp_prepare(const struct http_ctx *ctx, const char *signature,
@@ -116,10 +123,16 @@ int webhook_whatsapp_prepare(const struct http_ctx *ctx, const char *signature,
 		return 200; /* nothing for us (another field): acknowledge */
 	}
 	w->outcomes = calloc((size_t)w->payload.count, sizeof(int));
-	if (!w->outcomes) {
-		wa_payload_free(&w->payload);
-		free(w);
+	w->prepared = calloc((size_t)w->payload.count, sizeof(*w->prepared));
+	if (!w->outcomes || !w->prepared) {
+		job_free(w);
 		return 503;
+	}
+	for (int i = 0; i < w->payload.count; i++) {
+		if (inbound_prepare_whatsapp(ctx->inbound, &w->payload.events[i], &w->prepared[i])) {
+			job_free(w);
+			return 503;
+		}
 	}
 	w->ctx = ctx;
 	w->now = (int64_t)time(NULL);
@@ -148,9 +161,7 @@ int webhook_whatsapp_finish(struct webhook_job *w)
 		log_error("webhook-failed", "platform=whatsapp error=\"%s\"", banditore_strerror(w->rc));
 		status = w->rc == BANDITORE_ESTOPPED ? 503 : 500;
 	}
-	free(w->outcomes);
-	wa_payload_free(&w->payload);
-	free(w);
+	job_free(w);
 	return status;
 }
 

@@ -85,20 +85,17 @@ const char *inbound_outcome_name(int outcome)
 	}
 }
 
-/* Queues a reply (an outbox body from the context) to `canonical`, sealed in its row. */
-static int queue_reply(struct store *st, const struct inbound_ctx *ctx, const char *canonical,
-		       const uint8_t hash[CRYPTO_HASH_LEN], const char *kind, char *body,
-		       int64_t now)
+/* Queues a reply (an outbox body from the context) to the prepared sender. */
+static int queue_reply(struct store *st, const struct inbound_prepared *p, const char *kind,
+		       char *body, int64_t now)
 {
 	struct store_outbox_item item;
-	int rc;
 
 	memset(&item, 0, sizeof(item));
 	item.platform = PLATFORM_WHATSAPP;
-	memcpy(item.addr_hash, hash, CRYPTO_HASH_LEN);
-	rc = subscribers_seal(ctx->keys, PLATFORM_WHATSAPP, canonical, item.sealed, &item.sealed_len);
-	if (rc)
-		return rc;
+	memcpy(item.addr_hash, p->hash, CRYPTO_HASH_LEN);
+	memcpy(item.sealed, p->sealed, p->sealed_len);
+	item.sealed_len = p->sealed_len;
 	snprintf(item.kind, sizeof(item.kind), "%s", kind);
 	item.body = body; /* borrowed: store_outbox_add copies it */
 	item.not_before = now;
@@ -114,26 +111,88 @@ static int matches_any(const char *norm, char *const *list, int n)
 	return 0;
 }
 
-static int keep_message(struct store *st, const struct inbound_ctx *ctx, const char *canonical,
-			const uint8_t hash[CRYPTO_HASH_LEN], const char *text, int64_t now)
+int inbound_prepare_whatsapp(const struct inbound_ctx *ctx, const struct wa_event *ev,
+			     struct inbound_prepared *p)
 {
-	struct store_kept_message *m = calloc(1, sizeof(*m));
+	const struct config *cfg = ctx->cfg;
+	char canonical[SUBSCRIBERS_ADDRESS_MAX], norm[KEYWORD_MAX];
+	char idbuf[sizeof(ev->id) + sizeof(ev->type) + 16];
 	uint8_t aad = PLATFORM_WHATSAPP;
 	int rc;
 
+	memset(p, 0, sizeof(*p));
+	p->ev = ev;
+	memcpy(p->pseudonym, "-", 2);
+	/* A status repeats its message's id: dedupe on id and status together. */
+	snprintf(idbuf, sizeof(idbuf), DEDUP_LABEL "%d:%s:%s", ev->kind, ev->id,
+		 ev->kind == WA_EVENT_STATUS ? ev->type : "");
+	rc = crypto_hmac_sha256(ctx->keys->event, CRYPTO_KEY_LEN, idbuf, strlen(idbuf),
+				p->event_hash);
+	if (rc)
+		return rc;
+	if (ev->kind == WA_EVENT_STATUS) {
+		p->valid = 1;
+		return 0;
+	}
+	if (subscribers_canonical(PLATFORM_WHATSAPP, ev->from, canonical, sizeof(canonical)))
+		return 0; /* not a number: skipped, nothing will be written */
+	rc = subscribers_hash(ctx->keys, PLATFORM_WHATSAPP, canonical, p->hash);
+	if (!rc)
+		rc = crypto_seal(ctx->keys->seal, &aad, 1, canonical, strlen(canonical), p->sealed,
+				 sizeof(p->sealed), &p->sealed_len);
+	if (rc)
+		goto out;
+	subscribers_pseudonym(ctx->keys, PLATFORM_WHATSAPP, canonical, p->pseudonym);
+	if (keyword_normalize(ev->text, strlen(ev->text), norm, sizeof(norm)) != 0)
+		norm[0] = '\0';
+	if (norm[0] && matches_any(norm, cfg->subscribe, cfg->n_subscribe))
+		p->intent = INBOUND_INTENT_JOIN;
+	else if (norm[0] && matches_any(norm, cfg->unsubscribe, cfg->n_unsubscribe))
+		p->intent = INBOUND_INTENT_LEAVE;
+	else if (cfg->inbound_mode == CONFIG_INBOUND_KEEP_UNTIL_ANSWERED && ev->text[0]) {
+		size_t cap = strlen(ev->text) + CRYPTO_SEAL_OVERHEAD;
+		p->sealed_text = malloc(cap);
+		if (!p->sealed_text) {
+			rc = BANDITORE_ENOMEM;
+			goto out;
+		}
+		rc = crypto_seal(ctx->keys->seal, &aad, 1, ev->text, strlen(ev->text),
+				 p->sealed_text, cap, &p->sealed_text_len);
+		if (rc)
+			goto out;
+	}
+	p->valid = 1;
+out:
+	crypto_wipe(canonical, sizeof(canonical));
+	return rc;
+}
+
+void inbound_prepared_clear(struct inbound_prepared *p)
+{
+	free(p->sealed_text);
+	crypto_wipe(p, sizeof(*p));
+}
+
+static int keep_message(struct store *st, const struct inbound_ctx *ctx,
+			const struct inbound_prepared *p, int64_t now)
+{
+	struct store_kept_message *m;
+	int rc;
+
+	if (p->sealed_text_len > sizeof(m->sealed_text))
+		return BANDITORE_ETOOBIG;
+	m = calloc(1, sizeof(*m));
 	if (!m)
 		return BANDITORE_ENOMEM;
 	m->platform = PLATFORM_WHATSAPP;
-	memcpy(m->addr_hash, hash, CRYPTO_HASH_LEN);
-	rc = subscribers_seal(ctx->keys, PLATFORM_WHATSAPP, canonical, m->sealed_addr,
-			      &m->sealed_addr_len);
-	if (!rc)
-		rc = crypto_seal(ctx->keys->seal, &aad, 1, text, strlen(text), m->sealed_text,
-				 sizeof(m->sealed_text), &m->sealed_text_len);
+	memcpy(m->addr_hash, p->hash, CRYPTO_HASH_LEN);
+	memcpy(m->sealed_addr, p->sealed, p->sealed_len);
+	m->sealed_addr_len = p->sealed_len;
+	memcpy(m->sealed_text, p->sealed_text, p->sealed_text_len);
+	m->sealed_text_len = p->sealed_text_len;
 	m->received_at = now;
 	m->expires_at = now + (int64_t)ctx->cfg->keep_days * 86400;
-	if (!rc)
-		rc = store_kept_add(st, m, NULL);
+	rc = store_kept_add(st, m, NULL);
 	crypto_wipe(m, sizeof(*m));
 	free(m);
 	return rc;
@@ -149,53 +208,50 @@ static int handle_status(struct store *st, const struct wa_event *ev, int64_t no
 	return store_counter_add(st, day, PLATFORM_WHATSAPP, name, 1);
 }
 
-/* What a citizen's message does, once it is known to be new and valid. */
-static int act(struct store *st, const struct inbound_ctx *ctx, const struct wa_event *ev,
-	       const char *canonical, const uint8_t hash[CRYPTO_HASH_LEN], int64_t now,
-	       int *outcome, int *erased)
+/* What a citizen's message does, once it is known to be new. */
+static int act(struct store *st, const struct inbound_ctx *ctx, const struct inbound_prepared *p,
+	       int64_t now, int *outcome, int *erased)
 {
 	const struct config *cfg = ctx->cfg;
-	char norm[KEYWORD_MAX], day[11];
+	char day[11];
 	int rc, done = 0, due = 0;
 
-	if (keyword_normalize(ev->text, strlen(ev->text), norm, sizeof(norm)) != 0)
-		norm[0] = '\0';
-
-	if (norm[0] && matches_any(norm, cfg->subscribe, cfg->n_subscribe)) {
+	if (p->intent == INBOUND_INTENT_JOIN) {
 		int joined = 0;
-		rc = subscribers_join(st, ctx->keys, PLATFORM_WHATSAPP, canonical, "keyword",
-				      ctx->policy_version, now, &joined);
+		rc = subscribers_join_sealed(st, PLATFORM_WHATSAPP, p->hash, p->sealed,
+					     p->sealed_len, "keyword", ctx->policy_version, now,
+					     &joined);
 		if (rc)
 			return rc;
 		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
-		return queue_reply(st, ctx, canonical, hash, joined ? "join" : "already",
+		return queue_reply(st, p, joined ? "join" : "already",
 				   joined ? ctx->body_join : ctx->body_already, now);
 	}
-	if (norm[0] && matches_any(norm, cfg->unsubscribe, cfg->n_unsubscribe)) {
+	if (p->intent == INBOUND_INTENT_LEAVE) {
 		int left = 0;
-		rc = subscribers_leave(st, ctx->keys, PLATFORM_WHATSAPP, canonical, now, &left);
+		rc = subscribers_leave_hash(st, PLATFORM_WHATSAPP, p->hash, now, &left);
 		if (rc)
 			return rc;
 		*erased = 1; /* even when not subscribed: marks and kept messages went too */
 		*outcome = left ? INBOUND_LEFT : INBOUND_NOT_SUBSCRIBED;
-		return queue_reply(st, ctx, canonical, hash, "leave",
-				   left ? ctx->body_leave : ctx->body_not_subscribed, now);
+		return queue_reply(st, p, "leave", left ? ctx->body_leave : ctx->body_not_subscribed,
+				   now);
 	}
 
 	/* Any other message: it still opens the 24-hour window of a subscriber. */
-	rc = store_subscriber_touch(st, PLATFORM_WHATSAPP, hash, now);
+	rc = store_subscriber_touch(st, PLATFORM_WHATSAPP, p->hash, now);
 	if (rc && rc != BANDITORE_ENOTFOUND)
 		return rc;
 	if (cfg->inbound_mode == CONFIG_INBOUND_NONE)
 		return 0;
-	if (cfg->inbound_mode == CONFIG_INBOUND_KEEP_UNTIL_ANSWERED && ev->text[0]) {
-		rc = keep_message(st, ctx, canonical, hash, ev->text, now);
+	if (p->sealed_text) {
+		rc = keep_message(st, ctx, p, now);
 		if (rc)
 			return rc;
 		*outcome = INBOUND_KEPT;
 		done = 1;
 	}
-	rc = store_autoreply_claim(st, PLATFORM_WHATSAPP, hash, now,
+	rc = store_autoreply_claim(st, PLATFORM_WHATSAPP, p->hash, now,
 				   (int64_t)cfg->auto_reply_hours * 3600, &due);
 	if (rc)
 		return rc;
@@ -207,45 +263,27 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct wa_
 		return rc;
 	if (!done)
 		*outcome = INBOUND_AUTO_REPLIED;
-	return queue_reply(st, ctx, canonical, hash, "auto-reply", ctx->body_auto_reply, now);
+	return queue_reply(st, p, "auto-reply", ctx->body_auto_reply, now);
 }
 
 int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
-			   const struct wa_event *ev, int64_t now, int *outcome, int *erased)
+			   const struct inbound_prepared *p, int64_t now, int *outcome,
+			   int *erased)
 {
-	char canonical[SUBSCRIBERS_ADDRESS_MAX];
-	uint8_t event_hash[CRYPTO_HASH_LEN], hash[CRYPTO_HASH_LEN];
-	char idbuf[sizeof(ev->id) + sizeof(ev->type) + 16];
 	int rc;
 
 	*outcome = INBOUND_IGNORED;
 	*erased = 0;
-	/* Check the sender before writing anything: an invalid event changes nothing. */
-	if (ev->kind != WA_EVENT_STATUS) {
-		rc = subscribers_canonical(PLATFORM_WHATSAPP, ev->from, canonical, sizeof(canonical));
-		if (rc)
-			return BANDITORE_EINVAL;
-		rc = subscribers_hash(ctx->keys, PLATFORM_WHATSAPP, canonical, hash);
-		if (rc)
-			return rc;
-	}
-	/* A status repeats its message's id: dedupe on id and status together. */
-	snprintf(idbuf, sizeof(idbuf), DEDUP_LABEL "%d:%s:%s", ev->kind, ev->id,
-		 ev->kind == WA_EVENT_STATUS ? ev->type : "");
-	rc = crypto_hmac_sha256(ctx->keys->event, CRYPTO_KEY_LEN, idbuf, strlen(idbuf), event_hash);
-	if (rc)
-		return rc;
-	rc = store_event_mark(st, event_hash, now);
+	if (!p->valid)
+		return BANDITORE_EINVAL;
+	rc = store_event_mark(st, p->event_hash, now);
 	if (rc == BANDITORE_EEXIST) {
 		*outcome = INBOUND_DUPLICATE;
 		return 0;
 	}
 	if (rc)
 		return rc;
-	if (ev->kind == WA_EVENT_STATUS)
-		rc = handle_status(st, ev, now, outcome);
-	else
-		rc = act(st, ctx, ev, canonical, hash, now, outcome, erased);
-	/* Past this point the event was valid: any failure is the store's. */
-	return rc == BANDITORE_EINVAL ? BANDITORE_ESTORE : rc;
+	if (p->ev->kind == WA_EVENT_STATUS)
+		return handle_status(st, p->ev, now, outcome);
+	return act(st, ctx, p, now, outcome, erased);
 }

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "inbound/whatsapp_payload.h"
 #include "store/store.h"
+#include "subscribers/subscribers.h"
 
 struct inbound_ctx {
 	const struct config *cfg;        /* borrowed */
@@ -48,13 +49,37 @@ int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 		     const struct keyfile_keys *keys);
 void inbound_ctx_clear(struct inbound_ctx *ctx);
 
-/* Applies one WhatsApp event at time `now`. *outcome says what happened; *erased is set
- * to 1 when an address was erased (the caller then purges the log). Returns
- * BANDITORE_EINVAL only for an invalid event (a sender that is not a number), and then
- * before writing anything; any other failure may leave partial writes, which the caller
- * undoes with its savepoint. */
+/* An event made ready outside the writer: everything that needs no storage (the
+ * canonical sender, its keyed hash and sealed form, the keyed hash of the event id, what
+ * the text asks for) is computed by inbound_prepare_whatsapp in the HTTP thread, so the
+ * single writer thread only runs SQL. */
+enum inbound_intent { INBOUND_INTENT_OTHER = 0, INBOUND_INTENT_JOIN, INBOUND_INTENT_LEAVE };
+
+struct inbound_prepared {
+	const struct wa_event *ev;          /* borrowed */
+	int valid;                          /* 0: skip (a sender that is not a number) */
+	int intent;
+	uint8_t event_hash[CRYPTO_HASH_LEN];
+	uint8_t hash[CRYPTO_HASH_LEN];      /* of the sender, for messages */
+	uint8_t sealed[96];                 /* the sender, sealed (an E.164 number fits) */
+	size_t sealed_len;
+	uint8_t *sealed_text;               /* owned: the text, sealed, in keep mode */
+	size_t sealed_text_len;
+	char pseudonym[13];                 /* for the log line */
+};
+
+/* Prepares `ev`; returns 0 (also for an invalid event: p->valid is then 0) or an error.
+ * Release with inbound_prepared_clear. */
+int inbound_prepare_whatsapp(const struct inbound_ctx *ctx, const struct wa_event *ev,
+			     struct inbound_prepared *p);
+void inbound_prepared_clear(struct inbound_prepared *p);
+
+/* Applies a prepared, valid event at time `now`, inside the caller's transaction.
+ * *outcome says what happened; *erased is set to 1 when an address was erased (the
+ * caller then purges the log). On failure the caller undoes the partial writes. */
 int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
-			   const struct wa_event *ev, int64_t now, int *outcome, int *erased);
+			   const struct inbound_prepared *p, int64_t now, int *outcome,
+			   int *erased);
 
 /* Builds the outbox body of a free-text reply (caller frees). */
 char *inbound_text_body(const char *text);

@@ -93,6 +93,13 @@ int store_rollback_to(struct store *s);
  * reader prevents it now (try again later). */
 int store_purge_log(struct store *s);
 
+/* Two-stage group commit. After this call, commits on `s` no longer wait for the disk;
+ * instead the caller makes them durable by fdatasync() of the file named in `log_path`
+ * (for SQLite, the WAL) before acknowledging anything, which lets the next batch be
+ * prepared while the previous one is being flushed. BANDITORE_ENOTFOUND when the
+ * implementation has no such file (commits then stay synchronous). */
+int store_defer_sync(struct store *s, char *log_path, size_t cap);
+
 /* --- subscribers --- */
 int store_subscriber_get(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			 struct store_subscriber *out); /* BANDITORE_ENOTFOUND */

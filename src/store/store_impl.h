@@ -37,6 +37,7 @@ struct store_ops {
 	int (*release)(struct store *s);
 	int (*rollback_to)(struct store *s);
 	int (*purge_log)(struct store *s);
+	int (*defer_sync)(struct store *s, char *log_path, size_t cap);
 
 	int (*subscriber_get)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			      struct store_subscriber *out);

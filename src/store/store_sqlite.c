@@ -395,6 +395,25 @@ static int sq_rollback_to(struct store *s)
 	return run_slot(store_sqlite_of(s), SQ_ROLLBACK_TO, "ROLLBACK TO sp");
 }
 
+/* synchronous=NORMAL in WAL mode: SQLite still syncs the WAL before every checkpoint and
+ * the database file after it, so the only thing it stops doing is the fsync at each
+ * commit; the writer does that itself, on the WAL file, before it acknowledges. */
+static int sq_defer_sync(struct store *s, char *log_path, size_t cap)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	const char *file = sqlite3_db_filename(q->db, "main");
+	int n;
+
+	if (!file || !*file)
+		return BANDITORE_ENOTFOUND; /* in memory: nothing to sync */
+	n = snprintf(log_path, cap, "%s-wal", file);
+	if (n < 0 || (size_t)n >= cap)
+		return BANDITORE_ETOOBIG;
+	if (sqlite3_exec(q->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+		return store_sqlite_fail(q, "defer sync", sqlite3_errcode(q->db));
+	return 0;
+}
+
 /* A TRUNCATE checkpoint copies every committed page into the database file (where
  * secure_delete already zeroed the erased rows) and truncates the WAL to zero bytes, so
  * no older copy of a page survives. Its first result column is 1 when a reader kept it
@@ -442,6 +461,7 @@ static const struct store_ops sqlite_ops = {
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
 	.purge_log = sq_purge_log,
+	.defer_sync = sq_defer_sync,
 	.subscriber_get = store_sqlite_subscriber_get,
 	.subscriber_add = store_sqlite_subscriber_add,
 	.subscriber_touch = store_sqlite_subscriber_touch,

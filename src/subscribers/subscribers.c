@@ -106,9 +106,9 @@ void subscribers_day(int64_t t, char out[11])
 		memcpy(out, "0000-00-00", 11);
 }
 
-int subscribers_join(struct store *st, const struct keyfile_keys *keys, int platform,
-		     const char *canonical, const char *method, const char *policy_version,
-		     int64_t now, int *joined)
+int subscribers_join_sealed(struct store *st, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			    const uint8_t *sealed, size_t sealed_len, const char *method,
+			    const char *policy_version, int64_t now, int *joined)
 {
 	struct store_subscriber sub;
 	char day[11];
@@ -116,19 +116,18 @@ int subscribers_join(struct store *st, const struct keyfile_keys *keys, int plat
 
 	if (joined)
 		*joined = 0;
-	memset(&sub, 0, sizeof(sub));
-	sub.platform = platform;
-	rc = subscribers_hash(keys, platform, canonical, sub.addr_hash);
-	if (rc)
-		return rc;
-	rc = store_subscriber_touch(st, platform, sub.addr_hash, now);
+	if (sealed_len > sizeof(sub.sealed))
+		return BANDITORE_ETOOBIG;
+	rc = store_subscriber_touch(st, platform, hash, now);
 	if (rc == 0)
 		return 0; /* already a subscriber: the first receipt stands */
 	if (rc != BANDITORE_ENOTFOUND)
 		return rc;
-	rc = subscribers_seal(keys, platform, canonical, sub.sealed, &sub.sealed_len);
-	if (rc)
-		return rc;
+	memset(&sub, 0, sizeof(sub));
+	sub.platform = platform;
+	memcpy(sub.addr_hash, hash, CRYPTO_HASH_LEN);
+	memcpy(sub.sealed, sealed, sealed_len);
+	sub.sealed_len = sealed_len;
 	sub.joined_at = now;
 	sub.last_inbound_at = now;
 	snprintf(sub.method, sizeof(sub.method), "%s", method);
@@ -145,18 +144,31 @@ int subscribers_join(struct store *st, const struct keyfile_keys *keys, int plat
 	return 0;
 }
 
-int subscribers_leave(struct store *st, const struct keyfile_keys *keys, int platform,
-		      const char *canonical, int64_t now, int *left)
+int subscribers_join(struct store *st, const struct keyfile_keys *keys, int platform,
+		     const char *canonical, const char *method, const char *policy_version,
+		     int64_t now, int *joined)
 {
-	uint8_t hash[CRYPTO_HASH_LEN];
+	uint8_t hash[CRYPTO_HASH_LEN], sealed[STORE_SEALED_MAX];
+	size_t sealed_len = 0;
+	int rc;
+
+	rc = subscribers_hash(keys, platform, canonical, hash);
+	if (!rc)
+		rc = subscribers_seal(keys, platform, canonical, sealed, &sealed_len);
+	if (rc)
+		return rc;
+	return subscribers_join_sealed(st, platform, hash, sealed, sealed_len, method,
+				       policy_version, now, joined);
+}
+
+int subscribers_leave_hash(struct store *st, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			   int64_t now, int *left)
+{
 	char day[11];
 	int erased = 0, rc;
 
 	if (left)
 		*left = 0;
-	rc = subscribers_hash(keys, platform, canonical, hash);
-	if (rc)
-		return rc;
 	rc = store_subscriber_erase(st, platform, hash, &erased);
 	if (rc)
 		return rc;
@@ -169,4 +181,17 @@ int subscribers_leave(struct store *st, const struct keyfile_keys *keys, int pla
 	if (left)
 		*left = 1;
 	return 0;
+}
+
+int subscribers_leave(struct store *st, const struct keyfile_keys *keys, int platform,
+		      const char *canonical, int64_t now, int *left)
+{
+	uint8_t hash[CRYPTO_HASH_LEN];
+	int rc = subscribers_hash(keys, platform, canonical, hash);
+
+	if (left)
+		*left = 0;
+	if (rc)
+		return rc;
+	return subscribers_leave_hash(st, platform, hash, now, left);
 }

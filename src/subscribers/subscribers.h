@@ -46,10 +46,20 @@ int subscribers_join(struct store *st, const struct keyfile_keys *keys, int plat
 		     const char *canonical, const char *method, const char *policy_version,
 		     int64_t now, int *joined);
 
+/* The same, for a caller that already computed the hash and the sealed address (so that
+ * this work is done outside the store's single writer thread). */
+int subscribers_join_sealed(struct store *st, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			    const uint8_t *sealed, size_t sealed_len, const char *method,
+			    const char *policy_version, int64_t now, int *joined);
+
 /* Erases everything about `canonical` on `platform`. Returns 0 also when there was
  * nothing; *left (may be NULL) is 1 when a subscriber was erased. Counts the leave. */
 int subscribers_leave(struct store *st, const struct keyfile_keys *keys, int platform,
 		      const char *canonical, int64_t now, int *left);
+
+/* The same, by hash. */
+int subscribers_leave_hash(struct store *st, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			   int64_t now, int *left);
 
 /* "YYYY-MM-DD" (UTC) of `t` into out[11]. */
 void subscribers_day(int64_t t, char out[11]);

@@ -115,13 +115,17 @@ class Deployment:
         """Stops both programs; the daemon must exit cleanly, with no sanitizer report."""
         problems = []
         for p in reversed(self.procs):
+            early = p.poll()
             status = harness.stop_process(p, keep_log=True)
             log = harness.read_log(p)
             try:
                 os.unlink(p.log_path)
             except (AttributeError, FileNotFoundError):
                 pass
-            if p is getattr(self, "server", None):
+            if early is not None:
+                problems.append("%s stopped before the end (status %s):\n%s"
+                                % (os.path.basename(p.args[0]), early, log[-3000:]))
+            elif p is getattr(self, "server", None):
                 if status != 0:
                     problems.append("banditore serve exited with status %s" % status)
             for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
