@@ -7,8 +7,14 @@
  * job's owner (done callback): so a webhook is acknowledged only when its effects are
  * durable, while one fsync covers hundreds of events. A job that fails is undone alone.
  *
+ * When the store allows it (store_defer_sync), the commit is in two stages: the writer
+ * commits without waiting for the disk and hands the batch to a syncer thread, which
+ * fdatasyncs the log and only then calls done(); the writer meanwhile prepares the next
+ * batch. Either way a job is reported done only once its effects are durable.
+ *
  * After a batch that erased someone, the writer purges the store's log (for SQLite a
- * TRUNCATE checkpoint), so no old copy of the address is left in the WAL file.
+ * TRUNCATE checkpoint, at most once a second), so no old copy of the address is left in
+ * the WAL file.
  */
 #ifndef BANDITORE_WRITER_H
 #define BANDITORE_WRITER_H
@@ -25,8 +31,8 @@ struct writer_job {
 	/* Runs in the writer thread inside a savepoint; returns 0 or a BANDITORE_E* code.
 	 * Sets job->erased to 1 when it erased an address. */
 	int (*apply)(struct store *st, struct writer_job *job);
-	/* Called in the writer thread once the batch is durable (rc 0) or has failed; the
-	 * job's memory may be released from here on. Must not block. */
+	/* Called in the writer's (or syncer's) thread once the batch is durable (rc 0) or
+	 * has failed; the job's memory may be released from here on. Must not block. */
 	void (*done)(struct writer_job *job, int rc);
 	void *arg;
 	int erased;
@@ -47,7 +53,8 @@ int writer_start(struct store *st, writer_tick_fn tick, void *tick_arg, int peri
  * called). BANDITORE_ESTOPPED once the writer is stopping. */
 int writer_submit(struct writer *w, struct writer_job *job);
 
-/* Called after every durable batch (e.g. to wake the sender when replies were queued). */
+/* Called after every durable batch (e.g. to wake the sender when replies were queued),
+ * from the writer's or the syncer's thread. */
 void writer_on_commit(struct writer *w, void (*fn)(void *arg), void *arg);
 
 /* Finishes the jobs already submitted, purges if needed, stops the thread. Accepts NULL. */
