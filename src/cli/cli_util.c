@@ -54,11 +54,17 @@ int cli_env_load(struct cli_env *env, const char *config_path, const char *data_
 	    join_path(env->db_path, env->data_dir, "banditore.db") ||
 	    join_path(env->key_path, env->data_dir, "banditore.key")) {
 		fprintf(stderr, "%s\n", T("Percorso della cartella dati troppo lungo.", "Data folder path too long."));
+		config_free(env->cfg);
+		env->cfg = NULL;
 		return 1;
 	}
 	if (!need_keys)
 		return 0;
 	rc = keyfile_load(env->key_path, &env->keys);
+	if (rc) {
+		config_free(env->cfg); /* the caller clears nothing on failure */
+		env->cfg = NULL;
+	}
 	if (rc == BANDITORE_ENOTFOUND) {
 		fprintf(stderr, T("Chiave non trovata in %s: eseguire prima 'banditore init --config %s'.\n",
 				  "Key not found in %s: run 'banditore init --config %s' first.\n"),

@@ -22,7 +22,7 @@ struct cli_env {
 /* Loads the configuration (printing every error to stderr as FILE:LINE: reason) and
  * resolves the data folder (`data_dir` overrides the file's [server] data_dir). With
  * `need_keys`, also loads the key file, explaining what to do when it is missing.
- * Returns 0 or a process exit code (1 or 3). */
+ * Returns 0 or a process exit code (1 or 3); on failure nothing is left to clear. */
 int cli_env_load(struct cli_env *env, const char *config_path, const char *data_dir,
 		 int with_secrets, int need_keys);
 void cli_env_clear(struct cli_env *env);
