@@ -6,6 +6,10 @@ sends ATTIVA ISCRIZIONE and later DISATTIVA ISCRIZIONE, so joins and leaves (wit
 erasure) are measured half and half. One file per wrk thread, so that no two threads
 post the same message id.
 
+With MIX=statuses in the environment it writes status webhooks instead (sent, delivered,
+read for messages of a broadcast, biz_opaque_callback_data set): the load that sending
+produces.
+
 usage: gen_bodies.py APP_SECRET PHONE_NUMBER_ID OUT_DIR THREADS EVENTS_PER_THREAD
 """
 import hashlib
@@ -26,6 +30,19 @@ def body(number, text, msg_id, phone_id):
                           "type": "text", "text": {"body": text}}]}}]}]}, separators=(",", ":"))
 
 
+def status_body(number, msg_id, status, phone_id):
+    st = {"id": msg_id, "status": status, "timestamp": "1750000000", "recipient_id": number,
+          "biz_opaque_callback_data": "m=1"}
+    if status != "read":
+        st["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "utility"}
+    return json.dumps({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "100000000000000", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "393660000000", "phone_number_id": phone_id},
+            "statuses": [st]}}]}]}, separators=(",", ":"))
+
+
 def main():
     secret, phone_id, out, threads, per = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
     os.makedirs(out, exist_ok=True)
@@ -40,7 +57,12 @@ def main():
                 else:
                     n, text = block * window + pos - window, "DISATTIVA ISCRIZIONE"
                 number = "3937%d%07d" % (t, n % 10000000)
-                b = body(number, text, "wamid.bench.%d.%d" % (t, i), phone_id)
+                if os.environ.get("MIX") == "statuses":
+                    m, k = divmod(i, 3)
+                    b = status_body("3937%d%07d" % (t, m % 10000000), "wamid.out.%d.%d" % (t, m),
+                                    ("sent", "delivered", "read")[k], phone_id)
+                else:
+                    b = body(number, text, "wamid.bench.%d.%d" % (t, i), phone_id)
                 sig = "sha256=" + hmac.new(key, b.encode(), hashlib.sha256).hexdigest()
                 f.write(sig + "\t" + b + "\n")
 
