@@ -18,6 +18,7 @@ const char *banditore_strerror(int code)
 	case BANDITORE_ETEMP: return "temporary failure";
 	case BANDITORE_EPERM: return "permanent failure";
 	case BANDITORE_ESTOPPED: return "shutting down";
+	case BANDITORE_ESTATE: return "not allowed in the current state";
 	default: return "unknown error";
 	}
 }

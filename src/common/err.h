@@ -23,6 +23,7 @@ enum {
 	BANDITORE_ETEMP = -11,     /* temporary failure: try again later */
 	BANDITORE_EPERM = -12,     /* permanent failure from a peer: do not retry */
 	BANDITORE_ESTOPPED = -13,  /* the component is shutting down */
+	BANDITORE_ESTATE = -14,    /* not allowed in the object's current state */
 };
 
 /* A short English description of `code` (static storage, never NULL). */

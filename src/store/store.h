@@ -159,4 +159,152 @@ int store_kept_list(struct store *s, int64_t after_id, struct store_kept_message
 int store_kept_remove(struct store *s, int64_t id); /* BANDITORE_ENOTFOUND when gone */
 int store_kept_expire(struct store *s, int64_t now, int64_t *removed);
 
+/* --- messages and their broadcasts --- */
+
+/* A message's lifecycle. Stored as numbers: never renumber, only append. The approval
+ * workflow of staff (a later stage) adds states before APPROVED. */
+enum store_message_state {
+	STORE_MSG_DRAFT = 0,
+	STORE_MSG_APPROVED = 1,      /* ready: goes out as soon as the sender takes it */
+	STORE_MSG_SCHEDULED = 2,     /* approved, waiting for scheduled_at */
+	STORE_MSG_SENDING = 3,
+	STORE_MSG_SENT = 4,
+	STORE_MSG_PARTLY_FAILED = 5, /* finished, some recipients could not be reached */
+	STORE_MSG_CANCELLED = 6,
+	STORE_MSG_EXPIRED = 7,       /* expires_at passed before it was all sent */
+};
+
+enum store_priority { STORE_PRIORITY_NORMAL = 0, STORE_PRIORITY_EMERGENCY = 1 };
+
+#define STORE_TITLE_MAX 200
+#define STORE_TEXT_MAX 4096
+#define STORE_CATEGORY_MAX 64
+#define STORE_LINK_MAX 1024
+
+struct store_message {
+	int64_t id;
+	char title[STORE_TITLE_MAX + 1];
+	char *text;                  /* owned (store_message_clear), at most STORE_TEXT_MAX */
+	char category[STORE_CATEGORY_MAX + 1];
+	char link[STORE_LINK_MAX + 1];
+	/* The attachment, if any: kept in the data folder under its SHA-256, checked by
+	 * content; media_id is what the platform answered to the upload (reused for the
+	 * whole broadcast). */
+	char media_sha256[65];
+	char media_type[64];         /* MIME type found by content */
+	char media_name[256];
+	int64_t media_size;
+	char media_id[128];
+	int priority;                /* enum store_priority */
+	int state;                   /* enum store_message_state */
+	int64_t scheduled_at;        /* 0: as soon as approved */
+	int64_t expires_at;          /* 0: never */
+	int64_t created_at, approved_at, started_at, finished_at;
+	char created_by[64];         /* the API token's name, or "cli" */
+	/* The broadcast. The audience is fixed at approval: every subscriber of the platform
+	 * with id <= audience_max_id (ids only grow), so those who join later are left out,
+	 * and those who leave before their turn are gone from the table. */
+	int64_t audience_max_id;
+	int64_t audience;            /* how many there were at approval, for progress */
+	int64_t cursor;              /* every subscriber id <= cursor has been settled */
+	int64_t sent, delivered, read, failed, unreachable;
+};
+
+/* Adds a message (its id is set by the store; counters start at 0). */
+int store_message_add(struct store *s, const struct store_message *m, int64_t *id);
+/* Fills *out (out->text allocated: release with store_message_clear). ENOTFOUND. */
+int store_message_get(struct store *s, int64_t id, struct store_message *out);
+void store_message_clear(struct store_message *m); /* frees text; accepts a zeroed struct */
+/* Replaces the editable fields (title, text, category, link, media_*, priority,
+ * scheduled_at, expires_at) of a message still in DRAFT; BANDITORE_ESTATE otherwise. */
+int store_message_update(struct store *s, const struct store_message *m);
+/* Moves a message from state `from` to `to`, stamping the matching time (approved_at,
+ * started_at, finished_at) with `at`. BANDITORE_ESTATE when it is not in `from`. */
+int store_message_transition(struct store *s, int64_t id, int from, int to, int64_t at);
+/* DRAFT → APPROVED (or SCHEDULED when scheduled_at > at), fixing the audience. */
+int store_message_approve(struct store *s, int64_t id, int64_t at, int64_t audience_max_id,
+			  int64_t audience);
+/* The message the sender should work on at `now`: SENDING first, then APPROVED or
+ * SCHEDULED with scheduled_at <= now; emergencies before normal ones, then oldest id.
+ * BANDITORE_ENOTFOUND when none. `priority_min` restricts to emergencies when 1. */
+int store_message_next(struct store *s, int64_t now, int priority_min, struct store_message *out);
+/* The earliest scheduled_at of a SCHEDULED message, or BANDITORE_ENOTFOUND. */
+int store_message_next_scheduled(struct store *s, int64_t *when);
+/* Durable progress: sets cursor (never backwards) and adds the deltas, in one update. */
+int store_message_progress(struct store *s, int64_t id, int64_t cursor, int64_t d_sent,
+			   int64_t d_failed, int64_t d_unreachable);
+/* A delivery status reported by the platform ("delivered", "read", "failed"). */
+int store_message_status(struct store *s, int64_t id, const char *status, int64_t delta);
+/* Up to `max` messages with id < before_id (0: from the newest), newest first; texts
+ * are not loaded (text NULL). */
+int store_message_list(struct store *s, int64_t before_id, struct store_message *out, int max,
+		       int *n);
+
+/* --- the recipients of a broadcast --- */
+
+struct store_recipient {
+	int64_t id;
+	uint8_t sealed[STORE_SEALED_MAX];
+	size_t sealed_len;
+	int failures;               /* consecutive permanent failures so far */
+	int64_t last_sent_at;       /* last business-initiated message (messaging tier) */
+};
+
+/* The highest subscriber id of `platform` and how many there are (0, 0 when none). */
+int store_subscribers_extent(struct store *s, int platform, int64_t *max_id, int64_t *count);
+/* Up to `max` subscribers of `platform` with after_id < id <= max_id, in id order,
+ * skipping those with failures >= skip_failures (unreachable; 0 skips none). */
+int store_subscribers_page(struct store *s, int platform, int64_t after_id, int64_t max_id,
+			   int skip_failures, struct store_recipient *out, int max, int *n);
+/* One more consecutive permanent failure; *failures gets the new count. ENOTFOUND when
+ * the subscriber left meanwhile. */
+int store_subscriber_failed(struct store *s, int64_t id, int *failures);
+/* After a successful send: failures back to 0 and last_sent_at = at, for `n` ids (one
+ * statement; ids that left are ignored). */
+int store_subscribers_sent(struct store *s, const int64_t *ids, int n, int64_t at);
+/* Unique subscribers of `platform` sent a business-initiated message since `since`. */
+int store_subscribers_contacted(struct store *s, int platform, int64_t since, int64_t *count);
+/* Subscribers of `platform` with failures >= threshold. */
+int store_subscribers_unreachable(struct store *s, int platform, int threshold, int64_t *count);
+
+/* --- sends of a broadcast to try again later --- */
+
+struct store_retry {
+	int64_t message_id;
+	int64_t subscriber_id;
+	int attempts;
+	int64_t not_before;
+};
+
+/* Adds or replaces the retry of (message_id, subscriber_id). */
+int store_retry_put(struct store *s, const struct store_retry *r);
+/* Up to `max` retries of `message_id` due at `now`, earliest first. */
+int store_retry_due(struct store *s, int64_t message_id, int64_t now, struct store_retry *out,
+		    int max, int *n);
+int store_retry_remove(struct store *s, int64_t message_id, int64_t subscriber_id);
+/* How many retries `message_id` still has, and the earliest not_before (0 when none). */
+int store_retry_pending(struct store *s, int64_t message_id, int64_t *count, int64_t *next);
+/* Forgets every retry of a message (cancelled, expired or finished). */
+int store_retry_clear(struct store *s, int64_t message_id);
+
+/* --- API tokens: stored as SHA-256 of the secret, never the secret --- */
+
+struct store_token {
+	int64_t id;
+	char name[64];
+	uint8_t hash[CRYPTO_HASH_LEN];
+	char scopes[128];   /* space-separated, e.g. "messages:write messages:read" */
+	int64_t created_at;
+	int64_t revoked_at; /* 0 while valid */
+};
+
+/* BANDITORE_EEXIST when a valid token has this name already. */
+int store_token_add(struct store *s, const struct store_token *t, int64_t *id);
+/* The token whose secret hashes to `hash` (revoked ones too: check revoked_at). */
+int store_token_find(struct store *s, const uint8_t hash[CRYPTO_HASH_LEN], struct store_token *out);
+/* Revokes the valid token called `name`; ENOTFOUND when there is none. */
+int store_token_revoke(struct store *s, const char *name, int64_t at);
+/* Up to `max` tokens, oldest first. */
+int store_token_list(struct store *s, struct store_token *out, int max, int *n);
+
 #endif
