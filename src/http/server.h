@@ -25,6 +25,9 @@ struct http_ctx {
 	const struct keyfile_keys *keys;
 	const struct inbound_ctx *inbound;
 	struct writer *writer;
+	const char *store_url;            /* the API opens its own read connections */
+	void (*wake_sender)(void *arg);   /* a message became ready to send (may be NULL) */
+	void *wake_sender_arg;
 };
 
 /* Listens on address:port (port 0 picks one: see http_server_port). */
