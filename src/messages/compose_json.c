@@ -1,0 +1,107 @@
+/*
+ * compose_json.c - a message sent to the API as JSON, into the same checks as the
+ * command line's (compose.c). Strict: unknown fields (a typo such as "schedule_at"
+ * would otherwise be silently ignored), duplicate keys and wrong types are refused.
+ */
+#include "messages/messages.h"
+
+#include "common/err.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const known_fields[] = {
+	"title", "text", "category", "link", "priority", "scheduled_at", "expires_at",
+	"attachment",
+};
+
+static int refuse(struct messages_error *err, const char *field, const char *it, const char *en)
+{
+	snprintf(err->field, sizeof(err->field), "%s", field);
+	snprintf(err->message, sizeof(err->message), "%s", it);
+	snprintf(err->message_en, sizeof(err->message_en), "%s", en);
+	return BANDITORE_EINVAL;
+}
+
+/* The string value of `field` into *out (NULL when absent or null). */
+static int get_string(json_t *obj, const char *field, const char **out, struct messages_error *err)
+{
+	json_t *v = json_object_get(obj, field);
+
+	*out = NULL;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		snprintf(err->field, sizeof(err->field), "%s", field);
+		snprintf(err->message, sizeof(err->message), "il campo %s deve essere una stringa", field);
+		snprintf(err->message_en, sizeof(err->message_en), "the field %s must be a string", field);
+		return BANDITORE_EINVAL;
+	}
+	/* jansson refuses \u0000 unless asked (JSON_ALLOW_NUL), so the string has no
+	 * NUL inside and strlen() is its length. */
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int check_known(json_t *obj, struct messages_error *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		size_t i;
+		(void)v;
+		for (i = 0; i < sizeof(known_fields) / sizeof(known_fields[0]); i++)
+			if (!strcmp(key, known_fields[i]))
+				break;
+		if (i == sizeof(known_fields) / sizeof(known_fields[0])) {
+			/* The name is the client's: bounded by the field buffer. */
+			snprintf(err->field, sizeof(err->field), "%s", key);
+			snprintf(err->message, sizeof(err->message), "campo sconosciuto");
+			snprintf(err->message_en, sizeof(err->message_en), "unknown field");
+			return BANDITORE_EINVAL;
+		}
+	}
+	return 0;
+}
+
+int messages_parse_json(const char *body, size_t len, const struct messages_rules *rules,
+			int64_t now, struct store_message *out, struct messages_error *err)
+{
+	struct messages_input in;
+	json_t *obj, *att;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(err, 0, sizeof(*err));
+	memset(&in, 0, sizeof(in));
+	obj = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!obj || !json_is_object(obj)) {
+		json_decref(obj);
+		return refuse(err, "", "il corpo della richiesta non è un oggetto JSON valido",
+			      "the request body is not a valid JSON object");
+	}
+	rc = check_known(obj, err);
+	if (!rc)
+		rc = get_string(obj, "title", &in.title, err);
+	if (!rc)
+		rc = get_string(obj, "text", &in.text, err);
+	if (!rc)
+		rc = get_string(obj, "category", &in.category, err);
+	if (!rc)
+		rc = get_string(obj, "link", &in.link, err);
+	if (!rc)
+		rc = get_string(obj, "priority", &in.priority, err);
+	if (!rc)
+		rc = get_string(obj, "scheduled_at", &in.scheduled_at, err);
+	if (!rc)
+		rc = get_string(obj, "expires_at", &in.expires_at, err);
+	if (!rc) {
+		att = json_object_get(obj, "attachment");
+		in.has_attachment = att && !json_is_null(att);
+		rc = messages_compose(&in, rules, now, out, err);
+	}
+	json_decref(obj);
+	return rc;
+}

@@ -1,0 +1,151 @@
+/*
+ * lifecycle.c - a message's life before and around its broadcast: stored as a draft,
+ * approved (which fixes its audience), cancelled; and how its state and progress are
+ * named for people.
+ *
+ * Each operation reads and changes the message on one connection, inside the caller's
+ * transaction, so that checking the state and changing it are one step: in the daemon
+ * it runs as a writer job, serialised with the broadcast engine's own updates.
+ */
+#include "messages/messages.h"
+
+#include "common/err.h"
+#include "common/platform.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TIER_WINDOW 86400 /* the messaging tier counts unique recipients per rolling 24 h */
+
+const char *messages_state_name(int state)
+{
+	switch (state) {
+	case STORE_MSG_DRAFT: return "draft";
+	case STORE_MSG_APPROVED: return "approved";
+	case STORE_MSG_SCHEDULED: return "scheduled";
+	case STORE_MSG_SENDING: return "sending";
+	case STORE_MSG_SENT: return "sent";
+	case STORE_MSG_PARTLY_FAILED: return "partly_failed";
+	case STORE_MSG_CANCELLED: return "cancelled";
+	case STORE_MSG_EXPIRED: return "expired";
+	default: return "unknown";
+	}
+}
+
+const char *messages_priority_name(int priority)
+{
+	return priority == STORE_PRIORITY_EMERGENCY ? "emergency" : "normal";
+}
+
+int messages_cancellable(int state)
+{
+	return state == STORE_MSG_DRAFT || state == STORE_MSG_APPROVED ||
+	       state == STORE_MSG_SCHEDULED || state == STORE_MSG_SENDING;
+}
+
+void messages_progress(const struct store_message *m, struct messages_progress *out)
+{
+	int64_t queued = m->audience - m->sent - m->failed - m->unreachable;
+
+	out->queued = queued > 0 ? queued : 0;
+	out->sent = m->sent;
+	out->delivered = m->delivered;
+	out->read = m->read;
+	out->failed = m->failed;
+	out->unreachable = m->unreachable;
+}
+
+void messages_tier_check(int64_t limit, int64_t contacted, int64_t audience,
+			 struct messages_tier *out)
+{
+	int64_t room;
+
+	memset(out, 0, sizeof(*out));
+	out->limit = limit > 0 ? limit : 0;
+	out->now = audience;
+	if (limit <= 0)
+		return;
+	room = limit - contacted;
+	if (room < 0)
+		room = 0;
+	if (audience > room) {
+		out->exceeded = 1;
+		out->now = room;
+		out->later = audience - room;
+	}
+}
+
+int messages_create(struct store *st, const struct store_message *m, const char *created_by,
+		    int64_t now, int64_t *id)
+{
+	struct store_message copy = *m; /* shallow: text stays the caller's */
+
+	copy.id = 0;
+	copy.state = STORE_MSG_DRAFT;
+	copy.created_at = now;
+	copy.approved_at = copy.started_at = copy.finished_at = 0;
+	copy.audience_max_id = copy.audience = copy.cursor = 0;
+	copy.sent = copy.delivered = copy.read = copy.failed = copy.unreachable = 0;
+	snprintf(copy.created_by, sizeof(copy.created_by), "%s", created_by ? created_by : "");
+	return store_message_add(st, &copy, id);
+}
+
+int messages_send(struct store *st, int64_t id, int64_t now, const struct messages_rules *rules,
+		  struct messages_approval *out)
+{
+	struct store_message m;
+	int64_t max_id = 0, count = 0, contacted = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&m, 0, sizeof(m));
+	rc = store_message_get(st, id, &m);
+	if (rc)
+		goto fail;
+	if (m.state != STORE_MSG_DRAFT) {
+		rc = BANDITORE_ESTATE;
+		goto fail;
+	}
+	if (m.expires_at && m.expires_at <= now) {
+		rc = BANDITORE_EINVAL;
+		goto fail;
+	}
+	/* The audience: every WhatsApp subscriber there is now; those who join later have
+	 * higher ids and are left out (store.h, audience_max_id). */
+	rc = store_subscribers_extent(st, PLATFORM_WHATSAPP, &max_id, &count);
+	if (!rc)
+		rc = store_message_approve(st, id, now, max_id, count);
+	if (!rc && rules && rules->tier_limit > 0)
+		rc = store_subscribers_contacted(st, PLATFORM_WHATSAPP, now - TIER_WINDOW, &contacted);
+	if (rc)
+		goto fail;
+	out->state = m.scheduled_at > now ? STORE_MSG_SCHEDULED : STORE_MSG_APPROVED;
+	out->audience = count;
+	messages_tier_check(rules ? rules->tier_limit : 0, contacted, count, &out->tier);
+fail:
+	store_message_clear(&m);
+	return rc;
+}
+
+int messages_cancel(struct store *st, int64_t id, int64_t now, int *before)
+{
+	struct store_message m;
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	rc = store_message_get(st, id, &m);
+	if (rc)
+		goto fail;
+	if (before)
+		*before = m.state;
+	if (!messages_cancellable(m.state)) {
+		rc = BANDITORE_ESTATE;
+		goto fail;
+	}
+	rc = store_message_transition(st, id, m.state, STORE_MSG_CANCELLED, now);
+	if (!rc)
+		rc = store_retry_clear(st, id);
+fail:
+	store_message_clear(&m);
+	return rc;
+}

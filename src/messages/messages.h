@@ -1,0 +1,130 @@
+/*
+ * messages.h - what the comune publishes: composing a message and moving it through
+ * its lifecycle (draft → approved/scheduled → ... → cancelled), before the broadcast
+ * engine (delivery/) takes it.
+ *
+ * Composition is pure: messages_compose checks every field of a message typed by a
+ * person (on the command line, or sent as JSON to the API through messages_parse_json)
+ * and says which field is wrong and why, in Italian and in English. The same checks run
+ * whichever way a message arrives.
+ *
+ * The lifecycle operations work on one store connection inside the caller's transaction
+ * (a writer job in the daemon, a plain transaction in the CLI); they log nothing.
+ */
+#ifndef BANDITORE_MESSAGES_H
+#define BANDITORE_MESSAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "store/store.h"
+
+#define MESSAGES_FIELD_MAX 32
+#define MESSAGES_REASON_MAX 256
+#define MESSAGES_PAST_TOLERANCE 60 /* seconds: a scheduled_at older than this is refused */
+#define MESSAGES_TIME_MAX 32       /* an RFC 3339 time as formatted here, with NUL */
+
+/* Why a message was refused. `field` names the field ("" when the body as a whole is
+ * not a JSON object); `message` says why in Italian, `message_en` in English. */
+struct messages_error {
+	char field[MESSAGES_FIELD_MAX];
+	char message[MESSAGES_REASON_MAX];
+	char message_en[MESSAGES_REASON_MAX];
+};
+
+/* What the comune's configuration says about messages. The configuration has neither
+ * categories nor a messaging tier yet: messages_rules_from_config is the one place that
+ * will read them when it does. */
+struct messages_rules {
+	const char *const *categories; /* borrowed; with none, any well-formed category */
+	int n_categories;
+	int64_t tier_limit;            /* unique recipients per rolling 24 h; 0: unknown */
+};
+
+void messages_rules_from_config(const struct config *cfg, struct messages_rules *out);
+
+/* A message as typed: every string borrowed, NULL when absent. */
+struct messages_input {
+	const char *title;        /* optional, at most STORE_TITLE_MAX bytes, one line */
+	const char *text;         /* required, 1..STORE_TEXT_MAX bytes of UTF-8 */
+	const char *category;     /* required, [a-z0-9-], at most STORE_CATEGORY_MAX */
+	const char *link;         /* optional http:// or https:// URL, at most STORE_LINK_MAX */
+	const char *priority;     /* "normal" (default) or "emergency" */
+	const char *scheduled_at; /* optional RFC 3339 time, not in the past */
+	const char *expires_at;   /* optional RFC 3339 time, after scheduled_at and now */
+	int has_attachment;       /* attachments are not supported yet: refused */
+};
+
+/* Checks `in` against `rules` (may be NULL: no configured rules) at time `now` and
+ * fills *out as a new DRAFT (out->text allocated: release with store_message_clear;
+ * ids, audience and counters 0). Returns 0; BANDITORE_EINVAL with *err filled and *out
+ * cleared; BANDITORE_ENOMEM. */
+int messages_compose(const struct messages_input *in, const struct messages_rules *rules,
+		     int64_t now, struct store_message *out, struct messages_error *err);
+
+/* The same from a JSON object with the fields of struct messages_input (strings, or
+ * null for absent) and "attachment". Unknown fields, duplicate keys and wrong types are
+ * refused. BANDITORE_EINVAL with err->field "" when `body` is not a JSON object. */
+int messages_parse_json(const char *body, size_t len, const struct messages_rules *rules,
+			int64_t now, struct store_message *out, struct messages_error *err);
+
+/* RFC 3339 date-time ("2026-12-01T09:00:00+01:00", "...Z", optional fraction, which is
+ * dropped) into Unix seconds. BANDITORE_EINVAL for anything else, or before 1970. */
+int messages_time_parse(const char *s, int64_t *out);
+/* Unix seconds as RFC 3339 in UTC ("2026-12-01T08:00:00Z"). */
+void messages_time_format(int64_t t, char out[MESSAGES_TIME_MAX]);
+
+/* "draft", "approved", "scheduled", "sending", "sent", "partly_failed", "cancelled",
+ * "expired"; "unknown" otherwise. */
+const char *messages_state_name(int state);
+const char *messages_priority_name(int priority); /* "normal", "emergency" */
+
+/* 1 when a message in `state` can still be cancelled (draft, approved, scheduled, sending). */
+int messages_cancellable(int state);
+
+/* Progress of a broadcast as shown to people: queued is audience - sent - failed -
+ * unreachable, never negative. */
+struct messages_progress {
+	int64_t queued, sent, delivered, read, failed, unreachable;
+};
+void messages_progress(const struct store_message *m, struct messages_progress *out);
+
+/* The messaging tier (unique recipients per rolling 24 h): when the audience does not
+ * fit in what is left of the window, `exceeded` is 1, `now` is how many can go out in
+ * this window and `later` how many wait for the next ones. `contacted` may count some
+ * of the audience already (they do not count twice), so this errs on the side of
+ * warning. limit <= 0: no tier known, never exceeded. */
+struct messages_tier {
+	int exceeded;
+	int64_t limit, now, later;
+};
+void messages_tier_check(int64_t limit, int64_t contacted, int64_t audience,
+			 struct messages_tier *out);
+
+/* --- the lifecycle, on a store connection inside the caller's transaction --- */
+
+/* Stores `m` (from messages_compose) as a DRAFT created by `created_by` (an API token's
+ * name, or "cli") at `now`; *id gets its id. */
+int messages_create(struct store *st, const struct store_message *m, const char *created_by,
+		    int64_t now, int64_t *id);
+
+/* What approving a message did. */
+struct messages_approval {
+	int state;              /* STORE_MSG_APPROVED or STORE_MSG_SCHEDULED */
+	int64_t audience;       /* WhatsApp subscribers at approval */
+	struct messages_tier tier;
+};
+
+/* Approves draft `id` at `now`: its audience is every WhatsApp subscriber there is now.
+ * ENOTFOUND; BANDITORE_ESTATE when it is not a draft; BANDITORE_EINVAL when its
+ * expires_at has passed (nothing changes). `rules` may be NULL. */
+int messages_send(struct store *st, int64_t id, int64_t now, const struct messages_rules *rules,
+		  struct messages_approval *out);
+
+/* Cancels `id` at `now` (from draft, approved, scheduled or sending) and forgets its
+ * retries; *before (may be NULL) gets the state it was in. ENOTFOUND; BANDITORE_ESTATE
+ * when it is finished already (sent, partly failed, cancelled, expired). */
+int messages_cancel(struct store *st, int64_t id, int64_t now, int *before);
+
+#endif
