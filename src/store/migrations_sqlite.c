@@ -24,9 +24,13 @@
  *   WITHOUT ROWID tables: one b-tree instead of a table plus an index.
  * - Counters are anonymous: a day, a platform, a name, a number. They are what is left
  *   of a person after they leave.
+ * - A broadcast keeps no row per recipient: its audience is "every subscriber of the
+ *   platform with id <= audience_max_id", walked in rowid order, and its progress one
+ *   cursor on the message. Only sends to try again later get a row (retries).
  *
- * The history is split by feature (registry, inbound, outbox) rather than written as one
- * script so that the upgrade path from every earlier version is exercised from day one.
+ * The history is split by feature (registry, inbound, outbox, broadcasting) rather than
+ * written as one script so that the upgrade path from every earlier version is exercised
+ * from day one.
  */
 #include "store/migrations_sqlite.h"
 
@@ -106,6 +110,76 @@ static const struct migration migrations[] = {
 	  ") STRICT;"
 	  "CREATE INDEX outbox_by_time ON outbox (not_before);"
 	  "CREATE INDEX outbox_by_addr ON outbox (platform, addr_hash);" },
+
+	{ "broadcasting: messages, recipients' send state, retries, API tokens",
+	  /* A message and its broadcast in one row: the lifecycle with its times, the
+	   * audience fixed at approval, the durable cursor and the counters. Lengths are
+	   * in bytes (CAST AS BLOB), as the C buffers are. */
+	  "CREATE TABLE messages ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  title TEXT NOT NULL CHECK (length(CAST(title AS BLOB)) <= 200),"
+	  "  text TEXT NOT NULL CHECK (length(CAST(text AS BLOB)) <= 4096),"
+	  "  category TEXT NOT NULL CHECK (length(CAST(category AS BLOB)) <= 64),"
+	  "  link TEXT NOT NULL CHECK (length(CAST(link AS BLOB)) <= 1024),"
+	  "  media_sha256 TEXT NOT NULL CHECK (media_sha256 = '' OR"
+	  "    (length(media_sha256) = 64 AND media_sha256 NOT GLOB '*[^0-9a-f]*')),"
+	  "  media_type TEXT NOT NULL CHECK (length(CAST(media_type AS BLOB)) < 64),"
+	  "  media_name TEXT NOT NULL CHECK (length(CAST(media_name AS BLOB)) < 256),"
+	  "  media_size INTEGER NOT NULL CHECK (media_size >= 0),"
+	  "  media_id TEXT NOT NULL CHECK (length(CAST(media_id AS BLOB)) < 128),"
+	  "  priority INTEGER NOT NULL CHECK (priority IN (0, 1)),"
+	  "  state INTEGER NOT NULL CHECK (state BETWEEN 0 AND 7),"
+	  "  scheduled_at INTEGER NOT NULL,"
+	  "  expires_at INTEGER NOT NULL,"
+	  "  created_at INTEGER NOT NULL,"
+	  "  approved_at INTEGER NOT NULL DEFAULT 0,"
+	  "  started_at INTEGER NOT NULL DEFAULT 0,"
+	  "  finished_at INTEGER NOT NULL DEFAULT 0,"
+	  "  created_by TEXT NOT NULL CHECK (length(CAST(created_by AS BLOB)) < 64),"
+	  "  audience_max_id INTEGER NOT NULL DEFAULT 0 CHECK (audience_max_id >= 0),"
+	  "  audience INTEGER NOT NULL DEFAULT 0 CHECK (audience >= 0),"
+	  "  cursor INTEGER NOT NULL DEFAULT 0 CHECK (cursor >= 0),"
+	  "  sent INTEGER NOT NULL DEFAULT 0 CHECK (sent >= 0),"
+	  "  delivered INTEGER NOT NULL DEFAULT 0 CHECK (delivered >= 0),"
+	  "  read INTEGER NOT NULL DEFAULT 0 CHECK (read >= 0),"
+	  "  failed INTEGER NOT NULL DEFAULT 0 CHECK (failed >= 0),"
+	  "  unreachable INTEGER NOT NULL DEFAULT 0 CHECK (unreachable >= 0)"
+	  ") STRICT;"
+	  /* The sender's question, "what now?", looks up the few messages in states
+	   * 1-3 (and min(scheduled_at) of state 2) here; listing walks the rowid. */
+	  "CREATE INDEX messages_next ON messages (state, priority, scheduled_at, id);"
+	  /* What the sender needs of each recipient. Deliberately NOT indexed:
+	   * store_subscribers_sent rewrites last_sent_at (and failures) of every recipient,
+	   * at tens of thousands a second, and an index on either column would turn each
+	   * of those row updates into a row update plus an index delete and insert. The
+	   * counts that would use one (contacted, unreachable) are occasional scans. */
+	  "ALTER TABLE subscribers ADD COLUMN failures INTEGER NOT NULL DEFAULT 0"
+	  "  CHECK (failures >= 0);"
+	  "ALTER TABLE subscribers ADD COLUMN last_sent_at INTEGER NOT NULL DEFAULT 0;"
+	  /* Sends of a broadcast to try again later: ids only (the address stays in
+	   * subscribers), so a row says nothing about a person once that row is gone;
+	   * erasure still removes them, by subscriber_id. */
+	  "CREATE TABLE retries ("
+	  "  message_id INTEGER NOT NULL,"
+	  "  subscriber_id INTEGER NOT NULL,"
+	  "  attempts INTEGER NOT NULL CHECK (attempts >= 0),"
+	  "  not_before INTEGER NOT NULL,"
+	  "  PRIMARY KEY (message_id, subscriber_id)"
+	  ") STRICT, WITHOUT ROWID;"
+	  "CREATE INDEX retries_due ON retries (message_id, not_before);"
+	  "CREATE INDEX retries_by_subscriber ON retries (subscriber_id);"
+	  /* API tokens: the SHA-256 of the secret, never the secret. A name is unique
+	   * among valid tokens only, so a revoked name can be issued again. */
+	  "CREATE TABLE api_tokens ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  name TEXT NOT NULL CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 63),"
+	  "  hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),"
+	  "  scopes TEXT NOT NULL CHECK (length(CAST(scopes AS BLOB)) < 128),"
+	  "  created_at INTEGER NOT NULL,"
+	  "  revoked_at INTEGER NOT NULL DEFAULT 0 CHECK (revoked_at >= 0)"
+	  ") STRICT;"
+	  "CREATE UNIQUE INDEX api_tokens_valid_name ON api_tokens (name)"
+	  "  WHERE revoked_at = 0;" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

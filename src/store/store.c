@@ -93,6 +93,14 @@ void store_outbox_item_clear(struct store_outbox_item *item)
 	item->body = NULL;
 }
 
+void store_message_clear(struct store_message *m)
+{
+	if (!m)
+		return;
+	free(m->text);
+	m->text = NULL;
+}
+
 /* Every remaining function only checks the handle and forwards. */
 #define FORWARD(op, ...) return s ? s->ops->op(s, __VA_ARGS__) : BANDITORE_EINVAL
 #define FORWARD0(op) return s ? s->ops->op(s) : BANDITORE_EINVAL
@@ -204,4 +212,128 @@ int store_kept_remove(struct store *s, int64_t id) { FORWARD(kept_remove, id); }
 int store_kept_expire(struct store *s, int64_t now, int64_t *removed)
 {
 	FORWARD(kept_expire, now, removed);
+}
+
+int store_message_add(struct store *s, const struct store_message *m, int64_t *id)
+{
+	FORWARD(message_add, m, id);
+}
+
+int store_message_get(struct store *s, int64_t id, struct store_message *out)
+{
+	FORWARD(message_get, id, out);
+}
+
+int store_message_update(struct store *s, const struct store_message *m)
+{
+	FORWARD(message_update, m);
+}
+
+int store_message_transition(struct store *s, int64_t id, int from, int to, int64_t at)
+{
+	FORWARD(message_transition, id, from, to, at);
+}
+
+int store_message_approve(struct store *s, int64_t id, int64_t at, int64_t audience_max_id,
+			  int64_t audience)
+{
+	FORWARD(message_approve, id, at, audience_max_id, audience);
+}
+
+int store_message_next(struct store *s, int64_t now, int priority_min, struct store_message *out)
+{
+	FORWARD(message_next, now, priority_min, out);
+}
+
+int store_message_next_scheduled(struct store *s, int64_t *when)
+{
+	FORWARD(message_next_scheduled, when);
+}
+
+int store_message_progress(struct store *s, int64_t id, int64_t cursor, int64_t d_sent,
+			   int64_t d_failed, int64_t d_unreachable)
+{
+	FORWARD(message_progress, id, cursor, d_sent, d_failed, d_unreachable);
+}
+
+int store_message_status(struct store *s, int64_t id, const char *status, int64_t delta)
+{
+	FORWARD(message_status, id, status, delta);
+}
+
+int store_message_list(struct store *s, int64_t before_id, struct store_message *out, int max,
+		       int *n)
+{
+	FORWARD(message_list, before_id, out, max, n);
+}
+
+int store_subscribers_extent(struct store *s, int platform, int64_t *max_id, int64_t *count)
+{
+	FORWARD(subscribers_extent, platform, max_id, count);
+}
+
+int store_subscribers_page(struct store *s, int platform, int64_t after_id, int64_t max_id,
+			   int skip_failures, struct store_recipient *out, int max, int *n)
+{
+	FORWARD(subscribers_page, platform, after_id, max_id, skip_failures, out, max, n);
+}
+
+int store_subscriber_failed(struct store *s, int64_t id, int *failures)
+{
+	FORWARD(subscriber_failed, id, failures);
+}
+
+int store_subscribers_sent(struct store *s, const int64_t *ids, int n, int64_t at)
+{
+	FORWARD(subscribers_sent, ids, n, at);
+}
+
+int store_subscribers_contacted(struct store *s, int platform, int64_t since, int64_t *count)
+{
+	FORWARD(subscribers_contacted, platform, since, count);
+}
+
+int store_subscribers_unreachable(struct store *s, int platform, int threshold, int64_t *count)
+{
+	FORWARD(subscribers_unreachable, platform, threshold, count);
+}
+
+int store_retry_put(struct store *s, const struct store_retry *r) { FORWARD(retry_put, r); }
+
+int store_retry_due(struct store *s, int64_t message_id, int64_t now, struct store_retry *out,
+		    int max, int *n)
+{
+	FORWARD(retry_due, message_id, now, out, max, n);
+}
+
+int store_retry_remove(struct store *s, int64_t message_id, int64_t subscriber_id)
+{
+	FORWARD(retry_remove, message_id, subscriber_id);
+}
+
+int store_retry_pending(struct store *s, int64_t message_id, int64_t *count, int64_t *next)
+{
+	FORWARD(retry_pending, message_id, count, next);
+}
+
+int store_retry_clear(struct store *s, int64_t message_id) { FORWARD(retry_clear, message_id); }
+
+int store_token_add(struct store *s, const struct store_token *t, int64_t *id)
+{
+	FORWARD(token_add, t, id);
+}
+
+int store_token_find(struct store *s, const uint8_t hash[CRYPTO_HASH_LEN], struct store_token *out)
+{
+	FORWARD(token_find, hash, out);
+}
+
+int store_token_revoke(struct store *s, const char *name, int64_t at)
+{
+	FORWARD(token_revoke, name, at);
+}
+
+int store_token_list(struct store *s, struct store_token *out, int max, int *n)
+{
+	FORWARD(token_list, out, max, n);
 }

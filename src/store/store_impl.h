@@ -72,6 +72,45 @@ struct store_ops {
 			 int max, int *n);
 	int (*kept_remove)(struct store *s, int64_t id);
 	int (*kept_expire)(struct store *s, int64_t now, int64_t *removed);
+
+	int (*message_add)(struct store *s, const struct store_message *m, int64_t *id);
+	int (*message_get)(struct store *s, int64_t id, struct store_message *out);
+	int (*message_update)(struct store *s, const struct store_message *m);
+	int (*message_transition)(struct store *s, int64_t id, int from, int to, int64_t at);
+	int (*message_approve)(struct store *s, int64_t id, int64_t at, int64_t audience_max_id,
+			       int64_t audience);
+	int (*message_next)(struct store *s, int64_t now, int priority_min,
+			    struct store_message *out);
+	int (*message_next_scheduled)(struct store *s, int64_t *when);
+	int (*message_progress)(struct store *s, int64_t id, int64_t cursor, int64_t d_sent,
+				int64_t d_failed, int64_t d_unreachable);
+	int (*message_status)(struct store *s, int64_t id, const char *status, int64_t delta);
+	int (*message_list)(struct store *s, int64_t before_id, struct store_message *out,
+			    int max, int *n);
+
+	int (*subscribers_extent)(struct store *s, int platform, int64_t *max_id,
+				  int64_t *count);
+	int (*subscribers_page)(struct store *s, int platform, int64_t after_id, int64_t max_id,
+				int skip_failures, struct store_recipient *out, int max, int *n);
+	int (*subscriber_failed)(struct store *s, int64_t id, int *failures);
+	int (*subscribers_sent)(struct store *s, const int64_t *ids, int n, int64_t at);
+	int (*subscribers_contacted)(struct store *s, int platform, int64_t since,
+				     int64_t *count);
+	int (*subscribers_unreachable)(struct store *s, int platform, int threshold,
+				       int64_t *count);
+
+	int (*retry_put)(struct store *s, const struct store_retry *r);
+	int (*retry_due)(struct store *s, int64_t message_id, int64_t now,
+			 struct store_retry *out, int max, int *n);
+	int (*retry_remove)(struct store *s, int64_t message_id, int64_t subscriber_id);
+	int (*retry_pending)(struct store *s, int64_t message_id, int64_t *count, int64_t *next);
+	int (*retry_clear)(struct store *s, int64_t message_id);
+
+	int (*token_add)(struct store *s, const struct store_token *t, int64_t *id);
+	int (*token_find)(struct store *s, const uint8_t hash[CRYPTO_HASH_LEN],
+			  struct store_token *out);
+	int (*token_revoke)(struct store *s, const char *name, int64_t at);
+	int (*token_list)(struct store *s, struct store_token *out, int max, int *n);
 };
 
 /* The header every implementation's connection struct starts with. */

@@ -4,7 +4,9 @@
  *
  * The implementation is split by subject: store_sqlite.c (connection, settings,
  * transactions, the ops table), store_sqlite_subscribers.c, store_sqlite_inbound.c
- * (event ids, auto-reply marks, counters), store_sqlite_outbox.c, store_sqlite_kept.c.
+ * (event ids, auto-reply marks, counters), store_sqlite_outbox.c, store_sqlite_kept.c,
+ * store_sqlite_messages.c, store_sqlite_recipients.c (what a broadcast reads and writes
+ * of subscribers), store_sqlite_retries.c, store_sqlite_tokens.c.
  *
  * Statements are prepared once per connection, on first use, into a slot of `stmt`
  * named below, and finalized by store_free. After each use a statement is reset (so no
@@ -35,6 +37,7 @@ enum store_sqlite_stmt {
 	SQ_ERASE_OUTBOX,
 	SQ_ERASE_KEPT,
 	SQ_ERASE_AUTOREPLY,
+	SQ_ERASE_RETRIES,
 	SQ_EVENT_MARK,
 	SQ_EVENT_EXPIRE,
 	SQ_AUTOREPLY_CLAIM,
@@ -51,6 +54,32 @@ enum store_sqlite_stmt {
 	SQ_KEPT_LIST,
 	SQ_KEPT_REMOVE,
 	SQ_KEPT_EXPIRE,
+	SQ_MSG_ADD,
+	SQ_MSG_GET,
+	SQ_MSG_UPDATE,
+	SQ_MSG_TRANSITION,
+	SQ_MSG_EXISTS,
+	SQ_MSG_APPROVE,
+	SQ_MSG_NEXT,
+	SQ_MSG_NEXT_SCHEDULED,
+	SQ_MSG_PROGRESS,
+	SQ_MSG_STATUS,
+	SQ_MSG_LIST,
+	SQ_RCPT_EXTENT,
+	SQ_RCPT_PAGE,
+	SQ_RCPT_FAILED,
+	SQ_RCPT_SENT,
+	SQ_RCPT_CONTACTED,
+	SQ_RCPT_UNREACHABLE,
+	SQ_RETRY_PUT,
+	SQ_RETRY_DUE,
+	SQ_RETRY_REMOVE,
+	SQ_RETRY_PENDING,
+	SQ_RETRY_CLEAR,
+	SQ_TOKEN_ADD,
+	SQ_TOKEN_FIND,
+	SQ_TOKEN_REVOKE,
+	SQ_TOKEN_LIST,
 	SQ_COUNT
 };
 
@@ -133,5 +162,48 @@ int store_sqlite_kept_list(struct store *s, int64_t after_id, struct store_kept_
 			   int max, int *n);
 int store_sqlite_kept_remove(struct store *s, int64_t id);
 int store_sqlite_kept_expire(struct store *s, int64_t now, int64_t *removed);
+
+int store_sqlite_message_add(struct store *s, const struct store_message *m, int64_t *id);
+int store_sqlite_message_get(struct store *s, int64_t id, struct store_message *out);
+int store_sqlite_message_update(struct store *s, const struct store_message *m);
+int store_sqlite_message_transition(struct store *s, int64_t id, int from, int to,
+				    int64_t at);
+int store_sqlite_message_approve(struct store *s, int64_t id, int64_t at,
+				 int64_t audience_max_id, int64_t audience);
+int store_sqlite_message_next(struct store *s, int64_t now, int priority_min,
+			      struct store_message *out);
+int store_sqlite_message_next_scheduled(struct store *s, int64_t *when);
+int store_sqlite_message_progress(struct store *s, int64_t id, int64_t cursor, int64_t d_sent,
+				  int64_t d_failed, int64_t d_unreachable);
+int store_sqlite_message_status(struct store *s, int64_t id, const char *status,
+				int64_t delta);
+int store_sqlite_message_list(struct store *s, int64_t before_id, struct store_message *out,
+			      int max, int *n);
+
+int store_sqlite_subscribers_extent(struct store *s, int platform, int64_t *max_id,
+				    int64_t *count);
+int store_sqlite_subscribers_page(struct store *s, int platform, int64_t after_id,
+				  int64_t max_id, int skip_failures, struct store_recipient *out,
+				  int max, int *n);
+int store_sqlite_subscriber_failed(struct store *s, int64_t id, int *failures);
+int store_sqlite_subscribers_sent(struct store *s, const int64_t *ids, int n, int64_t at);
+int store_sqlite_subscribers_contacted(struct store *s, int platform, int64_t since,
+				       int64_t *count);
+int store_sqlite_subscribers_unreachable(struct store *s, int platform, int threshold,
+					 int64_t *count);
+
+int store_sqlite_retry_put(struct store *s, const struct store_retry *r);
+int store_sqlite_retry_due(struct store *s, int64_t message_id, int64_t now,
+			   struct store_retry *out, int max, int *n);
+int store_sqlite_retry_remove(struct store *s, int64_t message_id, int64_t subscriber_id);
+int store_sqlite_retry_pending(struct store *s, int64_t message_id, int64_t *count,
+			       int64_t *next);
+int store_sqlite_retry_clear(struct store *s, int64_t message_id);
+
+int store_sqlite_token_add(struct store *s, const struct store_token *t, int64_t *id);
+int store_sqlite_token_find(struct store *s, const uint8_t hash[CRYPTO_HASH_LEN],
+			    struct store_token *out);
+int store_sqlite_token_revoke(struct store *s, const char *name, int64_t at);
+int store_sqlite_token_list(struct store *s, struct store_token *out, int max, int *n);
 
 #endif

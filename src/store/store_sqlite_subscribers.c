@@ -153,7 +153,9 @@ static int erase_from(struct store_sqlite *q, enum store_sqlite_stmt id, const c
 }
 
 /* Every table that holds something about a person is listed here; the schema keeps an
- * index on (platform, addr_hash) in each. Counters are anonymous and stay. */
+ * index on (platform, addr_hash) in each, or, for retries, which know the subscriber by
+ * id only, on subscriber_id (so they go first, while the id can still be found).
+ * Counters and a message's totals are anonymous and stay. */
 int store_sqlite_subscriber_erase(struct store *s, int platform,
 				  const uint8_t hash[CRYPTO_HASH_LEN], int *erased)
 {
@@ -164,9 +166,14 @@ int store_sqlite_subscriber_erase(struct store *s, int platform,
 		*erased = 0;
 	if (!hash)
 		return BANDITORE_EINVAL;
-	rc = erase_from(q, SQ_ERASE_SUBSCRIBER,
-			"DELETE FROM subscribers WHERE platform = ?1 AND addr_hash = ?2", platform,
-			hash, &subs);
+	rc = erase_from(q, SQ_ERASE_RETRIES,
+			"DELETE FROM retries WHERE subscriber_id ="
+			" (SELECT id FROM subscribers WHERE platform = ?1 AND addr_hash = ?2)",
+			platform, hash, NULL);
+	if (!rc)
+		rc = erase_from(q, SQ_ERASE_SUBSCRIBER,
+				"DELETE FROM subscribers WHERE platform = ?1 AND addr_hash = ?2",
+				platform, hash, &subs);
 	if (!rc)
 		rc = erase_from(q, SQ_ERASE_OUTBOX,
 				"DELETE FROM outbox WHERE platform = ?1 AND addr_hash = ?2",

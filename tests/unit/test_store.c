@@ -275,9 +275,9 @@ static void test_open_empty(void **state)
 	assert_int_equal(raw_int(f->path,
 				 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
 				 " ('subscribers', 'events', 'autoreply', 'counters', 'outbox',"
-				 " 'kept_messages')",
+				 " 'kept_messages', 'messages', 'retries', 'api_tokens')",
 				 NULL, 0),
-			 6);
+			 9);
 	store_free(st);
 	f->st = NULL;
 	/* Opening again changes nothing. */
@@ -428,6 +428,37 @@ static void seed_version(sqlite3 *db, int v)
 		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 		sqlite3_finalize(st);
 		break;
+	case 4:
+		/* A broadcast under way to the subscriber of version 1, one retry for them, a
+		 * token, and that subscriber's send state. */
+		raw_exec(db, "INSERT INTO messages (id, title, text, category, link, media_sha256,"
+			 " media_type, media_name, media_size, media_id, priority, state,"
+			 " scheduled_at, expires_at, created_at, approved_at, started_at,"
+			 " finished_at, created_by, audience_max_id, audience, cursor, sent,"
+			 " delivered, read, failed, unreachable) VALUES (7, 'Avviso', 'Strada chiusa',"
+			 " 'viabilita', 'https://example.org/a', '', '', '', 0, '', 1, 3, 0, 0, 100,"
+			 " 110, 120, 0, 'cli', 50, 40, 20, 18, 9, 4, 2, 1)");
+		assert_int_equal(sqlite3_prepare_v2(db,
+				 "INSERT INTO retries SELECT 7, id, 2, 3000 FROM subscribers"
+				 " WHERE addr_hash = ?1", -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_blob(st, 1, s.addr_hash, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		assert_int_equal(sqlite3_changes(db), 1);
+		assert_int_equal(sqlite3_prepare_v2(db,
+				 "INSERT INTO api_tokens (name, hash, scopes, created_at)"
+				 " VALUES ('ufficio-stampa', ?1, 'messages:write', 500)", -1, &st, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_blob(st, 1, h, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		assert_int_equal(sqlite3_prepare_v2(db,
+				 "UPDATE subscribers SET failures = 2, last_sent_at = 4000"
+				 " WHERE addr_hash = ?1", -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_blob(st, 1, s.addr_hash, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
@@ -439,6 +470,10 @@ static void check_version(struct store *st, int v)
 	struct store_subscriber s, got;
 	struct store_outbox_item it;
 	struct store_kept_message *m;
+	struct store_message msg;
+	struct store_recipient r;
+	struct store_retry retry;
+	struct store_token tok;
 	uint8_t h[CRYPTO_HASH_LEN];
 	int64_t total = 0;
 	int n = 0, due = 1;
@@ -454,6 +489,14 @@ static void check_version(struct store *st, int v)
 		assert_int_equal(got.joined_at, s.joined_at);
 		assert_int_equal(store_counter_sum(st, 0, "join", &total), 0);
 		assert_int_equal(total, 3);
+		/* A subscriber from before broadcasting is a recipient with a clean record. */
+		assert_int_equal(store_subscribers_page(st, 0, 0, got.id, 0, &r, 1, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(r.id, got.id);
+		assert_int_equal(r.sealed_len, s.sealed_len);
+		assert_memory_equal(r.sealed, s.sealed, s.sealed_len);
+		assert_int_equal(r.failures, 0);
+		assert_int_equal(r.last_sent_at, 0);
 		break;
 	case 2:
 		assert_int_equal(store_event_mark(st, h, 2000), BANDITORE_EEXIST);
@@ -473,6 +516,29 @@ static void check_version(struct store *st, int v)
 		assert_int_equal(it.attempts, 2);
 		assert_string_equal(it.body, "{\"text\":\"ciao\"}");
 		store_outbox_item_clear(&it);
+		break;
+	case 4:
+		assert_int_equal(store_message_get(st, 7, &msg), 0);
+		assert_string_equal(msg.title, "Avviso");
+		assert_string_equal(msg.text, "Strada chiusa");
+		assert_int_equal(msg.state, STORE_MSG_SENDING);
+		assert_int_equal(msg.priority, STORE_PRIORITY_EMERGENCY);
+		assert_int_equal(msg.audience_max_id, 50);
+		assert_int_equal(msg.cursor, 20);
+		assert_int_equal(msg.unreachable, 1);
+		store_message_clear(&msg);
+		assert_int_equal(store_subscriber_get(st, 0, s.addr_hash, &got), 0);
+		assert_int_equal(store_retry_due(st, 7, 3000, &retry, 1, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(retry.subscriber_id, got.id);
+		assert_int_equal(retry.attempts, 2);
+		assert_int_equal(store_token_find(st, h, &tok), 0);
+		assert_string_equal(tok.name, "ufficio-stampa");
+		assert_int_equal(tok.revoked_at, 0);
+		assert_int_equal(store_subscribers_page(st, 0, 0, got.id, 0, &r, 1, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(r.failures, 2);
+		assert_int_equal(r.last_sent_at, 4000);
 		break;
 	default:
 		fail_msg("check_version: add the checks of migration %d to this test", v);
