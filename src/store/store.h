@@ -110,7 +110,8 @@ int store_subscriber_add(struct store *s, const struct store_subscriber *sub, in
 int store_subscriber_touch(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			   int64_t at);
 /* Erases every row about (platform, hash): the subscriber, its outbox items, kept
- * messages, auto-reply marks. *erased (may be NULL) is 1 when a subscriber was there. */
+ * messages, auto-reply marks, and the retries of broadcasts to it. *erased (may be
+ * NULL) is 1 when a subscriber was there. */
 int store_subscriber_erase(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			   int *erased);
 int store_subscriber_count(struct store *s, int platform, int64_t *count);
@@ -210,30 +211,50 @@ struct store_message {
 	int64_t sent, delivered, read, failed, unreachable;
 };
 
-/* Adds a message (its id is set by the store; counters start at 0). */
+/* Adds a message in DRAFT (m->state must be DRAFT: EINVAL otherwise). The store sets
+ * its id; the audience, cursor, counters and approved/started/finished times start at
+ * 0 whatever *m says. text NULL is stored as "". EINVAL for an unterminated field, a
+ * media_sha256 that is neither "" nor 64 lowercase hex digits, a priority other than
+ * those of enum store_priority, media_size < 0; ETOOBIG for text over STORE_TEXT_MAX. */
 int store_message_add(struct store *s, const struct store_message *m, int64_t *id);
 /* Fills *out (out->text allocated: release with store_message_clear). ENOTFOUND. */
 int store_message_get(struct store *s, int64_t id, struct store_message *out);
 void store_message_clear(struct store_message *m); /* frees text; accepts a zeroed struct */
 /* Replaces the editable fields (title, text, category, link, media_*, priority,
- * scheduled_at, expires_at) of a message still in DRAFT; BANDITORE_ESTATE otherwise. */
+ * scheduled_at, expires_at) of message m->id if it is still in DRAFT; BANDITORE_ESTATE
+ * otherwise, ENOTFOUND when there is no such message. Checks as store_message_add. */
 int store_message_update(struct store *s, const struct store_message *m);
-/* Moves a message from state `from` to `to`, stamping the matching time (approved_at,
- * started_at, finished_at) with `at`. BANDITORE_ESTATE when it is not in `from`. */
+/* Moves a message from state `from` to `to` in one conditional update, stamping the
+ * matching time with `at` the first time it is reached (started_at on SENDING,
+ * finished_at on a final state). Allowed moves:
+ *     DRAFT → CANCELLED, EXPIRED (approval is store_message_approve's alone)
+ *     APPROVED, SCHEDULED → each other, SENDING, CANCELLED, EXPIRED, DRAFT
+ *     SENDING → SENT, PARTLY_FAILED, CANCELLED, EXPIRED
+ * (the final states go nowhere). Back to DRAFT forgets the approval and its audience.
+ * BANDITORE_ESTATE when the message is not in `from` or the move is not allowed,
+ * ENOTFOUND when there is no such message, EINVAL for a number that is not a state. */
 int store_message_transition(struct store *s, int64_t id, int from, int to, int64_t at);
-/* DRAFT → APPROVED (or SCHEDULED when scheduled_at > at), fixing the audience. */
+/* DRAFT → APPROVED (or SCHEDULED when scheduled_at > at), fixing the audience and
+ * stamping approved_at. ESTATE when not in DRAFT, ENOTFOUND when there is no such
+ * message, EINVAL for a negative audience. Expiry is not checked here. */
 int store_message_approve(struct store *s, int64_t id, int64_t at, int64_t audience_max_id,
 			  int64_t audience);
-/* The message the sender should work on at `now`: SENDING first, then APPROVED or
- * SCHEDULED with scheduled_at <= now; emergencies before normal ones, then oldest id.
+/* The message the sender should work on at `now`, among SENDING, APPROVED (due
+ * whatever its scheduled_at) and SCHEDULED with scheduled_at <= now: emergencies before
+ * normal ones; within a priority, SENDING before the others (a broadcast under way is
+ * finished before the next starts); then the oldest id. So an approved emergency comes
+ * before a normal broadcast that is SENDING. Expired ones are returned too: moving them
+ * to EXPIRED is the caller's job. out->text allocated (store_message_clear).
  * BANDITORE_ENOTFOUND when none. `priority_min` restricts to emergencies when 1. */
 int store_message_next(struct store *s, int64_t now, int priority_min, struct store_message *out);
 /* The earliest scheduled_at of a SCHEDULED message, or BANDITORE_ENOTFOUND. */
 int store_message_next_scheduled(struct store *s, int64_t *when);
-/* Durable progress: sets cursor (never backwards) and adds the deltas, in one update. */
+/* Durable progress: sets cursor (never backwards) and adds the deltas, in one update,
+ * in whatever state the message is. EINVAL for a negative cursor or delta, ENOTFOUND. */
 int store_message_progress(struct store *s, int64_t id, int64_t cursor, int64_t d_sent,
 			   int64_t d_failed, int64_t d_unreachable);
-/* A delivery status reported by the platform ("delivered", "read", "failed"). */
+/* A delivery status reported by the platform: adds delta (>= 0) to the counter
+ * "delivered", "read" or "failed"; EINVAL for any other status, ENOTFOUND. */
 int store_message_status(struct store *s, int64_t id, const char *status, int64_t delta);
 /* Up to `max` messages with id < before_id (0: from the newest), newest first; texts
  * are not loaded (text NULL). */
@@ -253,18 +274,22 @@ struct store_recipient {
 /* The highest subscriber id of `platform` and how many there are (0, 0 when none). */
 int store_subscribers_extent(struct store *s, int platform, int64_t *max_id, int64_t *count);
 /* Up to `max` subscribers of `platform` with after_id < id <= max_id, in id order,
- * skipping those with failures >= skip_failures (unreachable; 0 skips none). */
+ * skipping those with failures >= skip_failures (unreachable; 0 skips none). A range
+ * scan of the ids: each page costs the same however far the walk is. */
 int store_subscribers_page(struct store *s, int platform, int64_t after_id, int64_t max_id,
 			   int skip_failures, struct store_recipient *out, int max, int *n);
 /* One more consecutive permanent failure; *failures gets the new count. ENOTFOUND when
  * the subscriber left meanwhile. */
 int store_subscriber_failed(struct store *s, int64_t id, int *failures);
-/* After a successful send: failures back to 0 and last_sent_at = at, for `n` ids (one
- * statement; ids that left are ignored). */
+/* After a successful send: failures back to 0 and last_sent_at = at (never moved
+ * back), for `n` ids (one statement; ids that left are ignored; n == 0 does nothing;
+ * ETOOBIG over 1,000,000 ids). */
 int store_subscribers_sent(struct store *s, const int64_t *ids, int n, int64_t at);
-/* Unique subscribers of `platform` sent a business-initiated message since `since`. */
+/* Unique subscribers of `platform` sent a business-initiated message at or after
+ * `since` (those who left since are not counted). A scan of the subscribers (unindexed,
+ * so that sends stay cheap): call it per broadcast or per minute, not per send. */
 int store_subscribers_contacted(struct store *s, int platform, int64_t since, int64_t *count);
-/* Subscribers of `platform` with failures >= threshold. */
+/* Subscribers of `platform` with failures >= threshold (>= 1). A scan, as above. */
 int store_subscribers_unreachable(struct store *s, int platform, int threshold, int64_t *count);
 
 /* --- sends of a broadcast to try again later --- */
@@ -278,9 +303,11 @@ struct store_retry {
 
 /* Adds or replaces the retry of (message_id, subscriber_id). */
 int store_retry_put(struct store *s, const struct store_retry *r);
-/* Up to `max` retries of `message_id` due at `now`, earliest first. */
+/* Up to `max` retries of `message_id` with not_before <= now, earliest first (then by
+ * subscriber id). */
 int store_retry_due(struct store *s, int64_t message_id, int64_t now, struct store_retry *out,
 		    int max, int *n);
+/* 0 also when it is gone already (an erasure may have taken it meanwhile). */
 int store_retry_remove(struct store *s, int64_t message_id, int64_t subscriber_id);
 /* How many retries `message_id` still has, and the earliest not_before (0 when none). */
 int store_retry_pending(struct store *s, int64_t message_id, int64_t *count, int64_t *next);
@@ -302,7 +329,9 @@ struct store_token {
 int store_token_add(struct store *s, const struct store_token *t, int64_t *id);
 /* The token whose secret hashes to `hash` (revoked ones too: check revoked_at). */
 int store_token_find(struct store *s, const uint8_t hash[CRYPTO_HASH_LEN], struct store_token *out);
-/* Revokes the valid token called `name`; ENOTFOUND when there is none. */
+/* Revokes the valid token called `name` at `at` (> 0); ENOTFOUND when there is none.
+ * The row stays, so that the secret is then found as revoked, and the name is free for
+ * a new token. */
 int store_token_revoke(struct store *s, const char *name, int64_t at);
 /* Up to `max` tokens, oldest first. */
 int store_token_list(struct store *s, struct store_token *out, int max, int *n);
