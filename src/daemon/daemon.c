@@ -77,8 +77,10 @@ int daemon_run(const struct daemon_options *opt)
 		goto fail;
 	}
 	writer_on_commit(writer, replies_wake, replies);
+	memset(&hctx, 0, sizeof(hctx));
 	hctx.cfg = cfg;
 	hctx.keys = opt->keys;
+	hctx.store_url = opt->store_url;
 	hctx.inbound = &inbound;
 	hctx.writer = writer;
 	rc = http_server_start(addr, port, &hctx, &http);

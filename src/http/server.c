@@ -4,6 +4,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "http/api.h"
 #include "http/webhook_whatsapp.h"
 
 #include <arpa/inet.h>
@@ -22,6 +23,7 @@ struct http_server {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	int in_flight; /* webhook jobs the writer has not settled yet */
+	struct api *api;
 };
 
 static enum MHD_Result respond_json_status(struct MHD_Connection *conn, unsigned int status);
@@ -182,6 +184,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		}
 		return respond_json_status(conn, 405);
 	}
+	if (!strncmp(url, API_PREFIX, strlen(API_PREFIX)))
+		return api_handle(srv->api, conn, method, url, buf_cstr(&req->body), req->body.len,
+				  req->too_big);
 	if (req->too_big)
 		return respond_json_status(conn, 413);
 	if (!strcmp(url, "/healthz"))
@@ -224,6 +229,10 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 	if (!srv)
 		return BANDITORE_ENOMEM;
 	srv->ctx = *ctx;
+	if (api_new(&srv->ctx, &srv->api) != 0) {
+		free(srv);
+		return BANDITORE_ENOMEM;
+	}
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
 	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -237,6 +246,7 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 				    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
+		api_free(srv->api);
 		pthread_mutex_destroy(&srv->lock);
 		pthread_cond_destroy(&srv->idle);
 		free(srv);
@@ -265,6 +275,7 @@ void http_server_stop(struct http_server *srv)
 		pthread_cond_wait(&srv->idle, &srv->lock);
 	pthread_mutex_unlock(&srv->lock);
 	MHD_stop_daemon(srv->mhd);
+	api_free(srv->api); /* its read connections: every request has been answered */
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->idle);
 	free(srv);

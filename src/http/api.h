@@ -1,0 +1,48 @@
+/*
+ * api.h - the JSON API under /api/v1, for the comune's other systems.
+ *
+ *   POST /api/v1/messages              compose a message: 201 with it, as a draft
+ *   POST /api/v1/messages/{id}/send    approve it: 202, approved or scheduled, with its
+ *                                      audience (and a warning when the messaging tier
+ *                                      cannot take it all at once)
+ *   POST /api/v1/messages/{id}/cancel  200 cancelled; 409 when it is finished already
+ *   GET  /api/v1/messages/{id}         its state, times (RFC 3339) and progress
+ *
+ * Every request carries "Authorization: Bearer <secret>" of a token made with
+ * `banditore token create` (staff/tokens.h): missing, unknown or revoked → 401 with
+ * WWW-Authenticate; a token without the scope (messages:write for POST,
+ * messages:read for GET) → 403. Bodies are JSON, at most API_BODY_MAX bytes (413
+ * beyond). Errors are JSON: {"error": "...", "field": "...", "message": Italian,
+ * "message_en": English}.
+ *
+ * Reads use a small pool of store connections of their own. Writes are writer jobs:
+ * the request's thread waits for its job to be durable (API traffic is light, and a
+ * job is one short savepoint in the next group commit), so an answer always means
+ * the change is on disk.
+ */
+#ifndef BANDITORE_API_H
+#define BANDITORE_API_H
+
+#include <stddef.h>
+
+#include <microhttpd.h>
+
+#include "http/server.h"
+
+#define API_BODY_MAX (64 * 1024)
+#define API_PREFIX "/api/"
+
+struct api;
+
+/* The API over `ctx` (borrowed; must outlive the API). Without ctx->store_url every
+ * request is answered 503. */
+int api_new(const struct http_ctx *ctx, struct api **out);
+/* Closes the read connections. Call after the HTTP server has stopped. Accepts NULL. */
+void api_free(struct api *api);
+
+/* Answers one complete request under API_PREFIX. `body` (len bytes) is what was
+ * received; `too_big` when it was cut at the server's own limit. */
+enum MHD_Result api_handle(struct api *api, struct MHD_Connection *conn, const char *method,
+			   const char *url, const char *body, size_t len, int too_big);
+
+#endif

@@ -1,0 +1,178 @@
+/*
+ * api_messages.c - the message endpoints: compose, approve (send), cancel, look up.
+ *
+ * Composition is checked in this thread (messages_parse_json, pure); the change itself
+ * is a writer job, and the answer shows the message as stored, read back through the
+ * request's read connection once the job is durable.
+ */
+#include "http/api_internal.h"
+
+#include "common/err.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static enum MHD_Result not_found(struct api_request *r)
+{
+	return api_respond_error(r->conn, 404, "not_found", NULL, "messaggio inesistente",
+				 "no such message");
+}
+
+static enum MHD_Result internal(struct api_request *r, const char *what, int rc)
+{
+	log_error("api-failed", "step=%s error=\"%s\"", what, banditore_strerror(rc));
+	if (rc == BANDITORE_ESTORE)
+		r->broken = 1;
+	if (rc == BANDITORE_ESTOPPED)
+		return api_respond_error(r->conn, 503, "unavailable", NULL,
+					 "servizio in arresto, riprovare", "shutting down, retry");
+	return api_respond_error(r->conn, 500, "internal", NULL, "errore interno", "internal error");
+}
+
+/* Answers `status` with message `id` as stored now; `extra` (taken, may be NULL) is
+ * merged into it. */
+static enum MHD_Result answer_message(struct api_request *r, unsigned int status, int64_t id,
+				      json_t *extra, const char *location)
+{
+	struct store_message m = { 0 };
+	json_t *o;
+	int rc;
+
+	rc = store_message_get(r->st, id, &m);
+	if (rc) {
+		json_decref(extra);
+		return rc == BANDITORE_ENOTFOUND ? not_found(r) : internal(r, "read", rc);
+	}
+	o = api_render_message(&m);
+	store_message_clear(&m);
+	if (o && extra)
+		json_object_update(o, extra);
+	json_decref(extra);
+	return api_respond(r->conn, status, o, location ? MHD_HTTP_HEADER_LOCATION : NULL, location);
+}
+
+enum MHD_Result api_message_create(struct api_request *r)
+{
+	struct store_message m;
+	struct messages_error err;
+	struct api_job job;
+	char location[64];
+	int rc;
+
+	rc = messages_parse_json(r->body, r->len, &r->api->rules, (int64_t)time(NULL), &m, &err);
+	if (rc == BANDITORE_EINVAL && !err.field[0])
+		return api_respond_error(r->conn, 400, "malformed", NULL, err.message, err.message_en);
+	if (rc == BANDITORE_EINVAL)
+		return api_respond_error(r->conn, 422, "invalid", err.field, err.message, err.message_en);
+	if (rc)
+		return internal(r, "compose", rc);
+	api_job_init(&job, API_JOB_CREATE);
+	job.msg = &m;
+	job.created_by = r->token->name;
+	job.now = (int64_t)time(NULL);
+	rc = api_job_run(r->api->ctx->writer, &job);
+	store_message_clear(&m);
+	if (rc)
+		return internal(r, "create", rc);
+	log_info("message-created", "id=%lld token=%s", (long long)job.id, r->token->name);
+	snprintf(location, sizeof(location), "/api/v1/messages/%lld", (long long)job.id);
+	return answer_message(r, 201, job.id, NULL, location);
+}
+
+/* The tier's warning, when the audience does not fit in this 24-hour window. */
+static json_t *warnings(const struct messages_tier *t)
+{
+	char it[256], en[256];
+	json_t *list = json_array();
+
+	if (!list || !t->exceeded)
+		return list;
+	snprintf(it, sizeof(it),
+		 "il limite del numero è %lld destinatari diversi in 24 ore: ne partono %lld ora, "
+		 "gli altri %lld nelle finestre successive",
+		 (long long)t->limit, (long long)t->now, (long long)t->later);
+	snprintf(en, sizeof(en),
+		 "the number's limit is %lld unique recipients per 24 hours: %lld go out now, "
+		 "the other %lld in the following windows",
+		 (long long)t->limit, (long long)t->now, (long long)t->later);
+	json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "code",
+					      "messaging_tier", "message", it, "message_en", en,
+					      "limit", (json_int_t)t->limit, "now", (json_int_t)t->now,
+					      "later", (json_int_t)t->later));
+	return list;
+}
+
+/* 409 naming the state the message is in. */
+static enum MHD_Result state_conflict(struct api_request *r, int64_t id, const char *it,
+				      const char *en)
+{
+	struct store_message m = { 0 };
+	json_t *o = api_render_error("state", NULL, it, en);
+
+	if (o && store_message_get(r->st, id, &m) == 0)
+		json_object_set_new(o, "state", json_string(messages_state_name(m.state)));
+	store_message_clear(&m);
+	return api_respond(r->conn, 409, o, NULL, NULL);
+}
+
+enum MHD_Result api_message_send(struct api_request *r, int64_t id)
+{
+	const struct http_ctx *ctx = r->api->ctx;
+	struct api_job job;
+	int rc;
+
+	api_job_init(&job, API_JOB_SEND);
+	job.id = id;
+	job.now = (int64_t)time(NULL);
+	job.rules = &r->api->rules;
+	rc = api_job_run(ctx->writer, &job);
+	if (rc == BANDITORE_ENOTFOUND)
+		return not_found(r);
+	if (rc == BANDITORE_ESTATE)
+		return state_conflict(r, id, "il messaggio è già stato approvato o non è più inviabile",
+				      "the message was approved already or can no longer be sent");
+	if (rc == BANDITORE_EINVAL)
+		return api_respond_error(r->conn, 409, "expired", "expires_at",
+					 "la scadenza del messaggio è già passata",
+					 "the message's expiry has passed");
+	if (rc)
+		return internal(r, "send", rc);
+	if (ctx->wake_sender)
+		ctx->wake_sender(ctx->wake_sender_arg);
+	log_info("message-approved", "id=%lld token=%s state=%s audience=%lld tier_exceeded=%d",
+		 (long long)id, r->token->name, messages_state_name(job.approval.state),
+		 (long long)job.approval.audience, job.approval.tier.exceeded);
+	return answer_message(r, 202, id, json_pack("{s:o}", "warnings", warnings(&job.approval.tier)),
+			      NULL);
+}
+
+enum MHD_Result api_message_cancel(struct api_request *r, int64_t id)
+{
+	const struct http_ctx *ctx = r->api->ctx;
+	struct api_job job;
+	int rc;
+
+	api_job_init(&job, API_JOB_CANCEL);
+	job.id = id;
+	job.now = (int64_t)time(NULL);
+	rc = api_job_run(ctx->writer, &job);
+	if (rc == BANDITORE_ENOTFOUND)
+		return not_found(r);
+	if (rc == BANDITORE_ESTATE)
+		return state_conflict(r, id, "il messaggio è concluso e non si può più annullare",
+				      "the message is finished and can no longer be cancelled");
+	if (rc)
+		return internal(r, "cancel", rc);
+	/* A broadcast under way stops at its next batch; waking the sender makes that now. */
+	if (ctx->wake_sender && job.before == STORE_MSG_SENDING)
+		ctx->wake_sender(ctx->wake_sender_arg);
+	log_info("message-cancelled", "id=%lld token=%s was=%s", (long long)id, r->token->name,
+		 messages_state_name(job.before));
+	return answer_message(r, 200, id, NULL, NULL);
+}
+
+enum MHD_Result api_message_get(struct api_request *r, int64_t id)
+{
+	return answer_message(r, 200, id, NULL, NULL);
+}

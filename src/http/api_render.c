@@ -1,0 +1,105 @@
+/* api_render.c - the API's JSON: a message with its progress, errors, and answering. */
+#include "http/api_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A time as RFC 3339, or null when it has not happened (0). */
+static json_t *time_or_null(int64_t t)
+{
+	char s[MESSAGES_TIME_MAX];
+
+	if (t <= 0)
+		return json_null();
+	messages_time_format(t, s);
+	return json_string(s);
+}
+
+static json_t *string_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+json_t *api_render_message(const struct store_message *m)
+{
+	struct messages_progress p;
+	json_t *o;
+
+	messages_progress(m, &p);
+	/* json_pack "o" takes the reference of the time and string values it is given. */
+	o = json_pack("{s:I, s:s, s:s, s:o, s:s?, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, "
+		      "s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+		      "id", (json_int_t)m->id,
+		      "state", messages_state_name(m->state),
+		      "priority", messages_priority_name(m->priority),
+		      "title", string_or_null(m->title),
+		      "text", m->text,
+		      "category", m->category,
+		      "link", string_or_null(m->link),
+		      "scheduled_at", time_or_null(m->scheduled_at),
+		      "expires_at", time_or_null(m->expires_at),
+		      "created_at", time_or_null(m->created_at),
+		      "approved_at", time_or_null(m->approved_at),
+		      "started_at", time_or_null(m->started_at),
+		      "finished_at", time_or_null(m->finished_at),
+		      "created_by", m->created_by,
+		      "audience", (json_int_t)m->audience,
+		      "progress",
+		      "queued", (json_int_t)p.queued,
+		      "sent", (json_int_t)p.sent,
+		      "delivered", (json_int_t)p.delivered,
+		      "read", (json_int_t)p.read,
+		      "failed", (json_int_t)p.failed,
+		      "unreachable", (json_int_t)p.unreachable);
+	return o;
+}
+
+json_t *api_render_error(const char *code, const char *field, const char *it, const char *en)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "error", json_string(code));
+	if (field)
+		json_object_set_new(o, "field", json_string(field));
+	json_object_set_new(o, "message", json_string(it));
+	json_object_set_new(o, "message_en", json_string(en));
+	return o;
+}
+
+enum MHD_Result api_respond(struct MHD_Connection *conn, unsigned int status, json_t *body,
+			    const char *header, const char *value)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+	json_decref(body);
+	if (!text) { /* out of memory: a body that needs none */
+		status = 500;
+		text = strdup("{\"error\":\"internal\"}");
+		if (!text)
+			return MHD_NO;
+	}
+	r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (header)
+		MHD_add_response_header(r, header, value);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+enum MHD_Result api_respond_error(struct MHD_Connection *conn, unsigned int status,
+				  const char *code, const char *field, const char *it,
+				  const char *en)
+{
+	return api_respond(conn, status, api_render_error(code, field, it, en), NULL, NULL);
+}
