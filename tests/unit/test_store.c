@@ -1156,6 +1156,411 @@ static void test_kept(void **state)
 	free(out);
 }
 
+/* ------------------------------------------------------------------ messages */
+
+static void make_msg(struct store_message *m, const char *title, char *text, int priority,
+		     int64_t scheduled_at)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->title, sizeof(m->title), "%s", title);
+	m->text = text;
+	snprintf(m->category, sizeof(m->category), "protezione-civile");
+	m->priority = priority;
+	m->scheduled_at = scheduled_at;
+	m->created_at = 1000;
+	snprintf(m->created_by, sizeof(m->created_by), "cli");
+}
+
+static int64_t add_msg(struct store *st, const char *title, int priority, int64_t scheduled_at)
+{
+	struct store_message m;
+	char text[] = "Testo di prova";
+	int64_t id = 0;
+
+	make_msg(&m, title, text, priority, scheduled_at);
+	assert_int_equal(store_message_add(st, &m, &id), 0);
+	assert_true(id > 0);
+	return id;
+}
+
+static int msg_state(struct store *st, int64_t id)
+{
+	struct store_message m;
+	int state;
+
+	assert_int_equal(store_message_get(st, id, &m), 0);
+	state = m.state;
+	store_message_clear(&m);
+	return state;
+}
+
+static void test_messages(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_message m, got, list[4];
+	char text[] = "Allerta meteo arancione: scuole chiuse domani.";
+	char *big = malloc(STORE_TEXT_MAX + 2);
+	int64_t id = 0, id2 = 0, id3 = 0;
+	int n = -1;
+
+	assert_non_null(big);
+	make_msg(&m, "Allerta meteo", text, STORE_PRIORITY_EMERGENCY, 5000);
+	snprintf(m.link, sizeof(m.link), "https://example.org/allerta");
+	memset(m.media_sha256, 'a', 64);
+	snprintf(m.media_type, sizeof(m.media_type), "application/pdf");
+	snprintf(m.media_name, sizeof(m.media_name), "ordinanza.pdf");
+	m.media_size = 123456;
+	snprintf(m.media_id, sizeof(m.media_id), "media-1");
+	m.expires_at = 90000;
+	/* What the store owns is not taken from the caller. */
+	m.id = 999;
+	m.sent = 5;
+	m.cursor = 7;
+	m.audience_max_id = 9;
+	m.approved_at = 11;
+	assert_int_equal(store_message_add(st, &m, &id), 0);
+	assert_true(id > 0 && id != 999);
+	assert_int_equal(store_message_get(st, id, &got), 0);
+	assert_int_equal(got.id, id);
+	assert_string_equal(got.title, "Allerta meteo");
+	assert_non_null(got.text);
+	assert_string_equal(got.text, text);
+	assert_ptr_not_equal(got.text, text);
+	assert_string_equal(got.category, "protezione-civile");
+	assert_string_equal(got.link, "https://example.org/allerta");
+	assert_int_equal(strlen(got.media_sha256), 64);
+	assert_string_equal(got.media_type, "application/pdf");
+	assert_string_equal(got.media_name, "ordinanza.pdf");
+	assert_int_equal(got.media_size, 123456);
+	assert_string_equal(got.media_id, "media-1");
+	assert_int_equal(got.priority, STORE_PRIORITY_EMERGENCY);
+	assert_int_equal(got.state, STORE_MSG_DRAFT);
+	assert_int_equal(got.scheduled_at, 5000);
+	assert_int_equal(got.expires_at, 90000);
+	assert_int_equal(got.created_at, 1000);
+	assert_string_equal(got.created_by, "cli");
+	assert_int_equal(got.approved_at, 0);
+	assert_int_equal(got.audience_max_id, 0);
+	assert_int_equal(got.cursor, 0);
+	assert_int_equal(got.sent + got.delivered + got.read + got.failed + got.unreachable, 0);
+	store_message_clear(&got);
+	assert_null(got.text);
+	store_message_clear(&got); /* twice is fine */
+	memset(&got, 0, sizeof(got));
+	store_message_clear(&got); /* so is a zeroed struct */
+	store_message_clear(NULL);
+	assert_int_equal(store_message_get(st, id + 100, &got), BANDITORE_ENOTFOUND);
+	assert_null(got.text);
+
+	/* The draft is edited; the row is what was given, and nothing else moved. */
+	make_msg(&m, "Allerta meteo (aggiornata)", NULL, STORE_PRIORITY_NORMAL, 0);
+	m.id = id;
+	assert_int_equal(store_message_update(st, &m), 0);
+	assert_int_equal(store_message_get(st, id, &got), 0);
+	assert_string_equal(got.title, "Allerta meteo (aggiornata)");
+	assert_string_equal(got.text, ""); /* NULL text is an empty text */
+	assert_string_equal(got.media_sha256, "");
+	assert_int_equal(got.priority, STORE_PRIORITY_NORMAL);
+	assert_int_equal(got.created_at, 1000);
+	store_message_clear(&got);
+	m.id = id + 100;
+	assert_int_equal(store_message_update(st, &m), BANDITORE_ENOTFOUND);
+
+	/* Limits: the longest text fits and comes back whole; one byte more does not. */
+	memset(big, 'x', STORE_TEXT_MAX + 1);
+	big[STORE_TEXT_MAX + 1] = '\0';
+	make_msg(&m, "lungo", big, 0, 0);
+	assert_int_equal(store_message_add(st, &m, NULL), BANDITORE_ETOOBIG);
+	big[STORE_TEXT_MAX] = '\0';
+	assert_int_equal(store_message_add(st, &m, &id2), 0);
+	assert_int_equal(store_message_get(st, id2, &got), 0);
+	assert_int_equal(strlen(got.text), STORE_TEXT_MAX);
+	store_message_clear(&got);
+	big[STORE_TEXT_MAX] = 'x';
+	m.id = id2;
+	assert_int_equal(store_message_update(st, &m), BANDITORE_ETOOBIG);
+	/* Anything the table would refuse is refused first, with EINVAL. */
+	make_msg(&m, "x", text, 2, 0);
+	assert_int_equal(store_message_add(st, &m, NULL), BANDITORE_EINVAL);
+	make_msg(&m, "x", text, 0, 0);
+	m.state = STORE_MSG_APPROVED; /* a message starts as a draft */
+	assert_int_equal(store_message_add(st, &m, NULL), BANDITORE_EINVAL);
+	make_msg(&m, "x", text, 0, 0);
+	memset(m.title, 't', sizeof(m.title)); /* no terminating NUL */
+	assert_int_equal(store_message_add(st, &m, NULL), BANDITORE_EINVAL);
+	make_msg(&m, "x", text, 0, 0);
+	snprintf(m.media_sha256, sizeof(m.media_sha256), "abc");
+	assert_int_equal(store_message_add(st, &m, NULL), BANDITORE_EINVAL);
+	memset(m.media_sha256, 'A', 64); /* lowercase hex only */
+	assert_int_equal(store_message_add(st, &m, NULL), BANDITORE_EINVAL);
+	make_msg(&m, "x", text, 0, 0);
+	m.media_size = -1;
+	assert_int_equal(store_message_add(st, &m, NULL), BANDITORE_EINVAL);
+	assert_int_equal(store_message_add(st, NULL, NULL), BANDITORE_EINVAL);
+	assert_int_equal(store_message_get(st, id, NULL), BANDITORE_EINVAL);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM messages", NULL, 0), 2);
+
+	/* Listing: newest first, without texts, paged by id. */
+	id3 = add_msg(st, "terzo", 0, 0);
+	assert_int_equal(store_message_list(st, 0, list, 2, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].id, id3);
+	assert_int_equal(list[1].id, id2);
+	assert_null(list[0].text);
+	assert_null(list[1].text);
+	assert_string_equal(list[0].title, "terzo");
+	assert_string_equal(list[1].title, "lungo");
+	assert_int_equal(store_message_list(st, list[1].id, list, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].id, id);
+	assert_string_equal(list[0].title, "Allerta meteo (aggiornata)");
+	assert_int_equal(store_message_list(st, id, list, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_message_list(st, 0, list, 0, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_message_list(st, 0, NULL, 1, &n), BANDITORE_EINVAL);
+	free(big);
+}
+
+static void test_message_lifecycle(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f), *other = NULL;
+	struct store_message m, got;
+	char text[] = "Nuovo testo";
+	int64_t a, b, c, d;
+
+	a = add_msg(st, "subito", 0, 0);
+	b = add_msg(st, "programmato", 0, 5000);
+	c = add_msg(st, "programmato ma passato", 0, 1500);
+
+	/* Approval fixes the audience; a future time makes it SCHEDULED. */
+	assert_int_equal(store_message_approve(st, a, 2000, 40, 35), 0);
+	assert_int_equal(store_message_get(st, a, &got), 0);
+	assert_int_equal(got.state, STORE_MSG_APPROVED);
+	assert_int_equal(got.approved_at, 2000);
+	assert_int_equal(got.audience_max_id, 40);
+	assert_int_equal(got.audience, 35);
+	assert_int_equal(got.cursor, 0);
+	store_message_clear(&got);
+	assert_int_equal(store_message_approve(st, b, 2000, 40, 35), 0);
+	assert_int_equal(msg_state(st, b), STORE_MSG_SCHEDULED);
+	assert_int_equal(store_message_approve(st, c, 2000, 40, 35), 0);
+	assert_int_equal(msg_state(st, c), STORE_MSG_APPROVED);
+	/* Only once, only from DRAFT, only what exists. */
+	assert_int_equal(store_message_approve(st, a, 2100, 50, 45), BANDITORE_ESTATE);
+	assert_int_equal(store_message_get(st, a, &got), 0);
+	assert_int_equal(got.audience_max_id, 40); /* unchanged */
+	assert_int_equal(got.approved_at, 2000);
+	store_message_clear(&got);
+	assert_int_equal(store_message_approve(st, a + 100, 2000, 1, 1), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_message_approve(st, a, 2000, -1, 1), BANDITORE_EINVAL);
+	/* An approved message is not editable any more. */
+	make_msg(&m, "cambiato", text, 0, 0);
+	m.id = a;
+	assert_int_equal(store_message_update(st, &m), BANDITORE_ESTATE);
+	assert_int_equal(store_message_get(st, a, &got), 0);
+	assert_string_equal(got.title, "subito");
+	store_message_clear(&got);
+
+	/* Sending: started_at stamped; a wrong `from` changes nothing. */
+	assert_int_equal(store_message_transition(st, a, STORE_MSG_SCHEDULED, STORE_MSG_SENDING,
+						  2500), BANDITORE_ESTATE);
+	assert_int_equal(msg_state(st, a), STORE_MSG_APPROVED);
+	assert_int_equal(store_message_transition(st, a, STORE_MSG_APPROVED, STORE_MSG_SENDING,
+						  2500), 0);
+	assert_int_equal(store_message_transition(st, a, STORE_MSG_SENDING, STORE_MSG_SENT, 2900),
+			 0);
+	assert_int_equal(store_message_get(st, a, &got), 0);
+	assert_int_equal(got.state, STORE_MSG_SENT);
+	assert_int_equal(got.approved_at, 2000);
+	assert_int_equal(got.started_at, 2500);
+	assert_int_equal(got.finished_at, 2900);
+	assert_int_equal(got.audience_max_id, 40);
+	store_message_clear(&got);
+	/* Final states are final. */
+	for (int to = STORE_MSG_DRAFT; to <= STORE_MSG_EXPIRED; to++)
+		assert_int_equal(store_message_transition(st, a, STORE_MSG_SENT, to, 3000),
+				 BANDITORE_ESTATE);
+	assert_int_equal(msg_state(st, a), STORE_MSG_SENT);
+
+	/* A draft cannot start without approval (no audience), but can be cancelled. */
+	d = add_msg(st, "bozza", 0, 0);
+	assert_int_equal(store_message_transition(st, d, STORE_MSG_DRAFT, STORE_MSG_SENDING, 10),
+			 BANDITORE_ESTATE);
+	assert_int_equal(store_message_transition(st, d, STORE_MSG_DRAFT, STORE_MSG_APPROVED, 10),
+			 BANDITORE_ESTATE);
+	assert_int_equal(msg_state(st, d), STORE_MSG_DRAFT);
+	assert_int_equal(store_message_transition(st, d, STORE_MSG_DRAFT, STORE_MSG_CANCELLED,
+						  10), 0);
+	assert_int_equal(store_message_get(st, d, &got), 0);
+	assert_int_equal(got.state, STORE_MSG_CANCELLED);
+	assert_int_equal(got.finished_at, 10);
+	assert_int_equal(got.started_at, 0);
+	store_message_clear(&got);
+
+	/* SCHEDULED → APPROVED ("send now") keeps the approval; back to DRAFT forgets it. */
+	assert_int_equal(store_message_transition(st, b, STORE_MSG_SCHEDULED, STORE_MSG_APPROVED,
+						  2600), 0);
+	assert_int_equal(store_message_get(st, b, &got), 0);
+	assert_int_equal(got.approved_at, 2000);
+	store_message_clear(&got);
+	assert_int_equal(store_message_transition(st, b, STORE_MSG_APPROVED, STORE_MSG_DRAFT, 2700),
+			 0);
+	assert_int_equal(store_message_get(st, b, &got), 0);
+	assert_int_equal(got.state, STORE_MSG_DRAFT);
+	assert_int_equal(got.approved_at, 0);
+	assert_int_equal(got.audience_max_id, 0);
+	assert_int_equal(got.audience, 0);
+	store_message_clear(&got);
+	make_msg(&m, "di nuovo modificabile", text, 0, 0);
+	m.id = b;
+	assert_int_equal(store_message_update(st, &m), 0);
+	assert_int_equal(store_message_approve(st, b, 2800, 60, 50), 0);
+	assert_int_equal(msg_state(st, b), STORE_MSG_APPROVED);
+
+	/* SENDING cannot go back, nor to itself. */
+	assert_int_equal(store_message_transition(st, c, STORE_MSG_APPROVED, STORE_MSG_SENDING, 1),
+			 0);
+	assert_int_equal(store_message_transition(st, c, STORE_MSG_SENDING, STORE_MSG_APPROVED, 1),
+			 BANDITORE_ESTATE);
+	assert_int_equal(store_message_transition(st, c, STORE_MSG_SENDING, STORE_MSG_SENDING, 1),
+			 BANDITORE_ESTATE);
+	assert_int_equal(store_message_transition(st, c, STORE_MSG_SENDING, STORE_MSG_DRAFT, 1),
+			 BANDITORE_ESTATE);
+	/* Not a state; not a message. */
+	assert_int_equal(store_message_transition(st, c, STORE_MSG_SENDING, 8, 1),
+			 BANDITORE_EINVAL);
+	assert_int_equal(store_message_transition(st, c, -1, STORE_MSG_SENT, 1), BANDITORE_EINVAL);
+	assert_int_equal(store_message_transition(st, c + 100, STORE_MSG_SENDING, STORE_MSG_SENT,
+						  1), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_message_transition(st, c + 100, STORE_MSG_SENT, STORE_MSG_DRAFT,
+						  1), BANDITORE_ENOTFOUND);
+
+	/* Two processes race to finish the same broadcast: exactly one wins. */
+	assert_int_equal(store_open(f->path, &other), 0);
+	assert_int_equal(store_message_transition(other, c, STORE_MSG_SENDING,
+						  STORE_MSG_PARTLY_FAILED, 3000), 0);
+	assert_int_equal(store_message_transition(st, c, STORE_MSG_SENDING, STORE_MSG_CANCELLED,
+						  3001), BANDITORE_ESTATE);
+	store_free(other);
+	assert_int_equal(store_message_get(st, c, &got), 0);
+	assert_int_equal(got.state, STORE_MSG_PARTLY_FAILED);
+	assert_int_equal(got.finished_at, 3000);
+	store_message_clear(&got);
+}
+
+static void test_message_next(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_message got;
+	int64_t normal_old, normal_sending, emergency_later, emergency, draft_emergency, when = 0;
+
+	assert_int_equal(store_message_next(st, 1000, 0, &got), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_message_next_scheduled(st, &when), BANDITORE_ENOTFOUND);
+	normal_old = add_msg(st, "normale, approvato", STORE_PRIORITY_NORMAL, 0);
+	normal_sending = add_msg(st, "normale, in invio", STORE_PRIORITY_NORMAL, 0);
+	emergency_later = add_msg(st, "emergenza programmata", STORE_PRIORITY_EMERGENCY, 3000);
+	emergency = add_msg(st, "emergenza", STORE_PRIORITY_EMERGENCY, 0);
+	draft_emergency = add_msg(st, "emergenza in bozza", STORE_PRIORITY_EMERGENCY, 0);
+	(void)draft_emergency;
+	assert_int_equal(store_message_next(st, 1000, 0, &got), BANDITORE_ENOTFOUND); /* drafts */
+
+	assert_int_equal(store_message_approve(st, normal_old, 1000, 10, 10), 0);
+	assert_int_equal(store_message_approve(st, normal_sending, 1000, 10, 10), 0);
+	assert_int_equal(store_message_transition(st, normal_sending, STORE_MSG_APPROVED,
+						  STORE_MSG_SENDING, 1001), 0);
+	/* A broadcast under way goes before an older one that has not started. */
+	assert_int_equal(store_message_next(st, 1002, 0, &got), 0);
+	assert_int_equal(got.id, normal_sending);
+	assert_non_null(got.text);
+	assert_string_equal(got.text, "Testo di prova");
+	store_message_clear(&got);
+	assert_int_equal(store_message_next(st, 1002, 1, &got), BANDITORE_ENOTFOUND);
+
+	/* An approved emergency goes before the normal broadcast that is sending. */
+	assert_int_equal(store_message_approve(st, emergency_later, 1003, 10, 10), 0);
+	assert_int_equal(store_message_approve(st, emergency, 1003, 10, 10), 0);
+	assert_int_equal(msg_state(st, emergency_later), STORE_MSG_SCHEDULED);
+	assert_int_equal(store_message_next_scheduled(st, &when), 0);
+	assert_int_equal(when, 3000);
+	assert_int_equal(store_message_next(st, 1004, 0, &got), 0);
+	assert_int_equal(got.id, emergency);
+	store_message_clear(&got);
+	assert_int_equal(store_message_next(st, 1004, 1, &got), 0);
+	assert_int_equal(got.id, emergency);
+	store_message_clear(&got);
+	/* Its time come, the older emergency goes first (lowest id). */
+	assert_int_equal(store_message_next(st, 3000, 1, &got), 0);
+	assert_int_equal(got.id, emergency_later);
+	store_message_clear(&got);
+	/* Until one of them is sending. */
+	assert_int_equal(store_message_transition(st, emergency, STORE_MSG_APPROVED,
+						  STORE_MSG_SENDING, 3001), 0);
+	assert_int_equal(store_message_next(st, 3001, 0, &got), 0);
+	assert_int_equal(got.id, emergency);
+	store_message_clear(&got);
+	assert_int_equal(store_message_transition(st, emergency, STORE_MSG_SENDING, STORE_MSG_SENT,
+						  3002), 0);
+	assert_int_equal(store_message_transition(st, emergency_later, STORE_MSG_SCHEDULED,
+						  STORE_MSG_CANCELLED, 3002), 0);
+	assert_int_equal(store_message_next_scheduled(st, &when), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_message_next(st, 3003, 1, &got), BANDITORE_ENOTFOUND);
+	/* Back to the normal one under way, then the other. */
+	assert_int_equal(store_message_next(st, 3003, 0, &got), 0);
+	assert_int_equal(got.id, normal_sending);
+	store_message_clear(&got);
+	assert_int_equal(store_message_transition(st, normal_sending, STORE_MSG_SENDING,
+						  STORE_MSG_SENT, 3004), 0);
+	assert_int_equal(store_message_next(st, 3004, 0, &got), 0);
+	assert_int_equal(got.id, normal_old);
+	store_message_clear(&got);
+	assert_int_equal(store_message_next(st, 3004, 0, NULL), BANDITORE_EINVAL);
+	assert_int_equal(store_message_next_scheduled(st, NULL), BANDITORE_EINVAL);
+}
+
+static void test_message_progress(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_message got;
+	int64_t id = add_msg(st, "avanzamento", 0, 0);
+
+	assert_int_equal(store_message_approve(st, id, 10, 1000, 900), 0);
+	assert_int_equal(store_message_progress(st, id, 100, 95, 3, 2), 0);
+	assert_int_equal(store_message_progress(st, id, 250, 140, 5, 5), 0);
+	/* A late batch never moves the cursor back, but its sends count. */
+	assert_int_equal(store_message_progress(st, id, 200, 10, 0, 0), 0);
+	assert_int_equal(store_message_status(st, id, "delivered", 200), 0);
+	assert_int_equal(store_message_status(st, id, "delivered", 30), 0);
+	assert_int_equal(store_message_status(st, id, "read", 77), 0);
+	assert_int_equal(store_message_status(st, id, "failed", 4), 0);
+	assert_int_equal(store_message_get(st, id, &got), 0);
+	assert_int_equal(got.cursor, 250);
+	assert_int_equal(got.sent, 245);
+	assert_int_equal(got.failed, 8 + 4);
+	assert_int_equal(got.unreachable, 7);
+	assert_int_equal(got.delivered, 230);
+	assert_int_equal(got.read, 77);
+	assert_int_equal(got.audience, 900);
+	store_message_clear(&got);
+
+	assert_int_equal(store_message_status(st, id, "sent", 1), BANDITORE_EINVAL);
+	assert_int_equal(store_message_status(st, id, "Delivered", 1), BANDITORE_EINVAL);
+	assert_int_equal(store_message_status(st, id, NULL, 1), BANDITORE_EINVAL);
+	assert_int_equal(store_message_status(st, id, "read", -1), BANDITORE_EINVAL);
+	assert_int_equal(store_message_status(st, id + 1, "read", 1), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_message_progress(st, id + 1, 1, 1, 0, 0), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_message_progress(st, id, -1, 0, 0, 0), BANDITORE_EINVAL);
+	assert_int_equal(store_message_progress(st, id, 1, -1, 0, 0), BANDITORE_EINVAL);
+	assert_int_equal(store_message_progress(st, id, 1, 0, -1, 0), BANDITORE_EINVAL);
+	assert_int_equal(store_message_progress(st, id, 1, 0, 0, -1), BANDITORE_EINVAL);
+	assert_int_equal(raw_int(f->path, "SELECT read FROM messages", NULL, 0), 77);
+	assert_int_equal(raw_int(f->path, "SELECT cursor FROM messages", NULL, 0), 250);
+}
+
 /* ------------------------------------------------------------------ WAL and bytes */
 
 static void test_purge_log(void **state)
@@ -1377,6 +1782,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_next, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erased_bytes_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_temp_files, setup, teardown),
