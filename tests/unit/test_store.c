@@ -1561,6 +1561,381 @@ static void test_message_progress(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT cursor FROM messages", NULL, 0), 250);
 }
 
+/* ------------------------------------------------------------------ recipients */
+
+static int64_t add_sub_id(struct store *st, int platform, uint8_t seed)
+{
+	struct store_subscriber s;
+	int64_t id = 0;
+
+	make_sub(&s, platform, seed);
+	assert_int_equal(store_subscriber_add(st, &s, &id), 0);
+	return id;
+}
+
+/* Every id a walk of `platform` up to max_id returns, in pages of `page`. */
+static int walk(struct store *st, int platform, int64_t max_id, int skip, int page,
+		int64_t *ids, int cap)
+{
+	struct store_recipient r[8];
+	int64_t after = 0;
+	int total = 0, n;
+
+	assert_true(page <= 8);
+	for (;;) {
+		assert_int_equal(store_subscribers_page(st, platform, after, max_id, skip, r, page,
+							&n), 0);
+		assert_true(n <= page);
+		if (n == 0)
+			return total;
+		for (int i = 0; i < n; i++) {
+			assert_true(r[i].id > after && r[i].id <= max_id);
+			assert_true(total < cap);
+			ids[total++] = r[i].id;
+			after = r[i].id;
+		}
+	}
+}
+
+static void test_recipients(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_recipient r[4];
+	struct store_subscriber want;
+	int64_t id0[6], id1[2], late, max_id = -1, count = -1, got[16], msg, big_ids[3000];
+	struct store_message m;
+	int n = -1, failures = -1;
+	uint8_t h[CRYPTO_HASH_LEN];
+
+	assert_int_equal(store_subscribers_extent(st, 0, &max_id, &count), 0);
+	assert_int_equal(max_id, 0);
+	assert_int_equal(count, 0);
+	/* Two platforms, interleaved ids. */
+	for (int i = 0; i < 6; i++) {
+		id0[i] = add_sub_id(st, 0, (uint8_t)(10 + i));
+		if (i % 3 == 0)
+			id1[i / 3] = add_sub_id(st, 1, (uint8_t)(10 + i));
+	}
+	assert_int_equal(store_subscribers_extent(st, 0, &max_id, &count), 0);
+	assert_int_equal(max_id, id0[5]);
+	assert_int_equal(count, 6);
+	assert_int_equal(store_subscribers_extent(st, 1, &max_id, &count), 0);
+	assert_int_equal(max_id, id1[1]);
+	assert_int_equal(count, 2);
+
+	/* The audience is fixed at approval. */
+	msg = add_msg(st, "a tutti", 0, 0);
+	assert_int_equal(store_subscribers_extent(st, 0, &max_id, &count), 0);
+	assert_int_equal(store_message_approve(st, msg, 100, max_id, count), 0);
+	late = add_sub_id(st, 0, 40); /* joins after the approval */
+	assert_true(late > max_id);
+	assert_int_equal(store_message_get(st, msg, &m), 0);
+	assert_int_equal(m.audience_max_id, id0[5]);
+	assert_int_equal(m.audience, 6);
+	store_message_clear(&m);
+	assert_int_equal(walk(st, 0, m.audience_max_id, 0, 4, got, 16), 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(got[i], id0[i]);
+	/* Those who leave before their turn are not there when it comes. */
+	fill_hash(h, 12);
+	assert_int_equal(store_subscriber_erase(st, 0, h, NULL), 0);
+	assert_int_equal(walk(st, 0, m.audience_max_id, 0, 1, got, 16), 5);
+	assert_int_equal(got[1], id0[1]);
+	assert_int_equal(got[2], id0[3]); /* id0[2] left */
+	/* Mid-walk, from a cursor; and nothing past max_id, nothing of another platform. */
+	assert_int_equal(store_subscribers_page(st, 0, id0[3], m.audience_max_id, 0, r, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[0].id, id0[4]);
+	assert_int_equal(r[1].id, id0[5]);
+	make_sub(&want, 0, 14);
+	assert_int_equal(r[0].sealed_len, want.sealed_len);
+	assert_memory_equal(r[0].sealed, want.sealed, want.sealed_len);
+	assert_int_equal(r[0].failures, 0);
+	assert_int_equal(r[0].last_sent_at, 0);
+	assert_int_equal(walk(st, 0, late, 0, 8, got, 16), 6); /* a later audience has them */
+	assert_int_equal(got[5], late);
+	assert_int_equal(walk(st, 1, late, 0, 8, got, 16), 2);
+	assert_int_equal(got[0], id1[0]);
+	assert_int_equal(store_subscribers_page(st, 0, id0[5], id0[5], 0, r, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_subscribers_page(st, 0, 0, late, 0, r, 0, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* Failures: counted one by one; skip_failures leaves out the unreachable. */
+	assert_int_equal(store_subscriber_failed(st, id0[1], &failures), 0);
+	assert_int_equal(failures, 1);
+	assert_int_equal(store_subscriber_failed(st, id0[1], &failures), 0);
+	assert_int_equal(failures, 2);
+	assert_int_equal(store_subscriber_failed(st, id0[4], NULL), 0);
+	assert_int_equal(store_subscriber_failed(st, id0[2], &failures), BANDITORE_ENOTFOUND);
+	assert_int_equal(walk(st, 0, late, 2, 8, got, 16), 5);
+	for (int i = 0; i < 5; i++)
+		assert_true(got[i] != id0[1]);
+	assert_int_equal(walk(st, 0, late, 3, 8, got, 16), 6);
+	assert_int_equal(walk(st, 0, late, 1, 8, got, 16), 4);
+	assert_int_equal(store_subscribers_unreachable(st, 0, 2, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(store_subscribers_unreachable(st, 0, 1, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(store_subscribers_unreachable(st, 1, 1, &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(store_subscribers_page(st, 0, id0[0], id0[1], 0, r, 1, &n), 0);
+	assert_int_equal(r[0].failures, 2);
+
+	/* A successful send: failures back to 0, last_sent_at set, in one call. */
+	{
+		int64_t batch[] = { id0[1], id0[3], id0[2] /* left: ignored */, id1[0] };
+		assert_int_equal(store_subscribers_sent(st, batch, 4, 5000), 0);
+	}
+	assert_int_equal(store_subscribers_page(st, 0, id0[0], id0[3], 0, r, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(r[0].id, id0[1]);
+	assert_int_equal(r[0].failures, 0);
+	assert_int_equal(r[0].last_sent_at, 5000);
+	assert_int_equal(r[1].last_sent_at, 5000);
+	assert_int_equal(store_subscribers_unreachable(st, 0, 2, &count), 0);
+	assert_int_equal(count, 0);
+	/* An older batch settling late does not move last_sent_at back. */
+	assert_int_equal(store_subscribers_sent(st, &id0[3], 1, 4000), 0);
+	assert_int_equal(store_subscribers_page(st, 0, id0[1], id0[3], 0, r, 1, &n), 0);
+	assert_int_equal(r[0].id, id0[3]);
+	assert_int_equal(r[0].last_sent_at, 5000);
+	assert_int_equal(store_subscribers_sent(st, &id0[4], 1, 7000), 0);
+	assert_int_equal(store_subscribers_page(st, 0, id0[3], id0[4], 0, r, 1, &n), 0);
+	assert_int_equal(r[0].failures, 0); /* its one failure is forgiven */
+	assert_int_equal(store_subscribers_sent(st, NULL, 0, 9000), 0); /* nothing to do */
+	assert_int_equal(store_subscribers_sent(st, NULL, 1, 9000), BANDITORE_EINVAL);
+	assert_int_equal(store_subscribers_sent(st, id0, -1, 9000), BANDITORE_EINVAL);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM subscribers WHERE last_sent_at"
+				 " = 9000", NULL, 0), 0);
+
+	/* Contacted: unique subscribers of the platform sent to at or after `since`. */
+	assert_int_equal(store_subscribers_contacted(st, 0, 5000, &count), 0);
+	assert_int_equal(count, 3); /* id0[1], id0[3] at 5000, id0[4] at 7000 */
+	assert_int_equal(store_subscribers_contacted(st, 0, 5001, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(store_subscribers_contacted(st, 0, 0, &count), 0);
+	assert_int_equal(count, 3); /* never sent to is not "contacted" */
+	assert_int_equal(store_subscribers_contacted(st, 1, 0, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(store_subscribers_contacted(st, 0, 7001, &count), 0);
+	assert_int_equal(count, 0);
+
+	/* A big batch is still one call. */
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 3000; i++) {
+		struct store_subscriber s;
+		make_sub(&s, 2, (uint8_t)i);
+		s.addr_hash[0] = (uint8_t)(i >> 8);
+		s.addr_hash[1] = (uint8_t)i;
+		assert_int_equal(store_subscriber_add(st, &s, &big_ids[i]), 0);
+	}
+	assert_int_equal(store_subscribers_sent(st, big_ids, 3000, INT64_MAX), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_subscribers_contacted(st, 2, INT64_MAX, &count), 0);
+	assert_int_equal(count, 3000);
+
+	/* Bad input. */
+	assert_int_equal(store_subscribers_extent(st, 0, NULL, &count), BANDITORE_EINVAL);
+	assert_int_equal(store_subscribers_page(st, 0, 0, 10, -1, r, 4, &n), BANDITORE_EINVAL);
+	assert_int_equal(store_subscribers_page(st, 0, 0, 10, 0, NULL, 4, &n), BANDITORE_EINVAL);
+	assert_int_equal(store_subscribers_unreachable(st, 0, 0, &count), BANDITORE_EINVAL);
+	assert_int_equal(store_subscribers_contacted(st, 0, 0, NULL), BANDITORE_EINVAL);
+}
+
+/* ------------------------------------------------------------------ retries */
+
+static void put_retry(struct store *st, int64_t msg, int64_t sub, int attempts,
+		      int64_t not_before)
+{
+	struct store_retry r = { .message_id = msg, .subscriber_id = sub, .attempts = attempts,
+				 .not_before = not_before };
+	assert_int_equal(store_retry_put(st, &r), 0);
+}
+
+static void test_retries(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_retry out[8];
+	int64_t count = -1, next = -1;
+	int n = -1;
+
+	assert_int_equal(store_retry_pending(st, 1, &count, &next), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(next, 0);
+	put_retry(st, 1, 30, 1, 200);
+	put_retry(st, 1, 10, 1, 300);
+	put_retry(st, 1, 20, 1, 200);
+	put_retry(st, 2, 10, 4, 50); /* another message */
+	/* Upsert: the same (message, subscriber) again replaces attempts and time. */
+	put_retry(st, 1, 10, 2, 100);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM retries", NULL, 0), 4);
+	assert_int_equal(store_retry_pending(st, 1, &count, &next), 0);
+	assert_int_equal(count, 3);
+	assert_int_equal(next, 100);
+
+	assert_int_equal(store_retry_due(st, 1, 99, out, 8, &n), 0);
+	assert_int_equal(n, 0);
+	/* Earliest first, then by subscriber id; only this message's. */
+	assert_int_equal(store_retry_due(st, 1, 1000, out, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(out[0].subscriber_id, 10);
+	assert_int_equal(out[0].attempts, 2);
+	assert_int_equal(out[0].not_before, 100);
+	assert_int_equal(out[0].message_id, 1);
+	assert_int_equal(out[1].subscriber_id, 20);
+	assert_int_equal(out[2].subscriber_id, 30);
+	assert_int_equal(store_retry_due(st, 1, 200, out, 2, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[1].subscriber_id, 20);
+	assert_int_equal(store_retry_due(st, 1, 150, out, 8, &n), 0);
+	assert_int_equal(n, 1);
+
+	/* Settled: removed (twice is fine); pending follows. */
+	assert_int_equal(store_retry_remove(st, 1, 10), 0);
+	assert_int_equal(store_retry_remove(st, 1, 10), 0);
+	assert_int_equal(store_retry_pending(st, 1, &count, &next), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(next, 200);
+	/* A message finished or cancelled: all its retries go, and only its. */
+	assert_int_equal(store_retry_clear(st, 1), 0);
+	assert_int_equal(store_retry_pending(st, 1, &count, &next), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(next, 0);
+	assert_int_equal(store_retry_pending(st, 2, &count, &next), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(next, 50);
+	assert_int_equal(store_retry_due(st, 2, 50, out, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].attempts, 4);
+
+	{
+		struct store_retry bad = { .message_id = 1, .subscriber_id = 1, .attempts = -1 };
+		assert_int_equal(store_retry_put(st, &bad), BANDITORE_EINVAL);
+	}
+	assert_int_equal(store_retry_put(st, NULL), BANDITORE_EINVAL);
+	assert_int_equal(store_retry_due(st, 1, 1, NULL, 1, &n), BANDITORE_EINVAL);
+	assert_int_equal(store_retry_pending(st, 1, NULL, &next), BANDITORE_EINVAL);
+}
+
+/* ------------------------------------------------------------------ API tokens */
+
+static void make_token(struct store_token *t, const char *name, uint8_t seed, int64_t at)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	fill_hash(t->hash, seed);
+	snprintf(t->scopes, sizeof(t->scopes), "messages:write messages:read");
+	t->created_at = at;
+}
+
+static void test_tokens(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_token t, got, list[4];
+	int64_t id1 = 0, id2 = 0, id3 = 0;
+	int n = -1;
+
+	make_token(&t, "ufficio-stampa", 1, 100);
+	assert_int_equal(store_token_add(st, &t, &id1), 0);
+	make_token(&t, "protezione-civile", 2, 200);
+	assert_int_equal(store_token_add(st, &t, &id2), 0);
+	assert_true(id2 > id1);
+
+	assert_int_equal(store_token_find(st, t.hash, &got), 0);
+	assert_int_equal(got.id, id2);
+	assert_string_equal(got.name, "protezione-civile");
+	assert_memory_equal(got.hash, t.hash, CRYPTO_HASH_LEN);
+	assert_string_equal(got.scopes, "messages:write messages:read");
+	assert_int_equal(got.created_at, 200);
+	assert_int_equal(got.revoked_at, 0);
+	fill_hash(t.hash, 9);
+	assert_int_equal(store_token_find(st, t.hash, &got), BANDITORE_ENOTFOUND);
+
+	/* A valid token's name is taken; so is a secret already issued. */
+	make_token(&t, "ufficio-stampa", 3, 300);
+	assert_int_equal(store_token_add(st, &t, NULL), BANDITORE_EEXIST);
+	make_token(&t, "altro", 1, 300);
+	assert_int_equal(store_token_add(st, &t, NULL), BANDITORE_EEXIST);
+
+	/* Revoked: still found, as revoked; its name is free again. */
+	assert_int_equal(store_token_revoke(st, "ufficio-stampa", 400), 0);
+	assert_int_equal(store_token_revoke(st, "ufficio-stampa", 401), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_token_revoke(st, "nessuno", 401), BANDITORE_ENOTFOUND);
+	fill_hash(t.hash, 1);
+	assert_int_equal(store_token_find(st, t.hash, &got), 0);
+	assert_int_equal(got.revoked_at, 400);
+	make_token(&t, "ufficio-stampa", 3, 500);
+	assert_int_equal(store_token_add(st, &t, &id3), 0);
+	assert_int_equal(store_token_add(st, &t, NULL), BANDITORE_EEXIST);
+
+	/* Oldest first, at most `max`. */
+	assert_int_equal(store_token_list(st, list, 4, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(list[0].id, id1);
+	assert_int_equal(list[0].revoked_at, 400);
+	assert_int_equal(list[1].id, id2);
+	assert_int_equal(list[2].id, id3);
+	assert_string_equal(list[2].name, "ufficio-stampa");
+	assert_int_equal(list[2].revoked_at, 0);
+	assert_int_equal(store_token_list(st, list, 2, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_token_list(st, list, 0, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* Bad input. */
+	make_token(&t, "", 5, 1);
+	assert_int_equal(store_token_add(st, &t, NULL), BANDITORE_EINVAL);
+	make_token(&t, "x", 5, 1);
+	memset(t.name, 'n', sizeof(t.name)); /* no terminating NUL */
+	assert_int_equal(store_token_add(st, &t, NULL), BANDITORE_EINVAL);
+	assert_int_equal(store_token_revoke(st, "protezione-civile", 0), BANDITORE_EINVAL);
+	assert_int_equal(store_token_revoke(st, NULL, 1), BANDITORE_EINVAL);
+	assert_int_equal(store_token_find(st, NULL, &got), BANDITORE_EINVAL);
+	assert_int_equal(store_token_list(st, NULL, 1, &n), BANDITORE_EINVAL);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM api_tokens", NULL, 0), 3);
+}
+
+/* Retries know a subscriber by id only: erasing the person takes them too. */
+static void test_erase_retries(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	int64_t x, y, count = -1, next = 0;
+	uint8_t hx[CRYPTO_HASH_LEN];
+	int erased = 0;
+
+	x = add_sub_id(st, 0, 1);
+	y = add_sub_id(st, 0, 2);
+	put_retry(st, 1, x, 1, 100);
+	put_retry(st, 2, x, 3, 100);
+	put_retry(st, 1, y, 1, 100);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM retries", NULL, 0), 3);
+	fill_hash(hx, 1);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_subscriber_erase(st, 0, hx, &erased), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(erased, 1);
+	assert_int_equal(store_retry_pending(st, 2, &count, &next), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(store_retry_pending(st, 1, &count, &next), 0);
+	assert_int_equal(count, 1); /* the neighbour's stays */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM retries", NULL, 0), 1);
+	assert_int_equal(raw_int(f->path, "SELECT subscriber_id FROM retries", NULL, 0), y);
+	/* The other platform's subscriber with the same hash keeps theirs. */
+	{
+		int64_t z = add_sub_id(st, 1, 1);
+		put_retry(st, 3, z, 1, 100);
+		assert_int_equal(store_subscriber_erase(st, 0, hx, &erased), 0);
+		assert_int_equal(erased, 0);
+		assert_int_equal(store_retry_pending(st, 3, &count, &next), 0);
+		assert_int_equal(count, 1);
+	}
+}
+
 /* ------------------------------------------------------------------ WAL and bytes */
 
 static void test_purge_log(void **state)
@@ -1786,6 +2161,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_message_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_next, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_progress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recipients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase_retries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erased_bytes_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_temp_files, setup, teardown),
