@@ -3,18 +3,24 @@
  * SQLite: the audience's extent at approval, the walk in id order, and each recipient's
  * consecutive failures and last business-initiated send.
  *
- * Cost notes (1,000,000 subscribers; measured figures in the commit that added this):
+ * Cost notes, with what was measured (1,000,000 subscribers of one platform among
+ * 1,100,000, 60-byte sealed addresses, file in the OS cache, a fresh connection, 2 busy
+ * cores shared with other builds):
  * - The walk is a range scan of the rowid (`id > after AND id <= max`): each page of
  *   recipients is a seek and a short sequential read, however far the broadcast got.
  *   The platform is tested per row with `+platform` so that the planner never takes the
  *   UNIQUE (platform, addr_hash) index, which would visit the whole platform in hash
- *   order and sort it for every page.
+ *   order and sort it for every page. All 1,000,000 in pages of 1000: about 0.29 s.
  * - store_subscribers_sent is one UPDATE for a whole batch of ids, passed as one JSON
  *   array and looked up by rowid. failures and last_sent_at have no index, so that this
- *   write, done for every recipient of every broadcast, touches the table row only.
+ *   write, done for every recipient of every broadcast, touches the table row only:
+ *   batches of 1000 (walk included) ran at about 470,000 recipients/s, and at about
+ *   300,000-400,000/s with an index on (platform, last_sent_at).
  * - Hence the counts by failures or last_sent_at (unreachable, contacted) are one scan
- *   of the table: for the API's and CLI's figures and the sender's check before a
- *   broadcast, not for every send.
+ *   of the table, 0.15-0.3 s (0.07-0.09 s for contacted with that index): for the
+ *   API's and CLI's figures and the sender's check before a broadcast, not per send.
+ *   The extent (max id and count at approval) reads the (platform, addr_hash) index:
+ *   about 0.1 s.
  */
 #include <inttypes.h>
 #include <limits.h>
