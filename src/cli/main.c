@@ -5,6 +5,8 @@
  *   banditore serve       run the server
  *   banditore config      check a configuration file
  *   banditore subscribers count, show or remove subscribers (requests under GDPR)
+ *   banditore publish     compose a message and approve it for broadcasting
+ *   banditore token       create, list or revoke the JSON API's tokens
  *   banditore version     print the version
  */
 #include "cli/commands.h"
@@ -29,6 +31,8 @@ static void usage(FILE *out)
 		  "  serve        avvia il server\n"
 		  "  config check controlla un file di configurazione\n"
 		  "  subscribers  conta, mostra o cancella iscritti (richieste GDPR art. 15 e 17)\n"
+		  "  publish      compone un messaggio e lo approva per l'invio\n"
+		  "  token        crea, elenca o revoca i token dell'API JSON\n"
 		  "  version      mostra la versione\n"
 		  "\n"
 		  "'banditore COMANDO --help' spiega ogni comando. In inglese: LANG=en_US.UTF-8.\n",
@@ -41,6 +45,8 @@ static void usage(FILE *out)
 		  "  serve        run the server\n"
 		  "  config check check a configuration file\n"
 		  "  subscribers  count, show or remove subscribers (GDPR art. 15 and 17 requests)\n"
+		  "  publish      compose a message and approve it for sending\n"
+		  "  token        create, list or revoke the JSON API's tokens\n"
 		  "  version      print the version\n"
 		  "\n"
 		  "'banditore COMMAND --help' explains each command.\n"));
@@ -71,6 +77,10 @@ int main(int argc, char **argv)
 		return cmd_config(argc - 1, argv + 1);
 	if (!strcmp(cmd, "subscribers"))
 		return cmd_subscribers(argc - 1, argv + 1);
+	if (!strcmp(cmd, "publish"))
+		return cmd_publish(argc - 1, argv + 1);
+	if (!strcmp(cmd, "token"))
+		return cmd_token(argc - 1, argv + 1);
 	fprintf(stderr, T("Comando sconosciuto: %s\n\n", "Unknown command: %s\n\n"), cmd);
 	usage(stderr);
 	return EXIT_USAGE;
