@@ -1,6 +1,7 @@
 /*
- * whatsapp.c - the WhatsApp Cloud API connection: one blocking POST per message on a
- * libcurl easy handle kept alive, bounded answers, Retry-After, transport errors.
+ * whatsapp.c - the WhatsApp Cloud API connection: one POST per message on a libcurl easy
+ * handle kept alive (blocking, or driven by the caller's multi handle), bounded answers,
+ * Retry-After, transport errors.
  * Bodies and the reading of answers are in whatsapp_message.c.
  */
 #include "connectors/whatsapp.h"
@@ -260,21 +261,21 @@ static void classify_transport(CURLcode cc, struct whatsapp *w, struct connector
 	}
 }
 
-static int post(struct whatsapp *w, const char *body, struct connector_result *res)
+int whatsapp_start(struct whatsapp *w, const char *body, size_t len)
 {
-	CURLcode cc;
-	long status = 0;
-
 	buf_reset(&w->response);
 	w->overflow = 0;
 	w->retry_after = 0;
 	if (curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, body) ||
-	    curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body))) {
-		connector_result_clear(res);
-		connector_result_set(res, CONNECTOR_RETRY, 0, "could not prepare the request");
+	    curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len))
 		return BANDITORE_ENOMEM;
-	}
-	cc = curl_easy_perform(w->curl);
+	return 0;
+}
+
+int whatsapp_finish(struct whatsapp *w, CURLcode cc, struct connector_result *res)
+{
+	long status = 0;
+
 	/* The body may hold the recipient's number: do not leave curl pointing at it. */
 	curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, NULL);
 	if (cc != CURLE_OK) {
@@ -288,6 +289,21 @@ static int post(struct whatsapp *w, const char *body, struct connector_result *r
 		res->retry_after = w->retry_after;
 	buf_reset(&w->response);
 	return connector_result_rc(res);
+}
+
+CURL *whatsapp_easy(struct whatsapp *w)
+{
+	return w->curl;
+}
+
+static int post(struct whatsapp *w, const char *body, struct connector_result *res)
+{
+	if (whatsapp_start(w, body, strlen(body)) != 0) {
+		connector_result_clear(res);
+		connector_result_set(res, CONNECTOR_RETRY, 0, "could not prepare the request");
+		return BANDITORE_ENOMEM;
+	}
+	return whatsapp_finish(w, curl_easy_perform(w->curl), res);
 }
 
 /* Builds failed: say why without the recipient, and map to the send's return. */

@@ -24,7 +24,11 @@
 #ifndef BANDITORE_WHATSAPP_H
 #define BANDITORE_WHATSAPP_H
 
+#include "common/buf.h"
 #include "connectors/connector.h"
+
+#include <curl/curl.h>
+#include <stddef.h>
 
 struct whatsapp; /* opaque: one connection to the Cloud API for one phone number */
 
@@ -85,5 +89,40 @@ int whatsapp_build_template(const char *to, const char *template_name, const cha
  * path sets it from a Retry-After header. Fills *res (always) and returns 0 when OK,
  * else as connector.h says. */
 int whatsapp_parse_response(long http_status, const char *body, struct connector_result *res);
+
+/*
+ * Non-blocking sends, for a caller that drives many connectors at once with its own
+ * libcurl multi handle (delivery/wa_multi.c): one struct whatsapp per transfer in flight.
+ *
+ *   whatsapp_start(w, body, len)   prepares the POST of `body` (borrowed: it must stay
+ *                                  unchanged until whatsapp_finish);
+ *   curl_multi_add_handle(multi, whatsapp_easy(w)), and drive the multi handle;
+ *   whatsapp_finish(w, cc, res)    once curl reports the transfer done with code `cc`
+ *                                  (after curl_multi_remove_handle): classifies the
+ *                                  answer exactly as the blocking sends do.
+ *
+ * whatsapp_start returns 0 or BANDITORE_ENOMEM; whatsapp_finish fills *res and returns
+ * as whatsapp_send_text(). The easy handle (borrowed) stays the connector's.
+ */
+int whatsapp_start(struct whatsapp *w, const char *body, size_t len);
+int whatsapp_finish(struct whatsapp *w, CURLcode cc, struct connector_result *res);
+CURL *whatsapp_easy(struct whatsapp *w);
+
+/*
+ * A template message prepared once for a whole broadcast: the JSON that
+ * whatsapp_build_template() makes, cut around the recipient, so that the body for each
+ * recipient is two copies and the digits (no JSON work per send). The bodies are
+ * byte for byte those whatsapp_build_template() gives for the same arguments.
+ */
+struct whatsapp_prepared;
+
+/* Arguments as whatsapp_build_template() (without `to`); BANDITORE_EINVAL or ENOMEM. */
+int whatsapp_prepare_template(const char *template_name, const char *language,
+			      const char *const *body_params, int n_params, const char *biz_opaque,
+			      struct whatsapp_prepared **out);
+/* Appends the body for recipient `to` (E.164, with or without "+") to `out`.
+ * BANDITORE_EINVAL for a recipient that is not a number, ETOOBIG when `out` is full. */
+int whatsapp_prepared_body(const struct whatsapp_prepared *p, const char *to, struct buf *out);
+void whatsapp_prepared_free(struct whatsapp_prepared *p); /* accepts NULL */
 
 #endif
