@@ -36,7 +36,8 @@ enum {
 	K_POLICY_VERSION,
 	K_CHANNEL_NAME, K_CHANNEL_DESCRIPTION, K_PLATFORMS,
 	K_WA_PHONE_NUMBER_ID, K_WA_DISPLAY_NUMBER, K_WA_API_BASE, K_WA_API_VERSION,
-	K_WA_SECRETS_FILE, K_WA_MPS, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
+	K_WA_SECRETS_FILE, K_WA_MPS, K_WA_TEMPLATE_NAME, K_WA_TEMPLATE_LANGUAGE,
+	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
 	K_SUBSCRIBE, K_UNSUBSCRIBE,
 	K_INBOUND_MODE, K_KEEP_DAYS, K_AUTO_REPLY_HOURS,
 	K_TEXT_JOIN, K_TEXT_ALREADY, K_TEXT_LEAVE, K_TEXT_NOT_SUBSCRIBED, K_TEXT_AUTO_REPLY,
@@ -66,6 +67,10 @@ static const struct config_key keys[K_COUNT] = {
 	[K_WA_API_VERSION] = { "whatsapp", "api_version", 0 },
 	[K_WA_SECRETS_FILE] = { "whatsapp", "secrets_file", 0 },
 	[K_WA_MPS] = { "whatsapp", "messages_per_second", 0 },
+	[K_WA_TEMPLATE_NAME] = { "whatsapp", "template_name", 0 },
+	[K_WA_TEMPLATE_LANGUAGE] = { "whatsapp", "template_language", 0 },
+	[K_WA_TEMPLATE_PARAMS] = { "whatsapp", "template_params", 0 },
+	[K_WA_UNREACHABLE_AFTER] = { "whatsapp", "unreachable_after", 0 },
 	[K_WA_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_SECRET },
 	[K_WA_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_SECRET },
 	[K_WA_VERIFY_TOKEN] = { "whatsapp", "verify_token", CONFIG_KEY_SECRET },
@@ -431,6 +436,83 @@ static void get_inbound_mode(struct loader *ld)
 			   v);
 }
 
+static int loopback_url(const char *u)
+{
+	static const char *const prefixes[] = { "http://127.", "http://localhost:", "http://localhost/",
+						"http://[::1]" };
+
+	if (u && strcmp(u, "http://localhost") == 0)
+		return 1;
+	for (size_t i = 0; u && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(u, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* The broadcast template: its name and language as Meta approved them, and which of the
+ * message's fields fill its body parameters, in order. */
+static void get_template(struct loader *ld)
+{
+	static const char *const names[] = { [CONFIG_PARAM_TITLE] = "title",
+					     [CONFIG_PARAM_TEXT] = "text",
+					     [CONFIG_PARAM_LINK] = "link" };
+	struct config *cfg = ld->cfg;
+	const char *v = val(ld, K_WA_TEMPLATE_NAME), *p;
+	size_t n;
+
+	if (v && (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(v) ||
+		  strlen(v) > 512))
+		error_line(ld, line_of(ld, K_WA_TEMPLATE_NAME),
+			   T("template_name: '%s' non va bene: il nome del modello approvato da Meta ha solo lettere minuscole, cifre e _",
+			     "template_name: '%s' is wrong: the name of the template Meta approved has only lowercase letters, digits and _"),
+			   v);
+	set_str(ld, &cfg->wa_template_name, v ? v : "avviso_comune");
+
+	v = val(ld, K_WA_TEMPLATE_LANGUAGE);
+	n = v ? strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") : 0;
+	if (v && (n != strlen(v) || n < 2 || n > 15))
+		error_line(ld, line_of(ld, K_WA_TEMPLATE_LANGUAGE),
+			   T("template_language: '%s' non va bene: serve il codice della lingua del modello, per esempio it o en_US",
+			     "template_language: '%s' is wrong: it must be the template's language code, for example it or en_US"),
+			   v);
+	set_str(ld, &cfg->wa_template_language, v ? v : "it");
+
+	v = val(ld, K_WA_TEMPLATE_PARAMS);
+	cfg->wa_n_template_params = 0;
+	if (!v) {
+		cfg->wa_template_params[cfg->wa_n_template_params++] = CONFIG_PARAM_TEXT;
+		return;
+	}
+	p = v;
+	for (;;) {
+		const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+		int found = -1, dup = 0;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		for (int i = 0; i < CONFIG_TEMPLATE_PARAMS_MAX; i++)
+			if ((size_t)(end - p) == strlen(names[i]) && memcmp(p, names[i], (size_t)(end - p)) == 0)
+				found = i;
+		for (int i = 0; found >= 0 && i < cfg->wa_n_template_params; i++)
+			dup |= cfg->wa_template_params[i] == found;
+		if (found < 0)
+			error_line(ld, line_of(ld, K_WA_TEMPLATE_PARAMS),
+				   T("template_params: '%.*s' non va bene: i parametri possono essere title, text, link",
+				     "template_params: '%.*s' is wrong: the parameters can be title, text, link"),
+				   (int)(end - p > 60 ? 60 : end - p), p);
+		else if (dup)
+			error_line(ld, line_of(ld, K_WA_TEMPLATE_PARAMS),
+				   T("template_params: '%s' ripetuto", "template_params: '%s' listed twice"),
+				   names[found]);
+		else
+			cfg->wa_template_params[cfg->wa_n_template_params++] = found;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+}
+
 static void get_whatsapp(struct loader *ld)
 {
 	struct config *cfg = ld->cfg;
@@ -479,7 +561,13 @@ static void get_whatsapp(struct loader *ld)
 	}
 	set_str(ld, &cfg->wa_api_version, v ? v : "v23.0");
 	get_path(ld, K_WA_SECRETS_FILE, &cfg->wa_secrets_file, "");
-	get_int(ld, K_WA_MPS, &cfg->wa_messages_per_second, 1, 1000, 80);
+	get_int(ld, K_WA_MPS, &cfg->wa_messages_per_second, 0, 1000, 80);
+	if (val(ld, K_WA_MPS) && cfg->wa_messages_per_second == 0 && !loopback_url(cfg->wa_api_base))
+		error_line(ld, line_of(ld, K_WA_MPS),
+			   T("messages_per_second: 0 (nessun limite) è ammesso solo con api_base su 127.0.0.1 o localhost, per le prove di carico",
+			     "messages_per_second: 0 (no limit) is allowed only with api_base on 127.0.0.1 or localhost, for benchmarks"));
+	get_template(ld);
+	get_int(ld, K_WA_UNREACHABLE_AFTER, &cfg->wa_unreachable_after, 1, 100, 3);
 	set_str(ld, &cfg->wa_app_secret, "");
 	set_str(ld, &cfg->wa_access_token, "");
 	set_str(ld, &cfg->wa_verify_token, "");
@@ -1071,7 +1159,8 @@ void config_free(struct config *cfg)
 		&cfg->dpo_email, &cfg->policy_url, &cfg->privacy_url, &cfg->policy_text_version,
 		&cfg->channel_name, &cfg->channel_description, &cfg->wa_phone_number_id,
 		&cfg->wa_display_number, &cfg->wa_api_base, &cfg->wa_api_version,
-		&cfg->wa_secrets_file, &cfg->unsubscribe_word, &cfg->text_join, &cfg->text_already,
+		&cfg->wa_secrets_file, &cfg->wa_template_name, &cfg->wa_template_language,
+		&cfg->unsubscribe_word, &cfg->text_join, &cfg->text_already,
 		&cfg->text_leave, &cfg->text_not_subscribed, &cfg->text_auto_reply,
 		&cfg->listen_address, &cfg->public_url, &cfg->data_dir,
 	};

@@ -19,6 +19,14 @@
 #include <stddef.h>
 
 #define CONFIG_KEYWORDS_MAX 8
+#define CONFIG_TEMPLATE_PARAMS_MAX 3
+
+/* What fills each body parameter ({{1}}, {{2}}, ...) of the broadcast template. */
+enum config_template_param {
+	CONFIG_PARAM_TITLE = 0, /* the message's title */
+	CONFIG_PARAM_TEXT = 1,  /* its text */
+	CONFIG_PARAM_LINK = 2,  /* its link */
+};
 
 enum config_inbound_mode {
 	CONFIG_INBOUND_AUTO_REPLY = 0,          /* answer once per 24 h, keep nothing */
@@ -57,7 +65,14 @@ struct config {
 	char *wa_app_secret;      /* from the secrets file or environment only */
 	char *wa_access_token;    /* idem */
 	char *wa_verify_token;    /* idem */
-	int wa_messages_per_second; /* default 80, 1..1000 */
+	int wa_messages_per_second; /* default 80, 1..1000; 0 (no limit) only with a loopback
+				     * api_base, for benchmarks */
+	char *wa_template_name;     /* the approved template broadcasts use ("avviso_comune") */
+	char *wa_template_language; /* its language code ("it") */
+	int wa_template_params[CONFIG_TEMPLATE_PARAMS_MAX]; /* enum config_template_param */
+	int wa_n_template_params;   /* default 1: the text */
+	int wa_unreachable_after;   /* consecutive permanent failures before a subscriber is
+				     * unreachable (default 3) */
 
 	/* [keywords] (stored normalised, see keyword.h) */
 	char *subscribe[CONFIG_KEYWORDS_MAX];

@@ -168,6 +168,10 @@ static void test_full_file_values(void **state)
 			  "api_base = http://127.0.0.1:9999/\n"
 			  "api_version = v22.0\n"
 			  "messages_per_second = 250\n"
+			  "template_name = avviso_comune_2\n"
+			  "template_language = en_US\n"
+			  "template_params = title, text ,link\n"
+			  "unreachable_after = 5\n"
 			  "secrets_file = secrets.ini\n"
 			  "[keywords]\n"
 			  "subscribe = Iscrivimi, ATTIVA  Iscrizione!\n"
@@ -209,6 +213,13 @@ static void test_full_file_values(void **state)
 	assert_string_equal(c->wa_api_base, "http://127.0.0.1:9999");
 	assert_string_equal(c->wa_api_version, "v22.0");
 	assert_int_equal(c->wa_messages_per_second, 250);
+	assert_string_equal(c->wa_template_name, "avviso_comune_2");
+	assert_string_equal(c->wa_template_language, "en_US");
+	assert_int_equal(c->wa_n_template_params, 3);
+	assert_int_equal(c->wa_template_params[0], CONFIG_PARAM_TITLE);
+	assert_int_equal(c->wa_template_params[1], CONFIG_PARAM_TEXT);
+	assert_int_equal(c->wa_template_params[2], CONFIG_PARAM_LINK);
+	assert_int_equal(c->wa_unreachable_after, 5);
 	s = NULL;
 	assert_true(asprintf(&s, "%s/secrets.ini", f->dir) > 0);
 	assert_string_equal(c->wa_secrets_file, s);
@@ -251,6 +262,11 @@ static void test_defaults(void **state)
 	assert_string_equal(c->wa_api_base, "https://graph.facebook.com");
 	assert_string_equal(c->wa_api_version, "v23.0");
 	assert_int_equal(c->wa_messages_per_second, 80);
+	assert_string_equal(c->wa_template_name, "avviso_comune");
+	assert_string_equal(c->wa_template_language, "it");
+	assert_int_equal(c->wa_n_template_params, 1);
+	assert_int_equal(c->wa_template_params[0], CONFIG_PARAM_TEXT);
+	assert_int_equal(c->wa_unreachable_after, 3);
 	assert_string_equal(c->wa_secrets_file, "");
 	assert_int_equal(c->n_subscribe, 1);
 	assert_string_equal(c->subscribe[0], "attiva iscrizione");
@@ -350,6 +366,15 @@ static void test_each_error_on_its_line(void **state)
 		{ "[whatsapp]\nmessages_per_second = 1001", "messages_per_second" },
 		{ "[whatsapp]\nmessages_per_second = ten", "messages_per_second" },
 		{ "[whatsapp]\nmessages_per_second = -5", "messages_per_second" },
+		{ "[whatsapp]\ntemplate_name = Avviso-Comune", "template_name" },
+		{ "[whatsapp]\ntemplate_name =", "template_name" },
+		{ "[whatsapp]\ntemplate_language = i", "template_language" },
+		{ "[whatsapp]\ntemplate_language = it-IT", "template_language" },
+		{ "[whatsapp]\ntemplate_params = text, body", "body" },
+		{ "[whatsapp]\ntemplate_params = text, text", "text" },
+		{ "[whatsapp]\ntemplate_params =", "template_params" },
+		{ "[whatsapp]\nunreachable_after = 0", "unreachable_after" },
+		{ "[whatsapp]\nunreachable_after = 101", "unreachable_after" },
 		{ "[inbound]\nkeep_days = 91", "keep_days" },
 		{ "[inbound]\nkeep_days = 7 days", "keep_days" },
 		{ "[inbound]\nauto_reply_hours = 0", "auto_reply_hours" },
@@ -427,6 +452,28 @@ static void test_each_error_on_its_line(void **state)
 			expect_error(&f->errs, repl[i].line, key);
 		}
 	}
+}
+
+/* messages_per_second = 0 lifts the limit, for benchmarks against a local peer only. */
+static void test_unlimited_rate_only_on_loopback(void **state)
+{
+	struct fixture *f = *state;
+	char text[1024];
+	static const char *const loopback[] = { "http://127.0.0.1:18080", "http://localhost:9",
+						"http://[::1]:8080" };
+
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+		snprintf(text, sizeof(text), "%sapi_base = %s\nmessages_per_second = 0\n", MINIMAL,
+			 loopback[i]);
+		expect_ok(f, load(f, text, 0));
+		assert_int_equal(f->cfg->wa_messages_per_second, 0);
+		config_free(f->cfg);
+		f->cfg = NULL;
+	}
+	snprintf(text, sizeof(text), "%sapi_base = https://graph.facebook.com\nmessages_per_second = 0\n",
+		 MINIMAL);
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 10, "127.0.0.1");
 }
 
 static void test_secrets_refused_in_main_file(void **state)
@@ -969,6 +1016,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_whatsapp_needs_no_whatsapp_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_error_on_its_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlimited_rate_only_on_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secrets_refused_in_main_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_errors_all_reported_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_limits_and_encoding, setup, teardown),
