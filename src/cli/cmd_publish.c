@@ -126,9 +126,12 @@ static int store_and_approve(struct store *st, const struct store_message *m,
 	printf("%-14s %s\n", T("stato", "state"), messages_state_name(a.state));
 	if (!draft)
 		printf("%-14s %lld\n", T("destinatari", "audience"), (long long)a.audience);
-	if (m->scheduled_at) {
-		char when[MESSAGES_TIME_MAX];
-		messages_time_format(m->scheduled_at, when);
+	if (m->scheduled_at) { /* in the comune's local time, as the operator thinks of it */
+		char when[64];
+		time_t t = (time_t)m->scheduled_at;
+		struct tm tm;
+		if (!localtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", &tm))
+			messages_time_format(m->scheduled_at, when);
 		printf("%-14s %s\n", T("programmato", "scheduled"), when);
 	}
 	if (a.tier.exceeded)
