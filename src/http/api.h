@@ -5,6 +5,8 @@
  *   POST /api/v1/messages/{id}/send    approve it: 202, approved or scheduled, with its
  *                                      audience (and a warning when the messaging tier
  *                                      cannot take it all at once)
+ *                                      409 {"error":"state"} when it is not a draft,
+ *                                      409 {"error":"expired"} when its expiry has passed
  *   POST /api/v1/messages/{id}/cancel  200 cancelled; 409 when it is finished already
  *   GET  /api/v1/messages/{id}         its state, times (RFC 3339) and progress
  *
@@ -13,7 +15,9 @@
  * WWW-Authenticate; a token without the scope (messages:write for POST,
  * messages:read for GET) → 403. Bodies are JSON, at most API_BODY_MAX bytes (413
  * beyond). Errors are JSON: {"error": "...", "field": "...", "message": Italian,
- * "message_en": English}.
+ * "message_en": English}: a refused field is 422 {"error": "invalid", "field": ...},
+ * a body that is not a JSON object 400 {"error": "malformed"}, an unknown id 404, a
+ * wrong method 405 with Allow.
  *
  * Reads use a small pool of store connections of their own. Writes are writer jobs:
  * the request's thread waits for its job to be durable (API traffic is light, and a
