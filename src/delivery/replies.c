@@ -94,6 +94,14 @@ static int64_t backoff(int attempts, int retry_after)
 
 static void pace(struct replies *r)
 {
+	if (r->rs.pace) { /* the number's schedule, shared with broadcasts */
+		int64_t wait;
+		while ((wait = ratelimit_shared_take(r->rs.pace, mono_ns())) > 0) {
+			struct timespec ts = { (time_t)(wait / 1000000000), (long)(wait % 1000000000) };
+			nanosleep(&ts, NULL);
+		}
+		return;
+	}
 	int64_t gap = 1000000000 / (r->rs.messages_per_second > 0 ? r->rs.messages_per_second : 80);
 	int64_t wait = r->last_send_ns + gap - mono_ns();
 

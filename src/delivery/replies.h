@@ -14,6 +14,7 @@
 #include "common/keyfile.h"
 #include "connectors/whatsapp.h"
 #include "daemon/writer.h"
+#include "delivery/ratelimit.h"
 
 struct replies;
 
@@ -23,6 +24,8 @@ struct replies_settings {
 	struct writer *writer;              /* borrowed */
 	struct whatsapp_settings whatsapp;  /* strings borrowed */
 	int messages_per_second;            /* pace of replies (the number's limit) */
+	struct ratelimit_shared *pace;      /* borrowed; when set, the number's schedule
+					     * shared with broadcasts replaces the above */
 	int max_attempts;                   /* give up after this many (default 12) */
 	int max_age;                        /* seconds: give up on older replies (default 86400) */
 };
