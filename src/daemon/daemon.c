@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "daemon/writer.h"
+#include "delivery/broadcast.h"
 #include "delivery/replies.h"
 #include "http/server.h"
 #include "inbound/inbound.h"
@@ -34,6 +35,10 @@ int daemon_run(const struct daemon_options *opt)
 	struct store *st = NULL;
 	struct writer *writer = NULL;
 	struct replies *replies = NULL;
+	struct broadcast *broadcast = NULL;
+	struct broadcast_settings bs;
+	struct ratelimit_shared pace; /* the number's one schedule, for replies and broadcasts */
+	int pace_ready = 0;
 	struct http_server *http = NULL;
 	struct inbound_ctx inbound;
 	struct replies_settings rs;
@@ -71,18 +76,36 @@ int daemon_run(const struct daemon_options *opt)
 	rs.whatsapp.phone_number_id = cfg->wa_phone_number_id;
 	rs.whatsapp.access_token = cfg->wa_access_token;
 	rs.messages_per_second = cfg->wa_messages_per_second;
+	ratelimit_shared_init(&pace, cfg->wa_messages_per_second);
+	pace_ready = 1;
+	rs.pace = &pace;
 	rc = replies_start(&rs, &replies);
 	if (rc) {
 		log_error("start-failed", "step=replies error=\"%s\"", banditore_strerror(rc));
 		goto fail;
 	}
 	writer_on_commit(writer, replies_wake, replies);
+	memset(&bs, 0, sizeof(bs));
+	bs.store_url = opt->store_url;
+	bs.keys = opt->keys;
+	bs.writer = writer;
+	bs.cfg = cfg;
+	bs.whatsapp = rs.whatsapp;
+	bs.messages_per_second = cfg->wa_messages_per_second;
+	bs.pace = &pace;
+	rc = broadcast_start(&bs, &broadcast);
+	if (rc) {
+		log_error("start-failed", "step=broadcast error=\"%s\"", banditore_strerror(rc));
+		goto fail;
+	}
 	memset(&hctx, 0, sizeof(hctx));
 	hctx.cfg = cfg;
 	hctx.keys = opt->keys;
 	hctx.store_url = opt->store_url;
 	hctx.inbound = &inbound;
 	hctx.writer = writer;
+	hctx.wake_sender = broadcast_wake;
+	hctx.wake_sender_arg = broadcast;
 	rc = http_server_start(addr, port, &hctx, &http);
 	if (rc) {
 		log_error("start-failed", "step=http address=%s port=%d error=\"%s\"", addr, port,
@@ -98,8 +121,11 @@ fail:
 	http_server_stop(http);
 	if (writer)
 		writer_on_commit(writer, NULL, NULL);
+	broadcast_stop(broadcast);
 	replies_stop(replies);
 	writer_stop(writer);
+	if (pace_ready)
+		ratelimit_shared_destroy(&pace);
 	inbound_ctx_clear(&inbound);
 	store_free(st);
 	if (rc == 0)

