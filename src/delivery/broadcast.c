@@ -49,6 +49,10 @@
 #define PROGRESS_LOG_NS (10 * NS_PER_S)
 #define SHUTDOWN_WAIT_NS (3 * NS_PER_S) /* then sends in flight are abandoned (resent later) */
 #define ERROR_HOLD 5                   /* seconds before a job that failed is tried again */
+/* Recipients are read just ahead of their turn, about this long before: someone who
+ * leaves later than that before their turn is no longer there when it comes. */
+#define LOOKAHEAD_NS (200 * NS_PER_MS)
+#define FETCH_MIN 16
 #define TAG_SHIFT 48
 #define TAG_MASK ((1ULL << TAG_SHIFT) - 1)
 
@@ -146,6 +150,7 @@ struct broadcast {
 	struct store_recipient *page;
 	struct buf body;
 	uint32_t rng;
+	int fetch;                /* recipients read at once: about LOOKAHEAD_NS of sends */
 	int shutting, abandon;
 	int64_t shutdown_deadline;
 	int timer_armed;
@@ -542,11 +547,11 @@ static void take_recipient(struct job *j, const struct store_recipient *r, int a
 static void fetch_page(struct broadcast *b, struct job *j)
 {
 	uint64_t room = j->cap - (j->tail - j->head);
-	int want = (int)(room < (uint64_t)b->bs.page_size ? room : (uint64_t)b->bs.page_size);
+	int want = (int)(room < (uint64_t)b->fetch ? room : (uint64_t)b->fetch);
 	int n = 0, rc;
 
-	if (want < b->bs.page_size / 4 && want < b->bs.page_size)
-		return;
+	if (want < b->fetch)
+		return; /* wait for room */
 	rc = store_subscribers_page(b->st, PLATFORM_WHATSAPP, j->last_fetched_id, j->audience_max_id,
 				    b->bs.cfg->wa_unreachable_after, b->page, want, &n);
 	if (rc) {
@@ -878,7 +883,7 @@ static void advance(struct broadcast *b, struct job *j, int64_t now_ns)
 		return;
 	}
 	if (j->phase == PH_WALK) {
-		if (!j->exhausted && j->tail - j->issue < (uint64_t)b->bs.page_size / 4 + 1)
+		if (!j->exhausted && j->tail - j->issue < (uint64_t)b->fetch / 2 + 1)
 			fetch_page(b, j);
 		if (j->exhausted && j->head == j->tail && !j->pending) {
 			log_info("broadcast-walked", "id=%" PRId64 " sent=%llu failed=%llu retries=%llu",
@@ -1072,6 +1077,14 @@ int broadcast_start(const struct broadcast_settings *bs, struct broadcast **out)
 	if (crypto_random(&b->rng, sizeof(b->rng)) != 0 || b->rng == 0)
 		b->rng = (uint32_t)mono_ns() | 1;
 	b->stats.window = b->bs.page_size;
+	b->fetch = b->bs.page_size;
+	if (b->bs.messages_per_second > 0) {
+		int64_t ahead = (int64_t)b->bs.messages_per_second * LOOKAHEAD_NS / NS_PER_S;
+		if (ahead < b->fetch)
+			b->fetch = ahead < FETCH_MIN ? FETCH_MIN : (int)ahead;
+		if (b->fetch > b->bs.page_size)
+			b->fetch = b->bs.page_size;
+	}
 	rc = BANDITORE_ENOMEM;
 	b->page = calloc((size_t)b->bs.page_size, sizeof(*b->page));
 	if (!b->page)
