@@ -812,10 +812,20 @@ static void issue(struct broadcast *b, struct job *j)
 	}
 }
 
+/* Whether the current job could send now (the rate, when it stops it, arms the timer). */
+static int can_issue(struct broadcast *b)
+{
+	struct job *j = b->cur;
+
+	return j && !b->shutting && !b->timer_armed && !j->stop &&
+	       (j->phase == PH_WALK || j->phase == PH_RETRY) && j->issue < j->tail &&
+	       j->issue - j->head < (uint64_t)b->bs.page_size && wa_multi_free_slots(b->net) > 0;
+}
+
 static void collect(struct broadcast *b)
 {
 	struct connector_result res;
-	uint64_t tag;
+	uint64_t tag, n[4] = { 0, 0, 0, 0 }; /* by action, published once at the end */
 
 	while (wa_multi_done(b->net, &tag, &res)) {
 		struct job *j = b->jobs[(tag >> TAG_SHIFT) % JOBS_MAX];
@@ -830,12 +840,9 @@ static void collect(struct broadcast *b)
 		j->flight--;
 		it->action = outcome_of(&res);
 		it->retry_after = res.retry_after;
-		if (it->action == OUTCOME_SENT) {
-			stats_add(b, &b->stats.sent, 1);
+		n[it->action & 3]++;
+		if (it->action == OUTCOME_SENT)
 			continue;
-		}
-		stats_add(b, it->action == OUTCOME_RETRY ? &b->stats.retried
-			     : it->action == OUTCOME_HALT ? &b->stats.halts : &b->stats.failed, 1);
 		log_debug("broadcast-outcome", "id=%" PRId64 " subscriber=%" PRId64 " outcome=%s "
 			  "http=%d code=%d reason=\"%s\"", j->id, it->sub_id, outcome_name(it->action),
 			  res.http_status, res.error_code, res.error);
@@ -847,6 +854,14 @@ static void collect(struct broadcast *b)
 			job_stop(j, STOP_HALTED);
 		}
 	}
+	if (n[0] + n[1] + n[2] + n[3] == 0)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->stats.sent += n[OUTCOME_SENT];
+	b->stats.retried += n[OUTCOME_RETRY];
+	b->stats.failed += n[OUTCOME_FAILED];
+	b->stats.halts += n[OUTCOME_HALT];
+	pthread_mutex_unlock(&b->lock);
 }
 
 /* Moves one job along: reads, settles, changes phase, ends. */
@@ -1030,6 +1045,10 @@ static void *broadcast_main(void *arg)
 			issue(b, b->cur);
 		wa_multi_perform(b->net);
 		collect(b);
+		/* What just finished may complete a stretch to settle (and free the window). */
+		for (int i = 0; i < JOBS_MAX; i++)
+			if (b->jobs[i])
+				maybe_checkpoint(b, b->jobs[i], mono_ns(), b->jobs[i]->stop != STOP_NONE);
 
 		pthread_mutex_lock(&b->lock);
 		b->stats.current = b->cur ? b->cur->id : 0;
@@ -1039,6 +1058,8 @@ static void *broadcast_main(void *arg)
 		wait_ns = b->shutting ? 20 * NS_PER_MS : next_tick - mono_ns();
 		if (b->cur && b->cur->pending == NULL && b->cur->ckpt < b->cur->issue)
 			wait_ns = wait_ns < CHECKPOINT_NS ? wait_ns : CHECKPOINT_NS;
+		if (can_issue(b))
+			wait_ns = 0; /* slots came free: only look at the network in passing */
 		if (wait_ns < 0)
 			wait_ns = 0;
 		wa_multi_poll(b->net, (int)((wait_ns + NS_PER_MS - 1) / NS_PER_MS),
