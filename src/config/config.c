@@ -37,7 +37,7 @@ enum {
 	K_CHANNEL_NAME, K_CHANNEL_DESCRIPTION, K_PLATFORMS,
 	K_WA_PHONE_NUMBER_ID, K_WA_DISPLAY_NUMBER, K_WA_API_BASE, K_WA_API_VERSION,
 	K_WA_SECRETS_FILE, K_WA_MPS, K_WA_TEMPLATE_NAME, K_WA_TEMPLATE_LANGUAGE,
-	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
+	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MAX_IN_FLIGHT, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
 	K_SUBSCRIBE, K_UNSUBSCRIBE,
 	K_INBOUND_MODE, K_KEEP_DAYS, K_AUTO_REPLY_HOURS,
 	K_TEXT_JOIN, K_TEXT_ALREADY, K_TEXT_LEAVE, K_TEXT_NOT_SUBSCRIBED, K_TEXT_AUTO_REPLY,
@@ -71,6 +71,7 @@ static const struct config_key keys[K_COUNT] = {
 	[K_WA_TEMPLATE_LANGUAGE] = { "whatsapp", "template_language", 0 },
 	[K_WA_TEMPLATE_PARAMS] = { "whatsapp", "template_params", 0 },
 	[K_WA_UNREACHABLE_AFTER] = { "whatsapp", "unreachable_after", 0 },
+	[K_WA_MAX_IN_FLIGHT] = { "whatsapp", "max_in_flight", 0 },
 	[K_WA_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_SECRET },
 	[K_WA_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_SECRET },
 	[K_WA_VERIFY_TOKEN] = { "whatsapp", "verify_token", CONFIG_KEY_SECRET },
@@ -568,6 +569,7 @@ static void get_whatsapp(struct loader *ld)
 			     "messages_per_second: 0 (no limit) is allowed only with api_base on 127.0.0.1 or localhost, for benchmarks"));
 	get_template(ld);
 	get_int(ld, K_WA_UNREACHABLE_AFTER, &cfg->wa_unreachable_after, 1, 100, 3);
+	get_int(ld, K_WA_MAX_IN_FLIGHT, &cfg->wa_max_in_flight, 1, 1024, 256);
 	set_str(ld, &cfg->wa_app_secret, "");
 	set_str(ld, &cfg->wa_access_token, "");
 	set_str(ld, &cfg->wa_verify_token, "");

@@ -71,6 +71,7 @@ struct config {
 	char *wa_template_language; /* its language code ("it") */
 	int wa_template_params[CONFIG_TEMPLATE_PARAMS_MAX]; /* enum config_template_param */
 	int wa_n_template_params;   /* default 1: the text */
+	int wa_max_in_flight;       /* broadcast sends in flight at once (default 256) */
 	int wa_unreachable_after;   /* consecutive permanent failures before a subscriber is
 				     * unreachable (default 3) */
 

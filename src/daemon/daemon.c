@@ -93,6 +93,7 @@ int daemon_run(const struct daemon_options *opt)
 	bs.whatsapp = rs.whatsapp;
 	bs.messages_per_second = cfg->wa_messages_per_second;
 	bs.pace = &pace;
+	bs.max_in_flight = cfg->wa_max_in_flight;
 	rc = broadcast_start(&bs, &broadcast);
 	if (rc) {
 		log_error("start-failed", "step=broadcast error=\"%s\"", banditore_strerror(rc));

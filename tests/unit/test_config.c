@@ -172,6 +172,7 @@ static void test_full_file_values(void **state)
 			  "template_language = en_US\n"
 			  "template_params = title, text ,link\n"
 			  "unreachable_after = 5\n"
+			  "max_in_flight = 64\n"
 			  "secrets_file = secrets.ini\n"
 			  "[keywords]\n"
 			  "subscribe = Iscrivimi, ATTIVA  Iscrizione!\n"
@@ -220,6 +221,7 @@ static void test_full_file_values(void **state)
 	assert_int_equal(c->wa_template_params[1], CONFIG_PARAM_TEXT);
 	assert_int_equal(c->wa_template_params[2], CONFIG_PARAM_LINK);
 	assert_int_equal(c->wa_unreachable_after, 5);
+	assert_int_equal(c->wa_max_in_flight, 64);
 	s = NULL;
 	assert_true(asprintf(&s, "%s/secrets.ini", f->dir) > 0);
 	assert_string_equal(c->wa_secrets_file, s);
@@ -267,6 +269,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->wa_n_template_params, 1);
 	assert_int_equal(c->wa_template_params[0], CONFIG_PARAM_TEXT);
 	assert_int_equal(c->wa_unreachable_after, 3);
+	assert_int_equal(c->wa_max_in_flight, 256);
 	assert_string_equal(c->wa_secrets_file, "");
 	assert_int_equal(c->n_subscribe, 1);
 	assert_string_equal(c->subscribe[0], "attiva iscrizione");
@@ -375,6 +378,8 @@ static void test_each_error_on_its_line(void **state)
 		{ "[whatsapp]\ntemplate_params =", "template_params" },
 		{ "[whatsapp]\nunreachable_after = 0", "unreachable_after" },
 		{ "[whatsapp]\nunreachable_after = 101", "unreachable_after" },
+		{ "[whatsapp]\nmax_in_flight = 0", "max_in_flight" },
+		{ "[whatsapp]\nmax_in_flight = 1025", "max_in_flight" },
 		{ "[inbound]\nkeep_days = 91", "keep_days" },
 		{ "[inbound]\nkeep_days = 7 days", "keep_days" },
 		{ "[inbound]\nauto_reply_hours = 0", "auto_reply_hours" },
