@@ -43,7 +43,7 @@
 #define ITEM_SEALED_MAX 128            /* a sealed E.164 number is about 45 bytes */
 #define NS_PER_MS 1000000LL
 #define NS_PER_S 1000000000LL
-#define TICK_BUSY_NS (100 * NS_PER_MS) /* look for emergencies, cancels, expiry */
+#define TICK_BUSY_NS (50 * NS_PER_MS)  /* look for emergencies, cancels, expiry */
 #define TICK_IDLE_NS (200 * NS_PER_MS) /* look for new messages */
 #define CHECKPOINT_NS (200 * NS_PER_MS) /* settle at least this often */
 #define PROGRESS_LOG_NS (10 * NS_PER_S)

@@ -3,25 +3,33 @@
  *
  * It works on one message at a time, the one store_message_next() names (emergencies
  * first). Starting costs constant work: the message goes to SENDING (one write) and the
- * subscribers are then read in id order, a page at a time, up to the audience fixed at
- * approval (so later joins are left out, and those who left are simply not there). Each
- * recipient gets the channel's template (broadcast_message.h) carrying "m=<id>", so the
- * status webhooks can be counted for the message. Many sends are in flight at once
- * (wa_multi.h) at the configured pace (ratelimit.h).
+ * subscribers are then read in id order just ahead of their turn (about 200 ms of sends
+ * at a time, at most page_size), up to the audience fixed at approval: those who join
+ * later are left out, and those who leave before their turn are no longer there when it
+ * comes. Each recipient gets the channel's template (broadcast_message.h) carrying
+ * "m=<id>", so that status webhooks count for the message. Many sends are in flight at
+ * once (wa_multi.h) at the number's pace (ratelimit.h, shared with the reply sender).
  *
  * Progress is durable in checkpoints: once every send of a stretch of recipients is
  * settled, one writer job moves the message's cursor past them and records, together,
  * the counts, the subscribers who were sent it, those who failed and the sends to retry.
- * At most BROADCAST window (page_size) sends are ever beyond the durable cursor: a crash
- * (kill -9) repeats at most that many, and nobody is lost. The window is logged when a
- * broadcast starts.
+ * Nothing is sent more than the window (page_size, 1000) beyond the durable cursor, so a
+ * crash (kill -9) repeats at most that many sends and loses none; the window is logged
+ * when a broadcast starts or resumes (window=N) and given in broadcast_stats.
  *
- * After the walk, due retries are sent (backoff from outcome.h) until none is left, and
- * the message ends SENT, or PARTLY_FAILED when some recipients could not be reached.
- * Every 100 ms it looks again: an emergency approved meanwhile preempts a normal
- * broadcast (which keeps its cursor and resumes afterwards), a cancelled message stops
- * at once, an expired one ends EXPIRED. When idle it looks for new messages five times a
- * second (the CLI publishes from another process); broadcast_wake() looks at once.
+ * After the walk, due retries are sent (outcome.h: backoff with jitter, Retry-After
+ * honoured, at most OUTCOME_ATTEMPTS_MAX sends) until none is left, and the message ends
+ * SENT, or PARTLY_FAILED when some recipients could not be reached. A failure of the
+ * channel itself (token, template, permissions) holds the broadcast instead, with the
+ * send kept for later, and resumes after a wait (outcome_hold). Every 50 ms it looks
+ * again: an emergency approved meanwhile preempts a normal broadcast (which keeps its
+ * cursor and resumes afterwards), a cancelled message stops at once, an expired one ends
+ * EXPIRED. When idle it looks for new messages five times a second (the CLI publishes
+ * from another process); broadcast_wake() looks at once.
+ *
+ * A message whose text does not fit the template (broadcast_check_message, which the API
+ * and the CLI should call first) is not sent: it ends PARTLY_FAILED, everyone counted
+ * failed, and the reason is logged (broadcast-refused).
  */
 #ifndef BANDITORE_BROADCAST_H
 #define BANDITORE_BROADCAST_H

@@ -37,11 +37,12 @@ int wa_multi_free_slots(const struct wa_multi *m);
  * wa_multi_poll (or wa_multi_perform). */
 int wa_multi_send(struct wa_multi *m, const char *body, size_t len, uint64_t tag);
 
-/* Lets curl do what it can now, without waiting. */
+/* Lets curl run its due time-outs now (new transfers start this way), without waiting. */
 int wa_multi_perform(struct wa_multi *m);
 
-/* Waits up to timeout_ms for network activity, a wake-up, or `extra_fd` (>= 0: e.g. a
- * timerfd; *extra_ready is set when it became readable), then performs. */
+/* Waits up to timeout_ms (less when curl has a time-out due) for network activity, a
+ * wake-up, or `extra_fd` (>= 0: e.g. a timerfd, watched from then on; *extra_ready is
+ * set when it became readable), and lets curl handle what is ready. */
 int wa_multi_poll(struct wa_multi *m, int timeout_ms, int extra_fd, int *extra_ready);
 
 /* Takes one finished transfer: returns 1 and fills *tag and *res, or 0 when none. */
