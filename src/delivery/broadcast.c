@@ -64,6 +64,7 @@ struct item {
 	uint8_t sealed[ITEM_SEALED_MAX];
 	size_t sealed_len;
 	int attempts;      /* sends made before this one (from the retry table) */
+	int retry;         /* 1: taken from the retry table, 0: from the walk */
 	int state;         /* enum item_state */
 	int action;        /* enum outcome_action, or ACTION_GONE, once done */
 	int retry_after;
@@ -89,6 +90,7 @@ struct checkpoint {
 	struct checkpoint *next;
 	int64_t message_id, cursor, at;
 	int64_t d_sent, d_failed, d_unreachable;
+	uint64_t n_retry_items;
 	int threshold;
 	uint64_t end;
 	int transition, from_state, clear_retries;
@@ -121,6 +123,8 @@ struct job {
 	struct checkpoint *pending;
 	int64_t last_ckpt_ns, started_ns, last_log_ns;
 	int64_t retry_next;       /* retry phase: unix time of the next due retry */
+	int64_t retry_poll;       /* walk: when to look for due retries again */
+	uint64_t retry_items;     /* retries in the ring, not yet settled durably */
 	uint64_t sent, failed, retried; /* in this process, for logs */
 };
 
@@ -527,13 +531,14 @@ static void start_job(struct broadcast *b, const struct store_message *m, int64_
 
 /* ---- reading recipients ---- */
 
-static void take_recipient(struct job *j, const struct store_recipient *r, int attempts)
+static void take_recipient(struct job *j, const struct store_recipient *r, int attempts, int retry)
 {
 	struct item *it = item_at(j, j->tail++);
 
 	memset(it, 0, sizeof(*it));
 	it->sub_id = r->id;
 	it->attempts = attempts;
+	it->retry = retry;
 	if (r->sealed_len > sizeof(it->sealed)) {
 		it->state = ITEM_DONE; /* not an address we could have sealed: cannot be sent */
 		it->action = OUTCOME_FAILED;
@@ -561,7 +566,7 @@ static void fetch_page(struct broadcast *b, struct job *j)
 		return;
 	}
 	for (int i = 0; i < n; i++)
-		take_recipient(j, &b->page[i], 0);
+		take_recipient(j, &b->page[i], 0, 0);
 	if (n > 0)
 		j->last_fetched_id = b->page[n - 1].id;
 	for (int i = 0; i < n; i++)
@@ -570,30 +575,20 @@ static void fetch_page(struct broadcast *b, struct job *j)
 		j->exhausted = 1;
 }
 
-/* Retry phase: the due retries of the message, or the end when there are none left. */
-static void load_retries(struct broadcast *b, struct job *j, int64_t now)
+/* Appends up to `max` due retries of the job to the ring; returns how many, or -1 after
+ * a read error (the job is then stopped). Those that left, or became unreachable
+ * through another message, are settled without a send. */
+static int take_due_retries(struct broadcast *b, struct job *j, int64_t now, int max)
 {
 	struct store_retry *due = NULL;
-	int64_t count = 0, next = 0;
 	int n = 0, rc;
 
-	rc = store_retry_pending(b->st, j->id, &count, &next);
-	if (rc)
-		goto fail;
-	if (count == 0) {
-		job_final(b, j, T_FINISH, STORE_MSG_SENDING, 0);
-		return;
-	}
-	if (next > now) {
-		j->retry_next = next;
-		return;
-	}
-	due = calloc((size_t)b->bs.page_size, sizeof(*due));
+	due = calloc((size_t)max, sizeof(*due));
 	if (!due) {
 		rc = BANDITORE_ENOMEM;
 		goto fail;
 	}
-	rc = store_retry_due(b->st, j->id, now, due, b->bs.page_size, &n);
+	rc = store_retry_due(b->st, j->id, now, due, max, &n);
 	if (rc)
 		goto fail;
 	for (int i = 0; i < n; i++) {
@@ -604,25 +599,50 @@ static void load_retries(struct broadcast *b, struct job *j, int64_t now)
 		if (rc)
 			goto fail;
 		if (got == 1) {
-			take_recipient(j, &b->page[0], due[i].attempts);
+			take_recipient(j, &b->page[0], due[i].attempts, 1);
 			crypto_wipe(b->page[0].sealed, b->page[0].sealed_len);
 		} else {
 			struct item *it = item_at(j, j->tail++);
 			memset(it, 0, sizeof(*it));
 			it->sub_id = due[i].subscriber_id;
+			it->retry = 1;
 			it->state = ITEM_DONE;
 			it->action = ACTION_GONE;
 		}
+		j->retry_items++;
 	}
 	free(due);
-	if (n == 0)
-		j->retry_next = now + 1;
-	return;
+	return n;
 fail:
 	free(due);
 	log_error("broadcast-read", "id=%" PRId64 " what=retries error=\"%s\" detail=\"%s\"", j->id,
 		  banditore_strerror(rc), store_errmsg(b->st));
 	job_stop(j, STOP_ERROR);
+	return -1;
+}
+
+/* After the walk: the due retries, a wait for the next one, or the end when none is left. */
+static void load_retries(struct broadcast *b, struct job *j, int64_t now)
+{
+	int64_t count = 0, next = 0;
+	int rc = store_retry_pending(b->st, j->id, &count, &next);
+
+	if (rc) {
+		log_error("broadcast-read", "id=%" PRId64 " what=retries error=\"%s\" detail=\"%s\"",
+			  j->id, banditore_strerror(rc), store_errmsg(b->st));
+		job_stop(j, STOP_ERROR);
+		return;
+	}
+	if (count == 0) {
+		job_final(b, j, T_FINISH, STORE_MSG_SENDING, 0);
+		return;
+	}
+	if (next > now) {
+		j->retry_next = next;
+		return;
+	}
+	if (take_due_retries(b, j, now, b->bs.page_size) == 0)
+		j->retry_next = now + 1;
 }
 
 /* ---- settling ---- */
@@ -632,8 +652,7 @@ static void maybe_checkpoint(struct broadcast *b, struct job *j, int64_t now_ns,
 {
 	struct checkpoint *cp;
 	uint64_t k = j->ckpt;
-	int64_t now = (int64_t)time(NULL);
-	int walk = j->phase == PH_WALK;
+	int64_t now = (int64_t)time(NULL), cursor = 0;
 
 	if (j->pending || j->broken || (j->phase != PH_WALK && j->phase != PH_RETRY))
 		return;
@@ -642,7 +661,8 @@ static void maybe_checkpoint(struct broadcast *b, struct job *j, int64_t now_ns,
 	if (k == j->ckpt)
 		return;
 	if (!force && k - j->ckpt < (uint64_t)b->bs.page_size / 4 &&
-	    now_ns - j->last_ckpt_ns < CHECKPOINT_NS && !(k == j->tail && (j->exhausted || !walk)))
+	    now_ns - j->last_ckpt_ns < CHECKPOINT_NS &&
+	    !(k == j->tail && (j->exhausted || j->phase == PH_RETRY)))
 		return;
 	cp = checkpoint_new(b, j, T_NONE, (int)(k - j->ckpt));
 	if (!cp)
@@ -650,6 +670,11 @@ static void maybe_checkpoint(struct broadcast *b, struct job *j, int64_t now_ns,
 	for (uint64_t i = j->ckpt; i < k; i++) {
 		struct item *it = item_at(j, i);
 		int attempt = it->attempts + 1; /* this send's number */
+		int walk = !it->retry;
+		if (walk)
+			cursor = it->sub_id; /* the walk's items are in id order */
+		else
+			cp->n_retry_items++;
 		switch (it->action) {
 		case OUTCOME_SENT:
 			cp->d_sent++;
@@ -694,9 +719,8 @@ static void maybe_checkpoint(struct broadcast *b, struct job *j, int64_t now_ns,
 	j->sent += (uint64_t)cp->d_sent;
 	j->failed += (uint64_t)cp->d_failed;
 	j->retried += (uint64_t)cp->n_puts;
-	if (walk)
-		cp->cursor = j->exhausted && k == j->tail ? j->audience_max_id
-							  : item_at(j, k - 1)->sub_id;
+	if (j->phase == PH_WALK)
+		cp->cursor = j->exhausted && k == j->tail ? j->audience_max_id : cursor;
 	j->ckpt = k;
 	cp->end = k;
 	submit(b, j, cp);
@@ -730,6 +754,7 @@ static void checkpoint_settled(struct broadcast *b, struct checkpoint *cp)
 		return;
 	}
 	j->head = cp->end;
+	j->retry_items -= cp->n_retry_items;
 	if (cp->transition == T_START) {
 		j->phase = PH_WALK;
 		j->started_ns = mono_ns();
@@ -900,6 +925,14 @@ static void advance(struct broadcast *b, struct job *j, int64_t now_ns)
 	if (j->phase == PH_WALK) {
 		if (!j->exhausted && j->tail - j->issue < (uint64_t)b->fetch / 2 + 1)
 			fetch_page(b, j);
+		/* Due retries go out during the walk too, so that a long broadcast does not
+		 * keep them waiting until its end: once a second, when none is in the ring
+		 * (a retry is read again only after its last send is settled). */
+		if (!j->stop && j->retry_items == 0 && now >= j->retry_poll &&
+		    j->cap - (j->tail - j->head) >= (uint64_t)b->fetch) {
+			take_due_retries(b, j, now, b->fetch);
+			j->retry_poll = now + 1;
+		}
 		if (j->exhausted && j->head == j->tail && !j->pending) {
 			log_info("broadcast-walked", "id=%" PRId64 " sent=%llu failed=%llu retries=%llu",
 				 j->id, (unsigned long long)j->sent, (unsigned long long)j->failed,

@@ -112,7 +112,12 @@ class Channel:
             if m["state"] in states:
                 return m
             time.sleep(0.05)
-        raise AssertionError("message %d still %s after %d s" % (mid, self.message(mid), timeout))
+        events = [l for l in self.log().splitlines() if "broadcast-" in l]
+        raise AssertionError("message %d still %s after %d s; retries %r; log:\n%s"
+                             % (mid, self.message(mid), timeout,
+                                self.d.query("SELECT subscriber_id, attempts, not_before - strftime('%s','now') "
+                                             "FROM retries WHERE message_id = ?", (mid,)),
+                                "\n".join(events[-15:])))
 
     def wait_sends(self, mid, count, timeout=20):
         deadline = time.time() + timeout
@@ -292,7 +297,9 @@ class Faults(unittest.TestCase):
             c.reset_stats()
             c.faults(error_500=0.10, error_429=0.05, timeout=0.02, timeout_hold_ms=1500)
             mid = c.publish("Avviso con un fornitore instabile.")
-            m = c.wait_state(mid, FINAL, timeout=60)
+            # Usually done in seconds; a recipient unlucky five times in a row waits
+            # 2+4+8+16+32 s (plus jitter) for its sixth attempt.
+            m = c.wait_state(mid, FINAL, timeout=240)
             self.assertEqual(m["state"], "sent")
             self.assertEqual((m["sent"], m["failed"]), (len(members), 0))
             counts = per_number(c.sent_of(mid))
