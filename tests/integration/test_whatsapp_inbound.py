@@ -127,7 +127,8 @@ class Deployment:
                                 % (os.path.basename(p.args[0]), early, log[-3000:]))
             elif p is getattr(self, "server", None):
                 if status != 0:
-                    problems.append("banditore serve exited with status %s" % status)
+                    problems.append("banditore serve exited with status %s:\n%s"
+                                    % (status, log[-3000:]))
             for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
                 if marker in log:
                     problems.append("%s report:\n%s" % (marker, log[-3000:]))
