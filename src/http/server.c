@@ -44,8 +44,15 @@ static void job_settled(void *arg)
 	struct request *req = arg;
 	struct http_server *srv = req->srv;
 
+	(void)srv;
 	req->settled = 1;
 	MHD_resume_connection(req->conn);
+	/* in_flight drops only once the resumed connection has been answered (below): until
+	 * then libmicrohttpd still counts it as suspended and must not be stopped. */
+}
+
+static void in_flight_done(struct http_server *srv)
+{
 	pthread_mutex_lock(&srv->lock);
 	if (--srv->in_flight == 0)
 		pthread_cond_broadcast(&srv->idle);
@@ -63,6 +70,7 @@ static enum MHD_Result webhook_post(struct http_server *srv, struct request *req
 	if (req->settled) {
 		status = webhook_whatsapp_finish(req->job);
 		req->job = NULL;
+		in_flight_done(srv);
 		return respond_json_status(req->conn, (unsigned)status);
 	}
 	if (req->too_big)
@@ -78,9 +86,7 @@ static enum MHD_Result webhook_post(struct http_server *srv, struct request *req
 	pthread_mutex_unlock(&srv->lock);
 	MHD_suspend_connection(req->conn);
 	if (webhook_whatsapp_submit(&srv->ctx, req->job) != 0) {
-		pthread_mutex_lock(&srv->lock);
-		srv->in_flight--;
-		pthread_mutex_unlock(&srv->lock);
+		/* in_flight drops when the resumed connection answers 503 */
 		MHD_resume_connection(req->conn);
 		req->settled = 1; /* finish() answers 503 for a job the writer never took */
 	}
@@ -204,8 +210,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	(void)toe;
 	if (req) {
-		if (req->job) /* closed before it was answered: still release the job */
+		if (req->job) { /* closed before it was answered: still release the job */
 			webhook_whatsapp_finish(req->job);
+			in_flight_done(req->srv);
+		}
 		buf_free(&req->body);
 		free(req);
 		*con_cls = NULL;
