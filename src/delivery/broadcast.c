@@ -58,6 +58,7 @@
 
 enum item_state { ITEM_WAITING = 0, ITEM_FLIGHT, ITEM_DONE };
 #define ACTION_GONE 100 /* a retry whose subscriber left or became unreachable */
+#define ACTION_PARKED 101 /* still in flight after PARK_NS: settled as a retry meanwhile */
 
 struct item {
 	int64_t sub_id;
@@ -68,7 +69,27 @@ struct item {
 	int state;         /* enum item_state */
 	int action;        /* enum outcome_action, or ACTION_GONE, once done */
 	int retry_after;
+	int64_t sent_ns;   /* when it was sent */
 };
+
+/*
+ * A send still unanswered after PARK_NS would hold the cursor, and with it the window,
+ * for up to the connector's time-out (10 s: at 1,000/s, everything would stop). So it is
+ * parked: settled meanwhile as a retry due only after its transfer must have ended
+ * (PARK_GUARD), and its answer, when it comes, settles that retry like any other.
+ */
+struct parked {
+	int64_t sub_id;
+	int attempts;      /* sends before the parked one */
+	int state;         /* ITEM_FLIGHT, then ITEM_DONE; ITEM_WAITING: a free entry */
+	int action;
+	int retry_after;
+};
+
+#define PARK_NS (1000 * 1000000LL)
+#define PARK_GUARD 15          /* seconds: more than the connector's time-out */
+#define PARKED_MAX 4096
+#define PARK_BIT (1ULL << 47)
 
 enum phase { PH_START, PH_WALK, PH_RETRY, PH_FINAL };
 enum stop_reason {
@@ -119,7 +140,9 @@ struct job {
 	int broken;               /* a checkpoint failed: record nothing more, end */
 	struct item *ring;
 	uint64_t cap, head, ckpt, issue, tail;
-	int flight;
+	int flight;               /* transfers in flight, parked ones included */
+	struct parked *parked;
+	int n_parked;             /* entries used (free ones have state ITEM_WAITING) */
 	struct checkpoint *pending;
 	int64_t last_ckpt_ns, started_ns, last_log_ns;
 	int64_t retry_next;       /* retry phase: unix time of the next due retry */
@@ -382,6 +405,7 @@ static void job_free(struct broadcast *b, struct job *j)
 		b->cur = NULL;
 	b->jobs[j->slot] = NULL;
 	whatsapp_prepared_free(j->tpl);
+	free(j->parked);
 	if (j->ring) {
 		crypto_wipe(j->ring, (size_t)j->cap * sizeof(*j->ring));
 		free(j->ring);
@@ -592,7 +616,11 @@ static int take_due_retries(struct broadcast *b, struct job *j, int64_t now, int
 	if (rc)
 		goto fail;
 	for (int i = 0; i < n; i++) {
-		int got = 0;
+		int got = 0, busy = 0;
+		for (int p = 0; p < j->n_parked; p++)
+			busy |= j->parked[p].state != ITEM_WAITING && j->parked[p].sub_id == due[i].subscriber_id;
+		if (busy)
+			continue; /* its parked send has not answered yet */
 		rc = store_subscribers_page(b->st, PLATFORM_WHATSAPP, due[i].subscriber_id - 1,
 					    due[i].subscriber_id, b->bs.cfg->wa_unreachable_after,
 					    b->page, 1, &got);
@@ -647,79 +675,146 @@ static void load_retries(struct broadcast *b, struct job *j, int64_t now)
 
 /* ---- settling ---- */
 
-/* Submits a checkpoint for the done prefix of the ring when it is time (or `force`). */
+/* Records in `cp` what the answer `action` to send number attempts + 1 to `sub_id`
+ * means. `row` says whether the recipient has a row in the retry table already. */
+static void settle_one(struct broadcast *b, struct job *j, struct checkpoint *cp, int64_t sub_id,
+		       int attempts, int row, int action, int retry_after, int64_t now)
+{
+	int attempt = attempts + 1;
+	struct held *h;
+
+	switch (action) {
+	case OUTCOME_SENT:
+		cp->d_sent++;
+		cp->sent_ids[cp->n_sent++] = sub_id;
+		if (row)
+			cp->removes[cp->n_removes++] = sub_id;
+		break;
+	case OUTCOME_FAILED:
+		cp->d_failed++;
+		cp->failed_ids[cp->n_failed++] = sub_id;
+		if (row)
+			cp->removes[cp->n_removes++] = sub_id;
+		break;
+	case OUTCOME_RETRY:
+		if (attempt >= OUTCOME_ATTEMPTS_MAX) {
+			cp->d_failed++; /* not the subscriber's fault: not counted against it */
+			if (row)
+				cp->removes[cp->n_removes++] = sub_id;
+			break;
+		}
+		cp->puts[cp->n_puts].message_id = j->id;
+		cp->puts[cp->n_puts].subscriber_id = sub_id;
+		cp->puts[cp->n_puts].attempts = attempt;
+		cp->puts[cp->n_puts].not_before = now + outcome_backoff(attempt, retry_after, next_random(b));
+		cp->n_puts++;
+		break;
+	case OUTCOME_HALT:
+		h = held_find(b, j->id);
+		cp->puts[cp->n_puts].message_id = j->id;
+		cp->puts[cp->n_puts].subscriber_id = sub_id;
+		cp->puts[cp->n_puts].attempts = attempts; /* not the recipient's fault */
+		cp->puts[cp->n_puts].not_before = h && h->until > now ? h->until : now + OUTCOME_HOLD_BASE;
+		cp->n_puts++;
+		break;
+	case ACTION_PARKED:
+		cp->puts[cp->n_puts].message_id = j->id;
+		cp->puts[cp->n_puts].subscriber_id = sub_id;
+		cp->puts[cp->n_puts].attempts = attempt;
+		cp->puts[cp->n_puts].not_before = now + PARK_GUARD + outcome_backoff(attempt, 0, next_random(b));
+		cp->n_puts++;
+		break;
+	default: /* ACTION_GONE */
+		cp->removes[cp->n_removes++] = sub_id;
+		break;
+	}
+}
+
+/* Parks the send at ring index k (see struct parked); 0 when done. */
+static int park(struct broadcast *b, struct job *j, uint64_t k)
+{
+	struct item *it = item_at(j, k);
+	struct parked *p = NULL;
+	int idx = -1;
+
+	for (int i = 0; i < j->n_parked && idx < 0; i++)
+		if (j->parked[i].state == ITEM_WAITING)
+			idx = i;
+	if (idx < 0) {
+		if (j->n_parked == PARKED_MAX)
+			return BANDITORE_ETOOBIG;
+		if (!j->parked) {
+			j->parked = calloc(PARKED_MAX, sizeof(*j->parked));
+			if (!j->parked)
+				return BANDITORE_ENOMEM;
+		}
+		idx = j->n_parked++;
+	}
+	if (wa_multi_retag(b->net, ((uint64_t)j->slot << TAG_SHIFT) | (k & TAG_MASK),
+			   ((uint64_t)j->slot << TAG_SHIFT) | PARK_BIT | (uint64_t)idx) != 0)
+		return BANDITORE_ENOTFOUND;
+	p = &j->parked[idx];
+	memset(p, 0, sizeof(*p));
+	p->sub_id = it->sub_id;
+	p->attempts = it->attempts;
+	p->state = ITEM_FLIGHT;
+	it->state = ITEM_DONE;
+	it->action = ACTION_PARKED;
+	return 0;
+}
+
+/* Submits a checkpoint for the done prefix of the ring, and for parked sends that have
+ * answered, when it is time (or `force`). */
 static void maybe_checkpoint(struct broadcast *b, struct job *j, int64_t now_ns, int force)
 {
 	struct checkpoint *cp;
 	uint64_t k = j->ckpt;
 	int64_t now = (int64_t)time(NULL), cursor = 0;
+	int late = 0;
 
 	if (j->pending || j->broken || (j->phase != PH_WALK && j->phase != PH_RETRY))
 		return;
-	while (k < j->issue && item_at(j, k)->state == ITEM_DONE)
+	while (k < j->issue) {
+		struct item *it = item_at(j, k);
+		if (it->state == ITEM_FLIGHT && now_ns - it->sent_ns >= PARK_NS && !b->abandon)
+			park(b, j, k);
+		if (it->state != ITEM_DONE)
+			break;
 		k++;
-	if (k == j->ckpt)
+	}
+	for (int i = 0; i < j->n_parked; i++)
+		late += j->parked[i].state == ITEM_DONE;
+	if (k == j->ckpt && !late)
 		return;
 	if (!force && k - j->ckpt < (uint64_t)b->bs.page_size / 4 &&
 	    now_ns - j->last_ckpt_ns < CHECKPOINT_NS &&
 	    !(k == j->tail && (j->exhausted || j->phase == PH_RETRY)))
 		return;
-	cp = checkpoint_new(b, j, T_NONE, (int)(k - j->ckpt));
+	cp = checkpoint_new(b, j, T_NONE, (int)(k - j->ckpt) + late);
 	if (!cp)
 		return; /* try again on the next turn */
 	for (uint64_t i = j->ckpt; i < k; i++) {
 		struct item *it = item_at(j, i);
-		int attempt = it->attempts + 1; /* this send's number */
-		int walk = !it->retry;
-		if (walk)
+		if (!it->retry)
 			cursor = it->sub_id; /* the walk's items are in id order */
 		else
 			cp->n_retry_items++;
-		switch (it->action) {
-		case OUTCOME_SENT:
-			cp->d_sent++;
-			cp->sent_ids[cp->n_sent++] = it->sub_id;
-			if (!walk)
-				cp->removes[cp->n_removes++] = it->sub_id;
-			break;
-		case OUTCOME_FAILED:
-			cp->d_failed++;
-			cp->failed_ids[cp->n_failed++] = it->sub_id;
-			if (!walk)
-				cp->removes[cp->n_removes++] = it->sub_id;
-			break;
-		case OUTCOME_RETRY:
-			if (attempt >= OUTCOME_ATTEMPTS_MAX) {
-				cp->d_failed++; /* not the subscriber's fault: not counted against it */
-				if (!walk)
-					cp->removes[cp->n_removes++] = it->sub_id;
-				break;
-			}
-			cp->puts[cp->n_puts].message_id = j->id;
-			cp->puts[cp->n_puts].subscriber_id = it->sub_id;
-			cp->puts[cp->n_puts].attempts = attempt;
-			cp->puts[cp->n_puts].not_before =
-				now + outcome_backoff(attempt, it->retry_after, next_random(b));
-			cp->n_puts++;
-			break;
-		case OUTCOME_HALT: {
-			struct held *h = held_find(b, j->id);
-			cp->puts[cp->n_puts].message_id = j->id;
-			cp->puts[cp->n_puts].subscriber_id = it->sub_id;
-			cp->puts[cp->n_puts].attempts = it->attempts; /* not the recipient's fault */
-			cp->puts[cp->n_puts].not_before = h && h->until > now ? h->until : now + OUTCOME_HOLD_BASE;
-			cp->n_puts++;
-			break;
-		}
-		default: /* ACTION_GONE */
-			cp->removes[cp->n_removes++] = it->sub_id;
-			break;
-		}
+		settle_one(b, j, cp, it->sub_id, it->attempts, it->retry, it->action, it->retry_after, now);
 	}
+	for (int i = 0; i < j->n_parked; i++) {
+		struct parked *p = &j->parked[i];
+		if (p->state != ITEM_DONE)
+			continue;
+		/* Its retry row was put when it was parked. */
+		settle_one(b, j, cp, p->sub_id, p->attempts, 1, p->action, p->retry_after, now);
+		p->state = ITEM_WAITING;
+	}
+	while (j->n_parked > 0 && j->parked[j->n_parked - 1].state == ITEM_WAITING)
+		j->n_parked--;
 	j->sent += (uint64_t)cp->d_sent;
 	j->failed += (uint64_t)cp->d_failed;
 	j->retried += (uint64_t)cp->n_puts;
-	if (j->phase == PH_WALK)
+	if (j->phase == PH_WALK && k > j->ckpt)
 		cp->cursor = j->exhausted && k == j->tail ? j->audience_max_id : cursor;
 	j->ckpt = k;
 	cp->end = k;
@@ -755,6 +850,8 @@ static void checkpoint_settled(struct broadcast *b, struct checkpoint *cp)
 	}
 	j->head = cp->end;
 	j->retry_items -= cp->n_retry_items;
+	if (cp->n_removes > 0)
+		j->retry_next = 0; /* the retry table changed: look again */
 	if (cp->transition == T_START) {
 		j->phase = PH_WALK;
 		j->started_ns = mono_ns();
@@ -831,6 +928,7 @@ static void issue(struct broadcast *b, struct job *j)
 			break;
 		}
 		it->state = ITEM_FLIGHT;
+		it->sent_ns = now_ns;
 		j->flight++;
 		j->issue++;
 		now_ns = mono_ns();
@@ -858,6 +956,17 @@ static void collect(struct broadcast *b)
 
 		if (!j)
 			continue; /* abandoned at shutdown */
+		if (tag & PARK_BIT) {
+			struct parked *p = &j->parked[(tag & TAG_MASK & ~PARK_BIT) % PARKED_MAX];
+			if (p->state != ITEM_FLIGHT)
+				continue;
+			p->state = ITEM_DONE;
+			p->action = outcome_of(&res);
+			p->retry_after = res.retry_after;
+			j->flight--;
+			n[p->action & 3]++;
+			continue; /* a halt shows on the sends after it */
+		}
 		it = item_at(j, tag & TAG_MASK);
 		if (it->state != ITEM_FLIGHT)
 			continue;

@@ -365,6 +365,17 @@ int wa_multi_done(struct wa_multi *m, uint64_t *tag, struct connector_result *re
 	return 0;
 }
 
+int wa_multi_retag(struct wa_multi *m, uint64_t from, uint64_t to)
+{
+	for (int i = 0; i < m->n_slots; i++) {
+		if (m->slots[i].busy && m->slots[i].tag == from) {
+			m->slots[i].tag = to;
+			return 0;
+		}
+	}
+	return BANDITORE_ENOTFOUND;
+}
+
 void wa_multi_wakeup(struct wa_multi *m)
 {
 	uint64_t one = 1;

@@ -48,6 +48,9 @@ int wa_multi_poll(struct wa_multi *m, int timeout_ms, int extra_fd, int *extra_r
 /* Takes one finished transfer: returns 1 and fills *tag and *res, or 0 when none. */
 int wa_multi_done(struct wa_multi *m, uint64_t *tag, struct connector_result *res);
 
+/* Changes the tag of the transfer in flight tagged `from` to `to`. ENOTFOUND when none. */
+int wa_multi_retag(struct wa_multi *m, uint64_t from, uint64_t to);
+
 /* Ends a wa_multi_poll now. Safe from any thread. */
 void wa_multi_wakeup(struct wa_multi *m);
 
