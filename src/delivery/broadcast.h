@@ -15,7 +15,9 @@
  * the counts, the subscribers who were sent it, those who failed and the sends to retry.
  * Nothing is sent more than the window (page_size, 1000) beyond the durable cursor, so a
  * crash (kill -9) repeats at most that many sends and loses none; the window is logged
- * when a broadcast starts or resumes (window=N) and given in broadcast_stats.
+ * when a broadcast starts or resumes (window=N) and given in broadcast_stats. A send
+ * unanswered after a second is settled meanwhile as a retry (parked), so that a provider
+ * holding a few requests does not hold the cursor, and with it everything else.
  *
  * After the walk, due retries are sent (outcome.h: backoff with jitter, Retry-After
  * honoured, at most OUTCOME_ATTEMPTS_MAX sends) until none is left, and the message ends
