@@ -23,6 +23,7 @@ struct http_server {
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	int in_flight; /* webhook jobs the writer has not settled yet */
+	int stopping;  /* set at stop: no connection may be suspended any more */
 	struct api *api;
 };
 
@@ -82,6 +83,12 @@ static enum MHD_Result webhook_post(struct http_server *srv, struct request *req
 		return respond_json_status(req->conn, (unsigned)status);
 	buf_free(&req->body); /* parsed: the raw body is no longer needed */
 	pthread_mutex_lock(&srv->lock);
+	if (srv->stopping) { /* a keep-alive connection's request during shutdown */
+		pthread_mutex_unlock(&srv->lock);
+		webhook_whatsapp_finish(req->job); /* never submitted: answers 503 */
+		req->job = NULL;
+		return respond_json_status(req->conn, 503);
+	}
 	srv->in_flight++;
 	pthread_mutex_unlock(&srv->lock);
 	MHD_suspend_connection(req->conn);
@@ -279,6 +286,7 @@ void http_server_stop(struct http_server *srv)
 	 * running), answer those, then stop. */
 	MHD_quiesce_daemon(srv->mhd);
 	pthread_mutex_lock(&srv->lock);
+	srv->stopping = 1;
 	while (srv->in_flight > 0)
 		pthread_cond_wait(&srv->idle, &srv->lock);
 	pthread_mutex_unlock(&srv->lock);
