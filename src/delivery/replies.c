@@ -246,6 +246,8 @@ int replies_start(const struct replies_settings *rs, struct replies **out)
 	if (r->rs.max_age <= 0)
 		r->rs.max_age = 86400;
 	rc = store_open(rs->store_url, &r->st);
+	if (!rc) /* a few outbox rows at a time */
+		rc = store_set_cache(r->st, 2048);
 	if (rc)
 		goto fail;
 	rc = whatsapp_new(&rs->whatsapp, &r->wa);

@@ -48,7 +48,14 @@ int read_pool_get(struct read_pool *p, struct store **out)
 	if (*out)
 		return 0;
 	/* Opened outside the lock: other threads keep borrowing meanwhile. */
-	return store_open(p->url, out);
+	int rc = store_open(p->url, out);
+
+	/* API reads look up a message or count a few rows: keep each reader small. */
+	if (!rc && (rc = store_set_cache(*out, 4096)) != 0) {
+		store_free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 void read_pool_put(struct read_pool *p, struct store *st, int broken)

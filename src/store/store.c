@@ -114,6 +114,7 @@ int store_release(struct store *s) { FORWARD0(release); }
 int store_rollback_to(struct store *s) { FORWARD0(rollback_to); }
 int store_purge_log(struct store *s) { FORWARD0(purge_log); }
 int store_defer_sync(struct store *s, char *log_path, size_t cap) { FORWARD(defer_sync, log_path, cap); }
+int store_set_cache(struct store *s, int kib) { FORWARD(set_cache, kib); }
 
 int store_subscriber_get(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			 struct store_subscriber *out)

@@ -100,6 +100,12 @@ int store_purge_log(struct store *s);
  * implementation has no such file (commits then stay synchronous). */
 int store_defer_sync(struct store *s, char *log_path, size_t cap);
 
+/* Caps the memory this connection keeps for pages it has read, in KiB (a limit, not an
+ * allocation; the default is 64 MiB, which suits the writer). Connections that only walk
+ * or look up a few rows (the broadcast's reader, the reply sender, the API's readers) ask
+ * for less, so that the process stays small. BANDITORE_EINVAL when kib < 64. */
+int store_set_cache(struct store *s, int kib);
+
 /* --- subscribers --- */
 int store_subscriber_get(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			 struct store_subscriber *out); /* BANDITORE_ENOTFOUND */

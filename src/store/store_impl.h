@@ -38,6 +38,7 @@ struct store_ops {
 	int (*rollback_to)(struct store *s);
 	int (*purge_log)(struct store *s);
 	int (*defer_sync)(struct store *s, char *log_path, size_t cap);
+	int (*set_cache)(struct store *s, int kib);
 
 	int (*subscriber_get)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			      struct store_subscriber *out);

@@ -414,6 +414,20 @@ static int sq_defer_sync(struct store *s, char *log_path, size_t cap)
 	return 0;
 }
 
+/* A negative cache_size is in KiB. */
+static int sq_set_cache(struct store *s, int kib)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	char sql[64];
+
+	if (kib < 64)
+		return BANDITORE_EINVAL;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", kib);
+	if (sqlite3_exec(q->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_sqlite_fail(q, "cache size", sqlite3_errcode(q->db));
+	return 0;
+}
+
 /* A TRUNCATE checkpoint copies every committed page into the database file (where
  * secure_delete already zeroed the erased rows) and truncates the WAL to zero bytes, so
  * no older copy of a page survives. Its first result column is 1 when a reader kept it
@@ -462,6 +476,7 @@ static const struct store_ops sqlite_ops = {
 	.rollback_to = sq_rollback_to,
 	.purge_log = sq_purge_log,
 	.defer_sync = sq_defer_sync,
+	.set_cache = sq_set_cache,
 	.subscriber_get = store_sqlite_subscriber_get,
 	.subscriber_add = store_sqlite_subscriber_add,
 	.subscriber_touch = store_sqlite_subscriber_touch,

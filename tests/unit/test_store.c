@@ -653,6 +653,21 @@ static void test_transactions(void **state)
 	assert_int_equal(store_commit(st), BANDITORE_ESTORE); /* nothing to commit */
 }
 
+/* A smaller page cache changes nothing a caller can see but memory; too small is refused. */
+static void test_set_cache(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+
+	assert_int_equal(store_set_cache(st, 63), BANDITORE_EINVAL);
+	assert_int_equal(store_set_cache(NULL, 2048), BANDITORE_EINVAL);
+	assert_int_equal(store_set_cache(st, 2048), 0);
+	assert_int_equal(store_begin(st), 0);
+	add_sub(st, 0, 1);
+	assert_int_equal(store_commit(st), 0);
+	assert_true(exists_sub(st, 0, 1));
+}
+
 static void test_savepoints(void **state)
 {
 	struct fx *f = *state;
@@ -2149,6 +2164,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_to_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_database_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase_everything, setup, teardown),
