@@ -1,4 +1,5 @@
-/* keyword.c - Unicode-aware keyword normalisation over utf8proc. */
+/* keyword.c - Unicode-aware keyword normalisation over utf8proc, for a whole keyword or
+ * word by word through a longer text. */
 #include "common/keyword.h"
 #include "common/err.h"
 
@@ -72,4 +73,112 @@ int keyword_matches(const char *text, size_t len, const char *keyword)
 	if (keyword_normalize(text, len, norm, sizeof(norm)) != 0)
 		return 0;
 	return norm[0] != '\0' && strcmp(norm, keyword) == 0;
+}
+
+/* The folded form of one code point: how many code points went to out (at most cap),
+ * 0 for a mark or an ignorable character. */
+static int fold_cp(utf8proc_int32_t cp, utf8proc_int32_t *out, int cap)
+{
+	int boundclass = 0;
+	utf8proc_ssize_t n = utf8proc_decompose_char(cp, out, cap,
+		UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
+			UTF8PROC_STRIPMARK | UTF8PROC_IGNORE, &boundclass);
+	if (n < 0 || n > cap)
+		return -1; /* unassigned, or a mapping longer than any Unicode has */
+	return (int)n;
+}
+
+static void word_append(struct keyword_word *w, const utf8proc_int32_t *cps, int n)
+{
+	for (int i = 0; i < n; i++) {
+		utf8proc_uint8_t enc[4];
+		utf8proc_ssize_t k;
+		if (!is_word_char(cps[i]))
+			continue; /* e.g. the fraction slash of a folded "½" */
+		k = utf8proc_encode_char(cps[i], enc);
+		if (w->truncated || w->len + (size_t)k > KEYWORD_WORD_MAX) {
+			w->truncated = 1; /* keep a prefix: nothing after the first cut */
+			return;
+		}
+		memcpy(w->norm + w->len, enc, (size_t)k);
+		w->len += (size_t)k;
+	}
+}
+
+int keyword_next_word(const char *text, size_t len, size_t *pos, struct keyword_word *w)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	size_t i = *pos;
+	int in_word = 0;
+
+	w->len = 0;
+	w->truncated = 0;
+	w->start = w->end = i;
+	while (i < len) {
+		unsigned char c = t[i];
+		utf8proc_int32_t cp, folded[32];
+		utf8proc_ssize_t n;
+		int nf, word = 0;
+
+		if (c < 0x80) {
+			/* ASCII: letters and digits are words, the rest separates them. */
+			if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			    (c >= 'A' && c <= 'Z')) {
+				if (!in_word) {
+					in_word = 1;
+					w->start = i;
+				}
+				if (!w->truncated && w->len < KEYWORD_WORD_MAX)
+					w->norm[w->len++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+				else
+					w->truncated = 1;
+				i++;
+				continue;
+			}
+			if (in_word)
+				break;
+			i++;
+			continue;
+		}
+		n = utf8proc_iterate(t + i, (utf8proc_ssize_t)(len - i), &cp);
+		if (n <= 0) {
+			/* Invalid UTF-8: one byte that separates words. */
+			if (in_word)
+				break;
+			i++;
+			continue;
+		}
+		nf = fold_cp(cp, folded, (int)(sizeof(folded) / sizeof(folded[0])));
+		if (nf == 0) {
+			/* A mark or an ignorable character: part of the word around it. */
+			i += (size_t)n;
+			continue;
+		}
+		for (int k = 0; k < nf; k++)
+			if (is_word_char(folded[k]))
+				word = 1;
+		if (!word) {
+			if (in_word)
+				break;
+			i += (size_t)n;
+			continue;
+		}
+		if (!in_word) {
+			in_word = 1;
+			w->start = i;
+		}
+		word_append(w, folded, nf);
+		i += (size_t)n;
+	}
+	if (!in_word) {
+		*pos = len;
+		w->start = w->end = len;
+		w->norm[0] = '\0';
+		return 0;
+	}
+	/* A mark right after the last letter belongs to the word: end is the separator. */
+	w->end = i;
+	w->norm[w->len] = '\0';
+	*pos = i;
+	return 1;
 }
