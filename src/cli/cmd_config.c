@@ -64,6 +64,23 @@ static const char *mode_name(enum config_inbound_mode m)
 	}
 }
 
+/* What the policy's sections say, in one line each. */
+static void policy_summary(const struct policy *p)
+{
+	char hours[POLICY_HOURS_TEXT_MAX];
+	int terms = 0;
+
+	printf("  %-12s %d", T("categorie:", "categories:"), p->n_categories);
+	for (int i = 0; i < p->n_categories; i++)
+		printf("%s%s%s", i ? ", " : " (", p->categories[i].id, i + 1 == p->n_categories ? ")" : "");
+	policy_hours_describe(p, i18n_english(), hours, sizeof(hours));
+	printf("\n  %-12s %s\n", T("orario:", "hours:"), hours[0] ? hours : T("sempre", "always"));
+	printf("  %-12s %d\n", T("elezioni:", "elections:"), p->n_periods);
+	for (int k = 0; k < POLICY_K_LEXICON_COUNT; k++)
+		terms += policy_lexicon_count(p->lexicon, (enum policy_kind)k);
+	printf("  %-12s %d %s\n", T("lessici:", "lexicons:"), terms, T("termini", "terms"));
+}
+
 static void summary(const char *path, const struct config *cfg, int secrets_checked)
 {
 	char version[65];
@@ -85,6 +102,7 @@ static void summary(const char *path, const struct config *cfg, int secrets_chec
 		       secrets_checked ? T("controllati", "checked") : T("non controllati", "not checked"));
 	config_policy_version(cfg, version);
 	printf("  %-12s %.12s\n", T("informativa:", "policy:"), version);
+	policy_summary(cfg->policy);
 }
 
 static int check_one(const char *path)
@@ -118,6 +136,12 @@ static int check_one(const char *path)
 		cfg = NULL;
 		rc = config_load(path, 1, &cfg, &errs);
 	}
+	if (rc == 0 && cfg->lexicon_missing)
+		fprintf(stderr, T("%s: attenzione: [content] lexicon_dir non è impostato e i lessici installati non ci "
+				  "sono: nessun controllo di propaganda, pubblicità, linguaggio e dati particolari\n",
+				  "%s: warning: [content] lexicon_dir is not set and the installed lexicons are "
+				  "absent: no checks of propaganda, advertising, language and special data\n"),
+			path);
 	if (rc == 0)
 		summary(path, cfg, with_secrets);
 	else if (errs.count)

@@ -17,5 +17,10 @@ int cmd_config(int argc, char **argv);      /* cmd_config.c: config check FILE *
 int cmd_subscribers(int argc, char **argv); /* cmd_subscribers.c: count|show|remove */
 int cmd_token(int argc, char **argv);       /* cmd_token.c: create|list|revoke */
 int cmd_publish(int argc, char **argv);     /* cmd_publish.c */
+int cmd_policy(int argc, char **argv);      /* cmd_policy.c: policy check */
+
+struct policy_result;
+/* cmd_policy.c: the verdicts, one readable line each, and the outcome, on stdout. */
+void cli_print_verdicts(const struct policy_result *r);
 
 #endif

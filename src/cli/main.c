@@ -6,6 +6,7 @@
  *   banditore config      check a configuration file
  *   banditore subscribers count, show or remove subscribers (requests under GDPR)
  *   banditore publish     compose a message and approve it for broadcasting
+ *   banditore policy      check a message against the comune's policy
  *   banditore token       create, list or revoke the JSON API's tokens
  *   banditore version     print the version
  */
@@ -32,6 +33,7 @@ static void usage(FILE *out)
 		  "  config check controlla un file di configurazione\n"
 		  "  subscribers  conta, mostra o cancella iscritti (richieste GDPR art. 15 e 17)\n"
 		  "  publish      compone un messaggio e lo approva per l'invio\n"
+		  "  policy check controlla un messaggio con la policy del comune\n"
 		  "  token        crea, elenca o revoca i token dell'API JSON\n"
 		  "  version      mostra la versione\n"
 		  "\n"
@@ -46,6 +48,7 @@ static void usage(FILE *out)
 		  "  config check check a configuration file\n"
 		  "  subscribers  count, show or remove subscribers (GDPR art. 15 and 17 requests)\n"
 		  "  publish      compose a message and approve it for sending\n"
+		  "  policy check check a message against the comune's policy\n"
 		  "  token        create, list or revoke the JSON API's tokens\n"
 		  "  version      print the version\n"
 		  "\n"
@@ -79,6 +82,8 @@ int main(int argc, char **argv)
 		return cmd_subscribers(argc - 1, argv + 1);
 	if (!strcmp(cmd, "publish"))
 		return cmd_publish(argc - 1, argv + 1);
+	if (!strcmp(cmd, "policy"))
+		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "token"))
 		return cmd_token(argc - 1, argv + 1);
 	fprintf(stderr, T("Comando sconosciuto: %s\n\n", "Unknown command: %s\n\n"), cmd);

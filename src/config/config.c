@@ -116,7 +116,8 @@ struct loader {
 	const char *path;
 	char *dir;                  /* the file's folder with a trailing '/', or "" */
 	struct config *cfg;
-	struct config_value vals[K_COUNT];
+	struct config_value *vals;  /* K_COUNT + config_policy_n_keys, owned */
+	struct config_instances inst; /* [category ...] sections */
 	struct config_errors *errs;
 	int rc;                     /* BANDITORE_ENOMEM once memory ran out */
 };
@@ -932,7 +933,7 @@ static void load_secrets(struct loader *ld)
 				   file, (unsigned)(st.st_mode & 07777), file);
 		} else {
 			int before = ld->errs->count;
-			rc = config_ini_parse(file, data, len, secret_keys, S_COUNT, sv, ld->errs);
+			rc = config_ini_parse(file, data, len, secret_keys, S_COUNT, sv, NULL, ld->errs);
 			if (rc)
 				ld->rc = rc;
 			file_failed = ld->errs->count > before;
@@ -1007,6 +1008,8 @@ static char *folder_of(const char *path)
 	return dir;
 }
 
+static void get_policy(struct loader *ld);
+
 static void build(struct loader *ld, int with_secrets)
 {
 	struct config *cfg = ld->cfg;
@@ -1054,8 +1057,38 @@ static void build(struct loader *ld, int with_secrets)
 	get_text(ld, K_TEXT_NOT_SUBSCRIBED, &cfg->text_not_subscribed);
 	get_text(ld, K_TEXT_AUTO_REPLY, &cfg->text_auto_reply);
 
+	get_policy(ld);
+
 	if (with_secrets)
 		load_secrets(ld);
+}
+
+/* The policy's sections, with what the comune's own keys say about its contacts. */
+static void get_policy(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	struct config_policy_input in;
+	int rc;
+
+	memset(&in, 0, sizeof(in));
+	in.path = ld->path;
+	in.dir = ld->dir;
+	in.vals = ld->vals + K_COUNT;
+	in.instances = &ld->inst;
+	in.inst_base = K_COUNT;
+	in.comune_name = cfg->comune_name;
+	in.website = cfg->website;
+	in.pec = cfg->pec;
+	in.helpdesk_email = cfg->helpdesk_email;
+	in.helpdesk_phone = cfg->helpdesk_phone;
+	in.controller_email = cfg->controller_email;
+	in.dpo_email = cfg->dpo_email;
+	in.display_number = cfg->wa_display_number;
+	in.errs = ld->errs;
+	in.lexicon_missing = &cfg->lexicon_missing;
+	rc = config_policy_build(&in, &cfg->policy);
+	if (rc)
+		ld->rc = rc;
 }
 
 /* Orders the problems from `from` on: the main file's first, then the secrets file's,
@@ -1090,13 +1123,23 @@ int config_load(const char *path, int with_secrets, struct config **out,
 	char *data = NULL;
 	size_t len = 0;
 	struct stat st;
+	struct config_key *all_keys = NULL;
+	size_t n_all = K_COUNT + config_policy_n_keys;
 	int rc, first_error = errs->count;
 
 	*out = NULL;
 	memset(&ld, 0, sizeof(ld));
 	ld.path = path;
 	ld.errs = errs;
-	for (int i = 0; i < K_COUNT; i++)
+	ld.vals = calloc(n_all, sizeof(*ld.vals));
+	all_keys = calloc(n_all, sizeof(*all_keys));
+	if (!ld.vals || !all_keys) {
+		rc = BANDITORE_ENOMEM;
+		goto fail;
+	}
+	memcpy(all_keys, keys, sizeof(keys));
+	memcpy(all_keys + K_COUNT, config_policy_keys, config_policy_n_keys * sizeof(*all_keys));
+	for (size_t i = 0; i < n_all; i++)
 		buf_init(&ld.vals[i].text, CONFIG_VALUE_MAX);
 	rc = config_read_file(path, CONFIG_FILE_MAX, &data, &len, &st);
 	if (rc == BANDITORE_ENOMEM)
@@ -1115,7 +1158,7 @@ int config_load(const char *path, int with_secrets, struct config **out,
 		rc = BANDITORE_ENOMEM;
 		goto fail;
 	}
-	rc = config_ini_parse(path, data, len, keys, K_COUNT, ld.vals, errs);
+	rc = config_ini_parse(path, data, len, all_keys, n_all, ld.vals, &ld.inst, errs);
 	if (rc)
 		goto fail;
 	ld.cfg->path = dup_or_flag(&ld, path);
@@ -1136,8 +1179,11 @@ fail:
 	config_free(ld.cfg);
 	free(ld.dir);
 	free(data);
-	for (int i = 0; i < K_COUNT; i++)
+	for (size_t i = 0; ld.vals && i < n_all; i++)
 		buf_free(&ld.vals[i].text);
+	free(ld.vals);
+	free(all_keys);
+	config_instances_free(&ld.inst);
 	if (!errors)
 		config_errors_free(&local);
 	return rc;
@@ -1168,6 +1214,10 @@ void config_free(struct config *cfg)
 	};
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		free(*strings[i]);
+	if (cfg->policy) {
+		policy_clear(cfg->policy);
+		free(cfg->policy);
+	}
 	free_secret(cfg->wa_app_secret);
 	free_secret(cfg->wa_access_token);
 	free_secret(cfg->wa_verify_token);

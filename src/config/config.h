@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#include "policy/policy.h"
+
 #define CONFIG_KEYWORDS_MAX 8
 #define CONFIG_TEMPLATE_PARAMS_MAX 3
 
@@ -101,6 +103,12 @@ struct config {
 	int listen_port;          /* default 8080 */
 	char *public_url;         /* how citizens reach the public pages */
 	char *data_dir;           /* default /var/lib/banditore */
+
+	/* The policy's sections ([policy], [categories], [category ID], [hours],
+	 * [electoral], [content], [links], [disclaimer], [frequency], [attachments]) with the
+	 * lexicons read: what policy_check enforces. Owned, never NULL after config_load. */
+	struct policy *policy;
+	int lexicon_missing;      /* no lexicon_dir and the installed lexicons are absent */
 };
 
 /* One problem found in a file. */

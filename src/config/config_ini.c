@@ -41,6 +41,8 @@ struct parser {
 	const struct config_key *keys;
 	size_t n_keys;
 	struct config_value *vals;
+	struct config_instances *inst;
+	struct config_instance *cur_inst; /* the section being read is this instance, or NULL */
 	struct config_errors *errs;
 	int rc;                     /* BANDITORE_ENOMEM once memory ran out */
 };
@@ -203,11 +205,103 @@ static int section_known(const struct parser *p, const char *name, size_t n)
 	return 0;
 }
 
+/* The pattern ("category *") that section `name` is an instance of, or NULL; *arg and
+ * *arg_len get the instance's name. */
+static const char *section_pattern(const struct parser *p, const char *name, size_t n,
+				   const char **arg, size_t *arg_len)
+{
+	for (size_t i = 0; p->inst && i < p->n_keys; i++) {
+		const char *sec = p->keys[i].section;
+		size_t len = strlen(sec);
+		if (len < 3 || strcmp(sec + len - 2, " *") != 0)
+			continue;
+		if (n > len - 1 && memcmp(name, sec, len - 1) == 0) {
+			*arg = name + len - 1;
+			*arg_len = n - (len - 1);
+			while (*arg_len && **arg == ' ') {
+				(*arg)++;
+				(*arg_len)--;
+			}
+			while (*arg_len && (*arg)[*arg_len - 1] == ' ')
+				(*arg_len)--;
+			return sec;
+		}
+	}
+	return NULL;
+}
+
+/* Starts instance `arg` of `pattern`, reporting a bad or repeated name. */
+static void start_instance(struct parser *p, const char *pattern, const char *arg, size_t n)
+{
+	struct config_instances *in = p->inst;
+	struct config_instance *it;
+	size_t plen = strlen(pattern) - 2;
+
+	p->cur_inst = NULL;
+	if (n == 0 || n >= CONFIG_INSTANCE_NAME_MAX ||
+	    strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789-") < n) {
+		error_at(p, T("[%.*s %.*s]: il nome deve avere da 1 a %d caratteri tra lettere minuscole, "
+			      "cifre e trattini", "[%.*s %.*s]: the name must have 1 to %d characters among "
+			      "lowercase letters, digits and hyphens"),
+			 (int)plen, pattern, (int)(n > 60 ? 60 : n), arg, CONFIG_INSTANCE_NAME_MAX - 1);
+		p->section = SECTION_UNKNOWN;
+		return;
+	}
+	for (int i = 0; i < in->count; i++) {
+		if (in->items[i].pattern == pattern && strlen(in->items[i].name) == n &&
+		    memcmp(in->items[i].name, arg, n) == 0) {
+			error_at(p, T("sezione [%.*s %.*s] ripetuta (già alla riga %d)",
+				      "section [%.*s %.*s] repeated (first on line %d)"),
+				 (int)plen, pattern, (int)n, arg, in->items[i].line);
+			p->section = SECTION_UNKNOWN;
+			return;
+		}
+	}
+	if (in->count == CONFIG_INSTANCES_MAX) {
+		error_at(p, T("troppe sezioni [%.*s ...] (al massimo %d)", "too many [%.*s ...] sections (at most %d)"),
+			 (int)plen, pattern, CONFIG_INSTANCES_MAX);
+		p->section = SECTION_UNKNOWN;
+		return;
+	}
+	it = &in->items[in->count];
+	it->vals = calloc(p->n_keys, sizeof(*it->vals));
+	if (!it->vals) {
+		p->rc = BANDITORE_ENOMEM;
+		p->section = SECTION_UNKNOWN;
+		return;
+	}
+	for (size_t i = 0; i < p->n_keys; i++)
+		buf_init(&it->vals[i].text, CONFIG_VALUE_MAX);
+	in->n_keys = p->n_keys;
+	it->pattern = pattern;
+	memcpy(it->name, arg, n);
+	it->name[n] = '\0';
+	it->line = p->lineno;
+	in->count++;
+	p->cur_inst = it;
+	p->section = SECTION_KNOWN;
+	snprintf(p->section_name, sizeof(p->section_name), "%s", pattern);
+}
+
+void config_instances_free(struct config_instances *inst)
+{
+	if (!inst)
+		return;
+	for (int i = 0; i < inst->count; i++) {
+		for (size_t k = 0; inst->items[i].vals && k < inst->n_keys; k++)
+			buf_free(&inst->items[i].vals[k].text);
+		free(inst->items[i].vals);
+		inst->items[i].vals = NULL;
+	}
+	inst->count = 0;
+}
+
 /* Looks at one line as inih will, reports what is wrong with it, and remembers what
  * kind of line it is for the handler. */
 static void classify(struct parser *p, const char *line, size_t n)
 {
-	const char *s = line, *end = line + n, *sep;
+	const char *s = line, *end = line + n, *sep, *pattern, *arg;
+	size_t arg_len;
 
 	while (s < end && isspace((unsigned char)*s))
 		s++;
@@ -234,8 +328,11 @@ static void classify(struct parser *p, const char *line, size_t n)
 		snprintf(p->section_name, sizeof(p->section_name), "%.*s", (int)len, s + 1);
 		p->have_prev = 0;
 		p->cur = -1;
+		p->cur_inst = NULL;
 		if (section_known(p, s + 1, len)) {
 			p->section = SECTION_KNOWN;
+		} else if ((pattern = section_pattern(p, s + 1, len, &arg, &arg_len))) {
+			start_instance(p, pattern, arg, arg_len);
 		} else {
 			p->section = SECTION_UNKNOWN;
 			error_at(p, T("sezione sconosciuta [%.*s]", "unknown section [%.*s]"),
@@ -349,7 +446,7 @@ static int handler(void *user, const char *section, const char *name, const char
 	(void)section; /* ours is in p->section_name: inih truncates its copy */
 	if (p->kind == LINE_CONT) {
 		if (p->cur >= 0 && *value) {
-			v = &p->vals[p->cur];
+			v = p->cur_inst ? &p->cur_inst->vals[p->cur] : &p->vals[p->cur];
 			if (p->keys[p->cur].flags & CONFIG_KEY_TIGHT || v->text.len == 0 ||
 			    ends_with_newline_escape(&v->text))
 				append_value(p, v, "", value);
@@ -383,7 +480,7 @@ static int handler(void *user, const char *section, const char *name, const char
 			 name);
 		return 1;
 	}
-	v = &p->vals[i];
+	v = p->cur_inst ? &p->cur_inst->vals[i] : &p->vals[i];
 	if (v->set) {
 		error_at(p, T("chiave '%s' ripetuta nella sezione [%s] (già alla riga %d)",
 			      "duplicate key '%s' in section [%s] (first set on line %d)"),
@@ -407,7 +504,7 @@ static int has_error_on(const struct config_errors *errs, const char *file, int 
 
 int config_ini_parse(const char *file, const char *data, size_t len,
 		     const struct config_key *keys, size_t n_keys, struct config_value *vals,
-		     struct config_errors *errs)
+		     struct config_instances *inst, struct config_errors *errs)
 {
 	struct parser p;
 	int rc;
@@ -421,6 +518,7 @@ int config_ini_parse(const char *file, const char *data, size_t len,
 	p.keys = keys;
 	p.n_keys = n_keys;
 	p.vals = vals;
+	p.inst = inst;
 	p.errs = errs;
 	rc = ini_parse_stream(reader, &p, handler, &p);
 	if (p.rc)

@@ -15,11 +15,11 @@
 
 void messages_rules_from_config(const struct config *cfg, struct messages_rules *out)
 {
-	/* Hook: when the configuration gains categories ([channel] categories) and the
-	 * number's messaging tier ([whatsapp] messaging_limit), fill them in here; every
-	 * caller (API, CLI) already passes these rules to composition and approval. */
-	(void)cfg;
+	/* The categories are the policy's ([category ID] sections): its verdicts say when
+	 * one is unknown. Hook: the number's messaging tier ([whatsapp] messaging_limit)
+	 * goes here too when the configuration gains it. */
 	memset(out, 0, sizeof(*out));
+	out->policy = cfg ? cfg->policy : NULL;
 }
 
 /* Fills *err for `field` and returns BANDITORE_EINVAL. */
@@ -126,6 +126,8 @@ static int check_category(const char *cat, const struct messages_rules *rules,
 			return refuse(err, "category",
 				      "la categoria può contenere solo lettere minuscole, cifre e trattini",
 				      "the category may hold only lower-case letters, digits and hyphens");
+	if (rules && rules->policy && rules->policy->n_categories > 0)
+		return 0; /* the policy's verdict category.unknown names the configured ones */
 	if (rules && rules->n_categories > 0) {
 		for (int i = 0; i < rules->n_categories; i++)
 			if (!strcmp(rules->categories[i], cat))

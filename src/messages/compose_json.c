@@ -13,7 +13,7 @@
 
 static const char *const known_fields[] = {
 	"title", "text", "category", "link", "priority", "scheduled_at", "expires_at",
-	"attachment",
+	"attachment", "justification", "overrides",
 };
 
 static int refuse(struct messages_error *err, const char *field, const char *it, const char *en)
@@ -66,9 +66,62 @@ static int check_known(json_t *obj, struct messages_error *err)
 	return 0;
 }
 
+/* "justification" and "overrides" into *notes. */
+static int get_notes(json_t *obj, struct messages_notes *notes, struct messages_error *err)
+{
+	const char *just = NULL;
+	json_t *list = json_object_get(obj, "overrides"), *o;
+	size_t i;
+	int rc;
+
+	memset(notes, 0, sizeof(*notes));
+	rc = get_string(obj, "justification", &just, err);
+	if (rc)
+		return rc;
+	if (just && strlen(just) > MESSAGES_JUSTIFICATION_MAX)
+		return refuse(err, "justification", "la motivazione è troppo lunga (al massimo 1000 byte)",
+			      "the justification is too long (at most 1000 bytes)");
+	snprintf(notes->justification, sizeof(notes->justification), "%s", just ? just : "");
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list))
+		return refuse(err, "overrides", "overrides deve essere un elenco di {\"rule\", \"reason\"}",
+			      "overrides must be a list of {\"rule\", \"reason\"}");
+	if (json_array_size(list) > MESSAGES_OVERRIDES_MAX)
+		return refuse(err, "overrides", "al massimo 16 avvisi superati", "at most 16 overridden warnings");
+	json_array_foreach(list, i, o) {
+		json_t *rule = json_object_get(o, "rule"), *reason = json_object_get(o, "reason");
+		if (!json_is_object(o) || json_object_size(o) != 2 || !json_is_string(rule) ||
+		    !json_is_string(reason))
+			return refuse(err, "overrides", "ogni elemento di overrides è {\"rule\": \"...\", \"reason\": \"...\"}",
+				      "each item of overrides is {\"rule\": \"...\", \"reason\": \"...\"}");
+		if (strlen(json_string_value(rule)) >= POLICY_RULE_MAX)
+			return refuse(err, "overrides", "nome di regola troppo lungo", "rule name too long");
+		if (strlen(json_string_value(reason)) > MESSAGES_OVERRIDE_REASON_MAX)
+			return refuse(err, "overrides", "motivazione troppo lunga (al massimo 500 byte)",
+				      "reason too long (at most 500 bytes)");
+		snprintf(notes->overrides[i].rule, sizeof(notes->overrides[i].rule), "%s", json_string_value(rule));
+		snprintf(notes->overrides[i].reason, sizeof(notes->overrides[i].reason), "%s",
+			 json_string_value(reason));
+		notes->n_overrides++;
+	}
+	return 0;
+}
+
 int messages_parse_json(const char *body, size_t len, const struct messages_rules *rules,
 			int64_t now, struct store_message *out, struct messages_error *err)
 {
+	return messages_parse_json_notes(body, len, rules, now, out, NULL, err);
+}
+
+int messages_parse_json_notes(const char *body, size_t len, const struct messages_rules *rules,
+			      int64_t now, struct store_message *out, struct messages_notes *notes,
+			      struct messages_error *err)
+{
+	struct messages_notes scratch;
+
+	if (notes)
+		memset(notes, 0, sizeof(*notes));
 	struct messages_input in;
 	json_t *obj, *att;
 	int rc;
@@ -97,6 +150,8 @@ int messages_parse_json(const char *body, size_t len, const struct messages_rule
 		rc = get_string(obj, "scheduled_at", &in.scheduled_at, err);
 	if (!rc)
 		rc = get_string(obj, "expires_at", &in.expires_at, err);
+	if (!rc)
+		rc = get_notes(obj, notes ? notes : &scratch, err);
 	if (!rc) {
 		att = json_object_get(obj, "attachment");
 		in.has_attachment = att && !json_is_null(att);

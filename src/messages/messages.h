@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
 #define MESSAGES_FIELD_MAX 32
@@ -33,13 +34,14 @@ struct messages_error {
 	char message_en[MESSAGES_REASON_MAX];
 };
 
-/* What the comune's configuration says about messages. The configuration has neither
- * categories nor a messaging tier yet: messages_rules_from_config is the one place that
- * will read them when it does. */
+/* What the comune's configuration says about messages: messages_rules_from_config is
+ * the one place that reads it. With a policy that has categories, composition leaves the
+ * category's membership to the policy's verdict (category.unknown). */
 struct messages_rules {
 	const char *const *categories; /* borrowed; with none, any well-formed category */
 	int n_categories;
 	int64_t tier_limit;            /* unique recipients per rolling 24 h; 0: unknown */
+	const struct policy *policy;   /* borrowed (the configuration's); NULL: no policy */
 };
 
 void messages_rules_from_config(const struct config *cfg, struct messages_rules *out);
@@ -68,6 +70,62 @@ int messages_compose(const struct messages_input *in, const struct messages_rule
  * refused. BANDITORE_EINVAL with err->field "" when `body` is not a JSON object. */
 int messages_parse_json(const char *body, size_t len, const struct messages_rules *rules,
 			int64_t now, struct store_message *out, struct messages_error *err);
+
+/* --- the comune's policy on a composed message (messages_policy.c) --- */
+
+#define MESSAGES_OVERRIDES_MAX 16
+#define MESSAGES_JUSTIFICATION_MAX 1000 /* bytes */
+#define MESSAGES_OVERRIDE_REASON_MAX 500 /* bytes */
+
+/* What the editor tells the policy besides the message: why it is indispensable during
+ * an electoral period, and which warnings are overridden and why. Stored with the
+ * message (the reasons are the record the policy asks for). */
+struct messages_override {
+	char rule[POLICY_RULE_MAX];
+	char reason[MESSAGES_OVERRIDE_REASON_MAX + 1];
+};
+struct messages_notes {
+	char justification[MESSAGES_JUSTIFICATION_MAX + 1];
+	struct messages_override overrides[MESSAGES_OVERRIDES_MAX];
+	int n_overrides;
+};
+
+/* messages_parse_json that also fills *notes (may be NULL: they are checked and
+ * dropped) from "justification" (string) and "overrides" ([{"rule", "reason"}]). */
+int messages_parse_json_notes(const char *body, size_t len, const struct messages_rules *rules,
+			      int64_t now, struct store_message *out, struct messages_notes *notes,
+			      struct messages_error *err);
+
+/* Runs rules->policy on `m` with `notes` (may be NULL) and the channel's `history` (may
+ * be NULL) at `now`, into *out (large: allocate it). Without a policy: allowed, no
+ * verdicts. send_at is at least m->scheduled_at and now. Returns 0 or BANDITORE_EINVAL. */
+int messages_policy_check(const struct messages_rules *rules, const struct store_message *m,
+			  const struct messages_notes *notes, const struct policy_history *history,
+			  int64_t now, struct policy_result *out);
+
+/* The verdicts as JSON objects {"level", "rule", "source", "reason", "reason_en",
+ * "field", "start", "length", "overridden"}: a new array (NULL when out of memory). The
+ * result's JSON adds "allowed" and "send_at" (RFC 3339 UTC): a new object. Returned as
+ * void * to keep jansson out of this header: they are json_t *. */
+void *messages_verdicts_json(const struct policy_result *r);
+void *messages_policy_json(const struct policy_result *r);
+
+#define MESSAGES_HISTORY_MAX 256
+
+/* The send times of the channel's recent normal messages (approved, scheduled, sending
+ * or sent; drafts, cancelled and expired ones do not count) from the newest
+ * MESSAGES_HISTORY_MAX messages, into times[] (cap entries), *n of them. */
+int messages_policy_history(struct store *st, int64_t *times, int cap, int *n);
+
+/* What a message that may go out takes from the check: a later send time (the next
+ * opening of service hours) becomes its scheduled_at, and the disclaimer is appended to
+ * its text (after a blank line) when it fits. 0, or BANDITORE_ENOMEM. */
+int messages_policy_apply(const struct policy_result *r, struct store_message *m, int64_t now);
+
+/* The notes as one JSON text to store with the message (caller frees), and back
+ * (an empty or NULL text gives empty notes). */
+char *messages_notes_to_json(const struct messages_notes *notes);
+int messages_notes_from_json(const char *text, struct messages_notes *out);
 
 /* RFC 3339 date-time ("2026-12-01T09:00:00+01:00", "...Z", optional fraction, which is
  * dropped) into Unix seconds. BANDITORE_EINVAL for anything else, or before 1970. */

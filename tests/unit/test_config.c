@@ -413,12 +413,40 @@ static void test_each_error_on_its_line(void **state)
 		{ "[whatsapp]\napp_secret = x", "secrets" },
 		{ "[whatsapp]\naccess_token = x", "secrets" },
 		{ "[whatsapp]\nverify_token = x", "secrets" },
+		/* the policy's sections */
+		{ "[category Viabilità]", "category" },
+		{ "[category viabilita]\nemergency = forse", "emergency" },
+		{ "[category viabilita]\napprovers = sindaco", "sindaco" },
+		{ "[category viabilita]\ncolour = blu", "colour" },
+		{ "[hours]\nopen = mon-fri 9-13", "open" },
+		{ "[hours]\nopen = fri-mon 09:00-13:00", "open" },
+		{ "[hours]\nopen = mon 13:00-09:00", "closing" },
+		{ "[hours]\nopen = mon 09:00-13:00, mon 12:00-14:00", "overlaps" },
+		{ "[hours]\nholidays = 02-30", "holidays" },
+		{ "[hours]\nnational_holidays = forse", "national_holidays" },
+		{ "[electoral]\nperiods = 2026-05-31..2026-05-01", "end" },
+		{ "[electoral]\nperiods = maggio", "periods" },
+		{ "[electoral]\nnames_level = info", "names_level" },
+		{ "[content]\ncodice_fiscale = blocca", "codice_fiscale" },
+		{ "[content]\nlexicon_dir = /nonexistent/banditore-lexicons", "/nonexistent/banditore-lexicons" },
+		{ "[content]\nextra_advertising = nonexistent-extra.txt", "nonexistent-extra.txt" },
+		{ "[content]\nofficial_phones = chiamateci", "official_phones" },
+		{ "[links]\nofficial_domains = https://comune.example.org", "official_domains" },
+		{ "[links]\nexternal = sempre", "external" },
+		{ "[disclaimer]\ntext = Avviso\nwhen = spesso", "when" },
+		{ "[frequency]\nper_day = molti", "per_day" },
+		{ "[frequency]\nlevel = info", "level" },
+		{ "[attachments]\nmax_bytes = 200000000", "max_bytes" },
+		{ "[attachments]\ntypes = pdf", "types" },
 	};
 	char text[1024];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		/* MINIMAL has 8 lines; the case's section header is line 9, its key line 10. */
-		int line = strchr(cases[i].line, '\n') ? 10 : 9;
+		/* MINIMAL has 8 lines; the case's section header is line 9, its key line 10
+		 * (the last line, for a case of several keys). */
+		int line = 9;
+		for (const char *c = cases[i].line; (c = strchr(c, '\n')); c++)
+			line++;
 		snprintf(text, sizeof(text), "%s%s\n", MINIMAL, cases[i].line);
 		if (load(f, text, 0) != BANDITORE_ECONFIG || f->errs.count != 1) {
 			fprintf(stderr, "case %zu: %s\n", i, cases[i].line);
@@ -457,6 +485,89 @@ static void test_each_error_on_its_line(void **state)
 			expect_error(&f->errs, repl[i].line, key);
 		}
 	}
+}
+
+/* The policy's sections into struct policy. */
+static void test_policy_sections(void **state)
+{
+	struct fixture *f = *state;
+	char text[4096], lex[600];
+	const struct policy *p;
+
+	snprintf(lex, sizeof(lex), "%s/extra-pubblicita.txt", f->dir);
+	write_file(lex, "# termini del comune\nsaldi di fine stagione\n", 0644);
+	snprintf(text, sizeof(text), "%s"
+		 "[policy]\nshort_name = Prova\n"
+		 "[categories]\narticle = art. 2 c. 1\n"
+		 "[category emergenze]\nlabel = Emergenze e allerte\nemergency = yes\nelectoral = yes\n"
+		 "approvers = responsabile, gestore\n"
+		 "[category eventi]\nlabel = Eventi\n"
+		 "[hours]\nopen = mon-fri 09:00-13:00, tue 15:00-17:30\nholidays = 06-24, 2026-12-07\n"
+		 "article = art. 3\n"
+		 "[electoral]\nperiods = 2026-04-10..2026-05-25 amministrative 2026\n"
+		 "names = Ernesta Bovolenta, Pietro Cravanzola\narticle = legge 28/2000 art. 9\n"
+		 "[content]\nlexicon_dir = %s/data/policy/lexicons/it\ncodice_fiscale = block art. 4 c. 4\n"
+		 "advertising = warn art. 2 c. 2\nextra_advertising = extra-pubblicita.txt\n"
+		 "official_phones = 039 000 0001\n"
+		 "[links]\nofficial_domains = www.prova.example.org\nexternal = warn\n"
+		 "[disclaimer]\ntext = Non sostituisce\\nl'Albo Pretorio.\nwhen = link\n"
+		 "[frequency]\nper_day = 2\nper_week = 5\nlevel = warn\n"
+		 "[attachments]\nmax_bytes = 1000000\ntypes = image/*, application/pdf\n",
+		 MINIMAL, SOURCE_ROOT);
+	expect_ok(f, load(f, text, 0));
+	p = f->cfg->policy;
+	assert_non_null(p);
+	assert_string_equal(p->short_name, "Prova");
+	assert_int_equal(p->n_categories, 2);
+	assert_string_equal(p->categories[0].id, "emergenze");
+	assert_string_equal(p->categories[0].label, "Emergenze e allerte");
+	assert_true(p->categories[0].emergency);
+	assert_true(p->categories[0].electoral);
+	assert_int_equal(p->categories[0].approvers, POLICY_ROLE_RESPONSABILE | POLICY_ROLE_GESTORE);
+	assert_false(p->categories[1].emergency);
+	assert_false(p->categories[1].electoral);
+	assert_int_equal(p->n_intervals, 6);
+	assert_int_equal(p->n_holidays, 2);
+	assert_int_equal(p->holidays[0].year, 0);
+	assert_string_equal(p->article[POLICY_R_HOURS], "art. 3");
+	assert_int_equal(p->n_periods, 1);
+	assert_string_equal(p->periods[0].label, "amministrative 2026");
+	assert_int_equal(p->periods[0].last.day, 25);
+	assert_int_equal(policy_lexicon_count(p->lexicon, POLICY_K_NAME), 2);
+	assert_true(policy_lexicon_count(p->lexicon, POLICY_K_ADVERTISING) > 1);
+	assert_int_equal(p->content_level[POLICY_K_ADVERTISING], POLICY_WARN);
+	assert_string_equal(p->content_article[POLICY_K_CODICE_FISCALE], "art. 4 c. 4");
+	/* The comune's own contacts are not personal data. */
+	assert_int_equal(p->n_official_phones, 2); /* display_number and 039 000 0001 */
+	assert_string_equal(p->official_phones[0], "+393700000001");
+	assert_string_equal(p->official_domains[0], "comune.prova.example.org");
+	assert_string_equal(p->official_domains[1], "prova.example.org");
+	assert_int_equal(p->external_links, POLICY_WARN);
+	assert_string_equal(p->disclaimer, "Non sostituisce\nl'Albo Pretorio.");
+	assert_true(p->disclaimer_link_only);
+	assert_int_equal(p->per_day, 2);
+	assert_int_equal(p->frequency_level, POLICY_WARN);
+	assert_int_equal(p->attachment_max, 1000000);
+	assert_int_equal(p->n_attachment_types, 2);
+
+	/* A category section twice, and a bad line in an extra lexicon (its own file:line). */
+	write_file(lex, "ok\n\xff\xfe\n", 0644);
+	snprintf(text, sizeof(text), "%s[category eventi]\n[category eventi]\n"
+		 "[content]\nlexicon_dir = %s/data/policy/lexicons/it\nextra_advertising = extra-pubblicita.txt\n",
+		 MINIMAL, SOURCE_ROOT);
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 10, "eventi");
+	expect_error_in(&f->errs, "extra-pubblicita.txt", 2, "lexicon");
+	/* Periods without any category allowed in them would stop everything. */
+	snprintf(text, sizeof(text), "%s[category eventi]\n[electoral]\nperiods = 2026-04-10..2026-05-25\n", MINIMAL);
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 11, "electoral = yes");
+	/* Defaults: the short name from the comune's name, no categories, always open. */
+	expect_ok(f, load(f, MINIMAL, 0));
+	assert_string_equal(f->cfg->policy->short_name, "Prova");
+	assert_int_equal(f->cfg->policy->n_categories, 0);
+	assert_int_equal(f->cfg->policy->n_intervals, 0);
+	assert_int_equal(f->cfg->policy->content_level[POLICY_K_IBAN], POLICY_BLOCK);
 }
 
 /* messages_per_second = 0 lifts the limit, for benchmarks against a local peer only. */
@@ -988,7 +1099,7 @@ static void test_config_check_command(void **state)
 	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "check", f->path, NULL), 0);
 	assert_non_null(strstr(out, "Comune di Prova"));
 	assert_non_null(strstr(out, "Prova Informa"));
-	assert_string_equal(err, "");
+	assert_null(strstr(err, "secrets")); /* only the lexicons' warning, when not installed */
 	/* ... and a secrets file others can read fails the check. */
 	write_secrets(f, "[whatsapp]\napp_secret = a\naccess_token = b\nverify_token = c\n", 0644);
 	assert_int_equal(run_config(f, out, sizeof(out), err, sizeof(err), "check", f->path, NULL), 1);
@@ -1022,6 +1133,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_error_on_its_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlimited_rate_only_on_loopback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_sections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secrets_refused_in_main_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_errors_all_reported_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_limits_and_encoding, setup, teardown),
