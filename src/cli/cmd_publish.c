@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,8 +31,13 @@ static void usage(FILE *out)
 		T("Uso: banditore publish --config FILE [--data-dir CARTELLA] --category CATEGORIA\n"
 		  "       [--title TITOLO] (--text TESTO | --text-file FILE) [--link URL]\n"
 		  "       [--emergency] [--at DATA_ORA] [--expires DATA_ORA] [--draft]\n"
+		  "       [--justification TESTO] [--override REGOLA=MOTIVO]...\n"
 		  "\n"
 		  "Registra un messaggio e lo approva per l'invio a tutti gli iscritti di adesso.\n"
+		  "Prima lo controlla con la policy del comune (banditore policy check): un messaggio\n"
+		  "bloccato non si registra; fuori orario di servizio parte all'apertura successiva.\n"
+		  "--justification  perché il messaggio è indispensabile in periodo elettorale\n"
+		  "--override       supera l'avviso REGOLA (es. content.advertising) con una motivazione\n"
 		  "--text-file -    legge il testo dallo standard input\n"
 		  "--emergency      emergenza: passa davanti agli altri invii\n"
 		  "--at             invio programmato, per esempio 2026-12-01T09:00:00+01:00\n"
@@ -40,8 +46,13 @@ static void usage(FILE *out)
 		  "Usage: banditore publish --config FILE [--data-dir FOLDER] --category CATEGORY\n"
 		  "       [--title TITLE] (--text TEXT | --text-file FILE) [--link URL]\n"
 		  "       [--emergency] [--at DATE_TIME] [--expires DATE_TIME] [--draft]\n"
+		  "       [--justification TEXT] [--override RULE=REASON]...\n"
 		  "\n"
 		  "Stores a message and approves it for sending to every current subscriber.\n"
+		  "First checks it against the comune's policy (banditore policy check): a blocked\n"
+		  "message is not stored; outside service hours it goes out at the next opening.\n"
+		  "--justification  why the message is indispensable in an electoral period\n"
+		  "--override       overrides the warning RULE (e.g. content.advertising) with a reason\n"
 		  "--text-file -    reads the text from standard input\n"
 		  "--emergency      emergency: goes ahead of other sends\n"
 		  "--at             scheduled sending, for example 2026-12-01T09:00:00+01:00\n"
@@ -157,6 +168,8 @@ int cmd_publish(int argc, char **argv)
 		{ "at", required_argument, NULL, 'a' },
 		{ "expires", required_argument, NULL, 'x' },
 		{ "draft", no_argument, NULL, 'D' },
+		{ "justification", required_argument, NULL, 'J' },
+		{ "override", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -168,9 +181,14 @@ int cmd_publish(int argc, char **argv)
 	struct cli_env env;
 	struct store *st = NULL;
 	struct buf text;
+	struct messages_notes notes;
+	struct policy_result *res = NULL;
+	int64_t history[MESSAGES_HISTORY_MAX], now = (int64_t)time(NULL);
+	struct policy_history hist = { history, 0 };
 	int c, rc, draft = 0;
 
 	memset(&in, 0, sizeof(in));
+	memset(&notes, 0, sizeof(notes));
 	memset(&m, 0, sizeof(m));
 	while ((c = getopt_long(argc, argv, "c:d:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -185,6 +203,29 @@ int cmd_publish(int argc, char **argv)
 		case 'a': in.scheduled_at = optarg; break;
 		case 'x': in.expires_at = optarg; break;
 		case 'D': draft = 1; break;
+		case 'J':
+			if (strlen(optarg) > MESSAGES_JUSTIFICATION_MAX) {
+				fprintf(stderr, "%s", T("--justification: al massimo 1000 byte\n",
+							"--justification: at most 1000 bytes\n"));
+				return EXIT_USAGE;
+			}
+			snprintf(notes.justification, sizeof(notes.justification), "%s", optarg);
+			break;
+		case 'O': {
+			const char *eq = strchr(optarg, '=');
+			struct messages_override *o = &notes.overrides[notes.n_overrides];
+			if (!eq || eq == optarg || (size_t)(eq - optarg) >= sizeof(o->rule) ||
+			    strlen(eq + 1) > MESSAGES_OVERRIDE_REASON_MAX || notes.n_overrides == MESSAGES_OVERRIDES_MAX) {
+				fprintf(stderr, "%s", T("--override: scrivere REGOLA=MOTIVO (al massimo 16, motivo di al "
+							"massimo 500 byte)\n", "--override: write RULE=REASON (at most 16, "
+							"a reason of at most 500 bytes)\n"));
+				return EXIT_USAGE;
+			}
+			snprintf(o->rule, sizeof(o->rule), "%.*s", (int)(eq - optarg), optarg);
+			snprintf(o->reason, sizeof(o->reason), "%s", eq + 1);
+			notes.n_overrides++;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -208,7 +249,7 @@ int cmd_publish(int argc, char **argv)
 		in.text = buf_cstr(&text);
 	}
 	messages_rules_from_config(env.cfg, &rules);
-	rc = messages_compose(&in, &rules, (int64_t)time(NULL), &m, &err);
+	rc = messages_compose(&in, &rules, now, &m, &err);
 	if (rc == BANDITORE_EINVAL) {
 		fprintf(stderr, T("Messaggio non valido, %s: %s\n", "Invalid message, %s: %s\n"),
 			option_of(err.field), T(err.message, err.message_en));
@@ -231,8 +272,26 @@ int cmd_publish(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto done;
 	}
+	/* The policy, with what the channel sent lately. */
+	res = malloc(sizeof(*res));
+	if (!res || messages_policy_history(st, history, MESSAGES_HISTORY_MAX, &hist.n) != 0 ||
+	    messages_policy_check(&rules, &m, &notes, &hist, now, res) != 0) {
+		rc = EXIT_INTERNAL;
+		goto done;
+	}
+	if (res->n_verdicts || !res->allowed)
+		cli_print_verdicts(res);
+	if (!res->allowed) {
+		rc = 1;
+		goto done;
+	}
+	if (messages_policy_apply(res, &m, now) != 0) {
+		rc = EXIT_INTERNAL;
+		goto done;
+	}
 	rc = store_and_approve(st, &m, &rules, draft);
 done:
+	free(res);
 	store_free(st);
 	store_message_clear(&m);
 	buf_free(&text);

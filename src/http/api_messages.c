@@ -11,6 +11,7 @@
 #include "common/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 static enum MHD_Result not_found(struct api_request *r)
@@ -52,32 +53,84 @@ static enum MHD_Result answer_message(struct api_request *r, unsigned int status
 	return api_respond(r->conn, status, o, location ? MHD_HTTP_HEADER_LOCATION : NULL, location);
 }
 
+/* The comune's policy on a composed message, with what the channel sent lately (read on
+ * the request's connection): 0 and *m adjusted (send time, disclaimer) when it may go
+ * out; 1 after answering 422 with the verdicts; else an error code (nothing answered). */
+static int check_policy(struct api_request *r, struct store_message *m,
+			const struct messages_notes *notes, int64_t now, json_t **verdicts,
+			enum MHD_Result *answer)
+{
+	int64_t times[MESSAGES_HISTORY_MAX];
+	struct policy_history h = { times, 0 };
+	struct policy_result *res = malloc(sizeof(*res));
+	int rc;
+
+	*verdicts = NULL;
+	if (!res)
+		return BANDITORE_ENOMEM;
+	rc = messages_policy_history(r->st, times, MESSAGES_HISTORY_MAX, &h.n);
+	if (!rc)
+		rc = messages_policy_check(&r->api->rules, m, notes, &h, now, res);
+	if (!rc && !res->allowed) {
+		json_t *o = api_render_error("policy", NULL,
+					     "la policy del comune non permette di inviare il messaggio: vedere i verdetti",
+					     "the comune's policy does not allow the message: see the verdicts");
+		if (o)
+			json_object_set_new(o, "verdicts", messages_verdicts_json(res));
+		*answer = api_respond(r->conn, 422, o, NULL, NULL);
+		free(res);
+		return 1;
+	}
+	if (!rc)
+		rc = messages_policy_apply(res, m, now);
+	if (!rc)
+		*verdicts = messages_verdicts_json(res);
+	free(res);
+	return rc;
+}
+
 enum MHD_Result api_message_create(struct api_request *r)
 {
 	struct store_message m;
 	struct messages_error err;
+	struct messages_notes notes;
 	struct api_job job;
 	char location[64];
+	json_t *verdicts = NULL;
+	int64_t now = (int64_t)time(NULL);
+	enum MHD_Result answer = MHD_NO;
 	int rc;
 
-	rc = messages_parse_json(r->body, r->len, &r->api->rules, (int64_t)time(NULL), &m, &err);
+	rc = messages_parse_json_notes(r->body, r->len, &r->api->rules, now, &m, &notes, &err);
 	if (rc == BANDITORE_EINVAL && !err.field[0])
 		return api_respond_error(r->conn, 400, "malformed", NULL, err.message, err.message_en);
 	if (rc == BANDITORE_EINVAL)
 		return api_respond_error(r->conn, 422, "invalid", err.field, err.message, err.message_en);
 	if (rc)
 		return internal(r, "compose", rc);
+	rc = check_policy(r, &m, &notes, now, &verdicts, &answer);
+	if (rc == 1) {
+		store_message_clear(&m);
+		return answer;
+	}
+	if (rc) {
+		store_message_clear(&m);
+		return internal(r, "policy", rc);
+	}
 	api_job_init(&job, API_JOB_CREATE);
 	job.msg = &m;
 	job.created_by = r->token->name;
 	job.now = (int64_t)time(NULL);
 	rc = api_job_run(r->api->ctx->writer, &job);
 	store_message_clear(&m);
-	if (rc)
+	if (rc) {
+		json_decref(verdicts);
 		return internal(r, "create", rc);
+	}
 	log_info("message-created", "id=%lld token=%s", (long long)job.id, r->token->name);
 	snprintf(location, sizeof(location), "/api/v1/messages/%lld", (long long)job.id);
-	return answer_message(r, 201, job.id, NULL, location);
+	return answer_message(r, 201, job.id, json_pack("{s:o}", "verdicts", verdicts ? verdicts : json_array()),
+			      location);
 }
 
 /* The tier's warning, when the audience does not fit in this 24-hour window. */
