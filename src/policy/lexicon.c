@@ -344,19 +344,26 @@ int policy_lexicon_add(struct policy_lexicon *lex, enum policy_kind kind, const 
 #define RING TERM_WORDS_MAX
 
 struct match {
-	int last;       /* index of the last word matched, -1 for none */
+	int last;       /* index of the last word matched */
 	uint32_t term;
 	int prefix;
 };
 
-static void record(struct match *m, uint16_t mask, int j, uint32_t term, int prefix)
+/* Matches found from one starting word: per kind, read only where `mask` has the bit. */
+struct matches {
+	uint16_t mask;
+	struct match m[POLICY_K_LEXICON_COUNT];
+};
+
+static void record(struct matches *ms, uint16_t mask, int j, uint32_t term, int prefix)
 {
+	ms->mask |= mask;
 	while (mask) {
 		int k = __builtin_ctz(mask);
 		mask &= (uint16_t)(mask - 1);
-		m[k].last = j;
-		m[k].term = term;
-		m[k].prefix = prefix;
+		ms->m[k].last = j;
+		ms->m[k].term = term;
+		ms->m[k].prefix = prefix;
 	}
 }
 
@@ -365,16 +372,31 @@ struct scan_state {
 	size_t except_end[POLICY_K_LEXICON_COUNT]; /* end of the furthest exception */
 };
 
+static void emit_term(const struct policy_lexicon *lex, enum policy_kind k, const struct match *m,
+		      size_t start, size_t end, struct content_out *o)
+{
+	const char *term = lex->terms + m->term - 1;
+	char detail[POLICY_DETAIL_MAX];
+	size_t tl = strlen(term);
+
+	if (tl > POLICY_DETAIL_MAX - 2)
+		tl = POLICY_DETAIL_MAX - 2;
+	memcpy(detail, term, tl);
+	if (m->prefix)
+		detail[tl++] = '*';
+	content_emit(o, k, start, end - start, detail, tl);
+}
+
 /* Every term starting at ring[head] (n words available). */
 static void match_at(const struct policy_lexicon *lex, const struct keyword_word *ring,
 		     int head, int n, struct scan_state *st, struct content_out *o)
 {
-	struct match found[POLICY_K_LEXICON_COUNT], except[POLICY_K_LEXICON_COUNT];
+	struct matches found, except;
 	const struct keyword_word *first = &ring[head];
 	uint32_t node = 0;
+	uint16_t mask;
 
-	for (int k = 0; k < POLICY_K_LEXICON_COUNT; k++)
-		found[k].last = except[k].last = -1;
+	found.mask = except.mask = 0;
 	for (int j = 0; j < n; j++) {
 		const struct keyword_word *w = &ring[(head + j) % RING];
 		const struct lex_node *nd;
@@ -385,42 +407,33 @@ static void match_at(const struct policy_lexicon *lex, const struct keyword_word
 				goto done;
 			nd = &lex->nodes[node];
 			if (nd->prefix | nd->except_prefix) {
-				record(found, nd->prefix, j, nd->term, 1);
-				record(except, nd->except_prefix, j, nd->term, 1);
+				record(&found, nd->prefix, j, nd->term, 1);
+				record(&except, nd->except_prefix, j, nd->term, 1);
 			}
 		}
 		if (w->truncated)
 			break; /* only a prefix of this word is known */
 		nd = &lex->nodes[node];
-		record(found, nd->exact, j, nd->term, 0);
-		record(except, nd->except, j, nd->term, 0);
+		if (nd->exact | nd->except) {
+			record(&found, nd->exact, j, nd->term, 0);
+			record(&except, nd->except, j, nd->term, 0);
+		}
 	}
 done:
-	for (int k = 0; k < POLICY_K_LEXICON_COUNT; k++) {
-		size_t end;
-		if (except[k].last >= 0) {
-			end = ring[(head + except[k].last) % RING].end;
-			if (end > st->except_end[k])
-				st->except_end[k] = end;
-		}
-		if (found[k].last < 0 || k == POLICY_K_SHORTENER)
-			continue;
-		end = ring[(head + found[k].last) % RING].end;
+	for (mask = except.mask; mask; mask &= (uint16_t)(mask - 1)) {
+		int k = __builtin_ctz(mask);
+		size_t end = ring[(head + except.m[k].last) % RING].end;
+		if (end > st->except_end[k])
+			st->except_end[k] = end;
+	}
+	for (mask = found.mask & (uint16_t)~(1u << POLICY_K_SHORTENER); mask;
+	     mask &= (uint16_t)(mask - 1)) {
+		int k = __builtin_ctz(mask);
+		size_t end = ring[(head + found.m[k].last) % RING].end;
 		if (end <= st->except_end[k] || first->start < st->last_end[k])
 			continue; /* within an exception, or inside the previous finding */
 		st->last_end[k] = end;
-		{
-			const char *term = lex->terms + found[k].term - 1;
-			char detail[POLICY_DETAIL_MAX];
-			size_t tl = strlen(term);
-			if (tl > POLICY_DETAIL_MAX - 2)
-				tl = POLICY_DETAIL_MAX - 2;
-			memcpy(detail, term, tl);
-			if (found[k].prefix)
-				detail[tl++] = '*';
-			content_emit(o, (enum policy_kind)k, first->start, end - first->start,
-				     detail, tl);
-		}
+		emit_term(lex, (enum policy_kind)k, &found.m[k], first->start, end, o);
 	}
 }
 

@@ -380,11 +380,22 @@ void content_scan_links(const struct policy_content_rules *rules, const char *te
 			i++;
 			continue;
 		}
-		found = parse_scheme_link(text, len, i, &l) || parse_bare_link(text, len, i, &l);
-		if (!found) {
-			while (i < len && is_alnum(t[i]))
-				i++;
-			continue;
+		/* Most tokens are words: one look at the run of address characters decides. */
+		{
+			size_t r = i;
+			int dot = 0;
+			while (r < len && (is_alnum(t[r]) || t[r] == '.' || t[r] == '-' || t[r] == '+')) {
+				dot |= t[r] == '.';
+				r++;
+			}
+			if (len - r >= 3 && t[r] == ':' && t[r + 1] == '/' && t[r + 2] == '/')
+				found = parse_scheme_link(text, len, i, &l);
+			else
+				found = dot && parse_bare_link(text, len, i, &l);
+			if (!found) {
+				i = r;
+				continue;
+			}
 		}
 		record_span(spans, l.start, l.end);
 		if (l.scheme == SCHEME_OTHER || (l.scheme == SCHEME_HTTP && !rules->allow_http))

@@ -469,6 +469,28 @@ static void test_keyword_next_word(void **state)
 	assert_int_equal(pos, strlen(text));
 }
 
+/* Every character of U+00C0..U+00FF folds in a word as keyword_normalize folds it alone
+ * (keyword_next_word has a table for them). */
+static void test_keyword_latin1(void **state)
+{
+	(void)state;
+	for (int cp = 0xC0; cp <= 0xFF; cp++) {
+		char in[3] = { (char)0xC3, (char)(0x80 | (cp & 0x3F)), 0 }, want[KEYWORD_MAX];
+		struct keyword_word w;
+		size_t pos = 0;
+		int got;
+		assert_int_equal(keyword_normalize(in, 2, want, sizeof(want)), 0);
+		got = keyword_next_word(in, 2, &pos, &w);
+		if (want[0] == '\0') {
+			assert_int_equal(got, 0);
+			continue;
+		}
+		assert_int_equal(got, 1);
+		if (strcmp(w.norm, want) != 0)
+			fail_msg("U+%04X: word \"%s\", keyword \"%s\"", cp, w.norm, want);
+	}
+}
+
 /* ---- the shipped lexicons ---- */
 
 static struct policy_lexicon *shipped(void)
@@ -565,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_invalid_utf8_and_bounds),
 		cmocka_unit_test(test_long_inputs),
 		cmocka_unit_test(test_keyword_next_word),
+		cmocka_unit_test(test_keyword_latin1),
 		cmocka_unit_test(test_shipped_lexicons),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
