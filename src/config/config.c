@@ -108,6 +108,7 @@ static const char *const default_unsubscribe[] = { "DISATTIVA ISCRIZIONE", "STOP
 
 static const char *const placeholders[] = {
 	"channel", "comune", "policy_url", "privacy_url", "website", "helpdesk_email", "unsubscribe",
+	"hours",
 };
 #define N_PLACEHOLDERS (sizeof(placeholders) / sizeof(placeholders[0]))
 
@@ -699,6 +700,7 @@ static const char *placeholder_value(const struct config *cfg, const char *name,
 	case 3: v = cfg->privacy_url; break;
 	case 4: v = cfg->website; break;
 	case 5: v = cfg->helpdesk_email; break;
+	case 7: v = cfg->hours_text; break;
 	case 6:
 		v = cfg->unsubscribe_word && *cfg->unsubscribe_word ? cfg->unsubscribe_word
 		    : cfg->n_unsubscribe > 0 ? cfg->unsubscribe[0] : "";
@@ -714,6 +716,7 @@ static const char *placeholder_key(const char *name, size_t n)
 	static const char *const from[N_PLACEHOLDERS] = {
 		"[channel] name", "[comune] name", "[comune] policy_url", "[comune] privacy_url",
 		"[comune] website", "[comune] helpdesk_email", "[keywords] unsubscribe",
+		"[hours] open",
 	};
 	for (size_t i = 0; i < N_PLACEHOLDERS; i++)
 		if (strlen(placeholders[i]) == n && memcmp(placeholders[i], name, n) == 0)
@@ -790,8 +793,8 @@ static void check_placeholders(struct loader *ld, int k, const char *text)
 		const char *v = n ? placeholder_value(ld->cfg, p + 1, n) : NULL;
 		if (n && !v)
 			error_line(ld, line_of(ld, k),
-				   T("%s: segnaposto sconosciuto {%.*s} (noti: {channel}, {comune}, {policy_url}, {privacy_url}, {website}, {helpdesk_email}, {unsubscribe})",
-				     "%s: unknown placeholder {%.*s} (known: {channel}, {comune}, {policy_url}, {privacy_url}, {website}, {helpdesk_email}, {unsubscribe})"),
+				   T("%s: segnaposto sconosciuto {%.*s} (noti: {channel}, {comune}, {policy_url}, {privacy_url}, {website}, {helpdesk_email}, {unsubscribe}, {hours})",
+				     "%s: unknown placeholder {%.*s} (known: {channel}, {comune}, {policy_url}, {privacy_url}, {website}, {helpdesk_email}, {unsubscribe}, {hours})"),
 				   keys[k].name, (int)(n > 40 ? 40 : n), p + 1);
 		else if (n && !*v)
 			error_line(ld, line_of(ld, k),
@@ -845,6 +848,8 @@ static char *default_text(struct loader *ld, int k)
 			rc |= buf_appends(&b, "Grazie per il messaggio. {channel} è un canale informativo a "
 					      "senso unico: qui non possiamo rispondere e i messaggi ricevuti non "
 					      "hanno valore ufficiale.");
+		if (cfg->hours_text && *cfg->hours_text)
+			rc |= buf_appends(&b, " Il servizio è attivo {hours}.");
 		rc |= buf_appends(&b, " Per richieste, istanze e segnalazioni usa i canali ufficiali del "
 				      "Comune: {website}");
 		if (helpdesk)
@@ -1050,14 +1055,22 @@ static void build(struct loader *ld, int with_secrets)
 	get_url(ld, K_PUBLIC_URL, &cfg->public_url, 0, NULL);
 	get_path(ld, K_DATA_DIR, &cfg->data_dir, "/var/lib/banditore");
 
+	/* The policy before the texts: {hours} says when the office is open. */
+	get_policy(ld);
+	if (cfg->policy) {
+		char hours[POLICY_HOURS_TEXT_MAX];
+		policy_hours_describe(cfg->policy, 0, hours, sizeof(hours));
+		set_str(ld, &cfg->hours_text, hours);
+	} else {
+		set_str(ld, &cfg->hours_text, "");
+	}
+
 	/* Texts last: their placeholders and defaults depend on everything above. */
 	get_text(ld, K_TEXT_JOIN, &cfg->text_join);
 	get_text(ld, K_TEXT_ALREADY, &cfg->text_already);
 	get_text(ld, K_TEXT_LEAVE, &cfg->text_leave);
 	get_text(ld, K_TEXT_NOT_SUBSCRIBED, &cfg->text_not_subscribed);
 	get_text(ld, K_TEXT_AUTO_REPLY, &cfg->text_auto_reply);
-
-	get_policy(ld);
 
 	if (with_secrets)
 		load_secrets(ld);
@@ -1210,7 +1223,7 @@ void config_free(struct config *cfg)
 		&cfg->wa_secrets_file, &cfg->wa_template_name, &cfg->wa_template_language,
 		&cfg->unsubscribe_word, &cfg->text_join, &cfg->text_already,
 		&cfg->text_leave, &cfg->text_not_subscribed, &cfg->text_auto_reply,
-		&cfg->listen_address, &cfg->public_url, &cfg->data_dir,
+		&cfg->listen_address, &cfg->public_url, &cfg->data_dir, &cfg->hours_text,
 	};
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		free(*strings[i]);

@@ -90,7 +90,8 @@ struct config {
 	int auto_reply_hours;     /* at most one auto-reply per sender in this window (24) */
 
 	/* [texts]: what citizens read; {channel}, {comune}, {policy_url}, {privacy_url},
-	 * {website}, {helpdesk_email}, {unsubscribe} are replaced (config_expand). "\n" in
+	 * {website}, {helpdesk_email}, {unsubscribe}, {hours} (the service hours in words:
+	 * "dal lunedì al venerdì dalle 9:00 alle 13:00") are replaced (config_expand). "\n" in
 	 * the file is a new line. Kept with their placeholders; Italian defaults when absent. */
 	char *text_join;
 	char *text_already;       /* joining again */
@@ -109,6 +110,7 @@ struct config {
 	 * lexicons read: what policy_check enforces. Owned, never NULL after config_load. */
 	struct policy *policy;
 	int lexicon_missing;      /* no lexicon_dir and the installed lexicons are absent */
+	char *hours_text;         /* the service hours in Italian words ({hours}), "" always open */
 };
 
 /* One problem found in a file. */

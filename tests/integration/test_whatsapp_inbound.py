@@ -81,7 +81,7 @@ class Deployment:
                     skip = m.group(1) in self.POLICY_SECTIONS
                 if not skip:
                     kept.append(line)
-            text = "".join(kept)
+            text = "".join(kept).replace("{hours}", "dal lunedì al venerdì dalle 9:00 alle 13:00")
         text = re.sub(r"(?m)^\s*api_base\s*=.*\n", "", text)
         text = re.sub(r"(?m)^\[whatsapp\]\s*$", "[whatsapp]\napi_base = http://127.0.0.1:%d" % self.sim_port, text)
         for section, key, value in (extra or []):

@@ -562,6 +562,18 @@ static void test_policy_sections(void **state)
 	snprintf(text, sizeof(text), "%s[category eventi]\n[electoral]\nperiods = 2026-04-10..2026-05-25\n", MINIMAL);
 	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
 	expect_error(&f->errs, 11, "electoral = yes");
+	/* {hours} in the texts: the hours in words; an error when there are none. */
+	snprintf(text, sizeof(text), "%s[hours]\nopen = mon-fri 09:00-13:00\n[texts]\nauto_reply = Aperto {hours}.\n",
+		 MINIMAL);
+	expect_ok(f, load(f, text, 0));
+	{
+		char *e = config_expand(f->cfg, f->cfg->text_auto_reply);
+		assert_string_equal(e, "Aperto dal lunedì al venerdì dalle 9:00 alle 13:00.");
+		free(e);
+	}
+	snprintf(text, sizeof(text), "%s[texts]\nauto_reply = Aperto {hours}.\n", MINIMAL);
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 10, "[hours] open");
 	/* Defaults: the short name from the comune's name, no categories, always open. */
 	expect_ok(f, load(f, MINIMAL, 0));
 	assert_string_equal(f->cfg->policy->short_name, "Prova");
