@@ -41,6 +41,7 @@ struct policy_lexicon {
 	uint32_t *edge_key; /* node << 8 | byte, 0 = empty (a byte is never 0) */
 	uint32_t *edge_val; /* child node */
 	uint32_t edge_cap, n_edges; /* edge_cap: a power of two */
+	uint32_t root[256];  /* the root's children, looked up once per word: no hashing */
 	char *terms;
 	size_t terms_len, terms_cap;
 	int counts[POLICY_K_LEXICON_COUNT];
@@ -54,8 +55,11 @@ static uint32_t edge_slot(uint32_t key, uint32_t cap)
 
 static uint32_t lex_child(const struct policy_lexicon *lex, uint32_t node, unsigned char b)
 {
-	uint32_t key = node << 8 | b, i = edge_slot(key, lex->edge_cap);
+	uint32_t key = node << 8 | b, i;
 
+	if (node == 0)
+		return lex->root[b];
+	i = edge_slot(key, lex->edge_cap);
 	for (;;) {
 		uint32_t k = lex->edge_key[i];
 		if (k == key)
@@ -132,6 +136,8 @@ static int child_make(struct policy_lexicon *lex, uint32_t node, unsigned char b
 	lex->edge_key[i] = key;
 	lex->edge_val[i] = c;
 	lex->n_edges++;
+	if (node == 0)
+		lex->root[b] = c;
 	*out = c;
 	return 0;
 }
