@@ -14,6 +14,8 @@
 
 #define EVENT_ID_KEEP (8 * 86400) /* Meta retries a webhook for up to 7 days */
 #define MAINTENANCE_PERIOD 600    /* seconds between expiry runs */
+#define WRITER_CACHE_KIB 16384    /* the writer's page cache: the hot index pages of webhooks
+				  * fit; a broadcast's walk over every row needs none */
 
 static int maintenance(struct store *st, int64_t now, void *arg)
 {
@@ -57,8 +59,11 @@ int daemon_run(const struct daemon_options *opt)
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = store_open(opt->store_url, &st);
+	if (!rc)
+		rc = store_set_cache(st, WRITER_CACHE_KIB);
 	if (rc) {
 		log_error("start-failed", "step=store error=\"%s\"", banditore_strerror(rc));
+		store_free(st);
 		return rc;
 	}
 	rc = inbound_ctx_init(&inbound, cfg, opt->keys);
