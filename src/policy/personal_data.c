@@ -15,7 +15,8 @@
  *   dots, dashes or slashes between groups; or any number with an international prefix
  *   (+ or 00 and 8-15 digits). Toll-free and service numbers (800, 803, 1xx...) are not
  *   a person's. Without a prefix, shapes that are rather dates, times or amounts are not
- *   read as phones: "03.12.2025", "08.30-12.30", "350.000.000", "1.234,50". Compared in
+ *   read as phones: "03.12.2025", "08.30-12.30", "350.000.000", "1.234,50", nor eleven
+ *   digits in one block (a partita IVA: "02345678901"). Compared in
  *   E.164 with the comune's official numbers. Not looked for inside links.
  * - e-mail: local@domain.tld, not an official address (case-insensitive) and not at one
  *   of the official domains (the comune's offices write from there). Not inside links.
@@ -286,6 +287,8 @@ static int phone_at(const unsigned char *t, size_t len, size_t i, struct phone *
 			small += ph->groups[g] <= 2;
 		if (small > 1)
 			return 0;
+		if (ph->ng == 1 && nn == 11)
+			return 0; /* eleven digits in one block: a partita IVA, not a landline */
 		if (ph->only_dots) {
 			int thousands = 1;
 			for (int g = 1; g < ph->ng; g++)

@@ -269,6 +269,8 @@ static void test_phone(void **state)
 	finds_none(&r, "numero verde 800 123 456, emergenze 112", POLICY_K_PHONE);
 	finds_none(&r, "20863 Concorezzo, anni 2024-2025, prot. n. 0012345/2025", POLICY_K_PHONE);
 	finds_none(&r, "codice 3330001234567890", POLICY_K_PHONE);
+	finds_none(&r, "P.IVA 02345678901, C.F. 87001234567, ISTAT 015082", POLICY_K_PHONE);
+	finds_none(&r, "D.Lgs. 196/2003, Reg. UE 2016/679, ore 9.30, dal 9/3/2026 al 15/03", POLICY_K_PHONE);
 	finds_none(&r, "https://example.org/doc/3330001234", POLICY_K_PHONE);
 }
 
