@@ -180,6 +180,12 @@ static const struct migration migrations[] = {
 	  ") STRICT;"
 	  "CREATE UNIQUE INDEX api_tokens_valid_name ON api_tokens (name)"
 	  "  WHERE revoked_at = 0;" },
+	{ "policy: the editor's notes kept with each message",
+	  /* Why the message is indispensable during an electoral period and the reasons
+	   * for each overridden warning, as JSON: the record the policies ask for, and
+	   * what approving it later checks again. */
+	  "ALTER TABLE messages ADD COLUMN policy_notes TEXT NOT NULL DEFAULT ''"
+	  "  CHECK (length(CAST(policy_notes AS BLOB)) <= 16384);" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -235,6 +235,20 @@ int store_message_transition(struct store *s, int64_t id, int from, int to, int6
 	FORWARD(message_transition, id, from, to, at);
 }
 
+int store_message_set_notes(struct store *s, int64_t id, const char *notes)
+{
+	FORWARD(message_set_notes, id, notes);
+}
+
+int store_message_get_notes(struct store *s, int64_t id, char **out)
+{
+	if (out)
+		*out = NULL;
+	if (!out)
+		return BANDITORE_EINVAL;
+	FORWARD(message_get_notes, id, out);
+}
+
 int store_message_approve(struct store *s, int64_t id, int64_t at, int64_t audience_max_id,
 			  int64_t audience)
 {

@@ -188,6 +188,8 @@ enum store_priority { STORE_PRIORITY_NORMAL = 0, STORE_PRIORITY_EMERGENCY = 1 };
 #define STORE_CATEGORY_MAX 64
 #define STORE_LINK_MAX 1024
 
+#define STORE_NOTES_MAX 16384
+
 struct store_message {
 	int64_t id;
 	char title[STORE_TITLE_MAX + 1];
@@ -240,6 +242,11 @@ int store_message_update(struct store *s, const struct store_message *m);
  * BANDITORE_ESTATE when the message is not in `from` or the move is not allowed,
  * ENOTFOUND when there is no such message, EINVAL for a number that is not a state. */
 int store_message_transition(struct store *s, int64_t id, int from, int to, int64_t at);
+/* The editor's notes for the policy (a JSON text, see messages_notes_to_json), kept with
+ * message `id`: set replaces them (NULL or "" clears; ETOOBIG over STORE_NOTES_MAX
+ * bytes), get gives a copy the caller frees ("" when none). ENOTFOUND. */
+int store_message_set_notes(struct store *s, int64_t id, const char *notes);
+int store_message_get_notes(struct store *s, int64_t id, char **out);
 /* DRAFT → APPROVED (or SCHEDULED when scheduled_at > at), fixing the audience and
  * stamping approved_at. ESTATE when not in DRAFT, ENOTFOUND when there is no such
  * message, EINVAL for a negative audience. Expiry is not checked here. */

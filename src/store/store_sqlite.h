@@ -58,6 +58,8 @@ enum store_sqlite_stmt {
 	SQ_MSG_GET,
 	SQ_MSG_UPDATE,
 	SQ_MSG_TRANSITION,
+	SQ_MSG_SET_NOTES,
+	SQ_MSG_GET_NOTES,
 	SQ_MSG_EXISTS,
 	SQ_MSG_APPROVE,
 	SQ_MSG_NEXT,
@@ -166,6 +168,8 @@ int store_sqlite_kept_expire(struct store *s, int64_t now, int64_t *removed);
 int store_sqlite_message_add(struct store *s, const struct store_message *m, int64_t *id);
 int store_sqlite_message_get(struct store *s, int64_t id, struct store_message *out);
 int store_sqlite_message_update(struct store *s, const struct store_message *m);
+int store_sqlite_message_set_notes(struct store *s, int64_t id, const char *notes);
+int store_sqlite_message_get_notes(struct store *s, int64_t id, char **out);
 int store_sqlite_message_transition(struct store *s, int64_t id, int from, int to,
 				    int64_t at);
 int store_sqlite_message_approve(struct store *s, int64_t id, int64_t at,

@@ -506,3 +506,60 @@ int store_sqlite_message_list(struct store *s, int64_t before_id, struct store_m
 	*n = got;
 	return 0;
 }
+
+int store_sqlite_message_set_notes(struct store *s, int64_t id, const char *notes)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	size_t n = notes ? strnlen(notes, STORE_NOTES_MAX + 1) : 0;
+	sqlite3_stmt *st;
+
+	if (n > STORE_NOTES_MAX)
+		return BANDITORE_ETOOBIG;
+	st = store_sqlite_stmt(q, SQ_MSG_SET_NOTES,
+			       "UPDATE messages SET policy_notes = ?2 WHERE id = ?1");
+	if (!st)
+		return BANDITORE_ESTORE;
+	if (sqlite3_bind_int64(st, 1, id) ||
+	    sqlite3_bind_text(st, 2, notes ? notes : "", (int)n, SQLITE_STATIC)) {
+		store_sqlite_done(st);
+		return store_sqlite_fail(q, "message notes: bind", SQLITE_ERROR);
+	}
+	return change(q, st, id, "message notes");
+}
+
+int store_sqlite_message_get_notes(struct store *s, int64_t id, char **out)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	sqlite3_stmt *st;
+	const unsigned char *text;
+	int rc, n;
+
+	st = store_sqlite_stmt(q, SQ_MSG_GET_NOTES, "SELECT policy_notes FROM messages WHERE id = ?1");
+	if (!st)
+		return BANDITORE_ESTORE;
+	if (sqlite3_bind_int64(st, 1, id)) {
+		store_sqlite_done(st);
+		return store_sqlite_fail(q, "message notes: bind", SQLITE_ERROR);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		store_sqlite_done(st);
+		return BANDITORE_ENOTFOUND;
+	}
+	if (rc != SQLITE_ROW) {
+		store_sqlite_done(st);
+		return store_sqlite_fail(q, "message notes", rc);
+	}
+	text = sqlite3_column_text(st, 0);
+	n = sqlite3_column_bytes(st, 0);
+	*out = malloc((size_t)n + 1);
+	if (!*out) {
+		store_sqlite_done(st);
+		return BANDITORE_ENOMEM;
+	}
+	if (n > 0 && text)
+		memcpy(*out, text, (size_t)n);
+	(*out)[n] = '\0';
+	store_sqlite_done(st);
+	return 0;
+}

@@ -459,10 +459,23 @@ static void seed_version(sqlite3 *db, int v)
 		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 		sqlite3_finalize(st);
 		break;
+	case 5:
+		/* The message of version 4 (added here when starting from 4 or later) gets notes. */
+		raw_exec(db, "INSERT OR IGNORE INTO messages (id, title, text, category, link,"
+			 " media_sha256, media_type, media_name, media_size, media_id, priority,"
+			 " state, scheduled_at, expires_at, created_at, created_by) VALUES (7, 'Avviso',"
+			 " 'Strada chiusa', 'viabilita', '', '', '', '', 0, '', 1, 3, 0, 0, 100, 'cli')");
+		raw_exec(db, "UPDATE messages SET policy_notes = '{\"justification\":\"indispensabile\"}'"
+			 " WHERE id = 7");
+		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
 }
+
+/* The highest version whose seed rows the database holds (checks of earlier versions
+ * allow for what later seeds changed). */
+static int seeded_upto;
 
 /* What seed_version(v) wrote, read back through the store after the upgrade. */
 static void check_version(struct store *st, int v)
@@ -489,14 +502,15 @@ static void check_version(struct store *st, int v)
 		assert_int_equal(got.joined_at, s.joined_at);
 		assert_int_equal(store_counter_sum(st, 0, "join", &total), 0);
 		assert_int_equal(total, 3);
-		/* A subscriber from before broadcasting is a recipient with a clean record. */
+		/* A subscriber from before broadcasting is a recipient with a clean record
+		 * (unless the rows of version 4 gave them one). */
 		assert_int_equal(store_subscribers_page(st, 0, 0, got.id, 0, &r, 1, &n), 0);
 		assert_int_equal(n, 1);
 		assert_int_equal(r.id, got.id);
 		assert_int_equal(r.sealed_len, s.sealed_len);
 		assert_memory_equal(r.sealed, s.sealed, s.sealed_len);
-		assert_int_equal(r.failures, 0);
-		assert_int_equal(r.last_sent_at, 0);
+		assert_int_equal(r.failures, seeded_upto >= 4 ? 2 : 0);
+		assert_int_equal(r.last_sent_at, seeded_upto >= 4 ? 4000 : 0);
 		break;
 	case 2:
 		assert_int_equal(store_event_mark(st, h, 2000), BANDITORE_EEXIST);
@@ -540,6 +554,13 @@ static void check_version(struct store *st, int v)
 		assert_int_equal(r.failures, 2);
 		assert_int_equal(r.last_sent_at, 4000);
 		break;
+	case 5: {
+		char *notes = NULL;
+		assert_int_equal(store_message_get_notes(st, 7, &notes), 0);
+		assert_string_equal(notes, "{\"justification\":\"indispensabile\"}");
+		free(notes);
+		break;
+	}
 	default:
 		fail_msg("check_version: add the checks of migration %d to this test", v);
 	}
@@ -562,6 +583,7 @@ static void test_migrate_from_every_version(void **state)
 		db = raw_open(f->path);
 		for (int v = 1; v <= k; v++)
 			seed_version(db, v);
+		seeded_upto = k;
 		sqlite3_close(db);
 
 		assert_int_equal(store_open(f->path, &st), 0);
@@ -574,6 +596,7 @@ static void test_migrate_from_every_version(void **state)
 			store_free(st);
 			db = raw_open(f->path);
 			seed_version(db, v);
+			seeded_upto = v;
 			sqlite3_close(db);
 			assert_int_equal(store_open(f->path, &st), 0);
 			check_version(st, v);
@@ -1207,6 +1230,35 @@ static int msg_state(struct store *st, int64_t id)
 	state = m.state;
 	store_message_clear(&m);
 	return state;
+}
+
+/* The editor's notes are kept with the message, replaced whole, bounded. */
+static void test_message_notes(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	char *notes = NULL, *big = malloc(STORE_NOTES_MAX + 2);
+	int64_t id = add_msg(st, "Note", STORE_PRIORITY_NORMAL, 0);
+
+	assert_non_null(big);
+	assert_int_equal(store_message_get_notes(st, id, &notes), 0);
+	assert_string_equal(notes, "");
+	free(notes);
+	assert_int_equal(store_message_set_notes(st, id, "{\"justification\":\"allerta\"}"), 0);
+	assert_int_equal(store_message_get_notes(st, id, &notes), 0);
+	assert_string_equal(notes, "{\"justification\":\"allerta\"}");
+	free(notes);
+	memset(big, 'x', STORE_NOTES_MAX + 1);
+	big[STORE_NOTES_MAX + 1] = '\0';
+	assert_int_equal(store_message_set_notes(st, id, big), BANDITORE_ETOOBIG);
+	assert_int_equal(store_message_set_notes(st, id + 100, "{}"), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_message_get_notes(st, id + 100, &notes), BANDITORE_ENOTFOUND);
+	assert_null(notes);
+	assert_int_equal(store_message_set_notes(st, id, NULL), 0);
+	assert_int_equal(store_message_get_notes(st, id, &notes), 0);
+	assert_string_equal(notes, ""); /* the too-big one changed nothing; NULL cleared */
+	free(notes);
+	free(big);
 }
 
 static void test_messages(void **state)
@@ -2174,6 +2226,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_notes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_next, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_progress, setup, teardown),
