@@ -107,32 +107,31 @@ static size_t url_extend(const char *text, size_t len, size_t i)
 	return i;
 }
 
-/* Drops what ends a sentence rather than the URL: "vedi https://x.it/a)." */
+/* Drops what ends a sentence rather than the URL: "vedi https://x.it/a)." Brackets are
+ * counted once, so that a URL of a thousand ')' costs a thousand steps, not a million. */
 static size_t url_trim(const char *t, size_t start, size_t end)
 {
-	for (;;) {
-		char c;
-		int open = 0, close = 0;
-		if (end <= start)
-			return end;
-		c = t[end - 1];
-		if (strchr(".,;:!?'*", c)) {
-			end--;
-			continue;
-		}
-		if (c == ')' || c == ']') {
-			char o = c == ')' ? '(' : '[';
-			for (size_t i = start; i < end; i++) {
-				open += t[i] == o;
-				close += t[i] == c;
-			}
-			if (close > open) {
-				end--;
-				continue;
-			}
-		}
-		return end;
+	long paren = 0, bracket = 0; /* closing minus opening */
+
+	for (size_t i = start; i < end; i++) {
+		paren += (t[i] == ')') - (t[i] == '(');
+		bracket += (t[i] == ']') - (t[i] == '[');
 	}
+	while (end > start) {
+		char c = t[end - 1];
+		if (strchr(".,;:!?'*", c) && c) {
+			end--;
+		} else if (c == ')' && paren > 0) {
+			paren--;
+			end--;
+		} else if (c == ']' && bracket > 0) {
+			bracket--;
+			end--;
+		} else {
+			break;
+		}
+	}
+	return end;
 }
 
 /* The host part of the authority in [a, end): user part, port and brackets dropped. */

@@ -438,6 +438,12 @@ static void test_long_inputs(void **state)
 	for (size_t i = 0; i < n; i++)
 		big[i] = "3 0.@/:w"[i % 8];
 	assert_int_equal(policy_content_scan(&r, big, n, found, MAXF, &count), 0);
+	/* A URL of a megabyte of closing brackets: trimmed in linear time. */
+	memcpy(big, "http://a.it/", 12);
+	memset(big + 12, ')', n - 12);
+	assert_int_equal(policy_content_scan(&r, big, n, found, MAXF, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(found[0].len, 12); /* "http://a.it/": every unbalanced ')' trimmed */
 	memset(big, '9', n);
 	assert_int_equal(policy_content_scan(&r, big, n, found, MAXF, &count), 0);
 	assert_int_equal(count, 0);
