@@ -112,7 +112,8 @@ static int read_text(const char *path, struct buf *b)
 
 /* Stores the message and, unless `draft`, approves it, in one transaction. */
 static int store_and_approve(struct store *st, const struct store_message *m,
-			     const struct messages_rules *rules, int draft)
+			     const struct messages_notes *notes, const struct messages_rules *rules,
+			     int draft)
 {
 	struct messages_approval a;
 	int64_t now = (int64_t)time(NULL), id = 0;
@@ -123,6 +124,8 @@ static int store_and_approve(struct store *st, const struct store_message *m,
 	rc = store_begin(st);
 	if (!rc)
 		rc = messages_create(st, m, "cli", now, &id);
+	if (!rc) /* before approval, which checks the policy again with them */
+		rc = messages_keep_notes(st, id, notes);
 	if (!rc && !draft)
 		rc = messages_send(st, id, now, rules, &a);
 	if (!rc)
@@ -289,7 +292,7 @@ int cmd_publish(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto done;
 	}
-	rc = store_and_approve(st, &m, &rules, draft);
+	rc = store_and_approve(st, &m, &notes, &rules, draft);
 done:
 	free(res);
 	store_free(st);

@@ -51,8 +51,10 @@ struct api_job {
 	int64_t now;
 	const struct store_message *msg; /* create: borrowed */
 	const char *created_by;          /* create: borrowed */
+	const struct messages_notes *notes; /* create: borrowed, may be NULL */
 	const struct messages_rules *rules;
 	struct messages_approval approval; /* send: what it did */
+	struct policy_result *verdicts;  /* send: borrowed, may be NULL; filled on a refusal */
 	int before;                      /* cancel: the state it was in */
 	/* the waiting */
 	pthread_mutex_t lock;

@@ -18,10 +18,12 @@ static int job_apply(struct store *st, struct writer_job *wj)
 	struct api_job *j = (struct api_job *)wj;
 
 	switch (j->kind) {
-	case API_JOB_CREATE:
-		return messages_create(st, j->msg, j->created_by, j->now, &j->id);
+	case API_JOB_CREATE: {
+		int rc = messages_create(st, j->msg, j->created_by, j->now, &j->id);
+		return rc ? rc : messages_keep_notes(st, j->id, j->notes);
+	}
 	case API_JOB_SEND:
-		return messages_send(st, j->id, j->now, j->rules, &j->approval);
+		return messages_send_checked(st, j->id, j->now, j->rules, j->verdicts, &j->approval);
 	case API_JOB_CANCEL:
 		return messages_cancel(st, j->id, j->now, &j->before);
 	}

@@ -119,6 +119,7 @@ enum MHD_Result api_message_create(struct api_request *r)
 	}
 	api_job_init(&job, API_JOB_CREATE);
 	job.msg = &m;
+	job.notes = &notes;
 	job.created_by = r->token->name;
 	job.now = (int64_t)time(NULL);
 	rc = api_job_run(r->api->ctx->writer, &job);
@@ -179,7 +180,21 @@ enum MHD_Result api_message_send(struct api_request *r, int64_t id)
 	job.id = id;
 	job.now = (int64_t)time(NULL);
 	job.rules = &r->api->rules;
+	job.verdicts = malloc(sizeof(*job.verdicts));
+	if (!job.verdicts)
+		return internal(r, "send", BANDITORE_ENOMEM);
 	rc = api_job_run(ctx->writer, &job);
+	if (rc == BANDITORE_EPERM) {
+		/* The policy, checked again at approval, refuses it now. */
+		json_t *o = api_render_error("policy", NULL,
+					     "la policy del comune ora non permette di inviare il messaggio: vedere i verdetti",
+					     "the comune's policy no longer allows the message: see the verdicts");
+		if (o)
+			json_object_set_new(o, "verdicts", messages_verdicts_json(job.verdicts));
+		free(job.verdicts);
+		return api_respond(r->conn, 422, o, NULL, NULL);
+	}
+	free(job.verdicts);
 	if (rc == BANDITORE_ENOTFOUND)
 		return not_found(r);
 	if (rc == BANDITORE_ESTATE)

@@ -13,6 +13,7 @@
 #include "common/platform.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TIER_WINDOW 86400 /* the messaging tier counts unique recipients per rolling 24 h */
@@ -90,8 +91,63 @@ int messages_create(struct store *st, const struct store_message *m, const char 
 	return store_message_add(st, &copy, id);
 }
 
+int messages_keep_notes(struct store *st, int64_t id, const struct messages_notes *notes)
+{
+	char *json;
+	int rc;
+
+	if (!notes || (!notes->justification[0] && notes->n_overrides == 0))
+		return store_message_set_notes(st, id, "");
+	json = messages_notes_to_json(notes);
+	if (!json)
+		return BANDITORE_ENOMEM;
+	rc = store_message_set_notes(st, id, json);
+	free(json);
+	return rc;
+}
+
+/* The policy again at approval, on the stored message with its stored notes: EPERM when
+ * it refuses now; a later send time is stored as the draft's scheduled_at (and in *m). */
+static int recheck(struct store *st, const struct messages_rules *rules, struct store_message *m,
+		   int64_t now, struct policy_result *res_out)
+{
+	int64_t times[MESSAGES_HISTORY_MAX];
+	struct policy_history h = { times, 0 };
+	struct messages_notes notes;
+	struct policy_result *res = res_out ? res_out : malloc(sizeof(*res));
+	char *json = NULL;
+	int rc;
+
+	if (!res)
+		return BANDITORE_ENOMEM;
+	rc = store_message_get_notes(st, m->id, &json);
+	if (!rc)
+		rc = messages_notes_from_json(json, &notes);
+	if (!rc)
+		rc = messages_policy_history(st, times, MESSAGES_HISTORY_MAX, &h.n);
+	if (!rc)
+		rc = messages_policy_check(rules, m, &notes, &h, now, res);
+	if (!rc && !res->allowed)
+		rc = BANDITORE_EPERM;
+	if (!rc && res->send_at > now + MESSAGES_PAST_TOLERANCE && res->send_at > m->scheduled_at) {
+		m->scheduled_at = res->send_at;
+		rc = store_message_update(st, m);
+	}
+	free(json);
+	if (res != res_out)
+		free(res);
+	return rc;
+}
+
 int messages_send(struct store *st, int64_t id, int64_t now, const struct messages_rules *rules,
 		  struct messages_approval *out)
+{
+	return messages_send_checked(st, id, now, rules, NULL, out);
+}
+
+int messages_send_checked(struct store *st, int64_t id, int64_t now,
+			  const struct messages_rules *rules, struct policy_result *verdicts,
+			  struct messages_approval *out)
 {
 	struct store_message m;
 	int64_t max_id = 0, count = 0, contacted = 0;
@@ -109,6 +165,11 @@ int messages_send(struct store *st, int64_t id, int64_t now, const struct messag
 	if (m.expires_at && m.expires_at <= now) {
 		rc = BANDITORE_EINVAL;
 		goto fail;
+	}
+	if (rules && rules->policy) {
+		rc = recheck(st, rules, &m, now, verdicts);
+		if (rc)
+			goto fail;
 	}
 	/* The audience: every WhatsApp subscriber there is now; those who join later have
 	 * higher ids and are left out (store.h, audience_max_id). */

@@ -166,6 +166,9 @@ void messages_tier_check(int64_t limit, int64_t contacted, int64_t audience,
  * name, or "cli") at `now`; *id gets its id. */
 int messages_create(struct store *st, const struct store_message *m, const char *created_by,
 		    int64_t now, int64_t *id);
+/* Keeps `notes` (may be NULL: none) with message `id`, as messages_notes_to_json
+ * writes them. ENOTFOUND; ENOMEM. */
+int messages_keep_notes(struct store *st, int64_t id, const struct messages_notes *notes);
 
 /* What approving a message did. */
 struct messages_approval {
@@ -175,10 +178,20 @@ struct messages_approval {
 };
 
 /* Approves draft `id` at `now`: its audience is every WhatsApp subscriber there is now.
- * ENOTFOUND; BANDITORE_ESTATE when it is not a draft; BANDITORE_EINVAL when its
- * expires_at has passed (nothing changes). `rules` may be NULL. */
+ * When rules->policy is set, the comune's policy is checked again first, with the notes
+ * stored with the message and what the channel sent lately (an electoral period may have
+ * begun, the day's quota may be used up since the draft was written): BANDITORE_EPERM
+ * when it now refuses the message (nothing changes); a later send time (service hours)
+ * becomes the message's scheduled_at. ENOTFOUND; BANDITORE_ESTATE when it is not a
+ * draft; BANDITORE_EINVAL when its expires_at has passed (nothing changes). `rules` may
+ * be NULL. */
 int messages_send(struct store *st, int64_t id, int64_t now, const struct messages_rules *rules,
 		  struct messages_approval *out);
+/* The same, with the policy's verdicts at approval written to *verdicts (large: allocate
+ * it; may be NULL), so that a refusal can be shown. */
+int messages_send_checked(struct store *st, int64_t id, int64_t now,
+			  const struct messages_rules *rules, struct policy_result *verdicts,
+			  struct messages_approval *out);
 
 /* Cancels `id` at `now` (from draft, approved, scheduled or sending) and forgets its
  * retries; *before (may be NULL) gets the state it was in. ENOTFOUND; BANDITORE_ESTATE
