@@ -186,6 +186,27 @@ static const struct migration migrations[] = {
 	   * what approving it later checks again. */
 	  "ALTER TABLE messages ADD COLUMN policy_notes TEXT NOT NULL DEFAULT ''"
 	  "  CHECK (length(CAST(policy_notes AS BLOB)) <= 16384);" },
+	{ "audit: the append-only, hash-chained log of who did what",
+	  /* seq is given by src/audit/ (last + 1), so a gap means a deleted row; the
+	   * hashes are HMACs that only the key file can recompute. The triggers make the
+	   * table append-only for every connection: changing it takes dropping them, on
+	   * purpose, and `audit verify` then shows what was changed. No row names a
+	   * subscriber. */
+	  "CREATE TABLE audit_log ("
+	  "  seq INTEGER PRIMARY KEY CHECK (seq >= 1),"
+	  "  at INTEGER NOT NULL,"
+	  "  actor TEXT NOT NULL CHECK (length(CAST(actor AS BLOB)) BETWEEN 1 AND 63),"
+	  "  action TEXT NOT NULL CHECK (length(CAST(action AS BLOB)) BETWEEN 1 AND 63),"
+	  "  object TEXT NOT NULL CHECK (length(CAST(object AS BLOB)) <= 127),"
+	  "  details TEXT NOT NULL CHECK (length(CAST(details AS BLOB)) BETWEEN 2 AND 4096),"
+	  "  prev_hash BLOB NOT NULL CHECK (length(prev_hash) = 32),"
+	  "  hash BLOB NOT NULL CHECK (length(hash) = 32)"
+	  ") STRICT;"
+	  "CREATE INDEX audit_log_by_action ON audit_log (action, object);"
+	  "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	  "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	  "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	  "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -352,3 +352,31 @@ int store_token_list(struct store *s, struct store_token *out, int max, int *n)
 {
 	FORWARD(token_list, out, max, n);
 }
+
+int store_audit_add(struct store *s, const struct store_audit_entry *e)
+{
+	FORWARD(audit_add, e);
+}
+
+int store_audit_last(struct store *s, struct store_audit_entry *out)
+{
+	FORWARD(audit_last, out);
+}
+
+int store_audit_list(struct store *s, int64_t after_seq, int64_t since, int64_t until,
+		     struct store_audit_entry *out, int max, int *n)
+{
+	FORWARD(audit_list, after_seq, since, until, out, max, n);
+}
+
+int store_audit_find(struct store *s, const char *action, const char *object,
+		     struct store_audit_entry *out)
+{
+	FORWARD(audit_find, action, object, out);
+}
+
+int store_counter_day(struct store *s, const char *day, int platform, const char *name,
+		      int64_t *value)
+{
+	FORWARD(counter_day, day, platform, name, value);
+}

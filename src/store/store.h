@@ -349,4 +349,35 @@ int store_token_revoke(struct store *s, const char *name, int64_t at);
 /* Up to `max` tokens, oldest first. */
 int store_token_list(struct store *s, struct store_token *out, int max, int *n);
 
+/* --- the audit log's rows (src/audit/ computes and checks them; see audit.h) --- */
+
+#define STORE_AUDIT_DETAILS_MAX 4096
+
+struct store_audit_entry {
+	int64_t seq;                 /* 1, 2, 3, ... */
+	int64_t at;
+	char actor[64];              /* "staff:NAME", "token:NAME", "cli", "system" */
+	char action[64];             /* "message.approve", ... */
+	char object[128];            /* "message:12", ... or "" */
+	char details[STORE_AUDIT_DETAILS_MAX + 1]; /* a JSON object */
+	uint8_t prev_hash[CRYPTO_HASH_LEN];
+	uint8_t hash[CRYPTO_HASH_LEN];
+};
+
+/* Appends a row as given; rows are never changed or removed afterwards.
+ * BANDITORE_EEXIST when e->seq is taken, EINVAL for an unterminated or empty field. */
+int store_audit_add(struct store *s, const struct store_audit_entry *e);
+/* The row with the highest seq, or BANDITORE_ENOTFOUND when the log is empty. */
+int store_audit_last(struct store *s, struct store_audit_entry *out);
+/* Up to `max` rows with seq > after_seq and since <= at < until, in seq order. */
+int store_audit_list(struct store *s, int64_t after_seq, int64_t since, int64_t until,
+		     struct store_audit_entry *out, int max, int *n);
+/* The newest row with this action and object, or BANDITORE_ENOTFOUND (e.g. whether
+ * the daily counts of a day were recorded already). */
+int store_audit_find(struct store *s, const char *action, const char *object,
+		     struct store_audit_entry *out);
+/* The anonymous counter `name` of `platform` on `day` ("YYYY-MM-DD"); 0 when none. */
+int store_counter_day(struct store *s, const char *day, int platform, const char *name,
+		      int64_t *value);
+
 #endif

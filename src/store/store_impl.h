@@ -114,6 +114,15 @@ struct store_ops {
 			  struct store_token *out);
 	int (*token_revoke)(struct store *s, const char *name, int64_t at);
 	int (*token_list)(struct store *s, struct store_token *out, int max, int *n);
+
+	int (*audit_add)(struct store *s, const struct store_audit_entry *e);
+	int (*audit_last)(struct store *s, struct store_audit_entry *out);
+	int (*audit_list)(struct store *s, int64_t after_seq, int64_t since, int64_t until,
+			  struct store_audit_entry *out, int max, int *n);
+	int (*audit_find)(struct store *s, const char *action, const char *object,
+			  struct store_audit_entry *out);
+	int (*counter_day)(struct store *s, const char *day, int platform, const char *name,
+			   int64_t *value);
 };
 
 /* The header every implementation's connection struct starts with. */

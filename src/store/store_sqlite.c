@@ -525,4 +525,9 @@ static const struct store_ops sqlite_ops = {
 	.token_find = store_sqlite_token_find,
 	.token_revoke = store_sqlite_token_revoke,
 	.token_list = store_sqlite_token_list,
+	.audit_add = store_sqlite_audit_add,
+	.audit_last = store_sqlite_audit_last,
+	.audit_list = store_sqlite_audit_list,
+	.audit_find = store_sqlite_audit_find,
+	.counter_day = store_sqlite_counter_day,
 };

@@ -6,7 +6,7 @@
  * transactions, the ops table), store_sqlite_subscribers.c, store_sqlite_inbound.c
  * (event ids, auto-reply marks, counters), store_sqlite_outbox.c, store_sqlite_kept.c,
  * store_sqlite_messages.c, store_sqlite_recipients.c (what a broadcast reads and writes
- * of subscribers), store_sqlite_retries.c, store_sqlite_tokens.c.
+ * of subscribers), store_sqlite_retries.c, store_sqlite_tokens.c, store_sqlite_audit.c.
  *
  * Statements are prepared once per connection, on first use, into a slot of `stmt`
  * named below, and finalized by store_free. After each use a statement is reset (so no
@@ -82,6 +82,11 @@ enum store_sqlite_stmt {
 	SQ_TOKEN_FIND,
 	SQ_TOKEN_REVOKE,
 	SQ_TOKEN_LIST,
+	SQ_AUDIT_ADD,
+	SQ_AUDIT_LAST,
+	SQ_AUDIT_LIST,
+	SQ_AUDIT_FIND,
+	SQ_COUNTER_DAY,
 	SQ_COUNT
 };
 
@@ -209,5 +214,14 @@ int store_sqlite_token_find(struct store *s, const uint8_t hash[CRYPTO_HASH_LEN]
 			    struct store_token *out);
 int store_sqlite_token_revoke(struct store *s, const char *name, int64_t at);
 int store_sqlite_token_list(struct store *s, struct store_token *out, int max, int *n);
+
+int store_sqlite_audit_add(struct store *s, const struct store_audit_entry *e);
+int store_sqlite_audit_last(struct store *s, struct store_audit_entry *out);
+int store_sqlite_audit_list(struct store *s, int64_t after_seq, int64_t since, int64_t until,
+			    struct store_audit_entry *out, int max, int *n);
+int store_sqlite_audit_find(struct store *s, const char *action, const char *object,
+			    struct store_audit_entry *out);
+int store_sqlite_counter_day(struct store *s, const char *day, int platform, const char *name,
+			     int64_t *value);
 
 #endif

@@ -468,6 +468,11 @@ static void seed_version(sqlite3 *db, int v)
 		raw_exec(db, "UPDATE messages SET policy_notes = '{\"justification\":\"indispensabile\"}'"
 			 " WHERE id = 7");
 		break;
+	case 6:
+		/* An audit entry (the store keeps the row; src/audit/ computes the hashes). */
+		raw_exec(db, "INSERT INTO audit_log VALUES (1, 1000, 'cli', 'token.create',"
+			 " 'token:ufficio-stampa', '{}', zeroblob(32), randomblob(32))");
+		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
@@ -559,6 +564,16 @@ static void check_version(struct store *st, int v)
 		assert_int_equal(store_message_get_notes(st, 7, &notes), 0);
 		assert_string_equal(notes, "{\"justification\":\"indispensabile\"}");
 		free(notes);
+		break;
+	}
+	case 6: {
+		struct store_audit_entry *e = calloc(1, sizeof(*e));
+		assert_non_null(e);
+		assert_int_equal(store_audit_last(st, e), 0);
+		assert_int_equal(e->seq, 1);
+		assert_string_equal(e->action, "token.create");
+		assert_string_equal(e->object, "token:ufficio-stampa");
+		free(e);
 		break;
 	}
 	default:
