@@ -401,6 +401,50 @@ class PublishAndApi(unittest.TestCase):
         finally:
             d.cleanup()
 
+    def test_approval_checks_again_with_the_stored_notes(self):
+        # Drafts written while the day's quota was free; approving the third finds it used
+        # up (422 with the verdicts, still a draft), while the one whose override reason
+        # was stored with it goes.
+        d = self.deployment("sesto-calende")
+        try:
+            ids = []
+            reason = "Proroga urgente decisa dalla Giunta."
+            for i in range(4):
+                extra = ["--override", "frequency.day=" + reason] if i == 3 else []
+                r = d.cli("publish", "--category", "bandi", "--draft",
+                          "--text", "Scadenza del canone %d." % i, *extra)
+                self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+                ids.append(int(re.search(r"(?m)^id\s+(\d+)", r.stdout).group(1)))
+            notes = json.loads(d.query("SELECT policy_notes FROM messages WHERE id = ?", (ids[3],))[0][0])
+            self.assertEqual(notes["overrides"][0], {"rule": "frequency.day", "reason": reason})
+            self.assertEqual(d.query("SELECT policy_notes FROM messages WHERE id = ?", (ids[0],))[0][0], "")
+            r = d.cli("token", "create", "redazione")
+            token = re.findall(r"(?m)^(bnd_[A-Za-z0-9_-]{43})$", r.stdout)[0]
+
+            def send(mid):
+                req = urllib.request.Request(d.base + "/api/v1/messages/%d/send" % mid, method="POST",
+                                             data=b"", headers={"Authorization": "Bearer " + token})
+                try:
+                    with urllib.request.urlopen(req, timeout=10) as resp:
+                        return resp.status, json.loads(resp.read())
+                except urllib.error.HTTPError as e:
+                    return e.code, json.loads(e.read())
+
+            for mid in ids[:2]:
+                status, data = send(mid)
+                self.assertEqual(status, 202, data)
+            status, data = send(ids[2])
+            self.assertEqual(status, 422, data)
+            self.assertEqual(data["error"], "policy")
+            v = [x for x in data["verdicts"] if x["rule"] == "frequency.day"][0]
+            self.assertEqual((v["level"], v["overridden"]), ("warn", False))
+            self.assertEqual(d.query("SELECT state FROM messages WHERE id = ?", (ids[2],))[0][0], 0)
+            status, data = send(ids[3])
+            self.assertEqual(status, 202, data)
+            self.assertNotEqual(d.query("SELECT state FROM messages WHERE id = ?", (ids[3],))[0][0], 0)
+        finally:
+            d.cleanup()
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
