@@ -17,6 +17,7 @@
 #include "common/i18n.h"
 #include "common/keyword.h"
 #include "common/platform.h"
+#include "web/assets.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,7 +38,7 @@ enum {
 	K_CHANNEL_NAME, K_CHANNEL_DESCRIPTION, K_PLATFORMS,
 	K_WA_PHONE_NUMBER_ID, K_WA_DISPLAY_NUMBER, K_WA_API_BASE, K_WA_API_VERSION,
 	K_WA_SECRETS_FILE, K_WA_MPS, K_WA_TEMPLATE_NAME, K_WA_TEMPLATE_LANGUAGE,
-	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MAX_IN_FLIGHT, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
+	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MAX_IN_FLIGHT, K_WA_CHANNEL_URL, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
 	K_SUBSCRIBE, K_UNSUBSCRIBE,
 	K_INBOUND_MODE, K_KEEP_DAYS, K_AUTO_REPLY_HOURS,
 	K_TEXT_JOIN, K_TEXT_ALREADY, K_TEXT_LEAVE, K_TEXT_NOT_SUBSCRIBED, K_TEXT_AUTO_REPLY,
@@ -72,6 +73,7 @@ static const struct config_key keys[K_COUNT] = {
 	[K_WA_TEMPLATE_PARAMS] = { "whatsapp", "template_params", 0 },
 	[K_WA_UNREACHABLE_AFTER] = { "whatsapp", "unreachable_after", 0 },
 	[K_WA_MAX_IN_FLIGHT] = { "whatsapp", "max_in_flight", 0 },
+	[K_WA_CHANNEL_URL] = { "whatsapp", "channel_url", 0 },
 	[K_WA_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_SECRET },
 	[K_WA_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_SECRET },
 	[K_WA_VERIFY_TOKEN] = { "whatsapp", "verify_token", CONFIG_KEY_SECRET },
@@ -572,6 +574,7 @@ static void get_whatsapp(struct loader *ld)
 	get_template(ld);
 	get_int(ld, K_WA_UNREACHABLE_AFTER, &cfg->wa_unreachable_after, 1, 100, 3);
 	get_int(ld, K_WA_MAX_IN_FLIGHT, &cfg->wa_max_in_flight, 1, 1024, 256);
+	get_url(ld, K_WA_CHANNEL_URL, &cfg->wa_channel_url, 0, "");
 	set_str(ld, &cfg->wa_app_secret, "");
 	set_str(ld, &cfg->wa_access_token, "");
 	set_str(ld, &cfg->wa_verify_token, "");
@@ -1221,7 +1224,7 @@ void config_free(struct config *cfg)
 		&cfg->channel_name, &cfg->channel_description, &cfg->wa_phone_number_id,
 		&cfg->wa_display_number, &cfg->wa_api_base, &cfg->wa_api_version,
 		&cfg->wa_secrets_file, &cfg->wa_template_name, &cfg->wa_template_language,
-		&cfg->unsubscribe_word, &cfg->text_join, &cfg->text_already,
+		&cfg->wa_channel_url, &cfg->unsubscribe_word, &cfg->text_join, &cfg->text_already,
 		&cfg->text_leave, &cfg->text_not_subscribed, &cfg->text_auto_reply,
 		&cfg->listen_address, &cfg->public_url, &cfg->data_dir, &cfg->hours_text,
 	};
@@ -1256,6 +1259,20 @@ void config_errors_free(struct config_errors *errs)
 
 void config_policy_version(const struct config *cfg, char out[65])
 {
+	char inbound[32], categories[POLICY_CATEGORIES_MAX * (POLICY_ID_MAX + POLICY_LABEL_MAX + 2)];
+	size_t used = 0;
+
+	snprintf(inbound, sizeof(inbound), "%d/%d", (int)cfg->inbound_mode, cfg->keep_days);
+	categories[0] = '\0';
+	for (int i = 0; cfg->policy && i < cfg->policy->n_categories; i++) {
+		const struct policy_category *c = &cfg->policy->categories[i];
+		int n = snprintf(categories + used, sizeof(categories) - used, "%s=%s\n", c->id,
+				 c->label);
+		if (n < 0 || (size_t)n >= sizeof(categories) - used)
+			break;
+		used += (size_t)n;
+	}
+
 	/* Each part is hashed on its own and the hashes, in this fixed order, are hashed
 	 * together: no separator can be forged and nothing needs allocating. Append new
 	 * parts at the end only: the version of unchanged policies must not move. */
@@ -1263,6 +1280,13 @@ void config_policy_version(const struct config *cfg, char out[65])
 		"banditore-policy-v1", cfg->comune_name, cfg->channel_name, cfg->policy_url,
 		cfg->privacy_url, cfg->policy_text_version, cfg->controller, cfg->controller_email,
 		cfg->dpo_name, cfg->dpo_email, cfg->text_join,
+		/* What the public privacy notice and policy pages say besides (src/http
+		 * public_pages.c): the contacts, the channel, how inbound messages are kept,
+		 * the categories, and the digest of the notice's own templates and
+		 * translations (web/embed.py), so that editing their text moves the version. */
+		cfg->pec, cfg->helpdesk_email, cfg->helpdesk_phone, cfg->website,
+		cfg->channel_description, cfg->wa_display_number, cfg->wa_channel_url,
+		inbound, categories, web_notice_sha256,
 	};
 	enum { N = sizeof(parts) / sizeof(parts[0]) };
 	uint8_t all[N * CRYPTO_HASH_LEN], digest[CRYPTO_HASH_LEN];

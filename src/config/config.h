@@ -74,6 +74,8 @@ struct config {
 	int wa_template_params[CONFIG_TEMPLATE_PARAMS_MAX]; /* enum config_template_param */
 	int wa_n_template_params;   /* default 1: the text */
 	int wa_max_in_flight;       /* broadcast sends in flight at once (default 256) */
+	char *wa_channel_url;       /* the comune's WhatsApp Channel link ("" : none); the
+				     * public page shows it with its QR code */
 	int wa_unreachable_after;   /* consecutive permanent failures before a subscriber is
 				     * unreachable (default 3) */
 

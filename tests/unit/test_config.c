@@ -923,6 +923,11 @@ static void test_policy_version(void **state)
 		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\npolicy_version = 2\n[texts]\njoin = Ciao\n",
 		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\ncontroller = Comune\n[texts]\njoin = Ciao\n",
 		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\ndpo_email = d@example.org\n[texts]\njoin = Ciao\n",
+		/* what the public privacy notice and policy pages print (issue 6) */
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\nhelpdesk_phone = 800 000 001\n[texts]\njoin = Ciao\n",
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[inbound]\nmode = keep-until-answered\n[texts]\njoin = Ciao\n",
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[whatsapp]\nchannel_url = https://whatsapp.com/channel/x\n[texts]\njoin = Ciao\n",
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[category avvisi]\nlabel = Avvisi\n[texts]\njoin = Ciao\n",
 	};
 	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
 		version_of(f, changes[i], other);
