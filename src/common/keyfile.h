@@ -16,6 +16,7 @@ struct keyfile_keys {
 	uint8_t pseudo[CRYPTO_KEY_LEN]; /* HMAC for pseudonyms in logs */
 	uint8_t event[CRYPTO_KEY_LEN];  /* HMAC of platform event ids, for deduplication */
 	uint8_t audit[CRYPTO_KEY_LEN];  /* HMAC of the audit log's chain (audit.h) */
+	uint8_t block[CRYPTO_KEY_LEN];  /* HMAC of expelled addresses (blocklist) */
 };
 
 /* Creates a new key file at `path` (O_EXCL, mode 0600). BANDITORE_EEXIST if present. */

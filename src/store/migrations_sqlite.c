@@ -207,6 +207,65 @@ static const struct migration migrations[] = {
 	  "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	  "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
 	  "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;" },
+	{ "staff: accounts, sessions, login throttling, expelled addresses, reviews of messages",
+	  /* Accounts are never deleted (revoked_at), so that what they did keeps a name.
+	   * password is an argon2id encoded hash; the TOTP secret is sealed. */
+	  "CREATE TABLE staff ("
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	  "  name TEXT NOT NULL UNIQUE CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 63),"
+	  "  display_name TEXT NOT NULL CHECK (length(CAST(display_name AS BLOB)) < 128),"
+	  "  role INTEGER NOT NULL CHECK (role BETWEEN 0 AND 3),"
+	  "  password TEXT NOT NULL CHECK (length(password) BETWEEN 1 AND 159),"
+	  "  decree TEXT NOT NULL CHECK (length(CAST(decree AS BLOB)) < 64),"
+	  "  decree_start INTEGER NOT NULL DEFAULT 0,"
+	  "  decree_end INTEGER NOT NULL DEFAULT 0,"
+	  "  totp_sealed BLOB NOT NULL CHECK (length(totp_sealed) <= 64),"
+	  "  totp_last_step INTEGER NOT NULL DEFAULT 0,"
+	  "  created_at INTEGER NOT NULL,"
+	  "  created_by TEXT NOT NULL CHECK (length(CAST(created_by AS BLOB)) < 64),"
+	  "  revoked_at INTEGER NOT NULL DEFAULT 0 CHECK (revoked_at >= 0)"
+	  ") STRICT;"
+	  /* A session is found by the SHA-256 of its cookie; the value is never stored. */
+	  "CREATE TABLE staff_sessions ("
+	  "  id_hash BLOB PRIMARY KEY CHECK (length(id_hash) = 32),"
+	  "  staff_id INTEGER NOT NULL REFERENCES staff (id),"
+	  "  csrf TEXT NOT NULL CHECK (length(csrf) = 64),"
+	  "  created_at INTEGER NOT NULL,"
+	  "  last_seen INTEGER NOT NULL"
+	  ") STRICT, WITHOUT ROWID;"
+	  "CREATE INDEX staff_sessions_by_staff ON staff_sessions (staff_id);"
+	  /* Failed logins per hash of an account name or a source address. */
+	  "CREATE TABLE login_throttle ("
+	  "  key BLOB PRIMARY KEY CHECK (length(key) = 32),"
+	  "  failures INTEGER NOT NULL CHECK (failures >= 0),"
+	  "  locked_until INTEGER NOT NULL,"
+	  "  updated_at INTEGER NOT NULL"
+	  ") STRICT, WITHOUT ROWID;"
+	  /* Expelled addresses: a keyed hash under a key of its own (not the index key),
+	   * so nothing here links to other tables; the address itself is erased. */
+	  "CREATE TABLE blocklist ("
+	  "  platform INTEGER NOT NULL,"
+	  "  block_hash BLOB NOT NULL CHECK (length(block_hash) = 32),"
+	  "  blocked_at INTEGER NOT NULL,"
+	  "  PRIMARY KEY (platform, block_hash)"
+	  ") STRICT, WITHOUT ROWID;"
+	  /* The approval workflow beside a message's lifecycle state: proposed and
+	   * rejected messages are DRAFT (0) there, so the sender never sees them and the
+	   * states of migration 4 keep their numbers. */
+	  "CREATE TABLE message_reviews ("
+	  "  message_id INTEGER PRIMARY KEY,"
+	  "  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 3),"
+	  "  proposed_by TEXT NOT NULL CHECK (length(CAST(proposed_by AS BLOB)) < 64),"
+	  "  proposed_at INTEGER NOT NULL,"
+	  "  reviewed_by TEXT NOT NULL CHECK (length(CAST(reviewed_by AS BLOB)) < 64),"
+	  "  reviewed_at INTEGER NOT NULL,"
+	  "  reason TEXT NOT NULL CHECK (length(CAST(reason AS BLOB)) <= 500),"
+	  "  self_approved INTEGER NOT NULL CHECK (self_approved IN (0, 1))"
+	  ") STRICT;"
+	  "CREATE INDEX message_reviews_by_status ON message_reviews (status, message_id);"
+	  /* Tokens made by a staff account go with it when it is revoked. */
+	  "ALTER TABLE api_tokens ADD COLUMN owner TEXT NOT NULL DEFAULT ''"
+	  "  CHECK (length(CAST(owner AS BLOB)) < 64);" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

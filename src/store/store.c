@@ -380,3 +380,24 @@ int store_counter_day(struct store *s, const char *day, int platform, const char
 {
 	FORWARD(counter_day, day, platform, name, value);
 }
+
+int store_staff_add(struct store *s, const struct store_staff *a, int64_t *id) { FORWARD(staff_add, a, id); }
+int store_staff_get(struct store *s, const char *name, struct store_staff *out) { FORWARD(staff_get, name, out); }
+int store_staff_get_id(struct store *s, int64_t id, struct store_staff *out) { FORWARD(staff_get_id, id, out); }
+int store_staff_update(struct store *s, const struct store_staff *a) { FORWARD(staff_update, a); }
+int store_staff_list(struct store *s, struct store_staff *out, int max, int *n) { FORWARD(staff_list, out, max, n); }
+int store_staff_count_delegates(struct store *s, int64_t now, int64_t *count) { FORWARD(staff_count_delegates, now, count); }
+int store_session_add(struct store *s, const struct store_session *se) { FORWARD(session_add, se); }
+int store_session_get(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN], struct store_session *out) { FORWARD(session_get, id_hash, out); }
+int store_session_touch(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN], int64_t at) { FORWARD(session_touch, id_hash, at); }
+int store_session_remove(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN]) { FORWARD(session_remove, id_hash); }
+int store_session_remove_staff(struct store *s, int64_t staff_id, int64_t *removed) { FORWARD(session_remove_staff, staff_id, removed); }
+int store_session_expire(struct store *s, int64_t idle_before, int64_t created_before) { FORWARD(session_expire, idle_before, created_before); }
+int store_throttle_get(struct store *s, const uint8_t key[CRYPTO_HASH_LEN], int *failures, int64_t *locked_until) { FORWARD(throttle_get, key, failures, locked_until); }
+int store_throttle_set(struct store *s, const uint8_t key[CRYPTO_HASH_LEN], int failures, int64_t locked_until, int64_t at) { FORWARD(throttle_set, key, failures, locked_until, at); }
+int store_block_add(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], int64_t at) { FORWARD(block_add, platform, hash, at); }
+int store_block_check(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], int *blocked) { FORWARD(block_check, platform, hash, blocked); }
+int store_review_get(struct store *s, int64_t message_id, struct store_review *out) { FORWARD(review_get, message_id, out); }
+int store_review_put(struct store *s, const struct store_review *r) { FORWARD(review_put, r); }
+int store_review_list(struct store *s, int status, struct store_review *out, int max, int *n) { FORWARD(review_list, status, out, max, n); }
+int store_token_revoke_owner(struct store *s, const char *owner, int64_t at, int64_t *revoked) { FORWARD(token_revoke_owner, owner, at, revoked); }

@@ -336,6 +336,8 @@ struct store_token {
 	char scopes[128];   /* space-separated, e.g. "messages:write messages:read" */
 	int64_t created_at;
 	int64_t revoked_at; /* 0 while valid */
+	char owner[64];     /* the staff account that made it ("" from the CLI): revoking
+			     * the account revokes it */
 };
 
 /* BANDITORE_EEXIST when a valid token has this name already. */
@@ -348,6 +350,101 @@ int store_token_find(struct store *s, const uint8_t hash[CRYPTO_HASH_LEN], struc
 int store_token_revoke(struct store *s, const char *name, int64_t at);
 /* Up to `max` tokens, oldest first. */
 int store_token_list(struct store *s, struct store_token *out, int max, int *n);
+/* Revokes every valid token of `owner` at `at`; *revoked (may be NULL) how many. */
+int store_token_revoke_owner(struct store *s, const char *owner, int64_t at, int64_t *revoked);
+
+/* --- staff: accounts, sessions, login throttling (staff/staff.h says what they mean) --- */
+
+enum store_staff_role {
+	STORE_ROLE_RESPONSABILE = 0, /* the legal representative (the mayor) */
+	STORE_ROLE_GESTORE = 1,      /* communication office, press officer */
+	STORE_ROLE_DELEGATO = 2,     /* appointed by decree, between two dates */
+	STORE_ROLE_PROPONENTE = 3,   /* assessors, office heads, offices: propose only */
+};
+
+#define STORE_STAFF_NAME_MAX 64     /* with NUL */
+#define STORE_STAFF_PASSWORD_MAX 160 /* an argon2id encoded hash, with NUL */
+#define STORE_TOTP_SEALED_MAX 64
+
+struct store_staff {
+	int64_t id;
+	char name[STORE_STAFF_NAME_MAX];
+	char display_name[128];
+	int role;                        /* enum store_staff_role */
+	char password[STORE_STAFF_PASSWORD_MAX]; /* "$argon2id$..." (never the password) */
+	char decree[64];                 /* the decree's number, delegates */
+	int64_t decree_start, decree_end; /* valid from start (inclusive) to end (exclusive); 0: unset */
+	uint8_t totp_sealed[STORE_TOTP_SEALED_MAX]; /* the TOTP secret, sealed; none when len 0 */
+	size_t totp_sealed_len;
+	int64_t totp_last_step;          /* the last time step accepted: codes are not reused */
+	int64_t created_at;
+	char created_by[STORE_STAFF_NAME_MAX];
+	int64_t revoked_at;              /* 0 while valid */
+};
+
+/* BANDITORE_EEXIST when the name is taken (revoked accounts keep theirs). */
+int store_staff_add(struct store *s, const struct store_staff *a, int64_t *id);
+int store_staff_get(struct store *s, const char *name, struct store_staff *out); /* ENOTFOUND */
+int store_staff_get_id(struct store *s, int64_t id, struct store_staff *out);    /* ENOTFOUND */
+/* Rewrites every field but id, name, created_at and created_by of account a->id. */
+int store_staff_update(struct store *s, const struct store_staff *a);
+/* Up to `max` accounts (revoked ones too), in the order they were made. */
+int store_staff_list(struct store *s, struct store_staff *out, int max, int *n);
+/* Delegates not revoked whose decree has not ended at `now` (future ones count too). */
+int store_staff_count_delegates(struct store *s, int64_t now, int64_t *count);
+
+struct store_session {
+	uint8_t id_hash[CRYPTO_HASH_LEN]; /* SHA-256 of the cookie's value */
+	int64_t staff_id;
+	char csrf[65];                    /* hex, the token forms and headers must carry */
+	int64_t created_at, last_seen;
+};
+int store_session_add(struct store *s, const struct store_session *se);
+int store_session_get(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN],
+		      struct store_session *out); /* ENOTFOUND */
+int store_session_touch(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN], int64_t at);
+int store_session_remove(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN]); /* 0 if gone */
+/* Ends every session of account `staff_id`; *removed (may be NULL) how many. */
+int store_session_remove_staff(struct store *s, int64_t staff_id, int64_t *removed);
+/* Forgets sessions idle since before `idle_before` or made before `created_before`. */
+int store_session_expire(struct store *s, int64_t idle_before, int64_t created_before);
+
+/* Failed logins per key (a hash of an account name or of a source address). */
+int store_throttle_get(struct store *s, const uint8_t key[CRYPTO_HASH_LEN], int *failures,
+		       int64_t *locked_until); /* 0, 0 when unknown */
+/* failures 0 and locked_until 0 forget the key. */
+int store_throttle_set(struct store *s, const uint8_t key[CRYPTO_HASH_LEN], int failures,
+		       int64_t locked_until, int64_t at);
+
+/* Expelled addresses: a keyed hash (its own key, not the index's), so that the address
+ * itself is erased and cannot be read back, while a new join from it is recognised. */
+int store_block_add(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], int64_t at);
+int store_block_check(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+		      int *blocked);
+
+/* --- the approval workflow of a message (beside its lifecycle state) --- */
+
+enum store_review_status {
+	STORE_REVIEW_NONE = 0,     /* a draft nobody has proposed yet */
+	STORE_REVIEW_PROPOSED = 1, /* waiting for a gestore, delegato or responsabile */
+	STORE_REVIEW_REJECTED = 2, /* sent back, with a reason */
+	STORE_REVIEW_APPROVED = 3,
+};
+
+struct store_review {
+	int64_t message_id;
+	int status;                 /* enum store_review_status */
+	char proposed_by[STORE_STAFF_NAME_MAX];
+	int64_t proposed_at;
+	char reviewed_by[STORE_STAFF_NAME_MAX];
+	int64_t reviewed_at;
+	char reason[501];           /* a rejection's reason */
+	int self_approved;          /* 1: an emergency approved by its own proposer */
+};
+int store_review_get(struct store *s, int64_t message_id, struct store_review *out); /* ENOTFOUND */
+int store_review_put(struct store *s, const struct store_review *r); /* insert or replace */
+/* Up to `max` reviews in `status`, oldest message first. */
+int store_review_list(struct store *s, int status, struct store_review *out, int max, int *n);
 
 /* --- the audit log's rows (src/audit/ computes and checks them; see audit.h) --- */
 

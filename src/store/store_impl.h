@@ -123,6 +123,27 @@ struct store_ops {
 			  struct store_audit_entry *out);
 	int (*counter_day)(struct store *s, const char *day, int platform, const char *name,
 			   int64_t *value);
+	/* staff (store_sqlite_staff.c; token_revoke_owner in store_sqlite_tokens.c) */
+	int (*staff_add)(struct store *s, const struct store_staff *a, int64_t *id);
+	int (*staff_get)(struct store *s, const char *name, struct store_staff *out);
+	int (*staff_get_id)(struct store *s, int64_t id, struct store_staff *out);
+	int (*staff_update)(struct store *s, const struct store_staff *a);
+	int (*staff_list)(struct store *s, struct store_staff *out, int max, int *n);
+	int (*staff_count_delegates)(struct store *s, int64_t now, int64_t *count);
+	int (*session_add)(struct store *s, const struct store_session *se);
+	int (*session_get)(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN], struct store_session *out);
+	int (*session_touch)(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN], int64_t at);
+	int (*session_remove)(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN]);
+	int (*session_remove_staff)(struct store *s, int64_t staff_id, int64_t *removed);
+	int (*session_expire)(struct store *s, int64_t idle_before, int64_t created_before);
+	int (*throttle_get)(struct store *s, const uint8_t key[CRYPTO_HASH_LEN], int *failures, int64_t *locked_until);
+	int (*throttle_set)(struct store *s, const uint8_t key[CRYPTO_HASH_LEN], int failures, int64_t locked_until, int64_t at);
+	int (*block_add)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], int64_t at);
+	int (*block_check)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], int *blocked);
+	int (*review_get)(struct store *s, int64_t message_id, struct store_review *out);
+	int (*review_put)(struct store *s, const struct store_review *r);
+	int (*review_list)(struct store *s, int status, struct store_review *out, int max, int *n);
+	int (*token_revoke_owner)(struct store *s, const char *owner, int64_t at, int64_t *revoked);
 };
 
 /* The header every implementation's connection struct starts with. */

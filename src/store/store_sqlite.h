@@ -6,7 +6,8 @@
  * transactions, the ops table), store_sqlite_subscribers.c, store_sqlite_inbound.c
  * (event ids, auto-reply marks, counters), store_sqlite_outbox.c, store_sqlite_kept.c,
  * store_sqlite_messages.c, store_sqlite_recipients.c (what a broadcast reads and writes
- * of subscribers), store_sqlite_retries.c, store_sqlite_tokens.c, store_sqlite_audit.c.
+ * of subscribers), store_sqlite_retries.c, store_sqlite_tokens.c, store_sqlite_audit.c,
+ * store_sqlite_staff.c (accounts, sessions, throttling, blocklist, reviews).
  *
  * Statements are prepared once per connection, on first use, into a slot of `stmt`
  * named below, and finalized by store_free. After each use a statement is reset (so no
@@ -87,6 +88,27 @@ enum store_sqlite_stmt {
 	SQ_AUDIT_LIST,
 	SQ_AUDIT_FIND,
 	SQ_COUNTER_DAY,
+	SQ_TOKEN_REVOKE_OWNER,
+	SQ_STAFF_ADD,
+	SQ_STAFF_GET,
+	SQ_STAFF_GET_ID,
+	SQ_STAFF_UPDATE,
+	SQ_STAFF_LIST,
+	SQ_STAFF_DELEGATES,
+	SQ_SESSION_ADD,
+	SQ_SESSION_GET,
+	SQ_SESSION_TOUCH,
+	SQ_SESSION_REMOVE,
+	SQ_SESSION_REMOVE_STAFF,
+	SQ_SESSION_EXPIRE,
+	SQ_THROTTLE_GET,
+	SQ_THROTTLE_SET,
+	SQ_THROTTLE_CLEAR,
+	SQ_BLOCK_ADD,
+	SQ_BLOCK_CHECK,
+	SQ_REVIEW_GET,
+	SQ_REVIEW_PUT,
+	SQ_REVIEW_LIST,
 	SQ_COUNT
 };
 
@@ -223,5 +245,27 @@ int store_sqlite_audit_find(struct store *s, const char *action, const char *obj
 			    struct store_audit_entry *out);
 int store_sqlite_counter_day(struct store *s, const char *day, int platform, const char *name,
 			     int64_t *value);
+
+/* store_sqlite_staff.c (and store_sqlite_tokens.c for token_revoke_owner) */
+int store_sqlite_staff_add(struct store *s, const struct store_staff *a, int64_t *id);
+int store_sqlite_staff_get(struct store *s, const char *name, struct store_staff *out);
+int store_sqlite_staff_get_id(struct store *s, int64_t id, struct store_staff *out);
+int store_sqlite_staff_update(struct store *s, const struct store_staff *a);
+int store_sqlite_staff_list(struct store *s, struct store_staff *out, int max, int *n);
+int store_sqlite_staff_count_delegates(struct store *s, int64_t now, int64_t *count);
+int store_sqlite_session_add(struct store *s, const struct store_session *se);
+int store_sqlite_session_get(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN], struct store_session *out);
+int store_sqlite_session_touch(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN], int64_t at);
+int store_sqlite_session_remove(struct store *s, const uint8_t id_hash[CRYPTO_HASH_LEN]);
+int store_sqlite_session_remove_staff(struct store *s, int64_t staff_id, int64_t *removed);
+int store_sqlite_session_expire(struct store *s, int64_t idle_before, int64_t created_before);
+int store_sqlite_throttle_get(struct store *s, const uint8_t key[CRYPTO_HASH_LEN], int *failures, int64_t *locked_until);
+int store_sqlite_throttle_set(struct store *s, const uint8_t key[CRYPTO_HASH_LEN], int failures, int64_t locked_until, int64_t at);
+int store_sqlite_block_add(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], int64_t at);
+int store_sqlite_block_check(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], int *blocked);
+int store_sqlite_review_get(struct store *s, int64_t message_id, struct store_review *out);
+int store_sqlite_review_put(struct store *s, const struct store_review *r);
+int store_sqlite_review_list(struct store *s, int status, struct store_review *out, int max, int *n);
+int store_sqlite_token_revoke_owner(struct store *s, const char *owner, int64_t at, int64_t *revoked);
 
 #endif

@@ -473,6 +473,17 @@ static void seed_version(sqlite3 *db, int v)
 		raw_exec(db, "INSERT INTO audit_log VALUES (1, 1000, 'cli', 'token.create',"
 			 " 'token:ufficio-stampa', '{}', zeroblob(32), randomblob(32))");
 		break;
+	case 7:
+		/* A gestore with a session, a review of the message of version 5, an expelled
+		 * address. */
+		raw_exec(db, "INSERT INTO staff (id, name, display_name, role, password, decree,"
+			 " totp_sealed, created_at, created_by) VALUES (3, 'anna', 'Anna', 1,"
+			 " '$argon2id$x', '', x'', 100, 'cli')");
+		raw_exec(db, "INSERT INTO staff_sessions VALUES (zeroblob(32), 3,"
+			 " '0000000000000000000000000000000000000000000000000000000000000000', 100, 200)");
+		raw_exec(db, "INSERT INTO message_reviews VALUES (7, 1, 'anna', 150, '', 0, '', 0)");
+		raw_exec(db, "INSERT INTO blocklist VALUES (0, randomblob(32), 300)");
+		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
@@ -574,6 +585,21 @@ static void check_version(struct store *st, int v)
 		assert_string_equal(e->action, "token.create");
 		assert_string_equal(e->object, "token:ufficio-stampa");
 		free(e);
+		break;
+	}
+	case 7: {
+		struct store_staff a;
+		struct store_session se;
+		struct store_review rv;
+		uint8_t zero[CRYPTO_HASH_LEN] = { 0 };
+		assert_int_equal(store_staff_get(st, "anna", &a), 0);
+		assert_int_equal(a.role, STORE_ROLE_GESTORE);
+		assert_int_equal(store_session_get(st, zero, &se), 0);
+		assert_int_equal(se.staff_id, 3);
+		assert_int_equal(se.last_seen, 200);
+		assert_int_equal(store_review_get(st, 7, &rv), 0);
+		assert_int_equal(rv.status, STORE_REVIEW_PROPOSED);
+		assert_string_equal(rv.proposed_by, "anna");
 		break;
 	}
 	default:
