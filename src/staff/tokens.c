@@ -22,6 +22,19 @@ int tokens_name_valid(const char *name)
 	return 1;
 }
 
+static int known_scope(const char *p, size_t len)
+{
+	static const char *const known[] = {
+		TOKENS_SCOPE_READ, TOKENS_SCOPE_WRITE, TOKENS_SCOPE_SUBSCRIBERS_READ,
+		TOKENS_SCOPE_SUBSCRIBERS_WRITE, TOKENS_SCOPE_TOKENS, TOKENS_SCOPE_AUDIT,
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (len == strlen(known[i]) && !strncmp(p, known[i], len))
+			return 1;
+	return 0;
+}
+
 int tokens_scopes_valid(const char *scopes)
 {
 	const char *p = scopes;
@@ -36,8 +49,7 @@ int tokens_scopes_valid(const char *scopes)
 			continue;
 		}
 		len = strcspn(p, " ");
-		if (!(len == strlen(TOKENS_SCOPE_READ) && !strncmp(p, TOKENS_SCOPE_READ, len)) &&
-		    !(len == strlen(TOKENS_SCOPE_WRITE) && !strncmp(p, TOKENS_SCOPE_WRITE, len)))
+		if (!known_scope(p, len))
 			return 0;
 		n++;
 		p += len;
@@ -91,6 +103,12 @@ static void base64url(const uint8_t *in, size_t n, char *out)
 int tokens_create(struct store *st, const char *name, const char *scopes, int64_t now,
 		  char secret[TOKENS_SECRET_MAX], int64_t *id)
 {
+	return tokens_create_owned(st, name, scopes, NULL, now, secret, id);
+}
+
+int tokens_create_owned(struct store *st, const char *name, const char *scopes,
+			const char *owner, int64_t now, char secret[TOKENS_SECRET_MAX], int64_t *id)
+{
 	uint8_t raw[SECRET_BYTES];
 	struct store_token t;
 	int rc;
@@ -103,6 +121,9 @@ int tokens_create(struct store *st, const char *name, const char *scopes, int64_
 	memset(&t, 0, sizeof(t));
 	snprintf(t.name, sizeof(t.name), "%s", name);
 	snprintf(t.scopes, sizeof(t.scopes), "%s", scopes);
+	if (owner && strlen(owner) >= sizeof(t.owner))
+		return BANDITORE_EINVAL;
+	snprintf(t.owner, sizeof(t.owner), "%s", owner ? owner : "");
 	t.created_at = now;
 	rc = crypto_random(raw, sizeof(raw));
 	if (rc)

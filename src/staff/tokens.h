@@ -19,14 +19,19 @@
 #define TOKENS_PRESENTED_MAX 256 /* longer bearer values are refused unread */
 
 #define TOKENS_SCOPE_READ "messages:read"
-#define TOKENS_SCOPE_WRITE "messages:write"
+#define TOKENS_SCOPE_WRITE "messages:write"   /* compose, propose, approve, reject, cancel */
+#define TOKENS_SCOPE_SUBSCRIBERS_READ "subscribers:read"   /* counts */
+#define TOKENS_SCOPE_SUBSCRIBERS_WRITE "subscribers:write" /* erase, warn, expel */
+#define TOKENS_SCOPE_TOKENS "tokens:manage"
+#define TOKENS_SCOPE_AUDIT "audit:read"
 #define TOKENS_SCOPES_DEFAULT TOKENS_SCOPE_READ " " TOKENS_SCOPE_WRITE
 
 /* 1 when `name` is a valid token name: 1..63 of [A-Za-z0-9._-]. */
 int tokens_name_valid(const char *name);
 
 /* 1 when `scopes` is a space-separated list of known scopes (messages:read,
- * messages:write), at least one, fitting the store. */
+ * messages:write, subscribers:read, subscribers:write, tokens:manage, audit:read), at
+ * least one, fitting the store. */
 int tokens_scopes_valid(const char *scopes);
 
 /* The SHA-256 under which the secret `secret` is stored. */
@@ -38,6 +43,11 @@ int tokens_hash(const char *secret, uint8_t out[CRYPTO_HASH_LEN]);
  * BANDITORE_EEXIST when a valid token has that name. `id` may be NULL. */
 int tokens_create(struct store *st, const char *name, const char *scopes, int64_t now,
 		  char secret[TOKENS_SECRET_MAX], int64_t *id);
+
+/* tokens_create for staff account `owner` (NULL or "": none): revoking that account, or
+ * its decree ending, revokes the token too. */
+int tokens_create_owned(struct store *st, const char *name, const char *scopes,
+			const char *owner, int64_t now, char secret[TOKENS_SECRET_MAX], int64_t *id);
 
 /* Checks a presented secret: 0 with *out filled when it is a valid (not revoked) token
  * holding `scope` (NULL: any); BANDITORE_EAUTH when it is unknown or revoked;
