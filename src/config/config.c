@@ -38,7 +38,7 @@ enum {
 	K_CHANNEL_NAME, K_CHANNEL_DESCRIPTION, K_PLATFORMS,
 	K_WA_PHONE_NUMBER_ID, K_WA_DISPLAY_NUMBER, K_WA_API_BASE, K_WA_API_VERSION,
 	K_WA_SECRETS_FILE, K_WA_MPS, K_WA_TEMPLATE_NAME, K_WA_TEMPLATE_LANGUAGE,
-	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MAX_IN_FLIGHT, K_WA_CHANNEL_URL, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
+	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MESSAGING_LIMIT, K_WA_MAX_IN_FLIGHT, K_WA_CHANNEL_URL, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
 	K_SUBSCRIBE, K_UNSUBSCRIBE,
 	K_INBOUND_MODE, K_KEEP_DAYS, K_AUTO_REPLY_HOURS,
 	K_TEXT_JOIN, K_TEXT_ALREADY, K_TEXT_LEAVE, K_TEXT_NOT_SUBSCRIBED, K_TEXT_AUTO_REPLY,
@@ -72,6 +72,7 @@ static const struct config_key keys[K_COUNT] = {
 	[K_WA_TEMPLATE_LANGUAGE] = { "whatsapp", "template_language", 0 },
 	[K_WA_TEMPLATE_PARAMS] = { "whatsapp", "template_params", 0 },
 	[K_WA_UNREACHABLE_AFTER] = { "whatsapp", "unreachable_after", 0 },
+	[K_WA_MESSAGING_LIMIT] = { "whatsapp", "messaging_limit", 0 },
 	[K_WA_MAX_IN_FLIGHT] = { "whatsapp", "max_in_flight", 0 },
 	[K_WA_CHANNEL_URL] = { "whatsapp", "channel_url", 0 },
 	[K_WA_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_SECRET },
@@ -573,6 +574,11 @@ static void get_whatsapp(struct loader *ld)
 			     "messages_per_second: 0 (no limit) is allowed only with api_base on 127.0.0.1 or localhost, for benchmarks"));
 	get_template(ld);
 	get_int(ld, K_WA_UNREACHABLE_AFTER, &cfg->wa_unreachable_after, 1, 100, 3);
+	/* The number's messaging limit as WhatsApp Manager shows it (unique people a day). */
+	if (val(ld, K_WA_MESSAGING_LIMIT) && !strcmp(val(ld, K_WA_MESSAGING_LIMIT), "unlimited"))
+		cfg->wa_messaging_limit = 0;
+	else
+		get_int(ld, K_WA_MESSAGING_LIMIT, &cfg->wa_messaging_limit, 250, 100000000, 0);
 	get_int(ld, K_WA_MAX_IN_FLIGHT, &cfg->wa_max_in_flight, 1, 1024, 256);
 	get_url(ld, K_WA_CHANNEL_URL, &cfg->wa_channel_url, 0, "");
 	set_str(ld, &cfg->wa_app_secret, "");

@@ -78,6 +78,8 @@ struct config {
 				     * public page shows it with its QR code */
 	int wa_unreachable_after;   /* consecutive permanent failures before a subscriber is
 				     * unreachable (default 3) */
+	int wa_messaging_limit;     /* the number's messaging limit: unique people sent to per
+				     * rolling 24 h (250, 2000, 10000, 100000); 0: unlimited */
 
 	/* [keywords] (stored normalised, see keyword.h) */
 	char *subscribe[CONFIG_KEYWORDS_MAX];

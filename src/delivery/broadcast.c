@@ -48,6 +48,8 @@
 #define CHECKPOINT_NS (200 * NS_PER_MS) /* settle at least this often */
 #define PROGRESS_LOG_NS (10 * NS_PER_S)
 #define BROADCAST_CACHE_KIB 8192       /* the reader's page cache (see store_set_cache) */
+#define TIER_WINDOW 86400              /* the messaging limit counts a rolling day */
+#define TIER_RECHECK 60                /* seconds between looks at a full window */
 #define SHUTDOWN_WAIT_NS (3 * NS_PER_S) /* then sends in flight are abandoned (resent later) */
 #define ERROR_HOLD 5                   /* seconds before a job that failed is tried again */
 /* Recipients are read just ahead of their turn, about this long before: someone who
@@ -95,10 +97,11 @@ struct parked {
 enum phase { PH_START, PH_WALK, PH_RETRY, PH_FINAL };
 enum stop_reason {
 	STOP_NONE = 0, STOP_PREEMPTED, STOP_CANCELLED, STOP_EXPIRED, STOP_HALTED, STOP_ERROR,
-	STOP_GONE, STOP_SHUTDOWN,
+	STOP_GONE, STOP_SHUTDOWN, STOP_TIER,
 };
 static const char *const stop_names[] = {
 	"none", "preempted", "cancelled", "expired", "halted", "error", "gone", "shutdown",
+	"messaging-limit",
 };
 
 enum transition { T_NONE = 0, T_START, T_FINISH, T_EXPIRE, T_REFUSE };
@@ -180,6 +183,10 @@ struct broadcast {
 	struct buf body;
 	uint32_t rng;
 	int fetch;                /* recipients read at once: about LOOKAHEAD_NS of sends */
+	/* The number's messaging limit (unique people per rolling 24 h; 0: none): how many
+	 * more sends fit now, counted at each job's start from the recipients' last sends.
+	 * Every send counts, even to someone reached already today: it errs on the safe side. */
+	int64_t tier_left;
 	int shutting, abandon;
 	int64_t shutdown_deadline;
 	int timer_armed;
@@ -243,9 +250,9 @@ static int64_t hold(struct broadcast *b, int64_t id, int64_t now, int halt)
 		memset(h, 0, sizeof(*h));
 		h->id = id;
 	}
-	if (halt)
+	if (halt > 0)
 		h->halts++;
-	secs = halt ? outcome_hold(h->halts) : ERROR_HOLD;
+	secs = halt > 0 ? outcome_hold(h->halts) : halt < 0 ? -halt : ERROR_HOLD;
 	h->until = now + secs;
 	return secs;
 }
@@ -526,6 +533,24 @@ static void start_job(struct broadcast *b, const struct store_message *m, int64_
 			  why.message_en[0] ? why.message_en : "the template refuses the message");
 		job_final(b, j, T_REFUSE, m->state, left > 0 ? left : 0);
 		return;
+	}
+	if (b->bs.cfg->wa_messaging_limit > 0) {
+		int64_t contacted = 0;
+		if (store_subscribers_contacted(b->st, PLATFORM_WHATSAPP, now - TIER_WINDOW,
+						&contacted) != 0) {
+			hold(b, m->id, now, 0);
+			job_free(b, j);
+			return;
+		}
+		b->tier_left = b->bs.cfg->wa_messaging_limit - contacted;
+		if (b->tier_left <= 0) {
+			hold(b, m->id, now, -TIER_RECHECK);
+			log_info("broadcast-waiting", "id=%" PRId64 " reason=messaging-limit limit=%d "
+				 "contacted=%" PRId64 " retry_in=%ds", m->id,
+				 b->bs.cfg->wa_messaging_limit, contacted, TIER_RECHECK);
+			job_free(b, j);
+			return;
+		}
 	}
 	j->cap = (uint64_t)b->bs.page_size * 2;
 	j->ring = calloc((size_t)j->cap, sizeof(*j->ring));
@@ -898,6 +923,14 @@ static void issue(struct broadcast *b, struct job *j)
 			j->issue++;
 			continue;
 		}
+		if (b->bs.cfg->wa_messaging_limit > 0 && b->tier_left <= 0) {
+			/* The day's window is full: the rest goes out as it frees. */
+			int64_t secs = hold(b, j->id, (int64_t)time(NULL), -TIER_RECHECK);
+			log_info("broadcast-paused", "id=%" PRId64 " reason=messaging-limit limit=%d "
+				 "retry_in=%" PRId64 "s", j->id, b->bs.cfg->wa_messaging_limit, secs);
+			job_stop(j, STOP_TIER);
+			break;
+		}
 		/* The slot in the number's schedule first: the request goes out right after. */
 		wait = ratelimit_shared_take(b->pace, now_ns);
 		if (wait > 0) {
@@ -933,6 +966,7 @@ static void issue(struct broadcast *b, struct job *j)
 		it->sent_ns = now_ns;
 		j->flight++;
 		j->issue++;
+		b->tier_left--;
 		if (!j->first_logged) {
 			/* The operator (and bench/broadcast) read from this how long the plan took. */
 			j->first_logged = 1;

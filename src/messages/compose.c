@@ -16,10 +16,10 @@
 void messages_rules_from_config(const struct config *cfg, struct messages_rules *out)
 {
 	/* The categories are the policy's ([category ID] sections): its verdicts say when
-	 * one is unknown. Hook: the number's messaging tier ([whatsapp] messaging_limit)
-	 * goes here too when the configuration gains it. */
+	 * one is unknown. The tier is the number's messaging limit. */
 	memset(out, 0, sizeof(*out));
 	out->policy = cfg ? cfg->policy : NULL;
+	out->tier_limit = cfg ? cfg->wa_messaging_limit : 0;
 }
 
 /* Fills *err for `field` and returns BANDITORE_EINVAL. */

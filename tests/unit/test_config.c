@@ -173,6 +173,7 @@ static void test_full_file_values(void **state)
 			  "template_params = title, text ,link\n"
 			  "unreachable_after = 5\n"
 			  "max_in_flight = 64\n"
+			  "messaging_limit = 10000\n"
 			  "secrets_file = secrets.ini\n"
 			  "[keywords]\n"
 			  "subscribe = Iscrivimi, ATTIVA  Iscrizione!\n"
@@ -222,6 +223,7 @@ static void test_full_file_values(void **state)
 	assert_int_equal(c->wa_template_params[2], CONFIG_PARAM_LINK);
 	assert_int_equal(c->wa_unreachable_after, 5);
 	assert_int_equal(c->wa_max_in_flight, 64);
+	assert_int_equal(c->wa_messaging_limit, 10000);
 	s = NULL;
 	assert_true(asprintf(&s, "%s/secrets.ini", f->dir) > 0);
 	assert_string_equal(c->wa_secrets_file, s);
@@ -270,6 +272,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->wa_template_params[0], CONFIG_PARAM_TEXT);
 	assert_int_equal(c->wa_unreachable_after, 3);
 	assert_int_equal(c->wa_max_in_flight, 256);
+	assert_int_equal(c->wa_messaging_limit, 0); /* unlimited unless said */
 	assert_string_equal(c->wa_secrets_file, "");
 	assert_int_equal(c->n_subscribe, 1);
 	assert_string_equal(c->subscribe[0], "attiva iscrizione");
@@ -380,6 +383,8 @@ static void test_each_error_on_its_line(void **state)
 		{ "[whatsapp]\nunreachable_after = 101", "unreachable_after" },
 		{ "[whatsapp]\nmax_in_flight = 0", "max_in_flight" },
 		{ "[whatsapp]\nmax_in_flight = 1025", "max_in_flight" },
+		{ "[whatsapp]\nmessaging_limit = 100", "messaging_limit" },
+		{ "[whatsapp]\nmessaging_limit = unlimted", "messaging_limit" },
 		{ "[inbound]\nkeep_days = 91", "keep_days" },
 		{ "[inbound]\nkeep_days = 7 days", "keep_days" },
 		{ "[inbound]\nauto_reply_hours = 0", "auto_reply_hours" },
