@@ -18,6 +18,7 @@ int cmd_subscribers(int argc, char **argv); /* cmd_subscribers.c: count|show|rem
 int cmd_token(int argc, char **argv);       /* cmd_token.c: create|list|revoke */
 int cmd_publish(int argc, char **argv);     /* cmd_publish.c */
 int cmd_policy(int argc, char **argv);      /* cmd_policy.c: policy check */
+int cmd_audit(int argc, char **argv);       /* cmd_audit.c: verify|export */
 
 struct policy_result;
 /* cmd_policy.c: the verdicts, one readable line each, and the outcome, on stdout. */

@@ -8,6 +8,7 @@
  *   banditore publish     compose a message and approve it for broadcasting
  *   banditore policy      check a message against the comune's policy
  *   banditore token       create, list or revoke the JSON API's tokens
+ *   banditore audit       verify the audit log's chain, export a period
  *   banditore version     print the version
  */
 #include "cli/commands.h"
@@ -35,6 +36,7 @@ static void usage(FILE *out)
 		  "  publish      compone un messaggio e lo approva per l'invio\n"
 		  "  policy check controlla un messaggio con la policy del comune\n"
 		  "  token        crea, elenca o revoca i token dell'API JSON\n"
+		  "  audit        verifica il registro di audit (chi ha fatto cosa) o ne esporta un periodo\n"
 		  "  version      mostra la versione\n"
 		  "\n"
 		  "'banditore COMANDO --help' spiega ogni comando. In inglese: LANG=en_US.UTF-8.\n",
@@ -50,6 +52,7 @@ static void usage(FILE *out)
 		  "  publish      compose a message and approve it for sending\n"
 		  "  policy check check a message against the comune's policy\n"
 		  "  token        create, list or revoke the JSON API's tokens\n"
+		  "  audit        verify the audit log (who did what) or export a period\n"
 		  "  version      print the version\n"
 		  "\n"
 		  "'banditore COMMAND --help' explains each command.\n"));
@@ -86,6 +89,8 @@ int main(int argc, char **argv)
 		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "token"))
 		return cmd_token(argc - 1, argv + 1);
+	if (!strcmp(cmd, "audit"))
+		return cmd_audit(argc - 1, argv + 1);
 	fprintf(stderr, T("Comando sconosciuto: %s\n\n", "Unknown command: %s\n\n"), cmd);
 	usage(stderr);
 	return EXIT_USAGE;
