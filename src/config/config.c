@@ -43,6 +43,7 @@ enum {
 	K_INBOUND_MODE, K_KEEP_DAYS, K_AUTO_REPLY_HOURS,
 	K_TEXT_JOIN, K_TEXT_ALREADY, K_TEXT_LEAVE, K_TEXT_NOT_SUBSCRIBED, K_TEXT_AUTO_REPLY,
 	K_LISTEN, K_PUBLIC_URL, K_DATA_DIR,
+	K_STAFF_MAX_DELEGATES,
 	K_COUNT
 };
 
@@ -91,6 +92,7 @@ static const struct config_key keys[K_COUNT] = {
 	[K_LISTEN] = { "server", "listen", 0 },
 	[K_PUBLIC_URL] = { "server", "public_url", 0 },
 	[K_DATA_DIR] = { "server", "data_dir", 0 },
+	[K_STAFF_MAX_DELEGATES] = { "staff", "max_delegates", 0 },
 };
 
 /* The secrets file: one section, three keys; long tokens may be split over indented
@@ -1059,6 +1061,7 @@ static void build(struct loader *ld, int with_secrets)
 	get_inbound_mode(ld);
 	get_int(ld, K_KEEP_DAYS, &cfg->keep_days, 1, 90, 7);
 	get_int(ld, K_AUTO_REPLY_HOURS, &cfg->auto_reply_hours, 1, 720, 24);
+	get_int(ld, K_STAFF_MAX_DELEGATES, &cfg->staff_max_delegates, 0, 1000, 0);
 
 	get_listen(ld);
 	get_url(ld, K_PUBLIC_URL, &cfg->public_url, 0, NULL);

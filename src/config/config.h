@@ -109,6 +109,10 @@ struct config {
 	char *public_url;         /* how citizens reach the public pages */
 	char *data_dir;           /* default /var/lib/banditore */
 
+	/* [staff] */
+	int staff_max_delegates;  /* delegates by decree at a time; 0 (default): no limit
+				   * (Leini art. 4: at most 5) */
+
 	/* The policy's sections ([policy], [categories], [category ID], [hours],
 	 * [electoral], [content], [links], [disclaimer], [frequency], [attachments]) with the
 	 * lexicons read: what policy_check enforces. Owned, never NULL after config_load. */
