@@ -113,6 +113,14 @@ struct audit_report {
 	int64_t seq;       /* the first broken entry (0 when intact) */
 };
 
+/* Appends "counts.daily" for `day` ("YYYY-MM-DD", UTC, as the store's counters) by
+ * "system", object "day:DAY", details {"counts": {"whatsapp": {"join": 3, "leave": 1},
+ * ...}, "day": DAY} (platforms and names with no event are left out), unless that day
+ * was recorded already (then *appended is 0). The daemon calls it for yesterday from its
+ * maintenance tick; the counts are anonymous, the only trace of joins and leaves here. */
+int audit_daily_counts(struct store *st, const struct audit_keys *k, const char *day,
+		       int64_t now, int *appended);
+
 /* Checks the whole chain from entry 1, in sequence order, stopping at the first broken
  * entry. Returns 0 when the walk was done (r->problem says what it found) or the
  * store's error. Reads in pages: memory does not grow with the log. */

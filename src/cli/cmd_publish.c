@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/i18n.h"
 #include "messages/messages.h"
+#include "messages/messages_audit.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -110,10 +111,11 @@ static int read_text(const char *path, struct buf *b)
 	return 0;
 }
 
-/* Stores the message and, unless `draft`, approves it, in one transaction. */
-static int store_and_approve(struct store *st, const struct store_message *m,
-			     const struct messages_notes *notes, const struct messages_rules *rules,
-			     int draft)
+/* Stores the message and, unless `draft`, approves it, in one transaction with the
+ * audit's entries of both. */
+static int store_and_approve(struct store *st, const struct audit_keys *ak,
+			     const struct store_message *m, const struct messages_notes *notes,
+			     const struct messages_rules *rules, int draft)
 {
 	struct messages_approval a;
 	int64_t now = (int64_t)time(NULL), id = 0;
@@ -126,8 +128,12 @@ static int store_and_approve(struct store *st, const struct store_message *m,
 		rc = messages_create(st, m, "cli", now, &id);
 	if (!rc) /* before approval, which checks the policy again with them */
 		rc = messages_keep_notes(st, id, notes);
+	if (!rc)
+		rc = messages_audit(st, ak, "cli", "message.create", id, NULL, now);
 	if (!rc && !draft)
 		rc = messages_send(st, id, now, rules, &a);
+	if (!rc && !draft)
+		rc = messages_audit(st, ak, "cli", "message.approve", id, NULL, now);
 	if (!rc)
 		rc = store_commit(st);
 	if (rc) {
@@ -179,6 +185,7 @@ int cmd_publish(int argc, char **argv)
 	const char *config = NULL, *data_dir = NULL, *text_file = NULL;
 	struct messages_input in;
 	struct messages_rules rules;
+	struct audit_keys ak;
 	struct messages_error err;
 	struct store_message m;
 	struct cli_env env;
@@ -240,7 +247,7 @@ int cmd_publish(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rc = cli_env_load(&env, config, data_dir, 0, 0);
+	rc = cli_env_load(&env, config, data_dir, 0, 1); /* the audit's key */
 	if (rc)
 		return rc;
 	buf_init(&text, TEXT_FILE_MAX);
@@ -292,7 +299,9 @@ int cmd_publish(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto done;
 	}
-	rc = store_and_approve(st, &m, &notes, &rules, draft);
+	audit_keys_from(&ak, &env.keys);
+	rc = store_and_approve(st, &ak, &m, &notes, &rules, draft);
+	crypto_wipe(&ak, sizeof(ak));
 done:
 	free(res);
 	store_free(st);

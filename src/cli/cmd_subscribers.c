@@ -6,6 +6,7 @@
  * once, exactly as leaving by keyword does. The number is typed by the operator and is
  * never written to the logs.
  */
+#include "audit/audit.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "common/err.h"
@@ -100,12 +101,21 @@ static int do_show(struct store *st, const struct cli_env *env, const char *cano
 
 static int do_remove(struct store *st, const struct cli_env *env, const char *canonical)
 {
+	int64_t now = (int64_t)time(NULL);
+	struct audit_keys ak;
 	int left = 0, rc;
 
+	audit_keys_from(&ak, &env->keys);
 	rc = store_begin(st);
 	if (!rc)
-		rc = subscribers_leave(st, &env->keys, PLATFORM_WHATSAPP, canonical, (int64_t)time(NULL),
-				       &left);
+		rc = subscribers_leave(st, &env->keys, PLATFORM_WHATSAPP, canonical, now, &left);
+	/* The audit says that one subscriber was erased on request, and by whom: never who. */
+	if (!rc)
+		rc = audit_append(st, &ak, "cli", "subscriber.erase_on_request", "subscriber",
+				  left ? "{\"erased\":1,\"platform\":\"whatsapp\"}"
+				       : "{\"erased\":0,\"platform\":\"whatsapp\"}",
+				  now, NULL);
+	crypto_wipe(&ak, sizeof(ak));
 	if (!rc)
 		rc = store_commit(st);
 	if (rc) {

@@ -4,6 +4,7 @@
  * The secret is printed once, by create, and never again: the database holds only its
  * SHA-256 (staff/tokens.h). list shows names, scopes and dates, never a secret.
  */
+#include "audit/audit.h"
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "common/crypto.h"
@@ -53,9 +54,25 @@ static void format_time(int64_t t, char out[32])
 		snprintf(out, 32, "-");
 }
 
-static int do_create(struct store *st, const char *name, const char *scopes)
+/* The audit entry of a token's creation or revocation (object "token:NAME"). */
+static int record(struct store *st, const struct audit_keys *ak, const char *action,
+		  const char *name, const char *scopes, int64_t now)
+{
+	char object[80], details[256];
+
+	snprintf(object, sizeof(object), "token:%s", name);
+	if (scopes) /* scopes are [a-z:] words and spaces: no escaping needed */
+		snprintf(details, sizeof(details), "{\"scopes\":\"%s\"}", scopes);
+	else
+		snprintf(details, sizeof(details), "{}");
+	return audit_append(st, ak, "cli", action, object, details, now, NULL);
+}
+
+static int do_create(struct store *st, const struct audit_keys *ak, const char *name,
+		     const char *scopes)
 {
 	char secret[TOKENS_SECRET_MAX];
+	int64_t now = (int64_t)time(NULL);
 	int rc;
 
 	if (!tokens_name_valid(name)) {
@@ -63,7 +80,17 @@ static int do_create(struct store *st, const char *name, const char *scopes)
 				  "Invalid name: use letters, digits, '.', '_' and '-' (at most 63).\n"));
 		return 1;
 	}
-	rc = tokens_create(st, name, scopes, (int64_t)time(NULL), secret, NULL);
+	rc = store_begin(st);
+	if (!rc) {
+		rc = tokens_create(st, name, scopes, now, secret, NULL);
+		if (!rc)
+			rc = record(st, ak, "token.create", name,
+				    scopes ? scopes : TOKENS_SCOPES_DEFAULT, now);
+		if (!rc)
+			rc = store_commit(st);
+		if (rc)
+			store_rollback(st);
+	}
 	if (rc == BANDITORE_EEXIST) {
 		fprintf(stderr, T("Esiste già un token valido di nome '%s': sceglierne un altro o revocarlo.\n",
 				  "A valid token named '%s' exists already: choose another name or revoke it.\n"),
@@ -116,9 +143,20 @@ static int do_list(struct store *st)
 	return 0;
 }
 
-static int do_revoke(struct store *st, const char *name)
+static int do_revoke(struct store *st, const struct audit_keys *ak, const char *name)
 {
-	int rc = tokens_revoke(st, name, (int64_t)time(NULL));
+	int64_t now = (int64_t)time(NULL);
+	int rc = store_begin(st);
+
+	if (!rc) {
+		rc = tokens_revoke(st, name, now);
+		if (!rc)
+			rc = record(st, ak, "token.revoke", name, NULL, now);
+		if (!rc)
+			rc = store_commit(st);
+		if (rc)
+			store_rollback(st);
+	}
 
 	if (rc == BANDITORE_ENOTFOUND) {
 		fprintf(stderr, T("Nessun token valido di nome '%s'.\n", "No valid token named '%s'.\n"), name);
@@ -155,9 +193,11 @@ int cmd_token(int argc, char **argv)
 	const char *config = NULL, *data_dir = NULL, *action, *name = NULL;
 	char scopes[sizeof(((struct store_token *)0)->scopes)] = "";
 	struct cli_env env;
+	struct audit_keys ak;
 	struct store *st = NULL;
 	int c, rc;
 
+	memset(&ak, 0, sizeof(ak));
 	while ((c = getopt_long(argc, argv, "c:d:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
@@ -198,7 +238,8 @@ int cmd_token(int argc, char **argv)
 			scopes, TOKENS_SCOPE_READ, TOKENS_SCOPE_WRITE);
 		return 1;
 	}
-	rc = cli_env_load(&env, config, data_dir, 0, 0);
+	/* create and revoke are recorded in the audit log, under its key */
+	rc = cli_env_load(&env, config, data_dir, 0, strcmp(action, "list") != 0);
 	if (rc)
 		return rc;
 	if (access(env.db_path, F_OK) != 0) {
@@ -213,12 +254,15 @@ int cmd_token(int argc, char **argv)
 		cli_env_clear(&env);
 		return EXIT_INTERNAL;
 	}
+	if (strcmp(action, "list"))
+		audit_keys_from(&ak, &env.keys);
 	if (!strcmp(action, "create"))
-		rc = do_create(st, name, scopes[0] ? scopes : NULL);
+		rc = do_create(st, &ak, name, scopes[0] ? scopes : NULL);
 	else if (!strcmp(action, "list"))
 		rc = do_list(st);
 	else
-		rc = do_revoke(st, name);
+		rc = do_revoke(st, &ak, name);
+	crypto_wipe(&ak, sizeof(ak));
 	store_free(st);
 	cli_env_clear(&env);
 	return rc;

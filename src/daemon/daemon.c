@@ -1,6 +1,7 @@
 /* daemon.c - start, serve, stop. */
 #include "daemon/daemon.h"
 
+#include "audit/audit.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "daemon/writer.h"
@@ -8,6 +9,7 @@
 #include "delivery/replies.h"
 #include "http/server.h"
 #include "inbound/inbound.h"
+#include "subscribers/subscribers.h"
 
 #include <signal.h>
 #include <string.h>
@@ -17,10 +19,18 @@
 #define WRITER_CACHE_KIB 16384    /* the writer's page cache: the hot index pages of webhooks
 				  * fit; a broadcast's walk over every row needs none */
 
+struct maintenance_ctx {
+	const struct config *cfg;
+	struct audit_keys audit;
+	int have_audit;
+};
+
 static int maintenance(struct store *st, int64_t now, void *arg)
 {
-	const struct config *cfg = arg;
+	const struct maintenance_ctx *mc = arg;
+	const struct config *cfg = mc->cfg;
 	int64_t removed = 0;
+	char yesterday[11];
 	int rc;
 
 	rc = store_event_expire(st, now - EVENT_ID_KEEP, &removed);
@@ -28,6 +38,11 @@ static int maintenance(struct store *st, int64_t now, void *arg)
 		rc = store_autoreply_expire(st, now - (int64_t)cfg->auto_reply_hours * 3600);
 	if (!rc)
 		rc = store_kept_expire(st, now, &removed);
+	/* Yesterday's anonymous joins and leaves, once, into the audit log (UTC days, as
+	 * the counters). */
+	subscribers_day(now - 86400, yesterday);
+	if (!rc && mc->have_audit)
+		rc = audit_daily_counts(st, &mc->audit, yesterday, now, NULL);
 	return rc;
 }
 
@@ -45,12 +60,19 @@ int daemon_run(const struct daemon_options *opt)
 	struct inbound_ctx inbound;
 	struct replies_settings rs;
 	struct http_ctx hctx;
+	struct maintenance_ctx mctx;
 	sigset_t sigs;
 	int sig = 0, rc;
 	const char *addr = opt->listen_address ? opt->listen_address : cfg->listen_address;
 	int port = opt->listen_address ? opt->listen_port : cfg->listen_port;
 
 	memset(&inbound, 0, sizeof(inbound));
+	memset(&mctx, 0, sizeof(mctx));
+	mctx.cfg = cfg;
+	if (opt->keys) {
+		audit_keys_from(&mctx.audit, opt->keys);
+		mctx.have_audit = 1;
+	}
 	/* Block the stop signals in every thread; the main thread waits for them. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -69,7 +91,7 @@ int daemon_run(const struct daemon_options *opt)
 	rc = inbound_ctx_init(&inbound, cfg, opt->keys);
 	if (rc)
 		goto fail;
-	rc = writer_start(st, maintenance, (void *)cfg, MAINTENANCE_PERIOD, &writer);
+	rc = writer_start(st, maintenance, &mctx, MAINTENANCE_PERIOD, &writer);
 	if (rc)
 		goto fail;
 	memset(&rs, 0, sizeof(rs));
@@ -133,6 +155,7 @@ fail:
 	if (pace_ready)
 		ratelimit_shared_destroy(&pace);
 	inbound_ctx_clear(&inbound);
+	crypto_wipe(&mctx.audit, sizeof(mctx.audit));
 	store_free(st);
 	if (rc == 0)
 		log_info("stopped", NULL);

@@ -19,6 +19,7 @@
  */
 #include "delivery/broadcast.h"
 
+#include "audit/audit.h"
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
@@ -27,6 +28,7 @@
 #include "delivery/outcome.h"
 #include "delivery/ratelimit.h"
 #include "delivery/wa_multi.h"
+#include "messages/messages.h"
 #include "subscribers/subscribers.h"
 
 #include <errno.h>
@@ -266,6 +268,46 @@ static void unhold(struct broadcast *b, int64_t id)
 
 /* ---- checkpoints (the writer's side) ---- */
 
+/* The audit's entry of a broadcast's start or end, by "system", in the checkpoint's
+ * transaction. Only on those two transitions: never per batch. Nothing without keys
+ * (some unit tests run the engine without them). */
+static int record(struct store *st, const struct checkpoint *cp, const char *action,
+		  const struct store_message *m, int state)
+{
+	struct audit_keys ak;
+	char object[32], details[256];
+	int rc;
+
+	if (!cp->b->bs.keys)
+		return 0;
+	snprintf(object, sizeof(object), "message:%lld", (long long)cp->message_id);
+	snprintf(details, sizeof(details),
+		 "{\"audience\":%lld,\"failed\":%lld,\"sent\":%lld,\"state\":\"%s\","
+		 "\"unreachable\":%lld}",
+		 (long long)m->audience, (long long)m->failed, (long long)m->sent,
+		 messages_state_name(state), (long long)m->unreachable);
+	audit_keys_from(&ak, cp->b->bs.keys);
+	rc = audit_append(st, &ak, "system", action, object, details, cp->at, NULL);
+	crypto_wipe(&ak, sizeof(ak));
+	return rc;
+}
+
+static int checkpoint_start(struct store *st, struct checkpoint *cp)
+{
+	struct store_message m;
+	int rc;
+
+	rc = store_message_transition(st, cp->message_id, cp->from_state, STORE_MSG_SENDING, cp->at);
+	if (rc)
+		return rc;
+	memset(&m, 0, sizeof(m));
+	rc = store_message_get(st, cp->message_id, &m);
+	if (!rc)
+		rc = record(st, cp, "message.send", &m, STORE_MSG_SENDING);
+	store_message_clear(&m);
+	return rc;
+}
+
 static int checkpoint_apply(struct store *st, struct writer_job *wj)
 {
 	struct checkpoint *cp = (struct checkpoint *)wj;
@@ -274,8 +316,7 @@ static int checkpoint_apply(struct store *st, struct writer_job *wj)
 
 	cp->d_unreachable = 0;
 	if (cp->transition == T_START)
-		return store_message_transition(st, cp->message_id, cp->from_state, STORE_MSG_SENDING,
-						cp->at);
+		return checkpoint_start(st, cp);
 	for (int i = 0; i < cp->n_failed; i++) {
 		int failures = 0;
 		rc = store_subscriber_failed(st, cp->failed_ids[i], &failures);
@@ -337,6 +378,8 @@ static int checkpoint_apply(struct store *st, struct writer_job *wj)
 		cp->result_state = STORE_MSG_PARTLY_FAILED;
 	}
 	/* Otherwise someone (a cancel) moved it meanwhile: leave it as it is. */
+	if (rc == 0 && cp->result_state != m.state)
+		rc = record(st, cp, "message.finished", &m, cp->result_state);
 	store_message_clear(&m);
 	return rc;
 }

@@ -21,6 +21,10 @@ int api_new(const struct http_ctx *ctx, struct api **out)
 		return BANDITORE_ENOMEM;
 	api->ctx = ctx;
 	messages_rules_from_config(ctx->cfg, &api->rules);
+	if (ctx->keys) {
+		audit_keys_from(&api->audit, ctx->keys);
+		api->have_audit = 1;
+	}
 	if (ctx->store_url) {
 		rc = read_pool_new(ctx->store_url, API_READ_CONNECTIONS, &api->pool);
 		if (rc) {
@@ -37,6 +41,7 @@ void api_free(struct api *api)
 	if (!api)
 		return;
 	read_pool_free(api->pool);
+	crypto_wipe(&api->audit, sizeof(api->audit));
 	free(api);
 }
 

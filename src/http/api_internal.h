@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "audit/audit.h"
 #include "http/api.h"
 #include "http/read_pool.h"
 #include "messages/messages.h"
@@ -22,6 +23,8 @@ struct api {
 	const struct http_ctx *ctx;
 	struct read_pool *pool; /* NULL without ctx->store_url */
 	struct messages_rules rules;
+	struct audit_keys audit; /* from ctx->keys; have_audit 0 without them (unit tests) */
+	int have_audit;
 };
 
 /* One request, as the endpoints see it. */
@@ -56,6 +59,8 @@ struct api_job {
 	struct messages_approval approval; /* send: what it did */
 	struct policy_result *verdicts;  /* send: borrowed, may be NULL; filled on a refusal */
 	int before;                      /* cancel: the state it was in */
+	const struct audit_keys *audit;  /* borrowed; NULL: nothing is recorded */
+	char actor[80];                  /* who, for the audit: "token:NAME" */
 	/* the waiting */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -63,8 +68,9 @@ struct api_job {
 	int rc;
 };
 
-/* Prepares `j` of `kind` (other fields are then filled by the caller). */
-void api_job_init(struct api_job *j, enum api_job_kind kind);
+/* Prepares `j` of `kind` for request `r` (the audit's keys and actor come from it;
+ * other fields are then filled by the caller). */
+void api_job_init(struct api_job *j, enum api_job_kind kind, const struct api_request *r);
 /* Hands `j` to the writer and waits until it is durable or failed: returns what the job
  * did (0, or its BANDITORE_E* code), BANDITORE_ESTOPPED when the writer is stopping. */
 int api_job_run(struct writer *w, struct api_job *j);

@@ -11,23 +11,47 @@
 
 #include "common/err.h"
 
+#include "messages/messages_audit.h"
+
+#include <stdio.h>
 #include <string.h>
+
+/* The audit entry of what the job did, in the same savepoint: if it cannot be written,
+ * the change is undone too. */
+static int record(struct store *st, struct api_job *j, const char *action, const char *extra)
+{
+	if (!j->audit)
+		return 0;
+	return messages_audit(st, j->audit, j->actor, action, j->id, extra, j->now);
+}
 
 static int job_apply(struct store *st, struct writer_job *wj)
 {
 	struct api_job *j = (struct api_job *)wj;
+	char extra[64];
+	int rc = BANDITORE_EINVAL;
 
 	switch (j->kind) {
-	case API_JOB_CREATE: {
-		int rc = messages_create(st, j->msg, j->created_by, j->now, &j->id);
-		return rc ? rc : messages_keep_notes(st, j->id, j->notes);
-	}
+	case API_JOB_CREATE:
+		rc = messages_create(st, j->msg, j->created_by, j->now, &j->id);
+		if (!rc)
+			rc = messages_keep_notes(st, j->id, j->notes);
+		if (!rc)
+			rc = record(st, j, "message.create", NULL);
+		break;
 	case API_JOB_SEND:
-		return messages_send_checked(st, j->id, j->now, j->rules, j->verdicts, &j->approval);
+		rc = messages_send_checked(st, j->id, j->now, j->rules, j->verdicts, &j->approval);
+		if (!rc)
+			rc = record(st, j, "message.approve", NULL);
+		break;
 	case API_JOB_CANCEL:
-		return messages_cancel(st, j->id, j->now, &j->before);
+		rc = messages_cancel(st, j->id, j->now, &j->before);
+		snprintf(extra, sizeof(extra), "{\"was\":\"%s\"}", messages_state_name(j->before));
+		if (!rc)
+			rc = record(st, j, "message.cancel", extra);
+		break;
 	}
-	return BANDITORE_EINVAL;
+	return rc;
 }
 
 /* In the writer's (or syncer's) thread: wake the waiting request. Never blocks for
@@ -43,10 +67,16 @@ static void job_done(struct writer_job *wj, int rc)
 	pthread_mutex_unlock(&j->lock);
 }
 
-void api_job_init(struct api_job *j, enum api_job_kind kind)
+void api_job_init(struct api_job *j, enum api_job_kind kind, const struct api_request *r)
 {
 	memset(j, 0, sizeof(*j));
 	j->kind = kind;
+	if (r && r->api->have_audit)
+		j->audit = &r->api->audit;
+	if (r && r->token)
+		snprintf(j->actor, sizeof(j->actor), "token:%s", r->token->name);
+	else
+		snprintf(j->actor, sizeof(j->actor), "system");
 	j->job.apply = job_apply;
 	j->job.done = job_done;
 	j->before = -1;

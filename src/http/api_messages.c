@@ -117,7 +117,7 @@ enum MHD_Result api_message_create(struct api_request *r)
 		store_message_clear(&m);
 		return internal(r, "policy", rc);
 	}
-	api_job_init(&job, API_JOB_CREATE);
+	api_job_init(&job, API_JOB_CREATE, r);
 	job.msg = &m;
 	job.notes = &notes;
 	job.created_by = r->token->name;
@@ -176,7 +176,7 @@ enum MHD_Result api_message_send(struct api_request *r, int64_t id)
 	struct api_job job;
 	int rc;
 
-	api_job_init(&job, API_JOB_SEND);
+	api_job_init(&job, API_JOB_SEND, r);
 	job.id = id;
 	job.now = (int64_t)time(NULL);
 	job.rules = &r->api->rules;
@@ -221,7 +221,7 @@ enum MHD_Result api_message_cancel(struct api_request *r, int64_t id)
 	struct api_job job;
 	int rc;
 
-	api_job_init(&job, API_JOB_CANCEL);
+	api_job_init(&job, API_JOB_CANCEL, r);
 	job.id = id;
 	job.now = (int64_t)time(NULL);
 	rc = api_job_run(ctx->writer, &job);

@@ -481,6 +481,38 @@ static void test_problem_texts(void **state)
 		assert_string_not_equal(audit_problem_text(p), "?");
 }
 
+/* ------------------------------------------------------------------ daily counts */
+
+static void test_daily_counts_once(void **state)
+{
+	struct fx *f = *state;
+	struct store_audit_entry e;
+	int appended = -1;
+
+	assert_int_equal(store_counter_add(f->st, "2026-11-28", 1, "join", 3), 0);
+	assert_int_equal(store_counter_add(f->st, "2026-11-28", 1, "leave", 1), 0);
+	assert_int_equal(store_counter_add(f->st, "2026-11-28", 1, "auto-reply", 9), 0);
+	assert_int_equal(store_counter_add(f->st, "2026-11-27", 1, "join", 5), 0);
+	assert_int_equal(audit_daily_counts(f->st, &f->k, "2026-11-28", 5000, &appended), 0);
+	assert_int_equal(appended, 1);
+	assert_int_equal(store_audit_last(f->st, &e), 0);
+	assert_string_equal(e.actor, "system");
+	assert_string_equal(e.action, "counts.daily");
+	assert_string_equal(e.object, "day:2026-11-28");
+	assert_string_equal(e.details,
+			    "{\"counts\":{\"whatsapp\":{\"join\":3,\"leave\":1}},\"day\":\"2026-11-28\"}");
+	/* Once a day: the second call appends nothing. */
+	assert_int_equal(audit_daily_counts(f->st, &f->k, "2026-11-28", 5100, &appended), 0);
+	assert_int_equal(appended, 0);
+	/* A quiet day is recorded too, with no counts. */
+	assert_int_equal(audit_daily_counts(f->st, &f->k, "2026-11-29", 5200, &appended), 0);
+	assert_int_equal(appended, 1);
+	assert_int_equal(store_audit_last(f->st, &e), 0);
+	assert_int_equal(e.seq, 2);
+	assert_string_equal(e.details, "{\"counts\":{},\"day\":\"2026-11-29\"}");
+	expect(f, AUDIT_INTACT, 0);
+}
+
 /* ------------------------------------------------------------------ export */
 
 static char *read_all(FILE *fp)
@@ -592,6 +624,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verify_spliced_from_another_log, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_verify_with_another_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_daily_counts_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_csv, setup, teardown),
 	};
