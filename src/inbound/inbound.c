@@ -13,9 +13,17 @@
 
 #define DEDUP_LABEL "whatsapp:"
 
+/* To a join from a number the comune expelled (Leini, Seveso, Siracusa art. 7). */
+#define TEXT_REFUSED                                                                       \
+	"Non è possibile iscriversi di nuovo a {channel}: l'iscrizione di questo numero è "  \
+	"stata chiusa dal Comune per violazione delle condizioni d'uso. Per informazioni: "    \
+	"{website}"
+
 int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 		     const struct keyfile_keys *keys)
 {
+	char *refused;
+
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cfg = cfg;
 	ctx->keys = keys;
@@ -35,8 +43,11 @@ int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 	ctx->body_leave = inbound_text_body(ctx->text_leave);
 	ctx->body_not_subscribed = inbound_text_body(ctx->text_not_subscribed);
 	ctx->body_auto_reply = inbound_text_body(ctx->text_auto_reply);
+	refused = config_expand(cfg, TEXT_REFUSED);
+	ctx->body_refused = refused ? inbound_text_body(refused) : NULL;
+	free(refused);
 	if (!ctx->body_join || !ctx->body_already || !ctx->body_leave ||
-	    !ctx->body_not_subscribed || !ctx->body_auto_reply) {
+	    !ctx->body_not_subscribed || !ctx->body_auto_reply || !ctx->body_refused) {
 		inbound_ctx_clear(ctx);
 		return BANDITORE_ENOMEM;
 	}
@@ -55,6 +66,7 @@ void inbound_ctx_clear(struct inbound_ctx *ctx)
 	free(ctx->body_leave);
 	free(ctx->body_not_subscribed);
 	free(ctx->body_auto_reply);
+	free(ctx->body_refused);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -82,6 +94,7 @@ const char *inbound_outcome_name(int outcome)
 	case INBOUND_KEPT: return "kept";
 	case INBOUND_IGNORED: return "ignored";
 	case INBOUND_STATUS: return "status";
+	case INBOUND_REFUSED: return "refused";
 	default: return "unknown";
 	}
 }
@@ -138,6 +151,8 @@ int inbound_prepare_whatsapp(const struct inbound_ctx *ctx, const struct wa_even
 	if (subscribers_canonical(PLATFORM_WHATSAPP, ev->from, canonical, sizeof(canonical)))
 		return 0; /* not a number: skipped, nothing will be written */
 	rc = subscribers_hash(ctx->keys, PLATFORM_WHATSAPP, canonical, p->hash);
+	if (!rc)
+		rc = subscribers_block_hash(ctx->keys, PLATFORM_WHATSAPP, canonical, p->block_hash);
 	if (!rc)
 		rc = crypto_seal(ctx->keys->seal, &aad, 1, canonical, strlen(canonical), p->sealed,
 				 sizeof(p->sealed), &p->sealed_len);
@@ -228,7 +243,14 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 	int rc, done = 0, due = 0;
 
 	if (p->intent == INBOUND_INTENT_JOIN) {
-		int joined = 0;
+		int joined = 0, blocked = 0;
+		rc = store_block_check(st, PLATFORM_WHATSAPP, p->block_hash, &blocked);
+		if (rc)
+			return rc;
+		if (blocked) {
+			*outcome = INBOUND_REFUSED;
+			return queue_reply(st, p, "refused", ctx->body_refused, now);
+		}
 		rc = subscribers_join_sealed(st, PLATFORM_WHATSAPP, p->hash, p->sealed,
 					     p->sealed_len, "keyword", ctx->policy_version, now,
 					     &joined);

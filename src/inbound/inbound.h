@@ -30,6 +30,7 @@ struct inbound_ctx {
 	 * from them (built once: every join and leave queues one). */
 	char *text_join, *text_already, *text_leave, *text_not_subscribed, *text_auto_reply;
 	char *body_join, *body_already, *body_leave, *body_not_subscribed, *body_auto_reply;
+	char *body_refused;      /* to a join from an expelled number */
 };
 
 enum inbound_outcome {
@@ -42,6 +43,7 @@ enum inbound_outcome {
 	INBOUND_KEPT,          /* kept for staff (and maybe auto-replied) */
 	INBOUND_IGNORED,       /* nothing to do (within the auto-reply window, no text) */
 	INBOUND_STATUS,        /* a delivery status, folded into counters */
+	INBOUND_REFUSED,       /* a join from an expelled number: a polite no */
 };
 
 /* Prepares the context (expands texts). Free with inbound_ctx_clear. */
@@ -61,6 +63,7 @@ struct inbound_prepared {
 	int intent;
 	uint8_t event_hash[CRYPTO_HASH_LEN];
 	uint8_t hash[CRYPTO_HASH_LEN];      /* of the sender, for messages */
+	uint8_t block_hash[CRYPTO_HASH_LEN]; /* of the sender, for the blocklist (joins) */
 	uint8_t sealed[96];                 /* the sender, sealed (an E.164 number fits) */
 	size_t sealed_len;
 	uint8_t *sealed_text;               /* owned: the text, sealed, in keep mode */

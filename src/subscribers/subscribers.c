@@ -60,6 +60,12 @@ int subscribers_hash(const struct keyfile_keys *keys, int platform, const char *
 	return keyed(keys->index, platform, canonical, out);
 }
 
+int subscribers_block_hash(const struct keyfile_keys *keys, int platform, const char *canonical,
+			   uint8_t out[CRYPTO_HASH_LEN])
+{
+	return keyed(keys->block, platform, canonical, out);
+}
+
 void subscribers_pseudonym(const struct keyfile_keys *keys, int platform, const char *canonical,
 			   char out[SUBSCRIBERS_PSEUDONYM_LEN + 1])
 {

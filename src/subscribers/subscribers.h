@@ -27,6 +27,11 @@ int subscribers_canonical(int platform, const char *address, char *out, size_t o
 int subscribers_hash(const struct keyfile_keys *keys, int platform, const char *canonical,
 		     uint8_t out[CRYPTO_HASH_LEN]);
 
+/* The keyed hash under which an expelled address is kept on the blocklist: its own key
+ * (keys->block), so the blocklist cannot be joined with any other table. */
+int subscribers_block_hash(const struct keyfile_keys *keys, int platform, const char *canonical,
+			   uint8_t out[CRYPTO_HASH_LEN]);
+
 /* A short pseudonym for logs (12 hex characters + NUL), never reversible to the address. */
 void subscribers_pseudonym(const struct keyfile_keys *keys, int platform, const char *canonical,
 			   char out[SUBSCRIBERS_PSEUDONYM_LEN + 1]);
