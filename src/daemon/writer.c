@@ -109,6 +109,23 @@ static void *syncer_main(void *arg)
 	return NULL;
 }
 
+/* The common case: every job of the batch applies cleanly, so none needs a savepoint of
+ * its own (each costs two statements and a copy of every page it touches again). Returns
+ * 0 with the transaction open when all went well; otherwise the transaction is rolled
+ * back and the batch must be run again one savepoint per job. */
+static int run_optimistic(struct writer *w, struct writer_job *batch)
+{
+	for (struct writer_job *j = batch; j; j = j->next) {
+		j->erased = 0;
+		j->rc = j->apply(w->st, j);
+		if (j->rc) {
+			store_rollback(w->st);
+			return j->rc;
+		}
+	}
+	return 0;
+}
+
 /* Runs one batch; returns 1 when something was erased. */
 static int run_batch(struct writer *w, struct writer_job *batch)
 {
@@ -117,6 +134,15 @@ static int run_batch(struct writer *w, struct writer_job *batch)
 	uint64_t n = 0, failed = 0;
 
 	rc = store_begin(w->st);
+	if (!rc && run_optimistic(w, batch) == 0) {
+		for (j = batch; j; j = j->next) {
+			n++;
+			erased |= j->erased;
+		}
+		goto commit;
+	}
+	if (!rc) /* one job failed: again, each in its savepoint, so it is undone alone */
+		rc = store_begin(w->st);
 	if (rc) {
 		log_error("writer-begin", "error=\"%s\" detail=\"%s\"", banditore_strerror(rc),
 			  store_errmsg(w->st));
@@ -140,6 +166,7 @@ static int run_batch(struct writer *w, struct writer_job *batch)
 		else if (j->erased)
 			erased = 1;
 	}
+commit:
 	rc = store_commit(w->st);
 	if (rc) {
 		log_error("writer-commit", "error=\"%s\" detail=\"%s\" jobs=%llu",

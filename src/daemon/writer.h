@@ -28,8 +28,12 @@
 struct writer;
 
 struct writer_job {
-	/* Runs in the writer thread inside a savepoint; returns 0 or a BANDITORE_E* code.
-	 * Sets job->erased to 1 when it erased an address. */
+	/* Runs in the writer thread inside the batch's transaction; returns 0 or a
+	 * BANDITORE_E* code. Sets job->erased to 1 when it erased an address. A batch is
+	 * first run without savepoints; if one of its jobs fails, all is rolled back and
+	 * the batch runs again with one savepoint per job, so that only the failed job is
+	 * undone: apply may therefore run twice, and must change nothing but the store and
+	 * its own job's fields. */
 	int (*apply)(struct store *st, struct writer_job *job);
 	/* Called in the writer's (or syncer's) thread once the batch is durable (rc 0) or
 	 * has failed; the job's memory may be released from here on. Must not block. */
