@@ -71,6 +71,7 @@ const struct config_key config_policy_keys[CP_TOTAL] = {
 	[CP_ATT_TYPES] = { "attachments", "types", 0 },
 	[CP_ATT_GPS] = { "attachments", "gps", 0 },
 	[CP_ATT_ARTICLE] = { "attachments", "article", 0 },
+	[CP_ATT_STRIP_GPS] = { "attachments", "strip_gps", 0 },
 	[CP_CONTENT_BASE + POLICY_K_PROPAGANDA] = { "content", "propaganda", 0 },
 	[CP_CONTENT_BASE + POLICY_K_POLITICAL] = { "content", "political", 0 },
 	[CP_CONTENT_BASE + POLICY_K_ADVERTISING] = { "content", "advertising", 0 },
@@ -849,6 +850,7 @@ static void attachments(struct pb *b)
 		each_item(b, v, line_of(b, CP_ATT_TYPES), "types", add_type, NULL);
 	if ((v = val(b, CP_ATT_GPS)))
 		b->p->attachment_gps = level(b, v, line_of(b, CP_ATT_GPS), "gps", 0, POLICY_WARN);
+	b->p->attachment_strip_gps = yes_no(b, CP_ATT_STRIP_GPS, "strip_gps", 0);
 	article(b, CP_ATT_ARTICLE, b->p->article[POLICY_R_ATTACHMENT]);
 }
 

@@ -166,6 +166,7 @@ struct policy {
 	char attachment_types[POLICY_TYPES_MAX][POLICY_ID_MAX]; /* "image/jpeg", or "image/" + "*" */
 	int n_attachment_types;            /* 0: any type that is not executable */
 	enum policy_level attachment_gps;  /* GPS position in an image (warn) */
+	int attachment_strip_gps;          /* 1: the position is removed at intake (no verdict) */
 };
 
 /* Sets `p` to the defaults: no categories, always open, national holidays on, personal
