@@ -27,6 +27,7 @@
 #ifndef BANDITORE_CONNECTOR_H
 #define BANDITORE_CONNECTOR_H
 
+#include <stddef.h>
 #include <time.h>
 
 enum connector_outcome {
@@ -48,6 +49,22 @@ struct connector_result {
 	int retry_after;  /* seconds the provider asked to wait, 0 when none */
 	char message_id[CONNECTOR_MESSAGE_ID_MAX]; /* the platform's id when OK, else "" */
 	char error[CONNECTOR_ERROR_MAX];           /* short English reason, no personal data */
+};
+
+/* What a platform can carry and how fast, for the broadcast engine (pacing, splitting)
+ * and the console's preview. Each connector exposes one (static storage). */
+#define CONNECTOR_MEDIA_IMAGE (1 << 0)
+#define CONNECTOR_MEDIA_DOCUMENT (1 << 1)
+#define CONNECTOR_MEDIA_AUDIO (1 << 2)
+#define CONNECTOR_MEDIA_VIDEO (1 << 3)
+
+struct connector_caps {
+	const char *platform;    /* "whatsapp", "telegram", ... (platform_name()) */
+	size_t text_max;         /* characters of one message's text, as the platform counts */
+	int media_types;         /* CONNECTOR_MEDIA_* the connector can send */
+	int messages_per_second; /* the platform's sustained bulk rate (pacing is the caller's) */
+	int holds_addresses;     /* 1: Banditore keeps one address per subscriber; 0: the
+				  * platform holds the audience (a Telegram channel) */
 };
 
 /* Empties `res` (outcome CONNECTOR_FAIL, everything else zero or ""), so that a result
