@@ -1,4 +1,9 @@
-/* api.c - the JSON API's door: who is asking (bearer token), and which endpoint. */
+/*
+ * api.c - the JSON API's door: who is asking (a bearer token, or a staff session with
+ * its CSRF token: api_staff.c), may they (the permission matrix, staff/staff.h, checked
+ * here before any endpoint runs, so a refused request changes nothing), and which
+ * endpoint answers.
+ */
 #include "http/api_internal.h"
 
 #include "common/err.h"
@@ -8,8 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define MESSAGES_PATH "/api/v1/messages"
+#define SESSION_PATH "/api/v1/session"
+#define STAFF_PATH "/api/v1/staff"
+#define TOKENS_PATH "/api/v1/tokens"
+#define SUBSCRIBERS_PATH "/api/v1/subscribers"
+#define AUDIT_PATH "/api/v1/audit"
 
 int api_new(const struct http_ctx *ctx, struct api **out)
 {
@@ -106,6 +117,107 @@ static int64_t parse_id(const char *p, const char **rest)
 	return n > 0 && id > 0 ? id : 0;
 }
 
+/* The name after "/" (1..63 characters up to the next '/') into out[64], and the rest;
+ * 0 when there is none. */
+static int parse_name(const char *p, char out[64], const char **rest)
+{
+	size_t n;
+
+	if (*p++ != '/')
+		return 0;
+	n = strcspn(p, "/");
+	if (n == 0 || n >= 64)
+		return 0;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	*rest = p + n;
+	return 1;
+}
+
+/* 1 when the body asks for an emergency ("priority": "emergency"). */
+static int asks_emergency(const struct api_request *r)
+{
+	json_t *o = r->len ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+	json_t *p = json_is_object(o) ? json_object_get(o, "priority") : NULL;
+	int yes = json_is_string(p) && !strcmp(json_string_value(p), "emergency");
+
+	json_decref(o);
+	return yes;
+}
+
+/* Answers 403 unless the request may do `action`. */
+#define NEED(action)                                                                       \
+	do {                                                                               \
+		if (!api_allowed(r, (action)))                                             \
+			return api_forbidden(r, (action));                                 \
+	} while (0)
+
+static enum MHD_Result forbidden_read(struct api_request *r)
+{
+	return api_respond_error(r->conn, 403, "scope", NULL,
+				 "il token non ha il permesso messages:read",
+				 "the token lacks the scope messages:read");
+}
+
+static enum MHD_Result route_messages(struct api_request *r, const char *method, const char *url)
+{
+	int is_get = !strcmp(method, MHD_HTTP_METHOD_GET);
+	int is_post = !strcmp(method, MHD_HTTP_METHOD_POST);
+	int reader = r->staff || tokens_has_scope(r->token, TOKENS_SCOPE_READ);
+	const char *rest = "";
+	int64_t id;
+
+	if (!*url) {
+		if (is_get) {
+			if (!reader)
+				return forbidden_read(r);
+			return api_message_queue(r);
+		}
+		if (!is_post)
+			return method_not_allowed(r->conn, "GET, POST");
+		NEED(STAFF_PROPOSE);
+		if (asks_emergency(r))
+			NEED(STAFF_EMERGENCY);
+		return api_message_create(r);
+	}
+	id = parse_id(url, &rest);
+	if (!id)
+		return route_not_found(r->conn);
+	if (!*rest) {
+		if (is_get) {
+			if (!reader)
+				return forbidden_read(r);
+			return api_message_get(r, id);
+		}
+		if (!strcmp(method, "PATCH")) {
+			NEED(STAFF_PROPOSE);
+			return api_message_edit(r, id);
+		}
+		return method_not_allowed(r->conn, "GET, PATCH");
+	}
+	if (strcmp(rest, "/send") && strcmp(rest, "/approve") && strcmp(rest, "/propose") &&
+	    strcmp(rest, "/reject") && strcmp(rest, "/cancel"))
+		return route_not_found(r->conn);
+	if (!is_post)
+		return method_not_allowed(r->conn, "POST");
+	if (!strcmp(rest, "/propose")) {
+		NEED(STAFF_PROPOSE);
+		return api_message_propose(r, id);
+	}
+	if (!strcmp(rest, "/reject")) {
+		NEED(STAFF_REJECT);
+		return api_message_reject(r, id);
+	}
+	if (!strcmp(rest, "/cancel")) {
+		NEED(STAFF_CANCEL);
+		return api_message_cancel(r, id);
+	}
+	NEED(STAFF_APPROVE);
+	/* A token is another system of the comune: it approves what it composed, as before
+	 * accounts existed. A person never approves their own message (workflow.h). */
+	return r->token ? api_message_send(r, id) : api_message_approve(r, id);
+}
+
 /* Routes an authenticated request. */
 static enum MHD_Result route(struct api_request *r, const char *method, const char *url,
 			     int too_big)
@@ -113,49 +225,99 @@ static enum MHD_Result route(struct api_request *r, const char *method, const ch
 	int is_get = !strcmp(method, MHD_HTTP_METHOD_GET);
 	int is_post = !strcmp(method, MHD_HTTP_METHOD_POST);
 	const char *rest = "";
-	const char *scope = is_get ? TOKENS_SCOPE_READ : TOKENS_SCOPE_WRITE;
-	enum { CREATE, GET, SEND, CANCEL } what;
-	int64_t id = 0;
+	char name[64];
 
-	if (strncmp(url, MESSAGES_PATH, strlen(MESSAGES_PATH)) != 0)
-		return route_not_found(r->conn);
-	url += strlen(MESSAGES_PATH);
-	if (!*url) {
-		if (!is_post)
-			return method_not_allowed(r->conn, "POST");
-		what = CREATE;
-	} else {
-		id = parse_id(url, &rest);
-		if (!id)
-			return route_not_found(r->conn);
-		if (!*rest && is_get)
-			what = GET;
-		else if (!*rest)
-			return method_not_allowed(r->conn, "GET");
-		else if (strcmp(rest, "/send") && strcmp(rest, "/cancel"))
-			return route_not_found(r->conn);
-		else if (!is_post)
-			return method_not_allowed(r->conn, "POST");
-		else
-			what = !strcmp(rest, "/send") ? SEND : CANCEL;
-	}
-	if (!tokens_has_scope(r->token, scope))
-		return api_respond_error(r->conn, 403, "scope", NULL,
-					 is_get ? "il token non ha il permesso messages:read"
-						: "il token non ha il permesso messages:write",
-					 is_get ? "the token lacks the scope messages:read"
-						: "the token lacks the scope messages:write");
 	if (too_big || r->len > API_BODY_MAX)
 		return api_respond_error(r->conn, 413, "too_large", NULL,
 					 "richiesta troppo grande (massimo 64 KiB)",
 					 "request too large (at most 64 KiB)");
-	switch (what) {
-	case CREATE: return api_message_create(r);
-	case GET: return api_message_get(r, id);
-	case SEND: return api_message_send(r, id);
-	case CANCEL: return api_message_cancel(r, id);
+	if (!strcmp(url, SESSION_PATH)) {
+		if (is_get)
+			return api_session_get(r);
+		if (!strcmp(method, MHD_HTTP_METHOD_DELETE))
+			return api_session_logout(r);
+		return method_not_allowed(r->conn, "GET, POST, DELETE");
+	}
+	if (!strncmp(url, MESSAGES_PATH, strlen(MESSAGES_PATH)) &&
+	    (url[strlen(MESSAGES_PATH)] == '\0' || url[strlen(MESSAGES_PATH)] == '/'))
+		return route_messages(r, method, url + strlen(MESSAGES_PATH));
+	if (!strcmp(url, STAFF_PATH)) {
+		NEED(STAFF_MANAGE_STAFF);
+		if (is_get)
+			return api_staff_list(r);
+		if (is_post)
+			return api_staff_create(r);
+		return method_not_allowed(r->conn, "GET, POST");
+	}
+	if (!strncmp(url, STAFF_PATH "/", strlen(STAFF_PATH) + 1)) {
+		if (!parse_name(url + strlen(STAFF_PATH), name, &rest) ||
+		    (strcmp(rest, "/revoke") && strcmp(rest, "/decree")))
+			return route_not_found(r->conn);
+		if (!is_post)
+			return method_not_allowed(r->conn, "POST");
+		NEED(STAFF_MANAGE_STAFF);
+		return api_staff_change(r, name, !strcmp(rest, "/decree"));
+	}
+	if (!strcmp(url, TOKENS_PATH)) {
+		NEED(STAFF_MANAGE_TOKENS);
+		if (is_get)
+			return api_tokens_list(r);
+		if (is_post)
+			return api_tokens_create(r);
+		return method_not_allowed(r->conn, "GET, POST");
+	}
+	if (!strncmp(url, TOKENS_PATH "/", strlen(TOKENS_PATH) + 1)) {
+		if (!parse_name(url + strlen(TOKENS_PATH), name, &rest) || strcmp(rest, "/revoke"))
+			return route_not_found(r->conn);
+		if (!is_post)
+			return method_not_allowed(r->conn, "POST");
+		NEED(STAFF_MANAGE_TOKENS);
+		return api_tokens_revoke(r, name);
+	}
+	if (!strcmp(url, SUBSCRIBERS_PATH)) {
+		if (!is_get)
+			return method_not_allowed(r->conn, "GET");
+		NEED(STAFF_SEE_SUBSCRIBERS);
+		return api_subscribers_count(r);
+	}
+	if (!strncmp(url, SUBSCRIBERS_PATH "/", strlen(SUBSCRIBERS_PATH) + 1)) {
+		const char *what = url + strlen(SUBSCRIBERS_PATH) + 1;
+		enum staff_action a = !strcmp(what, "erase") ? STAFF_ERASE
+				      : !strcmp(what, "warn") ? STAFF_WARN
+				      : STAFF_EXPEL;
+		if (strcmp(what, "erase") && strcmp(what, "warn") && strcmp(what, "expel"))
+			return route_not_found(r->conn);
+		if (!is_post)
+			return method_not_allowed(r->conn, "POST");
+		NEED(a);
+		return api_subscribers_act(r, what);
+	}
+	if (!strcmp(url, AUDIT_PATH)) {
+		if (!is_get)
+			return method_not_allowed(r->conn, "GET");
+		NEED(STAFF_READ_AUDIT);
+		return api_audit_list(r);
 	}
 	return route_not_found(r->conn);
+}
+
+/* A bearer token made by an account that is no longer active (revoked, decree ended)
+ * is refused as if revoked. 0 when usable, BANDITORE_EAUTH when not. */
+static int token_owner_active(struct store *st, const struct store_token *t)
+{
+	struct store_staff a;
+	int rc, active;
+
+	if (!t->owner[0])
+		return 0;
+	rc = store_staff_get(st, t->owner, &a);
+	if (rc == BANDITORE_ENOTFOUND)
+		return BANDITORE_EAUTH;
+	if (rc)
+		return rc;
+	active = staff_active(&a, (int64_t)time(NULL));
+	crypto_wipe(&a, sizeof(a));
+	return active ? 0 : BANDITORE_EAUTH;
 }
 
 enum MHD_Result api_handle(struct api *api, struct MHD_Connection *conn, const char *method,
@@ -163,7 +325,11 @@ enum MHD_Result api_handle(struct api *api, struct MHD_Connection *conn, const c
 {
 	struct api_request r;
 	struct store_token token;
+	struct store_session session;
+	struct store_staff account;
 	const char *secret = bearer(conn);
+	const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, STAFF_COOKIE_NAME);
+	int login = !strcmp(url, SESSION_PATH) && !strcmp(method, MHD_HTTP_METHOD_POST);
 	enum MHD_Result ret;
 	int rc;
 
@@ -175,8 +341,12 @@ enum MHD_Result api_handle(struct api *api, struct MHD_Connection *conn, const c
 	if (!api->pool || !api->ctx->writer)
 		return api_respond_error(conn, 503, "unavailable", NULL, "API non disponibile",
 					 "API not available");
-	if (!secret)
+	if (!secret && !cookie && !login)
 		return unauthorized(conn, 0);
+	if (login && (too_big || len > API_BODY_MAX))
+		return api_respond_error(conn, 413, "too_large", NULL,
+					 "richiesta troppo grande (massimo 64 KiB)",
+					 "request too large (at most 64 KiB)");
 	rc = read_pool_get(api->pool, &r.st);
 	if (rc) {
 		log_error("api-failed", "step=open error=\"%s\" detail=\"%s\"", banditore_strerror(rc),
@@ -184,18 +354,31 @@ enum MHD_Result api_handle(struct api *api, struct MHD_Connection *conn, const c
 		return api_respond_error(conn, 503, "unavailable", NULL, "database non disponibile",
 					 "database unavailable");
 	}
-	rc = tokens_verify(r.st, secret, NULL, &token);
-	if (rc == BANDITORE_EAUTH) {
-		log_warn("api-refused", "reason=token");
-		ret = unauthorized(conn, 1);
-	} else if (rc) {
-		log_error("api-failed", "step=token error=\"%s\"", banditore_strerror(rc));
-		r.broken = 1;
-		ret = api_respond_error(conn, 500, "internal", NULL, "errore interno", "internal error");
-	} else {
-		r.token = &token;
+	if (login) {
+		r.who = "";
+		ret = api_session_login(&r);
+	} else if (secret) {
+		rc = tokens_verify(r.st, secret, NULL, &token);
+		if (!rc)
+			rc = token_owner_active(r.st, &token);
+		if (rc == BANDITORE_EAUTH) {
+			log_warn("api-refused", "reason=token");
+			ret = unauthorized(conn, 1);
+		} else if (rc) {
+			log_error("api-failed", "step=token error=\"%s\"", banditore_strerror(rc));
+			r.broken = 1;
+			ret = api_respond_error(conn, 500, "internal", NULL, "errore interno", "internal error");
+		} else {
+			r.token = &token;
+			r.who = token.name;
+			snprintf(r.actor, sizeof(r.actor), "token:%s", token.name);
+			ret = route(&r, method, url, too_big);
+		}
+	} else if (api_session_authenticate(&r, method, &session, &account, &ret) == 0) {
 		ret = route(&r, method, url, too_big);
 	}
+	crypto_wipe(&account, sizeof(account));
+	crypto_wipe(&session, sizeof(session));
 	read_pool_put(api->pool, r.st, r.broken);
 	return ret;
 }

@@ -15,6 +15,8 @@
 #include "http/api.h"
 #include "http/read_pool.h"
 #include "messages/messages.h"
+#include "staff/staff.h"
+#include "staff/tokens.h"
 #include "store/store.h"
 
 #define API_READ_CONNECTIONS 4 /* idle read connections kept: one per HTTP thread, and spare */
@@ -32,7 +34,11 @@ struct api_request {
 	struct api *api;
 	struct MHD_Connection *conn;
 	struct store *st;          /* a read connection, borrowed from the pool */
-	const struct store_token *token;
+	const struct store_token *token;   /* bearer authentication, or NULL */
+	const struct store_staff *staff;   /* session authentication (api_staff.c), or NULL */
+	const struct store_session *session;
+	const char *who;                   /* the token's or the account's name */
+	char actor[80];                    /* for the audit: "token:NAME" or "staff:NAME" */
 	const char *body;
 	size_t len;
 	int broken;                /* a store error on st: do not keep it */
@@ -45,7 +51,7 @@ enum MHD_Result api_message_cancel(struct api_request *r, int64_t id);
 enum MHD_Result api_message_get(struct api_request *r, int64_t id);
 
 /* --- api_job.c: a write, run by the writer and waited for --- */
-enum api_job_kind { API_JOB_CREATE, API_JOB_SEND, API_JOB_CANCEL };
+enum api_job_kind { API_JOB_CREATE, API_JOB_SEND, API_JOB_CANCEL, API_JOB_FN };
 
 struct api_job {
 	struct writer_job job;           /* first: the writer hands it back */
@@ -60,7 +66,11 @@ struct api_job {
 	struct policy_result *verdicts;  /* send: borrowed, may be NULL; filled on a refusal */
 	int before;                      /* cancel: the state it was in */
 	const struct audit_keys *audit;  /* borrowed; NULL: nothing is recorded */
-	char actor[80];                  /* who, for the audit: "token:NAME" */
+	char actor[80];                  /* who, for the audit: "token:NAME", "staff:NAME" */
+	/* API_JOB_FN: any other write (api_staff.c, api_workflow.c), which appends its own
+	 * audit entry; it sets job.erased when it erased an address */
+	int (*fn)(struct store *st, struct api_job *j);
+	void *arg;
 	/* the waiting */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -88,5 +98,39 @@ enum MHD_Result api_respond(struct MHD_Connection *conn, unsigned int status, js
 enum MHD_Result api_respond_error(struct MHD_Connection *conn, unsigned int status,
 				  const char *code, const char *field, const char *it,
 				  const char *en);
+
+/* --- api_staff.c: who is asking, may they, and the staff endpoints --- */
+/* Authenticates the request by its session cookie (and, unless GET, its CSRF token):
+ * 0 with r->staff, r->session, r->who, r->actor set (se and a hold them); 1 after
+ * answering 401 (unknown, expired, revoked, decree ended: the session is ended) or 403
+ * (CSRF). */
+int api_session_authenticate(struct api_request *r, const char *method, struct store_session *se,
+			     struct store_staff *a, enum MHD_Result *answer);
+/* 1 when the requester may do `action` (role for a session, scope for a token). */
+int api_allowed(const struct api_request *r, enum staff_action action);
+/* Answers 403 for `action`. */
+enum MHD_Result api_forbidden(struct api_request *r, enum staff_action action);
+enum MHD_Result api_session_login(struct api_request *r);
+enum MHD_Result api_session_get(struct api_request *r);
+enum MHD_Result api_session_logout(struct api_request *r);
+enum MHD_Result api_staff_list(struct api_request *r);
+enum MHD_Result api_staff_create(struct api_request *r);
+enum MHD_Result api_staff_change(struct api_request *r, const char *name, int decree);
+enum MHD_Result api_tokens_list(struct api_request *r);
+enum MHD_Result api_tokens_create(struct api_request *r);
+enum MHD_Result api_tokens_revoke(struct api_request *r, const char *name);
+enum MHD_Result api_subscribers_count(struct api_request *r);
+/* what: "erase", "warn" or "expel". */
+enum MHD_Result api_subscribers_act(struct api_request *r, const char *what);
+enum MHD_Result api_audit_list(struct api_request *r);
+
+/* --- api_workflow.c --- */
+enum MHD_Result api_message_propose(struct api_request *r, int64_t id);
+enum MHD_Result api_message_approve(struct api_request *r, int64_t id);
+enum MHD_Result api_message_reject(struct api_request *r, int64_t id);
+enum MHD_Result api_message_edit(struct api_request *r, int64_t id);
+enum MHD_Result api_message_queue(struct api_request *r);
+/* The message as api_render_message shows it, with its place in the workflow. */
+json_t *api_render_reviewed(struct store *st, const struct store_message *m);
 
 #endif

@@ -50,6 +50,9 @@ static int job_apply(struct store *st, struct writer_job *wj)
 		if (!rc)
 			rc = record(st, j, "message.cancel", extra);
 		break;
+	case API_JOB_FN:
+		rc = j->fn ? j->fn(st, j) : BANDITORE_EINVAL;
+		break;
 	}
 	return rc;
 }
@@ -73,7 +76,9 @@ void api_job_init(struct api_job *j, enum api_job_kind kind, const struct api_re
 	j->kind = kind;
 	if (r && r->api->have_audit)
 		j->audit = &r->api->audit;
-	if (r && r->token)
+	if (r && r->actor[0])
+		snprintf(j->actor, sizeof(j->actor), "%s", r->actor);
+	else if (r && r->token)
 		snprintf(j->actor, sizeof(j->actor), "token:%s", r->token->name);
 	else
 		snprintf(j->actor, sizeof(j->actor), "system");

@@ -120,7 +120,7 @@ enum MHD_Result api_message_create(struct api_request *r)
 	api_job_init(&job, API_JOB_CREATE, r);
 	job.msg = &m;
 	job.notes = &notes;
-	job.created_by = r->token->name;
+	job.created_by = r->who;
 	job.now = (int64_t)time(NULL);
 	rc = api_job_run(r->api->ctx->writer, &job);
 	store_message_clear(&m);
@@ -128,7 +128,7 @@ enum MHD_Result api_message_create(struct api_request *r)
 		json_decref(verdicts);
 		return internal(r, "create", rc);
 	}
-	log_info("message-created", "id=%lld token=%s", (long long)job.id, r->token->name);
+	log_info("message-created", "id=%lld by=%s", (long long)job.id, r->who);
 	snprintf(location, sizeof(location), "/api/v1/messages/%lld", (long long)job.id);
 	return answer_message(r, 201, job.id, json_pack("{s:o}", "verdicts", verdicts ? verdicts : json_array()),
 			      location);
@@ -208,8 +208,8 @@ enum MHD_Result api_message_send(struct api_request *r, int64_t id)
 		return internal(r, "send", rc);
 	if (ctx->wake_sender)
 		ctx->wake_sender(ctx->wake_sender_arg);
-	log_info("message-approved", "id=%lld token=%s state=%s audience=%lld tier_exceeded=%d",
-		 (long long)id, r->token->name, messages_state_name(job.approval.state),
+	log_info("message-approved", "id=%lld by=%s state=%s audience=%lld tier_exceeded=%d",
+		 (long long)id, r->who, messages_state_name(job.approval.state),
 		 (long long)job.approval.audience, job.approval.tier.exceeded);
 	return answer_message(r, 202, id, json_pack("{s:o}", "warnings", warnings(&job.approval.tier)),
 			      NULL);
@@ -235,7 +235,7 @@ enum MHD_Result api_message_cancel(struct api_request *r, int64_t id)
 	/* A broadcast under way stops at its next batch; waking the sender makes that now. */
 	if (ctx->wake_sender && job.before == STORE_MSG_SENDING)
 		ctx->wake_sender(ctx->wake_sender_arg);
-	log_info("message-cancelled", "id=%lld token=%s was=%s", (long long)id, r->token->name,
+	log_info("message-cancelled", "id=%lld by=%s was=%s", (long long)id, r->who,
 		 messages_state_name(job.before));
 	return answer_message(r, 200, id, NULL, NULL);
 }

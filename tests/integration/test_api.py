@@ -314,7 +314,8 @@ class Api(unittest.TestCase):
             self.assertEqual(status, 404, path)
             self.assertEqual(data["error"], "not_found")
         created = self.create()
-        for method, path in (("GET", "/api/v1/messages"), ("DELETE", "/api/v1/messages"),
+        # GET /api/v1/messages is the approvals queue (test_permissions.py)
+        for method, path in (("PUT", "/api/v1/messages"), ("DELETE", "/api/v1/messages"),
                              ("PUT", "/api/v1/messages/%d" % created["id"]),
                              ("POST", "/api/v1/messages/%d" % created["id"]),
                              ("GET", "/api/v1/messages/%d/send" % created["id"]),
