@@ -45,6 +45,7 @@ def main():
     lines.append("\t{ 0, 0, 0 },")
     lines.append("};")
     lines.append('const char web_notice_sha256[65] = "%s";' % notice.hexdigest())
+    lines.append('const char web_source_dir[] = "%s";' % web.replace("\\", "/").replace('"', ''))
     with open(out, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -5,6 +5,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "http/api.h"
+#include "http/public.h"
 #include "http/webhook_whatsapp.h"
 
 #include <arpa/inet.h>
@@ -25,6 +26,7 @@ struct http_server {
 	int in_flight; /* webhook jobs the writer has not settled yet */
 	int stopping;  /* set at stop: no connection may be suspended any more */
 	struct api *api;
+	struct public_site *pub; /* the public pages, feeds and assets */
 };
 
 static enum MHD_Result respond_json_status(struct MHD_Connection *conn, unsigned int status);
@@ -133,25 +135,6 @@ static enum MHD_Result respond_json_status(struct MHD_Connection *conn, unsigned
 	return respond(conn, status, "application/json", msg);
 }
 
-static enum MHD_Result home_page(struct http_server *srv, struct MHD_Connection *conn)
-{
-	struct buf b;
-	enum MHD_Result ret;
-
-	buf_init(&b, 16384);
-	/* The channel's name comes from the configuration file, which the comune writes;
-	 * still, it is escaped when the public pages arrive (templates). */
-	buf_appendf(&b,
-		    "<!doctype html><html lang=\"it\"><head><meta charset=\"utf-8\">"
-		    "<title>Banditore</title></head><body><h1>Banditore</h1>"
-		    "<p>Il servizio di messaggistica del comune è attivo.</p>"
-		    "<p lang=\"en\">The comune's messaging service is running.</p></body></html>");
-	(void)srv;
-	ret = respond(conn, 200, "text/html; charset=utf-8", buf_cstr(&b));
-	buf_free(&b);
-	return ret;
-}
-
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -204,8 +187,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return respond_json_status(conn, 413);
 	if (!strcmp(url, "/healthz"))
 		return respond(conn, 200, "text/plain", "ok\n");
-	if (!strcmp(url, "/") && !strcmp(method, MHD_HTTP_METHOD_GET))
-		return home_page(srv, conn);
+	{
+		enum MHD_Result ret;
+		if (srv->pub && public_handle(srv->pub, conn, method, url, &ret))
+			return ret;
+	}
 	return respond_json_status(conn, 404);
 }
 
@@ -248,6 +234,17 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 		free(srv);
 		return BANDITORE_ENOMEM;
 	}
+	{
+		int assets = 0;
+		if (public_site_new(ctx->cfg, ctx->store_url, &srv->pub, &assets) != 0) {
+			api_free(srv->api);
+			free(srv);
+			return BANDITORE_ENOMEM;
+		}
+		if (!assets)
+			log_warn("public-assets-missing", "hint=%s",
+				 "run scripts/install-deps or set BANDITORE_WEB_DIR: pages are unstyled");
+	}
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
 	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -261,6 +258,7 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 				    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
+		public_site_free(srv->pub);
 		api_free(srv->api);
 		pthread_mutex_destroy(&srv->lock);
 		pthread_cond_destroy(&srv->idle);
@@ -292,6 +290,7 @@ void http_server_stop(struct http_server *srv)
 	pthread_mutex_unlock(&srv->lock);
 	MHD_stop_daemon(srv->mhd);
 	api_free(srv->api); /* its read connections: every request has been answered */
+	public_site_free(srv->pub);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->idle);
 	free(srv);

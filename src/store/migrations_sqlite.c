@@ -266,6 +266,15 @@ static const struct migration migrations[] = {
 	  /* Tokens made by a staff account go with it when it is revoked. */
 	  "ALTER TABLE api_tokens ADD COLUMN owner TEXT NOT NULL DEFAULT ''"
 	  "  CHECK (length(CAST(owner AS BLOB)) < 64);" },
+	{ "public archive: full-text search over the messages' titles and texts",
+	  /* An FTS5 index folded like the keywords (unicode61, accents removed). It is kept
+	   * by store_sqlite_message_add and _update in the same savepoint as the message
+	   * row, not by triggers: with trusted_schema=OFF a trigger may not write to a
+	   * virtual table. Title and text only change in DRAFT, so the broadcast's
+	   * progress updates never touch it. */
+	  "CREATE VIRTUAL TABLE messages_fts USING fts5(title, text,"
+	  "  tokenize='unicode61 remove_diacritics 2');"
+	  "INSERT INTO messages_fts (rowid, title, text) SELECT id, title, text FROM messages;" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -282,6 +282,12 @@ int store_message_list(struct store *s, int64_t before_id, struct store_message 
 	FORWARD(message_list, before_id, out, max, n);
 }
 
+int store_archive_list(struct store *s, const struct store_archive_query *q,
+		       struct store_message *out, int max, int *n, int64_t *total)
+{
+	FORWARD(archive_list, q, out, max, n, total);
+}
+
 int store_subscribers_extent(struct store *s, int platform, int64_t *max_id, int64_t *count)
 {
 	FORWARD(subscribers_extent, platform, max_id, count);

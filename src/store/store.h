@@ -274,6 +274,23 @@ int store_message_status(struct store *s, int64_t id, const char *status, int64_
 int store_message_list(struct store *s, int64_t before_id, struct store_message *out, int max,
 		       int *n);
 
+/* --- the public archive: what was sent, never who received it --- */
+
+struct store_archive_query {
+	const char *category; /* NULL or "": every category */
+	const char *search;   /* NULL or "": none; else words that must all appear in the title
+			       * or text (full-text, accents folded, the last word as a prefix) */
+	int alerts;           /* 1: emergencies for the CAP feed instead: SENDING, SENT,
+			       * PARTLY_FAILED, and CANCELLED or EXPIRED once they had started */
+	int offset;           /* rows to skip (pages) */
+};
+
+/* Up to `max` (<= 256) messages citizens may read - SENT and PARTLY_FAILED, never
+ * drafts, scheduled or cancelled ones - newest first (by started_at, then id), with their
+ * texts (store_message_clear each). *total (may be NULL) is how many match in all. */
+int store_archive_list(struct store *s, const struct store_archive_query *q,
+		       struct store_message *out, int max, int *n, int64_t *total);
+
 /* --- the recipients of a broadcast --- */
 
 struct store_recipient {

@@ -90,6 +90,8 @@ struct store_ops {
 	int (*message_status)(struct store *s, int64_t id, const char *status, int64_t delta);
 	int (*message_list)(struct store *s, int64_t before_id, struct store_message *out,
 			    int max, int *n);
+	int (*archive_list)(struct store *s, const struct store_archive_query *q,
+			    struct store_message *out, int max, int *n, int64_t *total);
 
 	int (*subscribers_extent)(struct store *s, int platform, int64_t *max_id,
 				  int64_t *count);

@@ -510,6 +510,7 @@ static const struct store_ops sqlite_ops = {
 	.message_progress = store_sqlite_message_progress,
 	.message_status = store_sqlite_message_status,
 	.message_list = store_sqlite_message_list,
+	.archive_list = store_sqlite_archive_list,
 	.subscribers_extent = store_sqlite_subscribers_extent,
 	.subscribers_page = store_sqlite_subscribers_page,
 	.subscriber_failed = store_sqlite_subscriber_failed,

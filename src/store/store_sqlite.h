@@ -109,6 +109,8 @@ enum store_sqlite_stmt {
 	SQ_REVIEW_GET,
 	SQ_REVIEW_PUT,
 	SQ_REVIEW_LIST,
+	SQ_FTS_DELETE,
+	SQ_FTS_INSERT,
 	SQ_COUNT
 };
 
@@ -210,6 +212,11 @@ int store_sqlite_message_status(struct store *s, int64_t id, const char *status,
 				int64_t delta);
 int store_sqlite_message_list(struct store *s, int64_t before_id, struct store_message *out,
 			      int max, int *n);
+int store_sqlite_archive_list(struct store *s, const struct store_archive_query *q,
+			      struct store_message *out, int max, int *n, int64_t *total);
+/* (Re)indexes message `id`'s title and text for the archive's search. */
+int store_sqlite_archive_index(struct store_sqlite *q, int64_t id, const char *title,
+			       const char *text);
 
 int store_sqlite_subscribers_extent(struct store *s, int platform, int64_t *max_id,
 				    int64_t *count);

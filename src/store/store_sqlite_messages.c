@@ -119,9 +119,21 @@ int store_sqlite_message_add(struct store *s, const struct store_message *m, int
 		store_sqlite_done(st);
 		return store_sqlite_fail(q, "message add: bind", SQLITE_ERROR);
 	}
+	/* The row and its search index together (a savepoint nests in any transaction). */
+	if (sqlite3_exec(q->db, "SAVEPOINT message_add", NULL, NULL, NULL) != SQLITE_OK) {
+		store_sqlite_done(st);
+		return store_sqlite_fail(q, "message add: savepoint", sqlite3_errcode(q->db));
+	}
 	rc = store_sqlite_exec(q, st, "message add");
-	if (!rc && id)
-		*id = sqlite3_last_insert_rowid(q->db);
+	if (!rc) {
+		int64_t rowid = sqlite3_last_insert_rowid(q->db);
+		rc = store_sqlite_archive_index(q, rowid, m->title, m->text);
+		if (!rc && id)
+			*id = rowid;
+	}
+	if (rc)
+		sqlite3_exec(q->db, "ROLLBACK TO message_add", NULL, NULL, NULL);
+	sqlite3_exec(q->db, "RELEASE message_add", NULL, NULL, NULL);
 	return rc;
 }
 
@@ -273,7 +285,17 @@ int store_sqlite_message_update(struct store *s, const struct store_message *m)
 		store_sqlite_done(st);
 		return store_sqlite_fail(q, "message update: bind", SQLITE_ERROR);
 	}
-	return change(q, st, m->id, "message update");
+	if (sqlite3_exec(q->db, "SAVEPOINT message_update", NULL, NULL, NULL) != SQLITE_OK) {
+		store_sqlite_done(st);
+		return store_sqlite_fail(q, "message update: savepoint", sqlite3_errcode(q->db));
+	}
+	rc = change(q, st, m->id, "message update");
+	if (!rc)
+		rc = store_sqlite_archive_index(q, m->id, m->title, m->text);
+	if (rc)
+		sqlite3_exec(q->db, "ROLLBACK TO message_update", NULL, NULL, NULL);
+	sqlite3_exec(q->db, "RELEASE message_update", NULL, NULL, NULL);
+	return rc;
 }
 
 static int valid_state(int state)

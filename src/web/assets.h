@@ -20,4 +20,8 @@ extern const struct web_file web_files[];
 /* Hex SHA-256 over the notice's templates and catalogs (65 bytes with NUL). */
 extern const char web_notice_sha256[65];
 
+/* The web/ folder of the source tree this was built from (static assets during
+ * development; an installation sets BANDITORE_WEB_DIR or uses DATADIR/web). */
+extern const char web_source_dir[];
+
 #endif
