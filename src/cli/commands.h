@@ -16,6 +16,7 @@ int cmd_serve(int argc, char **argv);       /* cmd_serve.c */
 int cmd_config(int argc, char **argv);      /* cmd_config.c: config check FILE */
 int cmd_subscribers(int argc, char **argv); /* cmd_subscribers.c: count|show|remove */
 int cmd_token(int argc, char **argv);       /* cmd_token.c: create|list|revoke */
+int cmd_staff(int argc, char **argv);       /* cmd_staff.c: create|list|revoke|passwd|totp */
 int cmd_publish(int argc, char **argv);     /* cmd_publish.c */
 int cmd_policy(int argc, char **argv);      /* cmd_policy.c: policy check */
 int cmd_audit(int argc, char **argv);       /* cmd_audit.c: verify|export */

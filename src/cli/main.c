@@ -8,6 +8,7 @@
  *   banditore publish     compose a message and approve it for broadcasting
  *   banditore policy      check a message against the comune's policy
  *   banditore token       create, list or revoke the JSON API's tokens
+ *   banditore staff       create, list, revoke staff accounts; passwords; second factor
  *   banditore audit       verify the audit log's chain, export a period
  *   banditore version     print the version
  */
@@ -36,6 +37,7 @@ static void usage(FILE *out)
 		  "  publish      compone un messaggio e lo approva per l'invio\n"
 		  "  policy check controlla un messaggio con la policy del comune\n"
 		  "  token        crea, elenca o revoca i token dell'API JSON\n"
+		  "  staff        account del personale: crea, elenca, revoca, password, TOTP\n"
 		  "  audit        verifica il registro di audit (chi ha fatto cosa) o ne esporta un periodo\n"
 		  "  version      mostra la versione\n"
 		  "\n"
@@ -52,6 +54,7 @@ static void usage(FILE *out)
 		  "  publish      compose a message and approve it for sending\n"
 		  "  policy check check a message against the comune's policy\n"
 		  "  token        create, list or revoke the JSON API's tokens\n"
+		  "  staff        staff accounts: create, list, revoke, password, TOTP\n"
 		  "  audit        verify the audit log (who did what) or export a period\n"
 		  "  version      print the version\n"
 		  "\n"
@@ -89,6 +92,8 @@ int main(int argc, char **argv)
 		return cmd_policy(argc - 1, argv + 1);
 	if (!strcmp(cmd, "token"))
 		return cmd_token(argc - 1, argv + 1);
+	if (!strcmp(cmd, "staff"))
+		return cmd_staff(argc - 1, argv + 1);
 	if (!strcmp(cmd, "audit"))
 		return cmd_audit(argc - 1, argv + 1);
 	fprintf(stderr, T("Comando sconosciuto: %s\n\n", "Unknown command: %s\n\n"), cmd);
