@@ -17,6 +17,7 @@ struct keyfile_keys {
 	uint8_t event[CRYPTO_KEY_LEN];  /* HMAC of platform event ids, for deduplication */
 	uint8_t audit[CRYPTO_KEY_LEN];  /* HMAC of the audit log's chain (audit.h) */
 	uint8_t block[CRYPTO_KEY_LEN];  /* HMAC of expelled addresses (blocklist) */
+	uint8_t email[CRYPTO_KEY_LEN];  /* HMAC of e-mail unsubscribe tokens and confirmations */
 };
 
 /* Creates a new key file at `path` (O_EXCL, mode 0600). BANDITORE_EEXIST if present. */
