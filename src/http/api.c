@@ -189,20 +189,20 @@ static enum MHD_Result route_messages(struct api_request *r, const char *method,
 				return forbidden_read(r);
 			return api_message_get(r, id);
 		}
-		if (!strcmp(method, "PATCH")) {
-			NEED(STAFF_PROPOSE);
-			return api_message_edit(r, id);
-		}
-		return method_not_allowed(r->conn, "GET, PATCH");
+		return method_not_allowed(r->conn, "GET");
 	}
 	if (strcmp(rest, "/send") && strcmp(rest, "/approve") && strcmp(rest, "/propose") &&
-	    strcmp(rest, "/reject") && strcmp(rest, "/cancel"))
+	    strcmp(rest, "/reject") && strcmp(rest, "/cancel") && strcmp(rest, "/edit"))
 		return route_not_found(r->conn);
 	if (!is_post)
 		return method_not_allowed(r->conn, "POST");
 	if (!strcmp(rest, "/propose")) {
 		NEED(STAFF_PROPOSE);
 		return api_message_propose(r, id);
+	}
+	if (!strcmp(rest, "/edit")) {
+		NEED(STAFF_PROPOSE);
+		return api_message_edit(r, id);
 	}
 	if (!strcmp(rest, "/reject")) {
 		NEED(STAFF_REJECT);
