@@ -6,7 +6,12 @@
  * "candidato sindaco"); a final '*' makes the last word a prefix ("candidat*" matches
  * "candidati", "candidata"); a leading '!' makes the line an exception: a finding of
  * that kind lying entirely within a match of the exception is dropped ("!si vota" keeps
- * "vota" from flagging "domenica si vota dalle 7 alle 23"). One trie holds every kind,
+ * "vota" from flagging "domenica si vota dalle 7 alle 23"). A leading '+' or '~' puts the
+ * term in one of the kind's two proximity sets: a '+' term (who: "stranier*") and a '~'
+ * term (what is said or done to them: "vietato", "tornino a casa") together make a finding
+ * of the kind when at most NEAR_GAP words lie between them, in either order and within
+ * one sentence ("vietato l'ingresso agli stranieri"), though neither is one alone. One
+ * trie holds every kind,
  * each node saying which kinds end there, so a scan walks each word's bytes once per
  * starting word, whatever the number of terms: the cost is the text's length, not the
  * lexicon's size. Edges live in one open-addressing hash table keyed by (node, byte).
@@ -26,12 +31,15 @@
 #define TERM_NORM_MAX 512    /* bytes of a folded term */
 #define TERM_WORDS_MAX 16    /* words in one term: the scan's look-ahead */
 #define LEX_NODES_MAX (1u << 22) /* about 4 million bytes of terms: far beyond any list */
+#define NEAR_GAP 4           /* words at most between a '+' term and a '~' term */
 
 struct lex_node {
 	uint16_t exact;         /* kinds with a term ending here */
 	uint16_t prefix;        /* kinds with a '*' term ending here */
 	uint16_t except;        /* kinds with an exception ending here */
 	uint16_t except_prefix; /* kinds with a '*' exception ending here */
+	uint16_t near[2];       /* kinds with a '+' (0) or '~' (1) term ending here */
+	uint16_t near_prefix[2]; /* the same, '*' terms */
 	uint32_t term;          /* 1 + offset of the folded term in `terms`, or 0 */
 };
 
@@ -186,6 +194,7 @@ int policy_lexicon_count(const struct policy_lexicon *lex, enum policy_kind kind
 struct term {
 	int empty;      /* a blank or comment line */
 	int except;     /* '!' */
+	int near;       /* 0, or 1 for '+' and 2 for '~' (proximity sets) */
 	int prefix;     /* '*' */
 	int words;
 	size_t len;
@@ -259,6 +268,9 @@ static int parse_line(const char *s, size_t len, struct term *t)
 	if (s[a] == '!') {
 		t->except = 1;
 		a++;
+	} else if (s[a] == '+' || s[a] == '~') {
+		t->near = s[a] == '+' ? 1 : 2;
+		a++;
 	}
 	if (b > a && s[b - 1] == '*') {
 		t->prefix = 1;
@@ -302,8 +314,11 @@ static int insert(struct policy_lexicon *lex, enum policy_kind kind, const struc
 	n = &lex->nodes[node];
 	if (!n->term && (rc = terms_store(lex, t->norm, t->len, &n->term)) != 0)
 		return rc;
-	mask = t->except ? (t->prefix ? &n->except_prefix : &n->except)
-			 : (t->prefix ? &n->prefix : &n->exact);
+	if (t->near)
+		mask = t->prefix ? &n->near_prefix[t->near - 1] : &n->near[t->near - 1];
+	else
+		mask = t->except ? (t->prefix ? &n->except_prefix : &n->except)
+				 : (t->prefix ? &n->prefix : &n->exact);
 	if (!(*mask & bit)) {
 		*mask |= bit;
 		if (!t->except)
@@ -373,36 +388,122 @@ static void record(struct matches *ms, uint16_t mask, int j, uint32_t term, int 
 	}
 }
 
+/* The latest match of a proximity set ('+' or '~') of one kind. */
+struct near_hit {
+	int valid;
+	size_t start, end;         /* bytes */
+	size_t first_word, last_word; /* word numbers in the text */
+	size_t sentence;
+	uint32_t term;
+	int prefix;
+};
+
 struct scan_state {
 	size_t last_end[POLICY_K_LEXICON_COUNT];   /* end of the last finding per kind */
 	size_t except_end[POLICY_K_LEXICON_COUNT]; /* end of the furthest exception */
+	struct near_hit near[POLICY_K_LEXICON_COUNT][2];
+	size_t word_no;  /* the number of the word a match starts at */
+	size_t sentence; /* sentences seen before it */
+	size_t prev_end; /* where the previous word ended */
 };
+
+/* The term of a match as a finding's detail: its folded words, '*' when a prefix. */
+static size_t term_detail(const struct policy_lexicon *lex, uint32_t term, int prefix, char *out,
+			  size_t cap)
+{
+	const char *t = lex->terms + term - 1;
+	size_t tl = strlen(t), room;
+
+	if (cap < 2)
+		return 0;
+	room = cap - 1 - (prefix ? 1 : 0); /* and one byte left for the NUL */
+	if (tl > room)
+		tl = room;
+	memcpy(out, t, tl);
+	if (prefix)
+		out[tl++] = '*';
+	return tl;
+}
 
 static void emit_term(const struct policy_lexicon *lex, enum policy_kind k, const struct match *m,
 		      size_t start, size_t end, struct content_out *o)
 {
-	const char *term = lex->terms + m->term - 1;
 	char detail[POLICY_DETAIL_MAX];
-	size_t tl = strlen(term);
+	size_t tl = term_detail(lex, m->term, m->prefix, detail, sizeof(detail));
 
-	if (tl > POLICY_DETAIL_MAX - 2)
-		tl = POLICY_DETAIL_MAX - 2;
-	memcpy(detail, term, tl);
-	if (m->prefix)
-		detail[tl++] = '*';
 	content_emit(o, k, start, end - start, detail, tl);
 }
 
-/* Every term starting at ring[head] (n words available). */
-static void match_at(const struct policy_lexicon *lex, const struct keyword_word *ring,
-		     int head, int n, struct scan_state *st, struct content_out *o)
+/* A '+' term and a '~' term close together: one finding from the first to the last byte,
+ * its detail both terms ("stranier* + vietato"). */
+static void emit_near(const struct policy_lexicon *lex, enum policy_kind k,
+		      const struct near_hit *a, const struct near_hit *b, struct content_out *o)
 {
-	struct matches found, except;
+	char detail[POLICY_DETAIL_MAX];
+	size_t dl = term_detail(lex, a->term, a->prefix, detail, sizeof(detail) / 2);
+
+	memcpy(detail + dl, " + ", 3);
+	dl += 3;
+	dl += term_detail(lex, b->term, b->prefix, detail + dl, sizeof(detail) - dl);
+	content_emit(o, k, a->start, b->end - a->start, detail, dl);
+}
+
+/* A sentence ends between two words at '.', '!', '?', ';' or a line break. */
+static int sentence_break(const char *text, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++)
+		if (text[i] == '.' || text[i] == '!' || text[i] == '?' || text[i] == ';' ||
+		    text[i] == '\n')
+			return 1;
+	return 0;
+}
+
+/* The proximity sets' matches starting at the current word: each one meets the other
+ * set's latest match of its kind, and becomes its set's latest. */
+static void match_near(const struct policy_lexicon *lex, const struct matches *near,
+		       const struct keyword_word *ring, int head, struct scan_state *st,
+		       struct content_out *o)
+{
+	for (int s = 0; s < 2; s++) {
+		for (uint16_t mask = near[s].mask; mask; mask &= (uint16_t)(mask - 1)) {
+			int k = __builtin_ctz(mask);
+			const struct match *m = &near[s].m[k];
+			const struct near_hit *other = &st->near[k][1 - s];
+			struct near_hit hit;
+
+			hit.valid = 1;
+			hit.start = ring[head].start;
+			hit.end = ring[(head + m->last) % RING].end;
+			hit.first_word = st->word_no;
+			hit.last_word = st->word_no + (size_t)m->last;
+			hit.sentence = st->sentence;
+			hit.term = m->term;
+			hit.prefix = m->prefix;
+			if (other->valid && other->sentence == hit.sentence &&
+			    other->last_word < hit.first_word &&
+			    hit.first_word - other->last_word - 1 <= NEAR_GAP &&
+			    hit.end > st->except_end[k] && other->start >= st->last_end[k]) {
+				st->last_end[k] = hit.end;
+				emit_near(lex, (enum policy_kind)k, other, &hit, o);
+			}
+			st->near[k][s] = hit;
+		}
+	}
+}
+
+/* Every term starting at ring[head] (n words available). */
+static void match_at(const struct policy_lexicon *lex, const char *text,
+		     const struct keyword_word *ring, int head, int n, struct scan_state *st,
+		     struct content_out *o)
+{
+	struct matches found, except, near[2];
 	const struct keyword_word *first = &ring[head];
 	uint32_t node = 0;
 	uint16_t mask;
 
-	found.mask = except.mask = 0;
+	if (st->word_no > 0 && sentence_break(text, st->prev_end, first->start))
+		st->sentence++;
+	found.mask = except.mask = near[0].mask = near[1].mask = 0;
 	for (int j = 0; j < n; j++) {
 		const struct keyword_word *w = &ring[(head + j) % RING];
 		const struct lex_node *nd;
@@ -412,17 +513,21 @@ static void match_at(const struct policy_lexicon *lex, const struct keyword_word
 			if ((node = lex_child(lex, node, (unsigned char)w->norm[b])) == 0)
 				goto done;
 			nd = &lex->nodes[node];
-			if (nd->prefix | nd->except_prefix) {
+			if (nd->prefix | nd->except_prefix | nd->near_prefix[0] | nd->near_prefix[1]) {
 				record(&found, nd->prefix, j, nd->term, 1);
 				record(&except, nd->except_prefix, j, nd->term, 1);
+				record(&near[0], nd->near_prefix[0], j, nd->term, 1);
+				record(&near[1], nd->near_prefix[1], j, nd->term, 1);
 			}
 		}
 		if (w->truncated)
 			break; /* only a prefix of this word is known */
 		nd = &lex->nodes[node];
-		if (nd->exact | nd->except) {
+		if (nd->exact | nd->except | nd->near[0] | nd->near[1]) {
 			record(&found, nd->exact, j, nd->term, 0);
 			record(&except, nd->except, j, nd->term, 0);
+			record(&near[0], nd->near[0], j, nd->term, 0);
+			record(&near[1], nd->near[1], j, nd->term, 0);
 		}
 	}
 done:
@@ -441,6 +546,10 @@ done:
 		st->last_end[k] = end;
 		emit_term(lex, (enum policy_kind)k, &found.m[k], first->start, end, o);
 	}
+	if (near[0].mask | near[1].mask)
+		match_near(lex, near, ring, head, st, o);
+	st->prev_end = first->end;
+	st->word_no++;
 }
 
 void content_scan_words(const struct policy_lexicon *lex, const char *text, size_t len,
@@ -474,7 +583,7 @@ void content_scan_words(const struct policy_lexicon *lex, const char *text, size
 			barrier = 0;
 			continue;
 		}
-		match_at(lex, ring, head, n, &st, o);
+		match_at(lex, text, ring, head, n, &st, o);
 		head = (head + 1) % RING;
 		n--;
 	}

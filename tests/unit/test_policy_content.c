@@ -184,6 +184,51 @@ static void test_lexicon_words(void **state)
 	policy_lexicon_free(lex);
 }
 
+/* '+' and '~' terms: a finding only when one of each lies within four words, in one
+ * sentence, in either order. */
+static void test_lexicon_near(void **state)
+{
+	struct policy_lexicon *lex = lex_of(POLICY_K_DISCRIMINATORY,
+		"+stranier*\n+rom\n+donne\n~vietato\n~non agli\n~tornino a casa\n~di solito sono\n"
+		"zingari\n!vietato alle donne in gravidanza\n");
+	struct policy_content_rules r = rules_with(lex);
+	(void)state;
+
+	/* Neither set alone is a finding. */
+	finds_none(&r, "Sportello per cittadini stranieri: permessi di soggiorno.", POLICY_K_DISCRIMINATORY);
+	finds_none(&r, "Vietato il transito in via Roma dalle 8 alle 18.", POLICY_K_DISCRIMINATORY);
+	/* Together, close: from the first byte of one to the last of the other. */
+	finds(&r, "Affittasi bilocale, vietato agli stranieri.", POLICY_K_DISCRIMINATORY,
+	      "vietato agli stranieri");
+	finds(&r, "Case: non agli stranieri!", POLICY_K_DISCRIMINATORY, "non agli stranieri");
+	finds(&r, "Gli STRANIERI tornino a casa loro", POLICY_K_DISCRIMINATORY,
+	      "STRANIERI tornino a casa");
+	finds(&r, "I rom di solito sono ladri", POLICY_K_DISCRIMINATORY, "rom di solito sono");
+	/* Four words between them at most. */
+	finds(&r, "Vietato entrare al bar agli stranieri", POLICY_K_DISCRIMINATORY,
+	      "Vietato entrare al bar agli stranieri");
+	finds_none(&r, "Vietato entrare al nostro bar agli stranieri", POLICY_K_DISCRIMINATORY);
+	/* Not across a sentence. */
+	finds_none(&r, "Sosta vietato. Stranieri: lo sportello apre alle 9.", POLICY_K_DISCRIMINATORY);
+	finds_none(&r, "Corso per donne\nvietato fumare in aula", POLICY_K_DISCRIMINATORY);
+	/* The detail names both terms. */
+	scan(&r, "Vietato alle donne");
+	assert_int_equal(n_found, 1);
+	assert_string_equal(found[0].detail, "vietato + donne");
+	scan(&r, "stranieri tornino a casa");
+	assert_int_equal(n_found, 1);
+	assert_string_equal(found[0].detail, "stranier* + tornino a casa");
+	/* One finding per pair, an ordinary term alongside, and an exception hides a pair. */
+	scan(&r, "Vietato agli stranieri e ai rom, e agli zingari");
+	assert_int_equal(n_found, 2);
+	assert_string_equal(found[1].detail, "zingari");
+	finds_none(&r, "Disinfestazione: l'area \xc3\xa8 vietata ai bambini e vietato alle donne in gravidanza.",
+		   POLICY_K_DISCRIMINATORY);
+	finds(&r, "Vietato alle donne in bici", POLICY_K_DISCRIMINATORY, "Vietato alle donne");
+	assert_int_equal(policy_lexicon_count(lex, POLICY_K_DISCRIMINATORY), 8);
+	policy_lexicon_free(lex);
+}
+
 static void test_lexicon_kinds_and_names(void **state)
 {
 	struct policy_lexicon *lex = lex_of(POLICY_K_ADVERTISING, "sconto\nofferta imperdibile\n");
@@ -546,6 +591,23 @@ static void test_shipped_lexicons(void **state)
 		"Truffe agli anziani: i truffatori si presentano come tecnici del gas. Non aprite e chiamate il 112.",
 		"Raccolta differenziata: il vetro si conferisce il marted\xc3\xac. Ritiro referti online e servizi per disabili.",
 		"Saldi estivi dal 5 luglio; la Pro Loco promuove il territorio con la sagra dei meloni e l'omaggio ai volontari.",
+		/* Guards of the generalised lexicons: neutral words, institutions, tax discounts. */
+		"Raccolta differenziata: vietato conferire i sacchi neri; sportello stranieri aperto il luned\xc3\xac.",
+		"Vietato sostare negli stalli per disabili. Sportello per cittadini stranieri: permessi di soggiorno.",
+		"Disinfestazione: l'area \xc3\xa8 vietata alle donne in gravidanza e ai bambini fino a domani.",
+		"25 novembre: ancora troppe donne vittime di violenza. Incontro in biblioteca con il centro antiviolenza.",
+		"TARI: sconto sulla tariffa per il compostaggio domestico; sconto sulla retta della mensa per il secondo figlio.",
+		"Carta d'identit\xc3\xa0 rubata: il furto va denunciato ai carabinieri prima di chiedere il duplicato.",
+		"Bando: requisiti l'assenza di precedenti penali e di condanne; un evento che non ha precedenti in citt\xc3\xa0.",
+		"La polizia locale informa: il giudice di pace riceve il marted\xc3\xac; il tribunale \xc3\xa8 chiuso sabato.",
+		"Gli elettori ricoverati in ospedale possono votare nel luogo di cura; chi \xc3\xa8 malato pu\xc3\xb2 votare a domicilio.",
+		"Campagna vaccinale, screening dei tumori, donazione del sangue e giornata mondiale dell'autismo: info all'ASL.",
+		"Cerimonia del 2 giugno: la banda suoner\xc3\xa0 l'inno Fratelli d'Italia. La musica che lega le generazioni.",
+		"Lega Navale: corso di vela. Lezione della Lega italiana per la lotta contro i tumori in sala civica.",
+		"Domenica si vota per le elezioni comunali; chi vota per corrispondenza riceve il plico. Il tuo voto \xc3\xa8 segreto.",
+		"Al primo incrocio tenere la destra, poi svoltare a sinistra: il cantiere occupa la corsia di sinistra.",
+		"Costruzione cazzuola in mano: il muratore ripara il muretto. Mercato: finocchi, cavoli e palle di Natale.",
+		"Infiltrazioni mafiose: requisito di non appartenere ad associazioni di tipo mafioso.",
 	};
 	static const struct {
 		const char *text;
@@ -562,6 +624,22 @@ static void test_shipped_lexicons(void **state)
 		{ "Il vigile Rossi \xc3\xa8 ricoverato: \xc3\xa8 positivo al covid.", POLICY_K_HEALTH },
 		{ "Il vicino \xc3\xa8 stato arrestato per furto.", POLICY_K_JUDICIAL },
 		{ "Modulo su https://tinyurl.com/abc", POLICY_K_SHORTENER },
+		{ "Affittasi bilocale, non agli stranieri.", POLICY_K_DISCRIMINATORY },
+		{ "Gli extracomunitari di solito sono ladri.", POLICY_K_DISCRIMINATORY },
+		{ "Cercasi commessa: donne incinte astenersi.", POLICY_K_DISCRIMINATORY },
+		{ "Nel parco troppi immigrati: tornino a casa loro.", POLICY_K_DISCRIMINATORY },
+		{ "La signora Bianchi, del terzo piano, ha un tumore.", POLICY_K_HEALTH },
+		{ "Il bambino di via Roma, autistico, avr\xc3\xa0 un'assistente.", POLICY_K_HEALTH },
+		{ "Sua figlia da mesi fa la dialisi e ora \xc3\xa8 in ospedale.", POLICY_K_HEALTH },
+		{ "Il custode \xc3\xa8 stato fermato dai carabinieri ieri sera.", POLICY_K_JUDICIAL },
+		{ "Il negoziante, pregiudicato, \xc3\xa8 ai domiciliari.", POLICY_K_JUDICIAL },
+		{ "Il PD e la Lega litigano sul bilancio.", POLICY_K_POLITICAL },
+		{ "Colpa del governo di destra.", POLICY_K_POLITICAL },
+		{ "Leggete il programma elettorale e dai la tua preferenza a Rossi.", POLICY_K_PROPAGANDA },
+		{ "Preventivo gratuito e montaggio a met\xc3\xa0 prezzo!", POLICY_K_ADVERTISING },
+		{ "Quel millantatore dell'assessore \xc3\xa8 un approfittatore.", POLICY_K_DEFAMATORY },
+		{ "Ci avete rotto le palle con questi lavori.", POLICY_K_OBSCENE },
+		{ "Porcoddio, ancora il cantiere.", POLICY_K_BLASPHEMY },
 	};
 	(void)state;
 
@@ -585,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_lexicon_add),
 		cmocka_unit_test(test_lexicon_words),
+		cmocka_unit_test(test_lexicon_near),
 		cmocka_unit_test(test_lexicon_kinds_and_names),
 		cmocka_unit_test(test_codice_fiscale),
 		cmocka_unit_test(test_iban),
