@@ -275,6 +275,20 @@ static const struct migration migrations[] = {
 	  "CREATE VIRTUAL TABLE messages_fts USING fts5(title, text,"
 	  "  tokenize='unicode61 remove_diacritics 2');"
 	  "INSERT INTO messages_fts (rowid, title, text) SELECT id, title, text FROM messages;" },
+	{ "joins waiting for confirmation (e-mail double opt-in)",
+	  /* The keyed hash of the link's secret, never the secret; the address sealed as in
+	   * subscribers. One per address (asking again replaces it); unconfirmed ones are
+	   * deleted after 48 hours by the daemon's maintenance, and erasure removes them. */
+	  "CREATE TABLE pending_joins ("
+	  "  token_hash BLOB PRIMARY KEY CHECK (length(token_hash) = 32),"
+	  "  platform INTEGER NOT NULL,"
+	  "  addr_hash BLOB NOT NULL CHECK (length(addr_hash) = 32),"
+	  "  sealed BLOB NOT NULL,"
+	  "  policy_version TEXT NOT NULL,"
+	  "  created_at INTEGER NOT NULL,"
+	  "  UNIQUE (platform, addr_hash)"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX pending_joins_created ON pending_joins (created_at);" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -288,6 +288,28 @@ int store_archive_list(struct store *s, const struct store_archive_query *q,
 	FORWARD(archive_list, q, out, max, n, total);
 }
 
+int store_pending_put(struct store *s, const struct store_pending *p)
+{
+	FORWARD(pending_put, p);
+}
+
+int store_pending_get_addr(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			   struct store_pending *out)
+{
+	FORWARD(pending_get_addr, platform, hash, out);
+}
+
+int store_pending_take(struct store *s, const uint8_t token_hash[CRYPTO_HASH_LEN],
+		       struct store_pending *out)
+{
+	FORWARD(pending_take, token_hash, out);
+}
+
+int store_pending_expire(struct store *s, int64_t before, int64_t *removed)
+{
+	FORWARD(pending_expire, before, removed);
+}
+
 int store_subscribers_extent(struct store *s, int platform, int64_t *max_id, int64_t *count)
 {
 	FORWARD(subscribers_extent, platform, max_id, count);

@@ -116,7 +116,7 @@ int store_subscriber_add(struct store *s, const struct store_subscriber *sub, in
 int store_subscriber_touch(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			   int64_t at);
 /* Erases every row about (platform, hash): the subscriber, its outbox items, kept
- * messages, auto-reply marks, and the retries of broadcasts to it. *erased (may be
+ * messages, auto-reply marks, pending joins, and the retries of broadcasts to it. *erased (may be
  * NULL) is 1 when a subscriber was there. */
 int store_subscriber_erase(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			   int *erased);
@@ -290,6 +290,31 @@ struct store_archive_query {
  * texts (store_message_clear each). *total (may be NULL) is how many match in all. */
 int store_archive_list(struct store *s, const struct store_archive_query *q,
 		       struct store_message *out, int max, int *n, int64_t *total);
+
+/* --- joins waiting for their confirmation (e-mail double opt-in) --- */
+
+struct store_pending {
+	uint8_t token_hash[CRYPTO_HASH_LEN]; /* keyed hash of the secret in the link */
+	int platform;
+	uint8_t addr_hash[CRYPTO_HASH_LEN];
+	uint8_t sealed[STORE_SEALED_MAX];    /* the address, sealed as a subscriber's */
+	size_t sealed_len;
+	char policy_version[65];             /* the policy accepted when asking */
+	int64_t created_at;
+};
+
+/* Records a pending join; one per (platform, addr_hash): an older one is replaced, and
+ * its link stops working. EINVAL for an empty or oversized sealed address. */
+int store_pending_put(struct store *s, const struct store_pending *p);
+/* The pending join of (platform, hash). ENOTFOUND. */
+int store_pending_get_addr(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			   struct store_pending *out);
+/* Removes the pending join whose token hashes to `token_hash` and gives it back (the
+ * caller checks its age). ENOTFOUND. */
+int store_pending_take(struct store *s, const uint8_t token_hash[CRYPTO_HASH_LEN],
+		       struct store_pending *out);
+/* Forgets pending joins asked before `before`; *removed (may be NULL) how many. */
+int store_pending_expire(struct store *s, int64_t before, int64_t *removed);
 
 /* --- the recipients of a broadcast --- */
 

@@ -93,6 +93,13 @@ struct store_ops {
 	int (*archive_list)(struct store *s, const struct store_archive_query *q,
 			    struct store_message *out, int max, int *n, int64_t *total);
 
+	int (*pending_put)(struct store *s, const struct store_pending *p);
+	int (*pending_get_addr)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+				struct store_pending *out);
+	int (*pending_take)(struct store *s, const uint8_t token_hash[CRYPTO_HASH_LEN],
+			    struct store_pending *out);
+	int (*pending_expire)(struct store *s, int64_t before, int64_t *removed);
+
 	int (*subscribers_extent)(struct store *s, int platform, int64_t *max_id,
 				  int64_t *count);
 	int (*subscribers_page)(struct store *s, int platform, int64_t after_id, int64_t max_id,

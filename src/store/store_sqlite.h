@@ -111,6 +111,12 @@ enum store_sqlite_stmt {
 	SQ_REVIEW_LIST,
 	SQ_FTS_DELETE,
 	SQ_FTS_INSERT,
+	SQ_PENDING_PUT,
+	SQ_PENDING_GET_ADDR,
+	SQ_PENDING_GET_TOKEN,
+	SQ_PENDING_DELETE,
+	SQ_PENDING_EXPIRE,
+	SQ_ERASE_PENDING,
 	SQ_COUNT
 };
 
@@ -217,6 +223,13 @@ int store_sqlite_archive_list(struct store *s, const struct store_archive_query 
 /* (Re)indexes message `id`'s title and text for the archive's search. */
 int store_sqlite_archive_index(struct store_sqlite *q, int64_t id, const char *title,
 			       const char *text);
+
+int store_sqlite_pending_put(struct store *s, const struct store_pending *p);
+int store_sqlite_pending_get_addr(struct store *s, int platform,
+				  const uint8_t hash[CRYPTO_HASH_LEN], struct store_pending *out);
+int store_sqlite_pending_take(struct store *s, const uint8_t token_hash[CRYPTO_HASH_LEN],
+			      struct store_pending *out);
+int store_sqlite_pending_expire(struct store *s, int64_t before, int64_t *removed);
 
 int store_sqlite_subscribers_extent(struct store *s, int platform, int64_t *max_id,
 				    int64_t *count);

@@ -186,6 +186,10 @@ int store_sqlite_subscriber_erase(struct store *s, int platform,
 		rc = erase_from(q, SQ_ERASE_AUTOREPLY,
 				"DELETE FROM autoreply WHERE platform = ?1 AND addr_hash = ?2",
 				platform, hash, NULL);
+	if (!rc)
+		rc = erase_from(q, SQ_ERASE_PENDING,
+				"DELETE FROM pending_joins WHERE platform = ?1 AND addr_hash = ?2",
+				platform, hash, NULL);
 	if (!rc && erased)
 		*erased = subs > 0;
 	return rc;
