@@ -9,6 +9,7 @@
 #include "delivery/replies.h"
 #include "http/server.h"
 #include "inbound/inbound.h"
+#include "staff/staff.h"
 #include "subscribers/subscribers.h"
 
 #include <signal.h>
@@ -38,6 +39,8 @@ static int maintenance(struct store *st, int64_t now, void *arg)
 		rc = store_autoreply_expire(st, now - (int64_t)cfg->auto_reply_hours * 3600);
 	if (!rc)
 		rc = store_kept_expire(st, now, &removed);
+	if (!rc) /* staff sessions past their idle or absolute limit (staff.h) */
+		rc = store_session_expire(st, now - STAFF_SESSION_IDLE, now - STAFF_SESSION_ABSOLUTE);
 	/* Yesterday's anonymous joins and leaves, once, into the audit log (UTC days, as
 	 * the counters). */
 	subscribers_day(now - 86400, yesterday);

@@ -1,5 +1,5 @@
 /*
- * api.h - the JSON API under /api/v1, for the comune's other systems.
+ * api.h - the JSON API under /api/v1, for the comune's other systems and for staff.
  *
  *   POST /api/v1/messages              compose a message: 201 with it, as a draft
  *   POST /api/v1/messages/{id}/send    approve it: 202, approved or scheduled, with its
@@ -9,6 +9,21 @@
  *                                      409 {"error":"expired"} when its expiry has passed
  *   POST /api/v1/messages/{id}/cancel  200 cancelled; 409 when it is finished already
  *   GET  /api/v1/messages/{id}         its state, times (RFC 3339) and progress
+ *
+ * For staff (api_staff.c, api_workflow.c; docs/permessi.md has the whole list):
+ *   POST/GET/DELETE /api/v1/session    log in ({name, password, totp} → 201, cookie
+ *                                      banditore_session, csrf_token), who am I, log out
+ *   GET  /api/v1/messages              the approvals queue (proposed messages)
+ *   POST /api/v1/messages/{id}/propose|approve|reject|edit   the workflow (workflow.h)
+ *   GET/POST /api/v1/staff, POST /api/v1/staff/{name}/revoke|decree
+ *   GET/POST /api/v1/tokens, POST /api/v1/tokens/{name}/revoke
+ *   GET  /api/v1/subscribers, POST /api/v1/subscribers/erase|warn|expel
+ *   GET  /api/v1/audit
+ * A session request is checked on every request (expired, revoked, decree ended →
+ * 401) and, unless GET, must carry the session's CSRF token (X-CSRF-Token or the form
+ * field csrf_token) → 403 {"error":"csrf"}. What a role may not do (the matrix of
+ * staff/staff.h) is 403 {"error":"forbidden"} and changes nothing; for a token, the
+ * scope decides (403 {"error":"scope"}). /send with a token approves as before.
  *
  * Every request carries "Authorization: Bearer <secret>" of a token made with
  * `banditore token create` (staff/tokens.h): missing, unknown or revoked → 401 with
