@@ -1,8 +1,11 @@
-/* cmd_init.c - `banditore init`: data folder (0700), key file (0600), database. */
+/* cmd_init.c - `banditore init`: data folder (0700), key file (0600), database; and, with
+ * web push configured, the VAPID public key derived from the key file. */
 #include "cli/cli_util.h"
 #include "cli/commands.h"
 #include "common/err.h"
 #include "common/i18n.h"
+#include "common/platform.h"
+#include "connectors/webpush.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -72,6 +75,19 @@ int cmd_init(int argc, char **argv)
 			env.key_path, banditore_strerror(rc));
 		rc = 1;
 		goto out;
+	}
+	if (env.cfg->platforms & (1 << PLATFORM_WEBPUSH)) {
+		/* The VAPID key is derived from the key file (keyfile.h): nothing else to keep. */
+		struct keyfile_keys keys;
+		struct webpush_vapid *v = NULL;
+		char pub[WEBPUSH_PUBLIC_B64_LEN + 1];
+		if (keyfile_load(env.key_path, &keys) == 0 && webpush_vapid_from_seed(keys.vapid, &v) == 0) {
+			webpush_vapid_public_b64(v, pub);
+			printf(T("Chiave pubblica VAPID per le notifiche push (GET /push/key): %s\n",
+				 "VAPID public key for push notifications (GET /push/key): %s\n"), pub);
+		}
+		webpush_vapid_free(v);
+		crypto_wipe(&keys, sizeof(keys));
 	}
 	rc = store_open(env.db_path, &st);
 	if (rc == 0)

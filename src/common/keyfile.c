@@ -74,7 +74,8 @@ int keyfile_load(const char *path, struct keyfile_keys *keys)
 	    crypto_hkdf(master, sizeof(master), "banditore event v1", keys->event, CRYPTO_KEY_LEN) ||
 	    crypto_hkdf(master, sizeof(master), "banditore audit v1", keys->audit, CRYPTO_KEY_LEN) ||
 	    crypto_hkdf(master, sizeof(master), "banditore block v1", keys->block, CRYPTO_KEY_LEN) ||
-	    crypto_hkdf(master, sizeof(master), "banditore email v1", keys->email, CRYPTO_KEY_LEN)) {
+	    crypto_hkdf(master, sizeof(master), "banditore email v1", keys->email, CRYPTO_KEY_LEN) ||
+	    crypto_hkdf(master, sizeof(master), "banditore vapid v1", keys->vapid, CRYPTO_KEY_LEN)) {
 		rc = BANDITORE_ECRYPTO;
 		goto fail;
 	}

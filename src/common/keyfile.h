@@ -17,6 +17,9 @@ struct keyfile_keys {
 	uint8_t event[CRYPTO_KEY_LEN];  /* HMAC of platform event ids, for deduplication */
 	uint8_t audit[CRYPTO_KEY_LEN];  /* HMAC of the audit log's chain (audit.h) */
 	uint8_t block[CRYPTO_KEY_LEN];  /* HMAC of expelled addresses (blocklist) */
+	uint8_t vapid[CRYPTO_KEY_LEN];  /* seed of the web push VAPID key (webpush.h): derived,
+					 * so it lives exactly as long as the sealed
+					 * subscriptions it signs for */
 	uint8_t email[CRYPTO_KEY_LEN];  /* HMAC of e-mail unsubscribe tokens and confirmations */
 };
 

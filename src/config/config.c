@@ -17,6 +17,7 @@
 #include "common/i18n.h"
 #include "common/keyword.h"
 #include "common/platform.h"
+#include "connectors/telegram.h"
 #include "web/assets.h"
 
 #include <arpa/inet.h>
@@ -39,11 +40,14 @@ enum {
 	K_WA_PHONE_NUMBER_ID, K_WA_DISPLAY_NUMBER, K_WA_API_BASE, K_WA_API_VERSION,
 	K_WA_SECRETS_FILE, K_WA_MPS, K_WA_TEMPLATE_NAME, K_WA_TEMPLATE_LANGUAGE,
 	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MESSAGING_LIMIT, K_WA_MAX_IN_FLIGHT, K_WA_CHANNEL_URL, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
+	K_TG_BOT_USERNAME, K_TG_MODE, K_TG_CHANNEL_ID, K_TG_API_BASE, K_TG_SECRETS_FILE,
+	K_TG_MPS, K_TG_BOT_TOKEN, K_TG_WEBHOOK_SECRET,
 	K_SUBSCRIBE, K_UNSUBSCRIBE,
 	K_INBOUND_MODE, K_KEEP_DAYS, K_AUTO_REPLY_HOURS,
 	K_TEXT_JOIN, K_TEXT_ALREADY, K_TEXT_LEAVE, K_TEXT_NOT_SUBSCRIBED, K_TEXT_AUTO_REPLY,
 	K_LISTEN, K_PUBLIC_URL, K_DATA_DIR,
 	K_STAFF_MAX_DELEGATES,
+	K_PUSH_SUBJECT, K_PUSH_TTL, K_PUSH_INSECURE,
 	K_COUNT
 };
 
@@ -79,6 +83,14 @@ static const struct config_key keys[K_COUNT] = {
 	[K_WA_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_SECRET },
 	[K_WA_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_SECRET },
 	[K_WA_VERIFY_TOKEN] = { "whatsapp", "verify_token", CONFIG_KEY_SECRET },
+	[K_TG_BOT_USERNAME] = { "telegram", "bot_username", 0 },
+	[K_TG_MODE] = { "telegram", "mode", 0 },
+	[K_TG_CHANNEL_ID] = { "telegram", "channel_id", 0 },
+	[K_TG_API_BASE] = { "telegram", "api_base", 0 },
+	[K_TG_SECRETS_FILE] = { "telegram", "secrets_file", 0 },
+	[K_TG_MPS] = { "telegram", "messages_per_second", 0 },
+	[K_TG_BOT_TOKEN] = { "telegram", "bot_token", CONFIG_KEY_SECRET },
+	[K_TG_WEBHOOK_SECRET] = { "telegram", "webhook_secret", CONFIG_KEY_SECRET },
 	[K_SUBSCRIBE] = { "keywords", "subscribe", 0 },
 	[K_UNSUBSCRIBE] = { "keywords", "unsubscribe", 0 },
 	[K_INBOUND_MODE] = { "inbound", "mode", 0 },
@@ -93,19 +105,26 @@ static const struct config_key keys[K_COUNT] = {
 	[K_PUBLIC_URL] = { "server", "public_url", 0 },
 	[K_DATA_DIR] = { "server", "data_dir", 0 },
 	[K_STAFF_MAX_DELEGATES] = { "staff", "max_delegates", 0 },
+	[K_PUSH_SUBJECT] = { "push", "subject", 0 },
+	[K_PUSH_TTL] = { "push", "ttl", 0 },
+	[K_PUSH_INSECURE] = { "push", "allow_insecure_endpoints", 0 },
 };
 
-/* The secrets file: one section, three keys; long tokens may be split over indented
- * lines, joined without a space. */
-enum { S_APP_SECRET, S_ACCESS_TOKEN, S_VERIFY_TOKEN, S_COUNT };
+/* The secrets file: a section per platform ([whatsapp] three keys, [telegram] two); long
+ * tokens may be split over indented lines, joined without a space. */
+enum { S_APP_SECRET, S_ACCESS_TOKEN, S_VERIFY_TOKEN, S_WA_COUNT, S_TG_BOT_TOKEN = S_WA_COUNT,
+       S_TG_WEBHOOK_SECRET, S_COUNT };
 static const struct config_key secret_keys[S_COUNT] = {
 	[S_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_TIGHT },
 	[S_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_TIGHT },
 	[S_VERIFY_TOKEN] = { "whatsapp", "verify_token", CONFIG_KEY_TIGHT },
+	[S_TG_BOT_TOKEN] = { "telegram", "bot_token", CONFIG_KEY_TIGHT },
+	[S_TG_WEBHOOK_SECRET] = { "telegram", "webhook_secret", CONFIG_KEY_TIGHT },
 };
 static const char *const secret_env[S_COUNT] = {
 	"BANDITORE_WHATSAPP_APP_SECRET", "BANDITORE_WHATSAPP_ACCESS_TOKEN",
-	"BANDITORE_WHATSAPP_VERIFY_TOKEN",
+	"BANDITORE_WHATSAPP_VERIFY_TOKEN", "BANDITORE_TELEGRAM_BOT_TOKEN",
+	"BANDITORE_TELEGRAM_WEBHOOK_SECRET",
 };
 
 static const char *const default_subscribe[] = { "ATTIVA ISCRIZIONE" };
@@ -391,6 +410,40 @@ static void get_platforms(struct loader *ld)
 			     "platforms: name at least one platform (whatsapp, telegram, email, webpush)"));
 }
 
+/* [push]: the VAPID subject push services may contact (RFC 8292 2.1: mailto: or https:),
+ * required when webpush is a platform; the default TTL; the test-only switch. */
+static void get_push(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	int needed = cfg->platforms & (1 << PLATFORM_WEBPUSH);
+	const char *v = val(ld, K_PUSH_SUBJECT);
+
+	if (!v || !*v) {
+		if (needed)
+			missing(ld, K_PUSH_SUBJECT, " (webpush è tra le piattaforme di [channel])",
+				" (webpush is one of the [channel] platforms)");
+		set_str(ld, &cfg->push_subject, "");
+	} else if ((strncmp(v, "mailto:", 7) != 0 && strncmp(v, "https://", 8) != 0) ||
+		   strlen(v) < 10 || strlen(v) > 200 || strpbrk(v, " \t\"\\<>")) {
+		error_line(ld, line_of(ld, K_PUSH_SUBJECT),
+			   T("subject: '%s' non va bene: mailto:indirizzo@comune.it oppure https://sito del comune",
+			     "subject: '%s' is wrong: mailto:address@comune.it or https://the comune's site"),
+			   v);
+		set_str(ld, &cfg->push_subject, "");
+	} else {
+		set_str(ld, &cfg->push_subject, v);
+	}
+	get_int(ld, K_PUSH_TTL, &cfg->push_ttl, 0, 2419200, 86400);
+	v = val(ld, K_PUSH_INSECURE);
+	cfg->push_allow_insecure = 0;
+	if (v && (!strcmp(v, "yes") || !strcmp(v, "true")))
+		cfg->push_allow_insecure = 1;
+	else if (v && strcmp(v, "no") && strcmp(v, "false"))
+		error_line(ld, line_of(ld, K_PUSH_INSECURE),
+			   T("%s: '%s' non va bene: yes o no", "%s: '%s' is wrong: yes or no"),
+			   "allow_insecure_endpoints", v);
+}
+
 static void get_listen(struct loader *ld)
 {
 	const char *v = val(ld, K_LISTEN);
@@ -586,6 +639,67 @@ static void get_whatsapp(struct loader *ld)
 	set_str(ld, &cfg->wa_app_secret, "");
 	set_str(ld, &cfg->wa_access_token, "");
 	set_str(ld, &cfg->wa_verify_token, "");
+}
+
+/* [telegram]: the bot (bot mode: one chat per subscriber, joined through a deep link) or
+ * the comune's channel the bot posts to (channel mode: no subscriber data at all). */
+static void get_telegram(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	int needed = cfg->platforms & (1 << PLATFORM_TELEGRAM);
+	const char *why_it = " (telegram è tra le piattaforme di [channel])";
+	const char *why_en = " (telegram is one of the [channel] platforms)";
+	const char *v = val(ld, K_TG_MODE);
+	size_t n;
+
+	cfg->tg_mode = TELEGRAM_MODE_BOT;
+	if (v && !strcmp(v, "channel"))
+		cfg->tg_mode = TELEGRAM_MODE_CHANNEL;
+	else if (v && strcmp(v, "bot"))
+		error_line(ld, line_of(ld, K_TG_MODE),
+			   T("mode: '%s' non va bene: bot (iscrizioni al bot) o channel (il bot pubblica nel canale del Comune)",
+			     "mode: '%s' is wrong: bot (citizens join the bot) or channel (the bot posts to the comune's channel)"),
+			   v);
+
+	v = val(ld, K_TG_BOT_USERNAME);
+	get_str(ld, K_TG_BOT_USERNAME, &cfg->tg_bot_username, needed && cfg->tg_mode == TELEGRAM_MODE_BOT,
+		why_it, why_en);
+	if (v && *v == '@')
+		v++;
+	n = v ? strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") : 0;
+	if (v && *v && (n != strlen(v) || n < 5 || n > 32 || strcasecmp(v + n - 3, "bot") != 0))
+		error_line(ld, line_of(ld, K_TG_BOT_USERNAME),
+			   T("bot_username: '%s' non va bene: il nome del bot (da 5 a 32 lettere, cifre o _, finisce con bot)",
+			     "bot_username: '%s' is wrong: the bot's username (5 to 32 letters, digits or _, ending in bot)"),
+			   v);
+	else if (v && *v)
+		set_str(ld, &cfg->tg_bot_username, v); /* without the '@' */
+
+	v = val(ld, K_TG_CHANNEL_ID);
+	get_str(ld, K_TG_CHANNEL_ID, &cfg->tg_channel_id, needed && cfg->tg_mode == TELEGRAM_MODE_CHANNEL,
+		" (serve in mode = channel)", " (needed with mode = channel)");
+	if (v && *v && (!telegram_chat_valid(v) || (v[0] != '@' && strncmp(v, "-100", 4) != 0)))
+		error_line(ld, line_of(ld, K_TG_CHANNEL_ID),
+			   T("channel_id: '%s' non va bene: @nomecanale oppure l'identificativo numerico che inizia con -100",
+			     "channel_id: '%s' is wrong: @channelname or the numeric id starting with -100"),
+			   v);
+
+	get_url(ld, K_TG_API_BASE, &cfg->tg_api_base, 0, "https://api.telegram.org");
+	get_path(ld, K_TG_SECRETS_FILE, &cfg->tg_secrets_file, "");
+	if (*cfg->tg_secrets_file && cfg->wa_secrets_file && *cfg->wa_secrets_file &&
+	    strcmp(cfg->tg_secrets_file, cfg->wa_secrets_file) != 0)
+		error_line(ld, line_of(ld, K_TG_SECRETS_FILE),
+			   T("secrets_file: il Comune ha un solo file dei segreti, con una sezione per piattaforma: indicare lo stesso di [whatsapp]",
+			     "secrets_file: the comune has one secrets file, with a section per platform: name the same as [whatsapp]"));
+	/* Telegram's advice for bulk sends is about 30 messages a second; 0 (no limit) only
+	 * against a local test peer. */
+	get_int(ld, K_TG_MPS, &cfg->tg_messages_per_second, 0, 30, 30);
+	if (val(ld, K_TG_MPS) && cfg->tg_messages_per_second == 0 && !loopback_url(cfg->tg_api_base))
+		error_line(ld, line_of(ld, K_TG_MPS),
+			   T("messages_per_second: 0 (nessun limite) è ammesso solo con api_base su 127.0.0.1 o localhost",
+			     "messages_per_second: 0 (no limit) is allowed only with api_base on 127.0.0.1 or localhost"));
+	set_str(ld, &cfg->tg_bot_token, "");
+	set_str(ld, &cfg->tg_webhook_secret, "");
 }
 
 /* ---- keywords ---- */
@@ -921,9 +1035,13 @@ static void load_secrets(struct loader *ld)
 {
 	struct config *cfg = ld->cfg;
 	struct config_value sv[S_COUNT];
-	char **fields[S_COUNT] = { &cfg->wa_app_secret, &cfg->wa_access_token, &cfg->wa_verify_token };
-	const char *file = cfg->wa_secrets_file;
-	int file_line = line_of(ld, K_WA_SECRETS_FILE), file_missing = 0, file_failed = 0;
+	char **fields[S_COUNT] = { &cfg->wa_app_secret, &cfg->wa_access_token, &cfg->wa_verify_token,
+				   &cfg->tg_bot_token, &cfg->tg_webhook_secret };
+	/* One secrets file: [whatsapp] secrets_file or [telegram] secrets_file (the same
+	 * path when both are given, checked in get_telegram). */
+	const char *file = *cfg->wa_secrets_file ? cfg->wa_secrets_file : cfg->tg_secrets_file;
+	int file_line = line_of(ld, *cfg->wa_secrets_file ? K_WA_SECRETS_FILE : K_TG_SECRETS_FILE);
+	int file_missing = 0, file_failed = 0;
 	char *data = NULL;
 	size_t len = 0;
 	struct stat st;
@@ -979,7 +1097,7 @@ static void load_secrets(struct loader *ld)
 	}
 	if ((cfg->platforms & (1 << PLATFORM_WHATSAPP)) && !file_failed) {
 		char absent[128] = "";
-		for (int i = 0; i < S_COUNT; i++) {
+		for (int i = 0; i < S_WA_COUNT; i++) {
 			if (**fields[i])
 				continue;
 			if (file_missing) {
@@ -997,6 +1115,26 @@ static void load_secrets(struct loader *ld)
 				   T("secrets_file: %s non esiste (servono %s; in alternativa le variabili BANDITORE_WHATSAPP_...)",
 				     "secrets_file: %s does not exist (needed for %s; or use the BANDITORE_WHATSAPP_... variables)"),
 				   file, absent);
+	}
+	if ((cfg->platforms & (1 << PLATFORM_TELEGRAM)) && !file_failed) {
+		for (int i = S_TG_BOT_TOKEN; i < S_COUNT; i++) {
+			if (**fields[i] || (i == S_TG_WEBHOOK_SECRET && cfg->tg_mode != TELEGRAM_MODE_BOT))
+				continue;
+			error_line(ld, file && *file ? file_line : 0,
+				   T("manca il segreto %s di Telegram: metterlo nel secrets_file ([telegram] %s = ...) o in %s",
+				     "the Telegram secret %s is missing: put it in the secrets_file ([telegram] %s = ...) or in %s"),
+				   secret_keys[i].name, secret_keys[i].name, secret_env[i]);
+		}
+		/* Telegram's own rules (setWebhook): 1 to 256 of A-Z a-z 0-9 _ -. */
+		if (*cfg->tg_webhook_secret &&
+		    (strlen(cfg->tg_webhook_secret) > 256 ||
+		     strspn(cfg->tg_webhook_secret, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+			     strlen(cfg->tg_webhook_secret)))
+			error_line(ld, 0, T("webhook_secret di Telegram: da 1 a 256 caratteri tra A-Z, a-z, 0-9, _ e -",
+					    "Telegram webhook_secret: 1 to 256 characters among A-Z, a-z, 0-9, _ and -"));
+		if (*cfg->tg_bot_token && !strchr(cfg->tg_bot_token, ':'))
+			error_line(ld, 0, T("bot_token di Telegram: non sembra il token dato da @BotFather (NUMERO:CODICE)",
+					    "Telegram bot_token: it does not look like the token @BotFather gives (NUMBER:CODE)"));
 	}
 	if (data) {
 		crypto_wipe(data, len);
@@ -1056,12 +1194,14 @@ static void build(struct loader *ld, int with_secrets)
 	}
 	get_platforms(ld);
 	get_whatsapp(ld);
+	get_telegram(ld);
 	get_keywords(ld);
 
 	get_inbound_mode(ld);
 	get_int(ld, K_KEEP_DAYS, &cfg->keep_days, 1, 90, 7);
 	get_int(ld, K_AUTO_REPLY_HOURS, &cfg->auto_reply_hours, 1, 720, 24);
 	get_int(ld, K_STAFF_MAX_DELEGATES, &cfg->staff_max_delegates, 0, 1000, 0);
+	get_push(ld);
 
 	get_listen(ld);
 	get_url(ld, K_PUBLIC_URL, &cfg->public_url, 0, NULL);
@@ -1233,9 +1373,11 @@ void config_free(struct config *cfg)
 		&cfg->channel_name, &cfg->channel_description, &cfg->wa_phone_number_id,
 		&cfg->wa_display_number, &cfg->wa_api_base, &cfg->wa_api_version,
 		&cfg->wa_secrets_file, &cfg->wa_template_name, &cfg->wa_template_language,
+		&cfg->tg_bot_username, &cfg->tg_channel_id, &cfg->tg_api_base, &cfg->tg_secrets_file,
 		&cfg->wa_channel_url, &cfg->unsubscribe_word, &cfg->text_join, &cfg->text_already,
 		&cfg->text_leave, &cfg->text_not_subscribed, &cfg->text_auto_reply,
 		&cfg->listen_address, &cfg->public_url, &cfg->data_dir, &cfg->hours_text,
+		&cfg->push_subject,
 	};
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		free(*strings[i]);
@@ -1246,6 +1388,8 @@ void config_free(struct config *cfg)
 	free_secret(cfg->wa_app_secret);
 	free_secret(cfg->wa_access_token);
 	free_secret(cfg->wa_verify_token);
+	free_secret(cfg->tg_bot_token);
+	free_secret(cfg->tg_webhook_secret);
 	for (int i = 0; i < CONFIG_KEYWORDS_MAX; i++) {
 		free(cfg->subscribe[i]);
 		free(cfg->unsubscribe[i]);

@@ -3,9 +3,11 @@
  *
  * The file says who the comune is, what its channel is called, how citizens join and
  * leave, and how inbound messages are treated. Secrets (the WhatsApp app secret, access
- * token and verify token) never live in it: they come from the file named by
- * [whatsapp] secrets_file, or from the environment (BANDITORE_WHATSAPP_APP_SECRET,
- * BANDITORE_WHATSAPP_ACCESS_TOKEN, BANDITORE_WHATSAPP_VERIFY_TOKEN), which wins.
+ * token and verify token; the Telegram bot token and webhook secret) never live in it: they
+ * come from the file named by [whatsapp] or [telegram] secrets_file (one file, a section
+ * per platform), or from the environment (BANDITORE_WHATSAPP_APP_SECRET,
+ * BANDITORE_WHATSAPP_ACCESS_TOKEN, BANDITORE_WHATSAPP_VERIFY_TOKEN,
+ * BANDITORE_TELEGRAM_BOT_TOKEN, BANDITORE_TELEGRAM_WEBHOOK_SECRET), which wins.
  *
  * Every problem is reported with file:line and a reason; unknown sections and keys are
  * errors. See docs/configuration.md for every key.
@@ -81,6 +83,16 @@ struct config {
 	int wa_messaging_limit;     /* the number's messaging limit: unique people sent to per
 				     * rolling 24 h (250, 2000, 10000, 100000); 0: unlimited */
 
+	/* [telegram] (enum telegram_mode: 0 bot, 1 channel) */
+	int tg_mode;
+	char *tg_bot_username;     /* without '@'; the deep link is t.me/<it>?start=... */
+	char *tg_channel_id;       /* channel mode: "@name" or "-100..." */
+	char *tg_api_base;         /* default https://api.telegram.org */
+	char *tg_secrets_file;     /* the same file as [whatsapp] secrets_file, if both */
+	char *tg_bot_token;        /* from the secrets file or environment only */
+	char *tg_webhook_secret;   /* idem: X-Telegram-Bot-Api-Secret-Token (bot mode) */
+	int tg_messages_per_second; /* bulk pacing, default 30 */
+
 	/* [keywords] (stored normalised, see keyword.h) */
 	char *subscribe[CONFIG_KEYWORDS_MAX];
 	int n_subscribe;
@@ -108,6 +120,11 @@ struct config {
 	int listen_port;          /* default 8080 */
 	char *public_url;         /* how citizens reach the public pages */
 	char *data_dir;           /* default /var/lib/banditore */
+
+	/* [push] (web push; on when webpush is among the [channel] platforms) */
+	char *push_subject;       /* the comune's contact in VAPID tokens: mailto: or https: */
+	int push_ttl;             /* seconds a push service may hold a message (86400) */
+	int push_allow_insecure;  /* tests only: http:// and loopback push endpoints */
 
 	/* [staff] */
 	int staff_max_delegates;  /* delegates by decree at a time; 0 (default): no limit
