@@ -5,6 +5,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "http/api.h"
+#include "http/push.h"
 #include "http/public.h"
 #include "http/webhook_whatsapp.h"
 
@@ -26,6 +27,7 @@ struct http_server {
 	int in_flight; /* webhook jobs the writer has not settled yet */
 	int stopping;  /* set at stop: no connection may be suspended any more */
 	struct api *api;
+	struct push_site *push;  /* browser push: /push/ (NULL when not configured) */
 	struct public_site *pub; /* the public pages, feeds and assets */
 };
 
@@ -180,6 +182,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		}
 		return respond_json_status(conn, 405);
 	}
+	if (!strncmp(url, PUSH_PREFIX, strlen(PUSH_PREFIX)))
+		return push_handle(srv->push, conn, method, url, buf_cstr(&req->body), req->body.len,
+				   req->too_big);
 	if (!strncmp(url, API_PREFIX, strlen(API_PREFIX)))
 		return api_handle(srv->api, conn, method, url, buf_cstr(&req->body), req->body.len,
 				  req->too_big);
@@ -245,6 +250,12 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 			log_warn("public-assets-missing", "hint=%s",
 				 "run scripts/install-deps or set BANDITORE_WEB_DIR: pages are unstyled");
 	}
+	if (push_site_new(&srv->ctx, &srv->push) != 0) {
+		public_site_free(srv->pub);
+		api_free(srv->api);
+		free(srv);
+		return BANDITORE_ENOMEM;
+	}
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
 	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
@@ -258,6 +269,7 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 				    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
+		push_site_free(srv->push);
 		public_site_free(srv->pub);
 		api_free(srv->api);
 		pthread_mutex_destroy(&srv->lock);
@@ -291,6 +303,7 @@ void http_server_stop(struct http_server *srv)
 	MHD_stop_daemon(srv->mhd);
 	api_free(srv->api); /* its read connections: every request has been answered */
 	public_site_free(srv->pub);
+	push_site_free(srv->push);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->idle);
 	free(srv);
