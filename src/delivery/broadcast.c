@@ -455,6 +455,8 @@ static void job_free(struct broadcast *b, struct job *j)
 		return;
 	if (b->cur == j)
 		b->cur = NULL;
+	if (j->priority == STORE_PRIORITY_EMERGENCY) /* replies may go again */
+		ratelimit_shared_waiting(b->pace, RATELIMIT_EMERGENCY, 0);
 	b->jobs[j->slot] = NULL;
 	whatsapp_prepared_free(j->tpl);
 	free(j->parked);
@@ -956,6 +958,9 @@ static void issue(struct broadcast *b, struct job *j)
 
 	if (j->stop || (j->phase != PH_WALK && j->phase != PH_RETRY))
 		return;
+	/* An emergency goes before replies to citizens, which go before routine sends. */
+	if (j->priority == STORE_PRIORITY_EMERGENCY)
+		ratelimit_shared_waiting(b->pace, RATELIMIT_EMERGENCY, 1);
 	while (j->issue < j->tail && j->issue - j->head < (uint64_t)b->bs.page_size &&
 	       wa_multi_free_slots(b->net) > 0) {
 		struct item *it = item_at(j, j->issue);
@@ -975,7 +980,8 @@ static void issue(struct broadcast *b, struct job *j)
 			break;
 		}
 		/* The slot in the number's schedule first: the request goes out right after. */
-		wait = ratelimit_shared_take(b->pace, now_ns);
+		wait = ratelimit_shared_take_class(b->pace, j->priority == STORE_PRIORITY_EMERGENCY ?
+						   RATELIMIT_EMERGENCY : RATELIMIT_ROUTINE, now_ns);
 		if (wait > 0) {
 			arm_timer(b, now_ns + wait);
 			break;

@@ -1,6 +1,8 @@
 /* ratelimit.c - the virtual schedule of sends (GCRA); see ratelimit.h for why. */
 #include "delivery/ratelimit.h"
 
+#include <string.h>
+
 #define NS_PER_S 1000000000.0
 
 void ratelimit_init(struct ratelimit *rl, int per_second)
@@ -36,6 +38,7 @@ void ratelimit_take(struct ratelimit *rl, int64_t now_ns)
 
 void ratelimit_shared_init(struct ratelimit_shared *s, int per_second)
 {
+	memset(s->waiting, 0, sizeof(s->waiting));
 	pthread_mutex_init(&s->lock, NULL);
 	ratelimit_init(&s->rl, per_second);
 }
@@ -47,12 +50,31 @@ void ratelimit_shared_destroy(struct ratelimit_shared *s)
 
 int64_t ratelimit_shared_take(struct ratelimit_shared *s, int64_t now_ns)
 {
+	return ratelimit_shared_take_class(s, RATELIMIT_EMERGENCY, now_ns);
+}
+
+int64_t ratelimit_shared_take_class(struct ratelimit_shared *s, int cls, int64_t now_ns)
+{
 	int64_t wait;
+	int higher = 0;
 
 	pthread_mutex_lock(&s->lock);
+	for (int c = 0; c < cls && c < RATELIMIT_CLASSES; c++)
+		higher += s->waiting[c];
 	wait = ratelimit_wait(&s->rl, now_ns);
+	if (higher > 0 && wait < RATELIMIT_YIELD_NS)
+		wait = RATELIMIT_YIELD_NS;
 	if (wait == 0)
 		ratelimit_take(&s->rl, now_ns);
 	pthread_mutex_unlock(&s->lock);
 	return wait;
+}
+
+void ratelimit_shared_waiting(struct ratelimit_shared *s, int cls, int n)
+{
+	if (cls < 0 || cls >= RATELIMIT_CLASSES)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->waiting[cls] = n > 0 ? n : 0;
+	pthread_mutex_unlock(&s->lock);
 }

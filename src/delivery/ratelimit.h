@@ -38,10 +38,27 @@ int64_t ratelimit_wait(const struct ratelimit *rl, int64_t now_ns);
 void ratelimit_take(struct ratelimit *rl, int64_t now_ns);
 
 /* One schedule for several threads: the broadcast engine and the reply sender send from
- * the same number, and Meta counts them together. */
+ * the same number, and Meta counts them together.
+ *
+ * Who goes first when both have work (a launch day: thousands of joins while a routine
+ * broadcast drains): an emergency broadcast, then replies to citizens (confirmations),
+ * then routine broadcasts. The sender of each class says when it has work waiting;
+ * ratelimit_shared_take_class refuses a slot to a class while a higher one is waiting,
+ * so the higher class gets the number's full rate, first come first served. */
+enum ratelimit_class {
+	RATELIMIT_EMERGENCY = 0, /* an emergency broadcast */
+	RATELIMIT_REPLIES = 1,   /* replies to citizens */
+	RATELIMIT_ROUTINE = 2,   /* a normal broadcast */
+	RATELIMIT_CLASSES = 3,
+};
+
+/* How long a lower class waits before asking again while a higher one has work. */
+#define RATELIMIT_YIELD_NS 5000000LL
+
 struct ratelimit_shared {
 	pthread_mutex_t lock;
 	struct ratelimit rl;
+	int waiting[RATELIMIT_CLASSES]; /* sends each class has ready (guarded by lock) */
 };
 
 void ratelimit_shared_init(struct ratelimit_shared *s, int per_second);
@@ -49,5 +66,12 @@ void ratelimit_shared_destroy(struct ratelimit_shared *s);
 /* Takes a slot and returns 0 when a send may go at `now_ns`; otherwise takes nothing
  * and returns how many nanoseconds to wait. */
 int64_t ratelimit_shared_take(struct ratelimit_shared *s, int64_t now_ns);
+
+/* The same for a sender of class `cls`: also waits (RATELIMIT_YIELD_NS, or until the
+ * schedule allows) while a higher class has sends waiting. */
+int64_t ratelimit_shared_take_class(struct ratelimit_shared *s, int cls, int64_t now_ns);
+
+/* Says how many sends class `cls` has ready now (0 when none). */
+void ratelimit_shared_waiting(struct ratelimit_shared *s, int cls, int n);
 
 #endif

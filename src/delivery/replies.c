@@ -96,7 +96,8 @@ static void pace(struct replies *r)
 {
 	if (r->rs.pace) { /* the number's schedule, shared with broadcasts */
 		int64_t wait;
-		while ((wait = ratelimit_shared_take(r->rs.pace, mono_ns())) > 0) {
+		while ((wait = ratelimit_shared_take_class(r->rs.pace, RATELIMIT_REPLIES,
+							   mono_ns())) > 0) {
 			struct timespec ts = { (time_t)(wait / 1000000000), (long)(wait % 1000000000) };
 			nanosleep(&ts, NULL);
 		}
@@ -195,6 +196,9 @@ static void *replies_main(void *arg)
 			log_error("reply-read", "error=\"%s\"", banditore_strerror(rc));
 			n = 0;
 		}
+		/* Routine broadcasts yield the number's slots while these wait. */
+		if (r->rs.pace)
+			ratelimit_shared_waiting(r->rs.pace, RATELIMIT_REPLIES, n);
 		for (int i = 0; i < n; i++) {
 			struct settle_job *s = calloc(1, sizeof(*s));
 			if (s) {
@@ -216,6 +220,8 @@ static void *replies_main(void *arg)
 				}
 			}
 			store_outbox_item_clear(&items[i]);
+			if (r->rs.pace)
+				ratelimit_shared_waiting(r->rs.pace, RATELIMIT_REPLIES, n - i - 1);
 		}
 		/* Wait until the writer has settled this batch before reading again. */
 		pthread_mutex_lock(&r->lock);

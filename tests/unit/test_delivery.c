@@ -111,6 +111,42 @@ static void test_ratelimit_unlimited(void **state)
 	ratelimit_shared_destroy(&sh);
 }
 
+/* Launch day: while replies wait, a routine broadcast gets no slot and they get every
+ * one; an emergency goes before both; nobody yields to a class that waits for nothing. */
+static void test_ratelimit_classes(void **state)
+{
+	struct ratelimit_shared sh;
+	int64_t t = NS, replies = 0, routine = 0, routine_first = -1;
+	(void)state;
+
+	ratelimit_shared_init(&sh, 100);
+	ratelimit_shared_waiting(&sh, RATELIMIT_REPLIES, 5);
+	assert_int_equal(ratelimit_shared_take_class(&sh, RATELIMIT_ROUTINE, t), RATELIMIT_YIELD_NS);
+	/* One second of both asking at every millisecond: the replies take all 5 slots
+	 * they have, then the routine broadcast takes the rest. */
+	for (int i = 0; i < 1000; i++, t += 1000000) {
+		if (replies < 5 && ratelimit_shared_take_class(&sh, RATELIMIT_REPLIES, t) == 0 &&
+		    ++replies == 5) {
+			ratelimit_shared_waiting(&sh, RATELIMIT_REPLIES, 0);
+			routine_first = routine;
+		}
+		if (ratelimit_shared_take_class(&sh, RATELIMIT_ROUTINE, t) == 0)
+			routine++;
+	}
+	assert_int_equal(replies, 5);
+	assert_int_equal(routine_first, 0); /* not one routine send before the replies */
+	assert_in_range(routine, 80, 98); /* the rest of the second's 98 slots */
+	/* An emergency waiting: replies yield, the emergency does not. */
+	ratelimit_shared_waiting(&sh, RATELIMIT_EMERGENCY, 1);
+	t += 1000000000;
+	assert_int_equal(ratelimit_shared_take_class(&sh, RATELIMIT_REPLIES, t), RATELIMIT_YIELD_NS);
+	assert_int_equal(ratelimit_shared_take_class(&sh, RATELIMIT_EMERGENCY, t), 0);
+	ratelimit_shared_waiting(&sh, RATELIMIT_EMERGENCY, 0);
+	t += 1000000000;
+	assert_int_equal(ratelimit_shared_take_class(&sh, RATELIMIT_REPLIES, t), 0);
+	ratelimit_shared_destroy(&sh);
+}
+
 static void test_ratelimit_shared_takes_only_when_due(void **state)
 {
 	struct ratelimit_shared sh;
@@ -403,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit_never_over_and_within_two_percent),
 		cmocka_unit_test(test_ratelimit_no_burst_after_idle),
 		cmocka_unit_test(test_ratelimit_unlimited),
+		cmocka_unit_test(test_ratelimit_classes),
 		cmocka_unit_test(test_ratelimit_shared_takes_only_when_due),
 		cmocka_unit_test(test_outcome_mapping),
 		cmocka_unit_test(test_outcome_of_parsed_answers),
