@@ -328,12 +328,13 @@ enum MHD_Result api_session_login(struct api_request *r)
 	case STAFF_LOGIN_LOCKED:
 		log_warn("login-refused", "reason=locked retry_after=%lld", (long long)l->login.retry_after);
 		snprintf(retry, sizeof(retry), "%lld", (long long)l->login.retry_after);
-		o = json_pack("{s:s, s:s, s:s, s:I}", "error", "locked", "message",
-			      "troppi tentativi falliti: accesso bloccato per 15 minuti", "message_en",
-			      "too many failed attempts: login locked for 15 minutes", "retry_after",
-			      (json_int_t)l->login.retry_after);
-		ret = api_respond(r->conn, 429, o, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-		o = NULL;
+		ret = api_respond(r->conn, 429,
+				  json_pack("{s:s, s:s, s:s, s:I}", "error", "locked", "message",
+					    "troppi tentativi falliti: accesso bloccato per 15 minuti",
+					    "message_en",
+					    "too many failed attempts: login locked for 15 minutes",
+					    "retry_after", (json_int_t)l->login.retry_after),
+				  MHD_HTTP_HEADER_RETRY_AFTER, retry);
 		goto out;
 	case STAFF_LOGIN_TOTP_NEEDED:
 		ret = api_respond_error(r->conn, 401, "totp_required", "totp",
