@@ -8,6 +8,7 @@
 #include "subscribers/subscribers.h"
 
 #include "common/e164.h"
+#include "common/email_addr.h"
 #include "common/err.h"
 #include "common/platform.h"
 
@@ -31,6 +32,8 @@ int subscribers_canonical(int platform, const char *address, char *out, size_t o
 		memcpy(out, e, strlen(e) + 1);
 		return 0;
 	}
+	if (platform == PLATFORM_EMAIL)
+		return email_addr_canonical(address, out, out_cap);
 	if (!platform_name(platform))
 		return BANDITORE_EINVAL;
 	len = strlen(address);

@@ -20,7 +20,7 @@
 #define SUBSCRIBERS_PSEUDONYM_LEN 12 /* hex characters of a log pseudonym */
 
 /* Brings `address` to its canonical form for `platform` (E.164 for WhatsApp, given with or
- * without "+"). BANDITORE_EINVAL when it is not a valid address. */
+ * without "+"; for e-mail, trimmed and lower-cased as email_addr.h says). BANDITORE_EINVAL when it is not a valid address. */
 int subscribers_canonical(int platform, const char *address, char *out, size_t out_cap);
 
 /* The keyed hash that finds a canonical address. */

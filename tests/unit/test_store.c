@@ -490,6 +490,11 @@ static void seed_version(sqlite3 *db, int v)
 		raw_exec(db, "INSERT INTO messages_fts (rowid, title, text) SELECT id, title, text"
 			 " FROM messages WHERE id NOT IN (SELECT rowid FROM messages_fts)");
 		break;
+	case 9:
+		/* An e-mail join waiting for its confirmation. */
+		raw_exec(db, "INSERT INTO pending_joins VALUES (zeroblob(32), 3, randomblob(32),"
+			 " x'0708', 'v1', 5000)");
+		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
@@ -619,6 +624,20 @@ static void check_version(struct store *st, int v)
 		if (n_found)
 			assert_int_equal(found.id, 7);
 		store_message_clear(&found);
+		break;
+	}
+	case 9: {
+		struct store_pending p;
+		uint8_t zero[CRYPTO_HASH_LEN] = { 0 };
+		int64_t removed = -1;
+		if (seeded_upto >= 9) {
+			assert_int_equal(store_pending_take(st, zero, &p), 0);
+			assert_int_equal(p.platform, 3);
+			assert_int_equal(p.created_at, 5000);
+			assert_int_equal(store_pending_put(st, &p), 0);
+		}
+		assert_int_equal(store_pending_expire(st, 4000, &removed), 0);
+		assert_int_equal(removed, 0);
 		break;
 	}
 	default:
@@ -922,7 +941,8 @@ static int64_t rows_about(const char *path, int platform, const uint8_t hash[CRY
 	}
 	sqlite3_finalize(tables);
 	sqlite3_close(db);
-	assert_int_equal(n_tables, 4); /* subscribers, autoreply, kept_messages, outbox */
+	assert_int_equal(n_tables, 5); /* subscribers, autoreply, kept_messages, outbox,
+					* pending_joins */
 	return total;
 }
 
@@ -942,6 +962,17 @@ static void add_person(struct store *st, int platform, uint8_t seed)
 	assert_int_equal(store_autoreply_claim(st, platform, it.addr_hash, 100, 60, &due), 0);
 	assert_int_equal(due, 1);
 	free(m);
+	{ /* a join waiting for its confirmation */
+		struct store_pending p;
+		memset(&p, 0, sizeof(p));
+		p.token_hash[0] = (uint8_t)platform;
+		p.token_hash[1] = seed;
+		p.platform = platform;
+		memcpy(p.addr_hash, it.addr_hash, CRYPTO_HASH_LEN);
+		p.sealed[0] = 9;
+		p.sealed_len = 1;
+		assert_int_equal(store_pending_put(st, &p), 0);
+	}
 }
 
 static void test_erase_everything(void **state)
@@ -960,15 +991,15 @@ static void test_erase_everything(void **state)
 	add_person(st, 1, 1); /* the same hash on another platform is another person */
 	assert_int_equal(store_counter_add(st, "2026-03-01", 0, "join", 2), 0);
 	assert_int_equal(store_commit(st), 0);
-	assert_int_equal(rows_about(f->path, 0, x), 5);
+	assert_int_equal(rows_about(f->path, 0, x), 6);
 
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(store_subscriber_erase(st, 0, x, &erased), 0);
 	assert_int_equal(store_commit(st), 0);
 	assert_int_equal(erased, 1);
 	assert_int_equal(rows_about(f->path, 0, x), 0);
-	assert_int_equal(rows_about(f->path, 0, y), 5);
-	assert_int_equal(rows_about(f->path, 1, x), 5);
+	assert_int_equal(rows_about(f->path, 0, y), 6);
+	assert_int_equal(rows_about(f->path, 1, x), 6);
 	assert_int_equal(store_counter_sum(st, 0, "join", &total), 0);
 	assert_int_equal(total, 2); /* anonymous counters stay */
 
