@@ -67,7 +67,7 @@ json_t *public_model_base(const struct public_req *r, const char *page_id, const
 	m = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:b}",
 		      "lang", r->lang, "other_lang", en ? "it" : "en",
 		      "other_lang_label", en ? "Italiano" : "English", "other_q", en ? "?lang=it" : "?lang=en",
-		      "lq", lq, "page", page_id, "self", self_path(page_id),
+		      "lq", lq, "page_id", page_id, "self", self_path(page_id),
 		      "title", en ? title_en : title_it, "comune", cfg->comune_name,
 		      "channel", cfg->channel_name, "description", cfg->channel_description,
 		      "static", public_static_prefix(r->site), "website", cfg->website,

@@ -1,0 +1,179 @@
+// check_public.mjs - drives Debian's chromium (playwright-core) over the public pages of
+// running daemons and checks what a citizen sees: every page renders, axe-core finds no
+// WCAG 2.1 AA violation, the QR codes decode (zbarimg) to the right links, the poster
+// prints to exactly one A4 page, pages work without JavaScript, and the feeds parse
+// with a real feed parser (rss-parser).
+//
+// Usage: node check_public.mjs SITES.json ARTIFACTS_DIR
+//   SITES.json: [{name, base, wa_link, channel_url, ids: {normal, draft, ...}, secret}]
+// Exit: 0 all good, 1 a check failed, 77 chromium cannot start (the test is skipped).
+import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
+const { chromium } = require('playwright-core');
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const Parser = require('rss-parser');
+
+const [sitesFile, artifacts] = process.argv.slice(2);
+const sites = JSON.parse(fs.readFileSync(sitesFile, 'utf8'));
+fs.mkdirSync(artifacts, { recursive: true });
+
+const failures = [];
+function check(cond, what) {
+  if (!cond) {
+    failures.push(what);
+    console.log('FAIL ' + what);
+  }
+}
+
+function chromiumPath() {
+  for (const p of [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    if (p && fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+let browser;
+try {
+  const exe = chromiumPath();
+  if (!exe) throw new Error('no chromium executable');
+  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu'] });
+} catch (e) {
+  console.log('SKIP: chromium cannot start: ' + e.message);
+  process.exit(77);
+}
+
+function zbar(file) {
+  try {
+    return execFileSync('zbarimg', ['--raw', '-q', file], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    return '';
+  }
+}
+
+async function axeCheck(page, label) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    return await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+  });
+  for (const v of result.violations) {
+    console.log(`  axe ${label}: ${v.id} (${v.impact}) ${v.help}: ` +
+      v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '));
+  }
+  check(result.violations.length === 0, `${label}: axe-core reports ${result.violations.length} WCAG 2.1 AA violation(s)`);
+}
+
+async function decodeElement(page, selector, file) {
+  const el = await page.$(selector);
+  if (!el) return null;
+  await el.screenshot({ path: file });
+  return zbar(file);
+}
+
+const parser = new Parser();
+const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const noJs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+
+for (const site of sites) {
+  const page = await ctx.newPage();
+  const pages = [
+    ['canale', '/'], ['canale-en', '/?lang=en'], ['archivio', '/archivio'],
+    ['archivio-p2', '/archivio?pagina=2'], ['archivio-cerca', '/archivio?q=via+roma'],
+    ['messaggio', `/archivio/${site.ids.normal}`], ['allerta', `/archivio/${site.ids.alert}`],
+    ['scaduto', `/archivio/${site.ids.expired}`], ['policy', '/policy'],
+    ['informativa', '/informativa'], ['informativa-en', '/informativa?lang=en'], ['poster', '/poster'],
+  ];
+  for (const [name, url] of pages) {
+    const label = `${site.name} ${url}`;
+    const resp = await page.goto(site.base + url);
+    check(resp && resp.status() === 200, `${label}: status ${resp && resp.status()}`);
+    check(await page.locator('h1').count() === 1 || name === 'poster', `${label}: one h1`);
+    const text = await page.locator('body').innerText();
+    check(!text.includes(site.secret), `${label}: shows a draft or unsent message`);
+    check(!(await page.content()).includes('<script>alert'), `${label}: unescaped markup`);
+    await axeCheck(page, label);
+    await page.screenshot({ path: path.join(artifacts, `${site.name}-${name}.png`), fullPage: true });
+  }
+  // Stylesheets come from our own server and load (no CDN).
+  await page.goto(site.base + '/');
+  const sheets = await page.evaluate(() => [...document.styleSheets].map((s) => s.href || ''));
+  check(sheets.length >= 2 && sheets.every((h) => h.startsWith(site.base)), `${site.name}: stylesheets from our own server: ${sheets}`);
+  const styled = await page.evaluate(() => getComputedStyle(document.querySelector('.it-header-center-wrapper')).backgroundColor);
+  check(styled !== 'rgba(0, 0, 0, 0)', `${site.name}: Bootstrap Italia applied (header background ${styled})`);
+
+  // The English page is English.
+  await page.goto(site.base + '/?lang=en');
+  check((await page.getAttribute('html', 'lang')) === 'en', `${site.name}: lang=en`);
+  check((await page.locator('body').innerText()).includes('How to join'), `${site.name}: English text`);
+
+  // QR codes decode to the right links.
+  await page.goto(site.base + '/');
+  if (site.wa_link) {
+    const got = await decodeElement(page, '#qr-whatsapp svg', path.join(artifacts, `${site.name}-qr-whatsapp.png`));
+    check(got === site.wa_link, `${site.name}: WhatsApp QR decodes to ${JSON.stringify(got)}, want ${site.wa_link}`);
+    const href = await page.locator('a.btn-primary').first().getAttribute('href');
+    check(href === site.wa_link, `${site.name}: click-to-chat link ${href}`);
+  }
+  if (site.channel_url) {
+    const got = await decodeElement(page, '#qr-canale svg', path.join(artifacts, `${site.name}-qr-canale.png`));
+    check(got === site.channel_url, `${site.name}: Channel QR decodes to ${JSON.stringify(got)}, want ${site.channel_url}`);
+  }
+
+  // The poster: exactly one A4 page, and its QR code decodes too.
+  await page.goto(site.base + '/poster');
+  if (site.wa_link) {
+    const got = await decodeElement(page, '#poster-qr-whatsapp svg', path.join(artifacts, `${site.name}-poster-qr.png`));
+    check(got === site.wa_link, `${site.name}: poster QR decodes to ${JSON.stringify(got)}`);
+  }
+  await page.emulateMedia({ media: 'print' });
+  const pdf = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
+  fs.writeFileSync(path.join(artifacts, `${site.name}-poster.pdf`), pdf);
+  const pageCount = (pdf.toString('latin1').match(/\/Type\s*\/Page(?![s\w])/g) || []).length;
+  check(pageCount === 1, `${site.name}: poster prints to ${pageCount} pages, want 1`);
+  const box = pdf.toString('latin1').match(/\/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]/);
+  check(box && Math.abs(parseFloat(box[1]) - 595.9) < 2 && Math.abs(parseFloat(box[2]) - 842.9) < 2,
+    `${site.name}: poster page is A4 (MediaBox ${box && box.slice(1)})`);
+  await page.emulateMedia({ media: 'screen' });
+  await page.close();
+
+  // Without JavaScript, on a phone: join link, search form and pagination work.
+  const p2 = await noJs.newPage();
+  await p2.goto(site.base + '/');
+  if (site.wa_link) check(await p2.locator(`a[href="${site.wa_link}"]`).count() >= 1, `${site.name}: no-JS join link`);
+  await p2.goto(site.base + '/archivio');
+  await p2.fill('#q', 'via roma');
+  await Promise.all([p2.waitForNavigation(), p2.press('#q', 'Enter')]);
+  check(p2.url().includes('q=via+roma') && (await p2.locator('article').count()) >= 1, `${site.name}: no-JS search finds the message (${p2.url()})`);
+  await p2.goto(site.base + '/archivio');
+  await Promise.all([p2.waitForNavigation(), p2.click('a[rel=next]')]);
+  check(p2.url().includes('pagina=2'), `${site.name}: no-JS next page`);
+  await p2.screenshot({ path: path.join(artifacts, `${site.name}-mobile-archivio.png`), fullPage: true });
+  await p2.close();
+
+  // Feeds, through a real parser.
+  for (const f of ['/feed.rss', '/feed.atom', `/categoria/${site.category}.atom`, `/categoria/${site.category}.rss`]) {
+    try {
+      const feed = await parser.parseURL(site.base + f);
+      check(feed.items.length > 0, `${site.name} ${f}: no items`);
+      check(feed.items.some((i) => i.title === 'Chiusura di via Roma per lavori'), `${site.name} ${f}: the sent message is missing`);
+      check(!feed.items.some((i) => (i.title || '').includes(site.secret)), `${site.name} ${f}: a draft is in the feed`);
+      check(feed.items.every((i) => i.link && i.link.includes('/archivio/')), `${site.name} ${f}: items link to permalinks`);
+    } catch (e) {
+      check(false, `${site.name} ${f}: rss-parser failed: ${e.message}`);
+    }
+  }
+  const jf = await (await fetch(site.base + '/feed.json')).json();
+  check(jf.version === 'https://jsonfeed.org/version/1.1' && jf.items.length > 0 &&
+    jf.items.every((i) => i.id && i.url && (i.content_text || i.content_html)), `${site.name}: JSON Feed 1.1 shape`);
+}
+
+await browser.close();
+if (failures.length) {
+  console.log(`${failures.length} check(s) failed`);
+  process.exit(1);
+}
+console.log('all browser checks passed');
