@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static const char *const names[] = { NULL, "whatsapp", "telegram", "email", "webpush" };
+static const char *const names[] = { NULL, "whatsapp", "telegram", "email", "webpush", "sms" };
 
 const char *platform_name(int platform)
 {

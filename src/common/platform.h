@@ -11,8 +11,9 @@ enum platform {
 	PLATFORM_TELEGRAM = 2,
 	PLATFORM_EMAIL = 3,
 	PLATFORM_WEBPUSH = 4,
+	PLATFORM_SMS = 5,
 };
-#define PLATFORM_MAX 4
+#define PLATFORM_MAX 5
 
 /* "whatsapp", "telegram", ... or NULL for an unknown value. */
 const char *platform_name(int platform);
