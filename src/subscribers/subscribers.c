@@ -22,7 +22,7 @@ int subscribers_canonical(int platform, const char *address, char *out, size_t o
 
 	if (!address)
 		return BANDITORE_EINVAL;
-	if (platform == PLATFORM_WHATSAPP) {
+	if (platform == PLATFORM_WHATSAPP || platform == PLATFORM_SMS) { /* a telephone number */
 		char e[E164_MAX];
 		int rc = e164_normalize(address, e);
 		if (rc)
