@@ -25,6 +25,8 @@
 
 struct whatsapp {
 	CURL *curl;
+	char *media_url;            /* api_base/version/phone-number-id/media */
+	int timeout_ms;
 	struct curl_slist *headers; /* Authorization (wiped on free), Content-Type, Expect */
 	char *url;                  /* api_base/version/phone-number-id/messages */
 	struct buf response;        /* the answer being read, at most WHATSAPP_RESPONSE_MAX */
@@ -159,6 +161,13 @@ int whatsapp_new(const struct whatsapp_settings *ws, struct whatsapp **out)
 	w->url = buf_steal(&tmp);
 	if (!w->url)
 		goto fail;
+	if (buf_append(&tmp, ws->api_base, base_len) ||
+	    buf_appendf(&tmp, "/%s/%s/media", ws->api_version, ws->phone_number_id))
+		goto fail;
+	w->media_url = buf_steal(&tmp);
+	if (!w->media_url)
+		goto fail;
+	w->timeout_ms = ws->timeout_ms > 0 ? ws->timeout_ms : WHATSAPP_DEFAULT_TIMEOUT_MS;
 
 	if (buf_appendf(&tmp, "Authorization: Bearer %s", ws->access_token))
 		goto fail;
@@ -224,6 +233,7 @@ void whatsapp_free(struct whatsapp *w)
 	wipe_headers(w->headers);
 	curl_slist_free_all(w->headers);
 	free(w->url);
+	free(w->media_url);
 	buf_free(&w->response);
 	free(w);
 	curl_global_cleanup();
@@ -336,9 +346,93 @@ int whatsapp_send_template(struct whatsapp *w, const char *to, const char *templ
 			   const char *language, const char *const *body_params, int n_params,
 			   const char *biz_opaque, struct connector_result *res)
 {
+	return whatsapp_send_template_header(w, to, template_name, language, NULL, body_params,
+					     n_params, biz_opaque, res);
+}
+
+/* The upload: its own easy handle (the send handle keeps its JSON headers and options),
+ * the token's header shared, a multipart body read from the file by libcurl. */
+int whatsapp_upload_media(struct whatsapp *w, const char *path, const char *mime,
+			  char media_id[WHATSAPP_MEDIA_ID_MAX], struct connector_result *res)
+{
+	CURL *c = curl_easy_init();
+	curl_mime *form = NULL;
+	curl_mimepart *part;
+	struct curl_slist auth = { w->headers->data, NULL }; /* Authorization only */
+	long status = 0;
+	CURLcode cc;
+	int rc;
+
+	connector_result_clear(res);
+	media_id[0] = '\0';
+	if (!c || !(form = curl_mime_init(c))) {
+		connector_result_set(res, CONNECTOR_RETRY, 0, "could not prepare the upload");
+		rc = BANDITORE_ENOMEM;
+		goto done;
+	}
+	if (!(part = curl_mime_addpart(form)) || curl_mime_name(part, "messaging_product") ||
+	    curl_mime_data(part, "whatsapp", CURL_ZERO_TERMINATED) ||
+	    !(part = curl_mime_addpart(form)) || curl_mime_name(part, "type") ||
+	    curl_mime_data(part, mime, CURL_ZERO_TERMINATED) ||
+	    !(part = curl_mime_addpart(form)) || curl_mime_name(part, "file") ||
+	    curl_mime_filedata(part, path) || curl_mime_type(part, mime) ||
+	    curl_easy_setopt(c, CURLOPT_URL, w->media_url) ||
+	    curl_easy_setopt(c, CURLOPT_MIMEPOST, form) ||
+	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, &auth) ||
+	    curl_easy_setopt(c, CURLOPT_USERAGENT, WHATSAPP_USER_AGENT) ||
+	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(w->timeout_ms > 120000 ? w->timeout_ms : 120000)) ||
+	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)WHATSAPP_CONNECT_TIMEOUT_MS) ||
+	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") ||
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) ||
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, w) ||
+	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) ||
+	    curl_easy_setopt(c, CURLOPT_HEADERDATA, w) ||
+	    (is_loopback_url(w->media_url) && curl_easy_setopt(c, CURLOPT_PROXY, ""))) {
+		connector_result_set(res, CONNECTOR_FAIL, 0, "could not prepare the upload of the file");
+		rc = BANDITORE_EINVAL;
+		goto done;
+	}
+	buf_reset(&w->response);
+	w->overflow = 0;
+	w->retry_after = 0;
+	cc = curl_easy_perform(c);
+	if (cc != CURLE_OK) {
+		CURL *keep = w->curl;
+		w->curl = c; /* classify_transport reads the status from the handle in use */
+		classify_transport(cc, w, res);
+		w->curl = keep;
+		res->retry_after = w->retry_after;
+		rc = connector_result_rc(res);
+		goto done;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 200 && status <= 299 && whatsapp_parse_upload(buf_cstr(&w->response), media_id) == 0) {
+		res->http_status = (int)status;
+		res->outcome = CONNECTOR_OK;
+		rc = 0;
+	} else {
+		rc = whatsapp_parse_response(status >= 200 && status <= 299 ? 502 : status,
+					     buf_cstr(&w->response), res);
+		if (res->outcome == CONNECTOR_RETRY)
+			res->retry_after = w->retry_after;
+	}
+done:
+	buf_reset(&w->response);
+	curl_mime_free(form);
+	if (c)
+		curl_easy_cleanup(c);
+	return rc;
+}
+
+int whatsapp_send_template_header(struct whatsapp *w, const char *to, const char *template_name,
+				  const char *language, const struct whatsapp_header *header,
+				  const char *const *body_params, int n_params,
+				  const char *biz_opaque, struct connector_result *res)
+{
 	char *body = NULL;
-	int rc = whatsapp_build_template(to, template_name, language, body_params, n_params,
-					 biz_opaque, &body);
+	int rc = whatsapp_build_template_header(to, template_name, language, header, body_params,
+						n_params, biz_opaque, &body);
 
 	if (rc)
 		return build_failed(rc, res, "template message");

@@ -74,6 +74,32 @@ int whatsapp_send_template(struct whatsapp *w, const char *to, const char *templ
 			   const char *language, const char *const *body_params, int n_params,
 			   const char *biz_opaque, struct connector_result *res);
 
+/* A template's header carrying an uploaded media (by its id, see whatsapp_upload_media):
+ * `type` "image", "video" or "document" (WhatsApp allows no audio header); `filename`
+ * (documents only, may be NULL) is what recipients see. Strings borrowed. */
+struct whatsapp_header {
+	const char *type;
+	const char *media_id;
+	const char *filename;
+};
+#define WHATSAPP_MEDIA_ID_MAX 128
+
+/* whatsapp_send_template with a header component (`header` may be NULL: none). */
+int whatsapp_send_template_header(struct whatsapp *w, const char *to, const char *template_name,
+				  const char *language, const struct whatsapp_header *header,
+				  const char *const *body_params, int n_params,
+				  const char *biz_opaque, struct connector_result *res);
+
+/* Uploads the file at `path` (type `mime`, as found by content) with POST
+ * /{version}/{phone-number-id}/media, multipart/form-data (messaging_product, type,
+ * file), blocking for at most the connector's timeout (at least 120 s here: files are
+ * large). On success copies the media id WhatsApp answered into media_id and returns
+ * 0; else fills *res as the sends do (RETRY for 429/5xx/transport, FAIL otherwise). */
+int whatsapp_upload_media(struct whatsapp *w, const char *path, const char *mime,
+			  char media_id[WHATSAPP_MEDIA_ID_MAX], struct connector_result *res);
+/* The id in an upload's answer ({"id": "..."}): 0, or BANDITORE_EINVAL. */
+int whatsapp_parse_upload(const char *body, char media_id[WHATSAPP_MEDIA_ID_MAX]);
+
 /* The request bodies the two sends post, as compact JSON, exposed for tests. On success
  * *out is a NUL-terminated string the caller frees with free(); on failure *out is NULL
  * and the return is BANDITORE_EINVAL (bad argument) or BANDITORE_ENOMEM. */
@@ -81,6 +107,10 @@ int whatsapp_build_text(const char *to, const char *text, int preview_url, char 
 int whatsapp_build_template(const char *to, const char *template_name, const char *language,
 			    const char *const *body_params, int n_params, const char *biz_opaque,
 			    char **out);
+int whatsapp_build_template_header(const char *to, const char *template_name, const char *language,
+				   const struct whatsapp_header *header,
+				   const char *const *body_params, int n_params,
+				   const char *biz_opaque, char **out);
 
 /* Classifies the Cloud API's answer: HTTP status and body (may be NULL or not JSON).
  * 2xx with messages[0].id is OK (the id is copied); 2xx without one is RETRY; an error
@@ -120,6 +150,11 @@ struct whatsapp_prepared;
 int whatsapp_prepare_template(const char *template_name, const char *language,
 			      const char *const *body_params, int n_params, const char *biz_opaque,
 			      struct whatsapp_prepared **out);
+/* The same with a header (may be NULL). */
+int whatsapp_prepare_template_header(const char *template_name, const char *language,
+				     const struct whatsapp_header *header,
+				     const char *const *body_params, int n_params,
+				     const char *biz_opaque, struct whatsapp_prepared **out);
 /* Appends the body for recipient `to` (E.164, with or without "+") to `out`.
  * BANDITORE_EINVAL for a recipient that is not a number, ETOOBIG when `out` is full. */
 int whatsapp_prepared_body(const struct whatsapp_prepared *p, const char *to, struct buf *out);

@@ -177,6 +177,21 @@ done:
 	return connector_result_rc(res);
 }
 
+int whatsapp_parse_upload(const char *body, char media_id[WHATSAPP_MEDIA_ID_MAX])
+{
+	json_t *root = body ? json_loads(body, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	const char *id = json_string_value(json_object_get(root, "id"));
+	int rc = BANDITORE_EINVAL;
+
+	media_id[0] = '\0';
+	if (id && *id && strlen(id) < WHATSAPP_MEDIA_ID_MAX && !strpbrk(id, "\"\\ \t\r\n")) {
+		memcpy(media_id, id, strlen(id) + 1);
+		rc = 0;
+	}
+	json_decref(root);
+	return rc;
+}
+
 /* Counts the characters of `s` if it is valid UTF-8 (no surrogates, nothing over
  * U+10FFFF); -1 otherwise. Stops counting (returns limit + 1) past `limit`. */
 static long utf8_chars(const char *s, long limit)
@@ -331,9 +346,45 @@ fail:
 	return NULL;
 }
 
+/* {"type":"header","parameters":[{"type":T, T:{"id":ID[,"filename":F]}}]}, or NULL. */
+static json_t *header_component(const struct whatsapp_header *h)
+{
+	json_t *media = json_pack("{s:s}", "id", h->media_id);
+
+	if (media && h->filename && *h->filename && !strcmp(h->type, "document") &&
+	    json_object_set_new(media, "filename", json_string(h->filename))) {
+		json_decref(media);
+		return NULL;
+	}
+	return media ? json_pack("{s:s, s:[{s:s, s:o}]}", "type", "header", "parameters", "type",
+				 h->type, h->type, media) : NULL;
+}
+
+static int valid_header(const struct whatsapp_header *h)
+{
+	if (!h)
+		return 1;
+	if (!h->type || (strcmp(h->type, "image") && strcmp(h->type, "video") &&
+			 strcmp(h->type, "document")))
+		return 0;
+	if (!h->media_id || !*h->media_id || strlen(h->media_id) >= WHATSAPP_MEDIA_ID_MAX ||
+	    strpbrk(h->media_id, "\"\\ \t\r\n"))
+		return 0;
+	return !h->filename || valid_text(h->filename, 240) || !*h->filename;
+}
+
 int whatsapp_build_template(const char *to, const char *template_name, const char *language,
 			    const char *const *body_params, int n_params, const char *biz_opaque,
 			    char **out)
+{
+	return whatsapp_build_template_header(to, template_name, language, NULL, body_params,
+					      n_params, biz_opaque, out);
+}
+
+int whatsapp_build_template_header(const char *to, const char *template_name, const char *language,
+				   const struct whatsapp_header *header,
+				   const char *const *body_params, int n_params,
+				   const char *biz_opaque, char **out)
 {
 	char digits[E164_MAX];
 	json_t *m = NULL, *tpl = NULL, *lang = NULL, *comps = NULL;
@@ -342,7 +393,7 @@ int whatsapp_build_template(const char *to, const char *template_name, const cha
 	*out = NULL;
 	if (recipient_digits(to, digits) || !valid_template_name(template_name) ||
 	    !valid_language(language) || n_params < 0 || n_params > WHATSAPP_PARAMS_MAX ||
-	    (n_params > 0 && !body_params))
+	    (n_params > 0 && !body_params) || !valid_header(header))
 		return BANDITORE_EINVAL;
 	for (int i = 0; i < n_params; i++)
 		if (!valid_param(body_params[i]))
@@ -365,15 +416,13 @@ int whatsapp_build_template(const char *to, const char *template_name, const cha
 	lang = NULL; /* taken by tpl, even on failure */
 	if (rc)
 		goto fail;
-	if (n_params > 0) {
-		json_t *body = body_component(body_params, n_params);
+	if (n_params > 0 || header) {
 		comps = json_array();
-		if (!body || !comps) {
-			json_decref(body);
+		if (!comps)
 			goto fail;
-		}
-		rc = json_array_append_new(comps, body);
-		if (rc)
+		if (header && json_array_append_new(comps, header_component(header)))
+			goto fail;
+		if (n_params > 0 && json_array_append_new(comps, body_component(body_params, n_params)))
 			goto fail;
 		rc = json_object_set_new(tpl, "components", comps);
 		comps = NULL;

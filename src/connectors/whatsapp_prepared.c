@@ -28,6 +28,15 @@ int whatsapp_prepare_template(const char *template_name, const char *language,
 			      const char *const *body_params, int n_params, const char *biz_opaque,
 			      struct whatsapp_prepared **out)
 {
+	return whatsapp_prepare_template_header(template_name, language, NULL, body_params,
+						n_params, biz_opaque, out);
+}
+
+int whatsapp_prepare_template_header(const char *template_name, const char *language,
+				     const struct whatsapp_header *header,
+				     const char *const *body_params, int n_params,
+				     const char *biz_opaque, struct whatsapp_prepared **out)
+{
 	struct whatsapp_prepared *p;
 	const char *at;
 	int rc;
@@ -36,8 +45,8 @@ int whatsapp_prepare_template(const char *template_name, const char *language,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return BANDITORE_ENOMEM;
-	rc = whatsapp_build_template(PLACEHOLDER, template_name, language, body_params, n_params,
-				     biz_opaque, &p->body);
+	rc = whatsapp_build_template_header(PLACEHOLDER, template_name, language, header, body_params,
+					    n_params, biz_opaque, &p->body);
 	if (rc)
 		goto fail;
 	at = strstr(p->body, PLACEHOLDER_MEMBER);

@@ -19,6 +19,7 @@ void messages_rules_from_config(const struct config *cfg, struct messages_rules 
 	 * one is unknown. The tier is the number's messaging limit. */
 	memset(out, 0, sizeof(*out));
 	out->policy = cfg ? cfg->policy : NULL;
+	out->data_dir = cfg ? cfg->data_dir : NULL;
 	out->tier_limit = cfg ? cfg->wa_messaging_limit : 0;
 }
 
@@ -201,12 +202,30 @@ static int check_times(const struct messages_input *in, int64_t now, struct stor
 	return 0;
 }
 
+/* A stored attachment as a broadcast can carry it: the channel's template takes an image,
+ * a video or a document in its header, never audio (WhatsApp allows no audio header). */
+static int check_attachment(const struct media_info *a, struct messages_error *err)
+{
+	if (a->kind == POLICY_MEDIA_AUDIO)
+		return refuse(err, "attachment",
+			      "un audio non può accompagnare un messaggio a tutti gli iscritti: i modelli "
+			      "WhatsApp accettano in testa solo immagini, video o documenti",
+			      "audio cannot go with a message to every subscriber: WhatsApp templates take "
+			      "only an image, a video or a document as their header");
+	if (a->kind == POLICY_MEDIA_NONE || strlen(a->sha256) != 64)
+		return refuse(err, "attachment", "allegato di un tipo che WhatsApp non accetta (%.60s)",
+			      "attachment of a type WhatsApp does not take (%.60s)", a->type);
+	return 0;
+}
+
 static int check_fields(const struct messages_input *in, const struct messages_rules *rules,
 			int64_t now, struct store_message *m, struct messages_error *err)
 {
-	if (in->has_attachment)
-		return refuse(err, "attachment", "gli allegati non sono ancora supportati",
-			      "attachments are not supported yet");
+	if (in->attachment && check_attachment(in->attachment, err))
+		return BANDITORE_EINVAL;
+	if (in->has_attachment && !in->attachment)
+		return refuse(err, "attachment", "allegato non trovato: caricarlo prima (POST /api/v1/media)",
+			      "attachment not found: upload it first (POST /api/v1/media)");
 	if (in->title && check_title(in->title, err))
 		return BANDITORE_EINVAL;
 	if (check_text(in->text, err) || check_category(in->category, rules, err))
@@ -240,6 +259,13 @@ int messages_compose(const struct messages_input *in, const struct messages_rule
 	if (!out->text) {
 		memset(out, 0, sizeof(*out));
 		return BANDITORE_ENOMEM;
+	}
+	if (in->attachment) {
+		const struct media_info *a = in->attachment;
+		snprintf(out->media_sha256, sizeof(out->media_sha256), "%s", a->sha256);
+		snprintf(out->media_type, sizeof(out->media_type), "%s", a->type);
+		snprintf(out->media_name, sizeof(out->media_name), "%s", a->name);
+		out->media_size = a->size;
 	}
 	out->state = STORE_MSG_DRAFT;
 	return 0;

@@ -24,6 +24,32 @@ static int refuse(struct messages_error *err, const char *field, const char *it,
 	return BANDITORE_EINVAL;
 }
 
+/* "attachment": {"sha256": the hash POST /api/v1/media answered, "name": optional} into
+ * *media (read back from the data folder) and in->attachment. */
+static int get_attachment(json_t *att, const struct messages_rules *rules, struct media_info *media,
+			  struct messages_input *in, struct messages_error *err)
+{
+	json_t *sha = json_object_get(att, "sha256"), *name = json_object_get(att, "name");
+	const char *key;
+	json_t *v;
+	int rc;
+
+	if (!json_is_object(att) || !json_is_string(sha) || (name && !json_is_string(name) && !json_is_null(name)))
+		return refuse(err, "attachment", "allegato: scrivere {\"sha256\": ..., \"name\": ...} come da POST /api/v1/media",
+			      "attachment: write {\"sha256\": ..., \"name\": ...} as POST /api/v1/media answered");
+	json_object_foreach(att, key, v)
+		if (strcmp(key, "sha256") && strcmp(key, "name"))
+			return refuse(err, "attachment", "allegato: campo sconosciuto", "attachment: unknown field");
+	if (!rules || !rules->data_dir)
+		return 0; /* in->attachment stays NULL: refused by messages_compose */
+	rc = media_lookup(rules->data_dir, json_string_value(sha), json_string_value(name), media);
+	if (rc == BANDITORE_ENOMEM || rc == BANDITORE_EIO)
+		return rc;
+	if (rc == 0)
+		in->attachment = media;
+	return 0;
+}
+
 /* The string value of `field` into *out (NULL when absent or null). */
 static int get_string(json_t *obj, const char *field, const char **out, struct messages_error *err)
 {
@@ -123,6 +149,7 @@ int messages_parse_json_notes(const char *body, size_t len, const struct message
 	if (notes)
 		memset(notes, 0, sizeof(*notes));
 	struct messages_input in;
+	struct media_info media;
 	json_t *obj, *att;
 	int rc;
 
@@ -155,7 +182,10 @@ int messages_parse_json_notes(const char *body, size_t len, const struct message
 	if (!rc) {
 		att = json_object_get(obj, "attachment");
 		in.has_attachment = att && !json_is_null(att);
-		rc = messages_compose(&in, rules, now, out, err);
+		if (in.has_attachment)
+			rc = get_attachment(att, rules, &media, &in, err);
+		if (!rc)
+			rc = messages_compose(&in, rules, now, out, err);
 	}
 	json_decref(obj);
 	return rc;

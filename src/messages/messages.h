@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "media/media.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -42,6 +43,8 @@ struct messages_rules {
 	int n_categories;
 	int64_t tier_limit;            /* unique recipients per rolling 24 h; 0: unknown */
 	const struct policy *policy;   /* borrowed (the configuration's); NULL: no policy */
+	const char *data_dir;          /* attachments are DATA/media/<sha256> (media.h); NULL:
+					* a message's attachment is refused (JSON) or not re-read */
 };
 
 void messages_rules_from_config(const struct config *cfg, struct messages_rules *out);
@@ -55,7 +58,10 @@ struct messages_input {
 	const char *priority;     /* "normal" (default) or "emergency" */
 	const char *scheduled_at; /* optional RFC 3339 time, not in the past */
 	const char *expires_at;   /* optional RFC 3339 time, after scheduled_at and now */
-	int has_attachment;       /* attachments are not supported yet: refused */
+	int has_attachment;       /* an attachment without `attachment`: refused */
+	/* A stored attachment (media_intake, media_lookup), borrowed. Broadcasts are
+	 * templates: audio cannot be a template's header, so audio is refused here. */
+	const struct media_info *attachment;
 };
 
 /* Checks `in` against `rules` (may be NULL: no configured rules) at time `now` and

@@ -18,6 +18,8 @@ int messages_policy_check(const struct messages_rules *rules, const struct store
 {
 	struct policy_override overrides[MESSAGES_OVERRIDES_MAX];
 	struct policy_message pm;
+	struct media_info media;
+	struct policy_attachment att;
 
 	if (!m || !out)
 		return BANDITORE_EINVAL;
@@ -35,6 +37,23 @@ int messages_policy_check(const struct messages_rules *rules, const struct store
 	pm.category = m->category;
 	pm.emergency = m->priority == STORE_PRIORITY_EMERGENCY;
 	pm.requested_at = m->scheduled_at;
+	if (m->media_sha256[0]) {
+		/* The facts from the bytes again (the row holds no facts); without the folder,
+		 * what the row says (programs and macros were refused when it was stored). */
+		memset(&att, 0, sizeof(att));
+		att.name = m->media_name;
+		att.mime = m->media_type;
+		att.size = m->media_size;
+		if (rules->data_dir) {
+			int rc = media_lookup(rules->data_dir, m->media_sha256, m->media_name, &media);
+			if (rc == BANDITORE_ENOMEM)
+				return rc;
+			if (rc == 0)
+				att = media.facts;
+		}
+		pm.attachments = &att;
+		pm.n_attachments = 1;
+	}
 	if (notes) {
 		pm.justification = notes->justification;
 		for (int i = 0; i < notes->n_overrides && i < MESSAGES_OVERRIDES_MAX; i++) {
