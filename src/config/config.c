@@ -17,6 +17,7 @@
 #include "common/i18n.h"
 #include "common/keyword.h"
 #include "common/platform.h"
+#include "connectors/email.h"
 #include "connectors/telegram.h"
 #include "web/assets.h"
 
@@ -48,6 +49,8 @@ enum {
 	K_LISTEN, K_PUBLIC_URL, K_DATA_DIR,
 	K_STAFF_MAX_DELEGATES,
 	K_PUSH_SUBJECT, K_PUSH_TTL, K_PUSH_INSECURE,
+	K_EMAIL_FROM_ADDRESS, K_EMAIL_FROM_NAME, K_EMAIL_SMTP_URL, K_EMAIL_TLS, K_EMAIL_USER,
+	K_EMAIL_SECRETS_FILE, K_EMAIL_CONNECTIONS, K_EMAIL_UNREACHABLE_AFTER,
 	K_COUNT
 };
 
@@ -108,23 +111,32 @@ static const struct config_key keys[K_COUNT] = {
 	[K_PUSH_SUBJECT] = { "push", "subject", 0 },
 	[K_PUSH_TTL] = { "push", "ttl", 0 },
 	[K_PUSH_INSECURE] = { "push", "allow_insecure_endpoints", 0 },
+	[K_EMAIL_FROM_ADDRESS] = { "email", "from_address", 0 },
+	[K_EMAIL_FROM_NAME] = { "email", "from_name", 0 },
+	[K_EMAIL_SMTP_URL] = { "email", "smtp_url", 0 },
+	[K_EMAIL_TLS] = { "email", "tls", 0 },
+	[K_EMAIL_USER] = { "email", "user", 0 },
+	[K_EMAIL_SECRETS_FILE] = { "email", "secrets_file", 0 },
+	[K_EMAIL_CONNECTIONS] = { "email", "connections", 0 },
+	[K_EMAIL_UNREACHABLE_AFTER] = { "email", "unreachable_after", 0 },
 };
 
 /* The secrets file: a section per platform ([whatsapp] three keys, [telegram] two); long
  * tokens may be split over indented lines, joined without a space. */
 enum { S_APP_SECRET, S_ACCESS_TOKEN, S_VERIFY_TOKEN, S_WA_COUNT, S_TG_BOT_TOKEN = S_WA_COUNT,
-       S_TG_WEBHOOK_SECRET, S_COUNT };
+       S_TG_WEBHOOK_SECRET, S_EMAIL_PASSWORD, S_COUNT };
 static const struct config_key secret_keys[S_COUNT] = {
 	[S_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_TIGHT },
 	[S_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_TIGHT },
 	[S_VERIFY_TOKEN] = { "whatsapp", "verify_token", CONFIG_KEY_TIGHT },
 	[S_TG_BOT_TOKEN] = { "telegram", "bot_token", CONFIG_KEY_TIGHT },
 	[S_TG_WEBHOOK_SECRET] = { "telegram", "webhook_secret", CONFIG_KEY_TIGHT },
+	[S_EMAIL_PASSWORD] = { "email", "password", CONFIG_KEY_TIGHT },
 };
 static const char *const secret_env[S_COUNT] = {
 	"BANDITORE_WHATSAPP_APP_SECRET", "BANDITORE_WHATSAPP_ACCESS_TOKEN",
 	"BANDITORE_WHATSAPP_VERIFY_TOKEN", "BANDITORE_TELEGRAM_BOT_TOKEN",
-	"BANDITORE_TELEGRAM_WEBHOOK_SECRET",
+	"BANDITORE_TELEGRAM_WEBHOOK_SECRET", "BANDITORE_EMAIL_PASSWORD",
 };
 
 static const char *const default_subscribe[] = { "ATTIVA ISCRIZIONE" };
@@ -442,6 +454,65 @@ static void get_push(struct loader *ld)
 		error_line(ld, line_of(ld, K_PUSH_INSECURE),
 			   T("%s: '%s' non va bene: yes o no", "%s: '%s' is wrong: yes or no"),
 			   "allow_insecure_endpoints", v);
+}
+
+/* [email]: the sender, the SMTP relay and how to reach it. The password is a secret
+ * (secrets file [email] password, or BANDITORE_EMAIL_PASSWORD). */
+static void get_email_section(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	int needed = cfg->platforms & (1 << PLATFORM_EMAIL);
+	const char *why_it = " (email è tra le piattaforme di [channel])";
+	const char *why_en = " (email is one of the [channel] platforms)";
+	const char *v = val(ld, K_EMAIL_FROM_ADDRESS);
+	char canon[EMAIL_ADDR_MAX + 1];
+
+	set_str(ld, &cfg->email_from_address, "");
+	/* from_address and smtp_url are not required here: without them the e-mail routes
+	 * answer 503 and the daemon says so when it starts (a comune may list email among
+	 * its platforms before its relay is ready). */
+	(void)needed;
+	(void)why_it;
+	(void)why_en;
+	if (!v || !*v) {
+	} else if (email_addr_canonical(v, canon, sizeof(canon)) != 0) {
+		error_line(ld, line_of(ld, K_EMAIL_FROM_ADDRESS),
+			   T("from_address: '%s' non è un indirizzo e-mail valido", "from_address: '%s' is not a valid e-mail address"), v);
+	} else {
+		set_str(ld, &cfg->email_from_address, canon);
+	}
+	get_str(ld, K_EMAIL_FROM_NAME, &cfg->email_from_name, 0, "", "");
+	if (!*cfg->email_from_name && cfg->channel_name)
+		set_str(ld, &cfg->email_from_name, cfg->channel_name);
+	v = val(ld, K_EMAIL_SMTP_URL);
+	set_str(ld, &cfg->email_smtp_url, "");
+	if (!v || !*v) {
+	} else if ((strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0) ||
+		   has_space_or_control(v) || strlen(v) > 512) {
+		error_line(ld, line_of(ld, K_EMAIL_SMTP_URL),
+			   T("smtp_url: '%s' non va bene: smtp://server:587 oppure smtps://server:465",
+			     "smtp_url: '%s' is wrong: smtp://server:587 or smtps://server:465"), v);
+	} else {
+		set_str(ld, &cfg->email_smtp_url, v);
+	}
+	v = val(ld, K_EMAIL_TLS);
+	cfg->email_tls = !strncmp(cfg->email_smtp_url, "smtps://", 8) ? EMAIL_TLS_IMPLICIT : EMAIL_TLS_STARTTLS;
+	if (v && !strcmp(v, "none"))
+		cfg->email_tls = EMAIL_TLS_NONE;
+	else if (v && strcmp(v, "starttls") && strcmp(v, "implicit"))
+		error_line(ld, line_of(ld, K_EMAIL_TLS),
+			   T("tls: '%s' non va bene: starttls, implicit (smtps://) o none (solo un relay locale)",
+			     "tls: '%s' is wrong: starttls, implicit (smtps://) or none (a local relay only)"), v);
+	if (v && ((!strcmp(v, "implicit")) != (cfg->email_tls == EMAIL_TLS_IMPLICIT) ||
+		  (!strcmp(v, "starttls") && cfg->email_tls == EMAIL_TLS_IMPLICIT)))
+		error_line(ld, line_of(ld, K_EMAIL_TLS),
+			   T("tls: implicit va con smtps://, starttls e none con smtp://",
+			     "tls: implicit goes with smtps://, starttls and none with smtp://"));
+	get_str(ld, K_EMAIL_USER, &cfg->email_user, 0, "", "");
+	get_path(ld, K_EMAIL_SECRETS_FILE, &cfg->email_secrets_file, "");
+	get_int(ld, K_EMAIL_CONNECTIONS, &cfg->email_connections, 1, EMAIL_CONNECTIONS_MAX, 8);
+	get_int(ld, K_EMAIL_UNREACHABLE_AFTER, &cfg->email_unreachable_after, 1, 100, 3);
+	set_str(ld, &cfg->email_password, "");
 }
 
 static void get_listen(struct loader *ld)
@@ -1036,11 +1107,13 @@ static void load_secrets(struct loader *ld)
 	struct config *cfg = ld->cfg;
 	struct config_value sv[S_COUNT];
 	char **fields[S_COUNT] = { &cfg->wa_app_secret, &cfg->wa_access_token, &cfg->wa_verify_token,
-				   &cfg->tg_bot_token, &cfg->tg_webhook_secret };
+				   &cfg->tg_bot_token, &cfg->tg_webhook_secret, &cfg->email_password };
 	/* One secrets file: [whatsapp] secrets_file or [telegram] secrets_file (the same
 	 * path when both are given, checked in get_telegram). */
-	const char *file = *cfg->wa_secrets_file ? cfg->wa_secrets_file : cfg->tg_secrets_file;
-	int file_line = line_of(ld, *cfg->wa_secrets_file ? K_WA_SECRETS_FILE : K_TG_SECRETS_FILE);
+	const char *file = *cfg->wa_secrets_file ? cfg->wa_secrets_file :
+			   *cfg->tg_secrets_file ? cfg->tg_secrets_file : cfg->email_secrets_file;
+	int file_line = line_of(ld, *cfg->wa_secrets_file ? K_WA_SECRETS_FILE :
+				    *cfg->tg_secrets_file ? K_TG_SECRETS_FILE : K_EMAIL_SECRETS_FILE);
 	int file_missing = 0, file_failed = 0;
 	char *data = NULL;
 	size_t len = 0;
@@ -1117,7 +1190,7 @@ static void load_secrets(struct loader *ld)
 				   file, absent);
 	}
 	if ((cfg->platforms & (1 << PLATFORM_TELEGRAM)) && !file_failed) {
-		for (int i = S_TG_BOT_TOKEN; i < S_COUNT; i++) {
+		for (int i = S_TG_BOT_TOKEN; i < S_EMAIL_PASSWORD; i++) {
 			if (**fields[i] || (i == S_TG_WEBHOOK_SECRET && cfg->tg_mode != TELEGRAM_MODE_BOT))
 				continue;
 			error_line(ld, file && *file ? file_line : 0,
@@ -1202,6 +1275,7 @@ static void build(struct loader *ld, int with_secrets)
 	get_int(ld, K_AUTO_REPLY_HOURS, &cfg->auto_reply_hours, 1, 720, 24);
 	get_int(ld, K_STAFF_MAX_DELEGATES, &cfg->staff_max_delegates, 0, 1000, 0);
 	get_push(ld);
+	get_email_section(ld);
 
 	get_listen(ld);
 	get_url(ld, K_PUBLIC_URL, &cfg->public_url, 0, NULL);
@@ -1377,7 +1451,8 @@ void config_free(struct config *cfg)
 		&cfg->wa_channel_url, &cfg->unsubscribe_word, &cfg->text_join, &cfg->text_already,
 		&cfg->text_leave, &cfg->text_not_subscribed, &cfg->text_auto_reply,
 		&cfg->listen_address, &cfg->public_url, &cfg->data_dir, &cfg->hours_text,
-		&cfg->push_subject,
+		&cfg->push_subject, &cfg->email_from_address, &cfg->email_from_name,
+		&cfg->email_smtp_url, &cfg->email_user, &cfg->email_secrets_file,
 	};
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		free(*strings[i]);
@@ -1390,6 +1465,7 @@ void config_free(struct config *cfg)
 	free_secret(cfg->wa_verify_token);
 	free_secret(cfg->tg_bot_token);
 	free_secret(cfg->tg_webhook_secret);
+	free_secret(cfg->email_password);
 	for (int i = 0; i < CONFIG_KEYWORDS_MAX; i++) {
 		free(cfg->subscribe[i]);
 		free(cfg->unsubscribe[i]);

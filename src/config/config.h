@@ -126,6 +126,19 @@ struct config {
 	int push_ttl;             /* seconds a push service may hold a message (86400) */
 	int push_allow_insecure;  /* tests only: http:// and loopback push endpoints */
 
+	/* [email] (on when email is among the [channel] platforms) */
+	char *email_from_address; /* the comune's sender address, canonical */
+	char *email_from_name;    /* the display name (default: the channel's name) */
+	char *email_smtp_url;     /* smtp://host:port or smtps://host:port */
+	int email_tls;            /* enum email_tls: none, starttls (default), implicit */
+	char *email_user;         /* SMTP AUTH user ("" : none) */
+	char *email_password;     /* from the secrets file ([email] password) or
+				   * BANDITORE_EMAIL_PASSWORD only */
+	char *email_secrets_file; /* when neither [whatsapp] nor [telegram] names one */
+	int email_connections;    /* SMTP connections in parallel (default 8) */
+	int email_unreachable_after; /* permanent failures (bounces, 5xx) before delivery
+				      * skips an address (default 3) */
+
 	/* [staff] */
 	int staff_max_delegates;  /* delegates by decree at a time; 0 (default): no limit
 				   * (Leini art. 4: at most 5) */
