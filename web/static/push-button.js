@@ -52,8 +52,19 @@
     return { endpoint: j.endpoint, keys: { p256dh: j.keys.p256dh, auth: j.keys.auth } };
   }
 
+  /* The worker's scope (/push/) does not cover the page, so navigator.serviceWorker.ready
+   * would never resolve here: wait for this registration's own worker instead. */
   async function registration() {
-    return navigator.serviceWorker.register('/push/sw.js', { scope: '/push/' });
+    const reg = await navigator.serviceWorker.register('/push/sw.js', { scope: '/push/' });
+    if (reg.active) return reg;
+    const worker = reg.installing || reg.waiting;
+    await new Promise((resolve, reject) => {
+      worker.addEventListener('statechange', () => {
+        if (worker.state === 'activated') resolve();
+        else if (worker.state === 'redundant') reject(new Error('service worker failed'));
+      });
+    });
+    return reg;
   }
 
   async function current() {
@@ -68,7 +79,6 @@
     if (!keyAnswer.ok) throw new Error('HTTP ' + keyAnswer.status);
     const { publicKey } = await keyAnswer.json();
     const reg = await registration();
-    await navigator.serviceWorker.ready;
     const sub = await reg.pushManager.subscribe({
       userVisibleOnly: true,
       applicationServerKey: b64urlToBytes(publicKey),
