@@ -2,7 +2,9 @@
  * test_staff_accounts.c - unit tests of src/staff/ beyond tokens: argon2id passwords,
  * TOTP against the vectors of RFC 6238, login throttling and lockout with an injected
  * clock, sessions' idle and absolute expiry, the delegates' limit, a decree's end date,
- * revocation ending sessions and tokens, and the permission matrix, on a real store.
+ * revocation ending sessions and tokens, the approval workflow (no self-approval but a
+ * gestore's emergency, rejection, edit after approval), and the permission matrix, on a
+ * real store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 
 #include "common/crypto.h"
 #include "common/err.h"
+#include "messages/workflow.h"
 #include "staff/staff.h"
 #include "staff/tokens.h"
 #include "store/store.h"
@@ -336,6 +339,96 @@ static void test_decree_end_and_revocation(void **state)
 			 STAFF_LOGIN_OK);
 }
 
+/* A draft written by `author`, with `priority`. */
+static int64_t draft(struct fx *f, const char *author, int priority, int64_t scheduled_at)
+{
+	struct store_message m;
+	int64_t id = 0;
+
+	memset(&m, 0, sizeof(m));
+	m.text = "Avviso di prova.";
+	snprintf(m.category, sizeof(m.category), "avvisi");
+	m.priority = priority;
+	m.scheduled_at = scheduled_at;
+	assert_int_equal(messages_create(f->st, &m, author, NOW, &id), 0);
+	return id;
+}
+
+static void test_workflow(void **state)
+{
+	struct fx *f = *state;
+	struct messages_approval ap;
+	struct store_message m = { 0 };
+	struct store_review rv;
+	int self = 0, again = 0;
+	int64_t id;
+
+	/* proposed by a proponente, approved by another */
+	id = draft(f, "assessore", STORE_PRIORITY_NORMAL, 0);
+	assert_int_equal(workflow_propose(f->st, id, "ufficio", 1, NOW), BANDITORE_EPERM);
+	assert_int_equal(workflow_propose(f->st, id, "assessore", 1, NOW), 0);
+	assert_int_equal(workflow_propose(f->st, id, "assessore", 1, NOW), BANDITORE_ESTATE);
+	assert_int_equal(store_message_get(f->st, id, &m), 0);
+	assert_int_equal(store_review_get(f->st, id, &rv), 0);
+	assert_string_equal(workflow_state_name(&m, &rv), "proposed");
+	store_message_clear(&m);
+	assert_int_equal(workflow_approve(f->st, id, "assessore", 1, NOW, NULL, NULL, &ap, &self),
+			 BANDITORE_EAUTH);
+	assert_int_equal(workflow_approve(f->st, id, "stampa", 1, NOW, NULL, NULL, &ap, &self), 0);
+	assert_int_equal(self, 0);
+	assert_int_equal(store_review_get(f->st, id, &rv), 0);
+	assert_int_equal(rv.status, STORE_REVIEW_APPROVED);
+	assert_string_equal(rv.reviewed_by, "stampa");
+
+	/* one's own normal message: never; one's own emergency: only when allowed */
+	id = draft(f, "stampa", STORE_PRIORITY_NORMAL, 0);
+	assert_int_equal(workflow_approve(f->st, id, "stampa", 1, NOW, NULL, NULL, &ap, &self),
+			 BANDITORE_EAUTH);
+	id = draft(f, "delegato1", STORE_PRIORITY_EMERGENCY, 0);
+	assert_int_equal(workflow_approve(f->st, id, "delegato1", 0, NOW, NULL, NULL, &ap, &self),
+			 BANDITORE_EAUTH);
+	id = draft(f, "stampa", STORE_PRIORITY_EMERGENCY, 0);
+	assert_int_equal(workflow_approve(f->st, id, "stampa", 1, NOW, NULL, NULL, &ap, &self), 0);
+	assert_int_equal(self, 1);
+	assert_int_equal(store_review_get(f->st, id, &rv), 0);
+	assert_int_equal(rv.self_approved, 1);
+
+	/* rejected: a reason is needed, and it is approved only once proposed again */
+	id = draft(f, "assessore", STORE_PRIORITY_NORMAL, 0);
+	assert_int_equal(workflow_reject(f->st, id, "stampa", "motivo", NOW), BANDITORE_ESTATE);
+	assert_int_equal(workflow_propose(f->st, id, "assessore", 1, NOW), 0);
+	assert_int_equal(workflow_reject(f->st, id, "stampa", "", NOW), BANDITORE_EINVAL);
+	assert_int_equal(workflow_reject(f->st, id, "stampa", "Manca la data.", NOW), 0);
+	assert_int_equal(workflow_approve(f->st, id, "sindaco", 1, NOW, NULL, NULL, &ap, &self),
+			 BANDITORE_ESTATE);
+	assert_int_equal(workflow_propose(f->st, id, "assessore", 1, NOW), 0);
+	assert_int_equal(workflow_approve(f->st, id, "sindaco", 1, NOW, NULL, NULL, &ap, &self), 0);
+
+	/* an edit after approval sends it back, proposed by the editor */
+	id = draft(f, "assessore", STORE_PRIORITY_NORMAL, NOW + DAY);
+	assert_int_equal(workflow_propose(f->st, id, "assessore", 1, NOW), 0);
+	assert_int_equal(workflow_approve(f->st, id, "stampa", 1, NOW, NULL, NULL, &ap, &self), 0);
+	assert_int_equal(ap.state, STORE_MSG_SCHEDULED);
+	assert_int_equal(store_message_get(f->st, id, &m), 0);
+	free(m.text);
+	m.text = "Avviso corretto.";
+	assert_int_equal(workflow_edit(f->st, &m, "stampa", 0, NOW + 10, &again), 0);
+	m.text = NULL;
+	assert_int_equal(again, 1);
+	store_message_clear(&m);
+	assert_int_equal(store_message_get(f->st, id, &m), 0);
+	assert_int_equal(m.state, STORE_MSG_DRAFT);
+	assert_string_equal(m.text, "Avviso corretto.");
+	assert_int_equal(m.approved_at, 0);
+	assert_int_equal(store_review_get(f->st, id, &rv), 0);
+	assert_string_equal(workflow_state_name(&m, &rv), "proposed");
+	assert_string_equal(rv.proposed_by, "stampa");
+	store_message_clear(&m);
+	assert_int_equal(workflow_approve(f->st, id, "stampa", 1, NOW, NULL, NULL, &ap, &self),
+			 BANDITORE_EAUTH);
+	assert_int_equal(workflow_approve(f->st, id, "sindaco", 1, NOW, NULL, NULL, &ap, &self), 0);
+}
+
 static void test_permission_matrix(void **state)
 {
 	/* rows: responsabile, gestore, delegato, proponente */
@@ -373,6 +466,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_session_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decree_end_and_revocation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workflow, setup, teardown),
 		cmocka_unit_test(test_permission_matrix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
