@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/platform.h"
 #include "config/config.h"
+#include "connectors/telegram.h"
 
 #ifndef SOURCE_ROOT
 #error "SOURCE_ROOT must name the source tree (see tests/unit/meson.build)"
@@ -175,6 +176,8 @@ static void test_full_file_values(void **state)
 			  "max_in_flight = 64\n"
 			  "messaging_limit = 10000\n"
 			  "secrets_file = secrets.ini\n"
+			  "[telegram]\n"
+			  "bot_username = ComuneProvaBot\n"
 			  "[keywords]\n"
 			  "subscribe = Iscrivimi, ATTIVA  Iscrizione!\n"
 			  "unsubscribe = Cancellami , STOP\n"
@@ -897,6 +900,93 @@ static void test_secrets_missing_file_and_env(void **state)
 	expect_error(&f->errs, 0, "verify_token");
 }
 
+/* ---- [telegram] ---- */
+
+static void test_telegram_section(void **state)
+{
+	struct fixture *f = *state;
+	char text[2048];
+
+	unsetenv("BANDITORE_TELEGRAM_BOT_TOKEN");
+	unsetenv("BANDITORE_TELEGRAM_WEBHOOK_SECRET");
+	/* Bot mode needs the bot's name; both secrets come from the one secrets file. */
+	write_secrets(f, "[whatsapp]\napp_secret = a\naccess_token = b\nverify_token = c\n"
+			 "[telegram]\nbot_token = 123456:ABC-def_GHI\nwebhook_secret = s3cr3t_-X\n", 0600);
+	snprintf(text, sizeof(text), "%s[channel]\nplatforms = whatsapp, telegram\n"
+		 "[telegram]\nbot_username = @ComuneProvaBot\napi_base = http://127.0.0.1:9998\n"
+		 "messages_per_second = 0\n", WITH_SECRETS_FILE);
+	expect_ok(f, load(f, text, 1));
+	assert_int_equal(f->cfg->tg_mode, TELEGRAM_MODE_BOT);
+	assert_string_equal(f->cfg->tg_bot_username, "ComuneProvaBot");
+	assert_string_equal(f->cfg->tg_api_base, "http://127.0.0.1:9998");
+	assert_int_equal(f->cfg->tg_messages_per_second, 0);
+	assert_string_equal(f->cfg->tg_bot_token, "123456:ABC-def_GHI");
+	assert_string_equal(f->cfg->tg_webhook_secret, "s3cr3t_-X");
+	/* The environment wins. */
+	setenv("BANDITORE_TELEGRAM_WEBHOOK_SECRET", "from-env", 1);
+	expect_ok(f, load(f, text, 1));
+	assert_string_equal(f->cfg->tg_webhook_secret, "from-env");
+	setenv("BANDITORE_TELEGRAM_WEBHOOK_SECRET", "has space", 1);
+	assert_int_equal(load(f, text, 1), BANDITORE_ECONFIG);
+	unsetenv("BANDITORE_TELEGRAM_WEBHOOK_SECRET");
+
+	/* A missing webhook secret in bot mode is named; a malformed one refused. */
+	write_secrets(f, "[whatsapp]\napp_secret = a\naccess_token = b\nverify_token = c\n"
+			 "[telegram]\nbot_token = 123456:ABC\n", 0600);
+	assert_int_equal(load(f, text, 1), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 9, "webhook_secret");
+	write_secrets(f, "[whatsapp]\napp_secret = a\naccess_token = b\nverify_token = c\n"
+			 "[telegram]\nbot_token = 123456:ABC\nwebhook_secret = no/slash\n", 0600);
+	assert_int_equal(load(f, text, 1), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 0, "webhook_secret");
+
+	/* Defaults; no limit only on loopback. */
+	snprintf(text, sizeof(text), "%s[channel]\nplatforms = whatsapp, telegram\n"
+		 "[telegram]\nbot_username = ComuneProvaBot\n", MINIMAL);
+	expect_ok(f, load(f, text, 0));
+	assert_string_equal(f->cfg->tg_api_base, "https://api.telegram.org");
+	assert_int_equal(f->cfg->tg_messages_per_second, 30);
+	snprintf(text, sizeof(text), "%s[channel]\nplatforms = whatsapp, telegram\n"
+		 "[telegram]\nbot_username = ComuneProvaBot\nmessages_per_second = 0\n", MINIMAL);
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 13, "messages_per_second");
+
+	/* Required keys per mode, and their forms. */
+	snprintf(text, sizeof(text), "%s[channel]\nplatforms = whatsapp, telegram\n", MINIMAL);
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 0, "bot_username");
+	snprintf(text, sizeof(text), "%s[channel]\nplatforms = whatsapp, telegram\n"
+		 "[telegram]\nmode = channel\n", MINIMAL);
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 0, "channel_id");
+	snprintf(text, sizeof(text), "%s[channel]\nplatforms = whatsapp, telegram\n"
+		 "[telegram]\nmode = channel\nchannel_id = @comune_di_prova\n", MINIMAL);
+	expect_ok(f, load(f, text, 0));
+	assert_int_equal(f->cfg->tg_mode, TELEGRAM_MODE_CHANNEL);
+	assert_string_equal(f->cfg->tg_channel_id, "@comune_di_prova");
+	snprintf(text, sizeof(text), "%s[channel]\nplatforms = whatsapp, telegram\n"
+		 "[telegram]\nmode = channel\nchannel_id = -1001234567890\n", MINIMAL);
+	expect_ok(f, load(f, text, 0));
+	snprintf(text, sizeof(text), "%s[channel]\nplatforms = whatsapp, telegram\n"
+		 "[telegram]\nmode = chat\nchannel_id = 12345\nbot_username = Comune\n", MINIMAL);
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 12, "mode");
+	expect_error(&f->errs, 13, "channel_id");
+	expect_error(&f->errs, 14, "bot_username");
+	/* Channel mode needs no webhook secret. */
+	write_secrets(f, "[whatsapp]\napp_secret = a\naccess_token = b\nverify_token = c\n"
+			 "[telegram]\nbot_token = 123456:ABC\n", 0600);
+	snprintf(text, sizeof(text), "%s[channel]\nplatforms = whatsapp, telegram\n"
+		 "[telegram]\nmode = channel\nchannel_id = @comune_di_prova\n", WITH_SECRETS_FILE);
+	expect_ok(f, load(f, text, 1));
+	/* One secrets file for the comune. */
+	snprintf(text, sizeof(text), "%s[channel]\nplatforms = whatsapp, telegram\n"
+		 "[telegram]\nmode = channel\nchannel_id = @comune_di_prova\nsecrets_file = other.ini\n",
+		 WITH_SECRETS_FILE);
+	assert_int_equal(load(f, text, 0), BANDITORE_ECONFIG);
+	expect_error(&f->errs, 15, "secrets_file");
+}
+
 /* ---- policy version ---- */
 
 static void version_of(struct fixture *f, const char *text, char out[65])
@@ -1166,6 +1256,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keywords, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secrets_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secrets_missing_file_and_env, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_telegram_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_examples_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_examples_follow_their_policies, setup, teardown),
