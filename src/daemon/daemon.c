@@ -10,6 +10,7 @@
 #include "http/server.h"
 #include "inbound/inbound.h"
 #include "staff/staff.h"
+#include "subscribers/email_optin.h"
 #include "subscribers/subscribers.h"
 
 #include <signal.h>
@@ -39,6 +40,9 @@ static int maintenance(struct store *st, int64_t now, void *arg)
 		rc = store_autoreply_expire(st, now - (int64_t)cfg->auto_reply_hours * 3600);
 	if (!rc)
 		rc = store_kept_expire(st, now, &removed);
+	/* E-mail joins never confirmed within 48 hours: nothing of them is kept. */
+	if (!rc)
+		rc = email_optin_expire(st, now, &removed);
 	if (!rc) /* staff sessions past their idle or absolute limit (staff.h) */
 		rc = store_session_expire(st, now - STAFF_SESSION_IDLE, now - STAFF_SESSION_ABSOLUTE);
 	/* Yesterday's anonymous joins and leaves, once, into the audit log (UTC days, as

@@ -5,6 +5,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "http/api.h"
+#include "http/email_http.h"
 #include "http/push.h"
 #include "http/public.h"
 #include "http/webhook_whatsapp.h"
@@ -28,6 +29,7 @@ struct http_server {
 	int stopping;  /* set at stop: no connection may be suspended any more */
 	struct api *api;
 	struct push_site *push;  /* browser push: /push/ (NULL when not configured) */
+	struct email_site *email; /* e-mail opt-in: /email/ (NULL when not a platform) */
 	struct public_site *pub; /* the public pages, feeds and assets */
 };
 
@@ -182,6 +184,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		}
 		return respond_json_status(conn, 405);
 	}
+	if (!strncmp(url, EMAIL_PREFIX, strlen(EMAIL_PREFIX)))
+		return email_handle(srv->email, conn, method, url, buf_cstr(&req->body), req->body.len,
+				    req->too_big);
 	if (!strncmp(url, PUSH_PREFIX, strlen(PUSH_PREFIX)))
 		return push_handle(srv->push, conn, method, url, buf_cstr(&req->body), req->body.len,
 				   req->too_big);
@@ -250,7 +255,8 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 			log_warn("public-assets-missing", "hint=%s",
 				 "run scripts/install-deps or set BANDITORE_WEB_DIR: pages are unstyled");
 	}
-	if (push_site_new(&srv->ctx, &srv->push) != 0) {
+	if (push_site_new(&srv->ctx, &srv->push) != 0 || email_site_new(&srv->ctx, &srv->email) != 0) {
+		push_site_free(srv->push);
 		public_site_free(srv->pub);
 		api_free(srv->api);
 		free(srv);
@@ -269,6 +275,7 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 				    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
+		email_site_free(srv->email);
 		push_site_free(srv->push);
 		public_site_free(srv->pub);
 		api_free(srv->api);
@@ -304,6 +311,7 @@ void http_server_stop(struct http_server *srv)
 	api_free(srv->api); /* its read connections: every request has been answered */
 	public_site_free(srv->pub);
 	push_site_free(srv->push);
+	email_site_free(srv->email);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->idle);
 	free(srv);
