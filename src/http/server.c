@@ -8,6 +8,7 @@
 #include "http/email_http.h"
 #include "http/push.h"
 #include "http/public.h"
+#include "http/webhook_telegram.h"
 #include "http/webhook_whatsapp.h"
 
 #include <arpa/inet.h>
@@ -28,6 +29,7 @@ struct http_server {
 	int in_flight; /* webhook jobs the writer has not settled yet */
 	int stopping;  /* set at stop: no connection may be suspended any more */
 	struct api *api;
+	struct webhook_telegram *tg; /* NULL unless Telegram runs in bot mode */
 	struct push_site *push;  /* browser push: /push/ (NULL when not configured) */
 	struct email_site *email; /* e-mail opt-in: /email/ (NULL when not a platform) */
 	struct public_site *pub; /* the public pages, feeds and assets */
@@ -43,6 +45,7 @@ struct request {
 	struct MHD_Connection *conn;
 	struct webhook_job *job; /* while suspended, waiting for the writer */
 	int settled;             /* the writer is done: answer on the next call */
+	struct tg_job *tg_job;   /* a Telegram update, while suspended */
 };
 
 /* In the writer's thread: the job is durable (or failed); wake the connection. */
@@ -102,6 +105,46 @@ static enum MHD_Result webhook_post(struct http_server *srv, struct request *req
 		/* in_flight drops when the resumed connection answers 503 */
 		MHD_resume_connection(req->conn);
 		req->settled = 1; /* finish() answers 503 for a job the writer never took */
+	}
+	return MHD_YES;
+}
+
+/* A complete POST /webhooks/telegram: as webhook_post, with Telegram's secret header. */
+static enum MHD_Result telegram_post(struct http_server *srv, struct request *req)
+{
+	const char *secret;
+	int status;
+
+	if (req->settled) {
+		status = webhook_telegram_finish(req->tg_job);
+		req->tg_job = NULL;
+		in_flight_done(srv);
+		return respond_json_status(req->conn, (unsigned)status);
+	}
+	if (!srv->tg)
+		return respond_json_status(req->conn, 404);
+	if (req->too_big)
+		return respond_json_status(req->conn, 413);
+	secret = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+					     "X-Telegram-Bot-Api-Secret-Token");
+	status = webhook_telegram_prepare(srv->tg, secret, buf_cstr(&req->body), req->body.len,
+					  job_settled, req, &req->tg_job);
+	if (status)
+		return respond_json_status(req->conn, (unsigned)status);
+	buf_free(&req->body);
+	pthread_mutex_lock(&srv->lock);
+	if (srv->stopping) {
+		pthread_mutex_unlock(&srv->lock);
+		webhook_telegram_finish(req->tg_job);
+		req->tg_job = NULL;
+		return respond_json_status(req->conn, 503);
+	}
+	srv->in_flight++;
+	pthread_mutex_unlock(&srv->lock);
+	MHD_suspend_connection(req->conn);
+	if (webhook_telegram_submit(srv->tg, req->tg_job) != 0) {
+		MHD_resume_connection(req->conn);
+		req->settled = 1;
 	}
 	return MHD_YES;
 }
@@ -169,6 +212,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return MHD_YES;
 	}
 
+	if (!strcmp(url, "/webhooks/telegram"))
+		return is_post ? telegram_post(srv, req) : respond_json_status(conn, 405);
 	if (!strcmp(url, "/webhooks/whatsapp")) {
 		if (is_post)
 			return webhook_post(srv, req);
@@ -217,6 +262,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			webhook_whatsapp_finish(req->job);
 			in_flight_done(req->srv);
 		}
+		if (req->tg_job) {
+			webhook_telegram_finish(req->tg_job);
+			in_flight_done(req->srv);
+		}
 		buf_free(&req->body);
 		free(req);
 		*con_cls = NULL;
@@ -241,6 +290,11 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 		return BANDITORE_ENOMEM;
 	srv->ctx = *ctx;
 	if (api_new(&srv->ctx, &srv->api) != 0) {
+		free(srv);
+		return BANDITORE_ENOMEM;
+	}
+	if (webhook_telegram_new(&srv->ctx, &srv->tg) != 0) {
+		api_free(srv->api);
 		free(srv);
 		return BANDITORE_ENOMEM;
 	}
@@ -278,6 +332,7 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 		email_site_free(srv->email);
 		push_site_free(srv->push);
 		public_site_free(srv->pub);
+		webhook_telegram_free(srv->tg);
 		api_free(srv->api);
 		pthread_mutex_destroy(&srv->lock);
 		pthread_cond_destroy(&srv->idle);
@@ -309,6 +364,7 @@ void http_server_stop(struct http_server *srv)
 	pthread_mutex_unlock(&srv->lock);
 	MHD_stop_daemon(srv->mhd);
 	api_free(srv->api); /* its read connections: every request has been answered */
+	webhook_telegram_free(srv->tg); /* sends the replies still queued, then stops */
 	public_site_free(srv->pub);
 	push_site_free(srv->push);
 	email_site_free(srv->email);
