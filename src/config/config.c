@@ -18,6 +18,7 @@
 #include "common/keyword.h"
 #include "common/platform.h"
 #include "connectors/email.h"
+#include "connectors/sms.h"
 #include "connectors/telegram.h"
 #include "web/assets.h"
 
@@ -40,7 +41,7 @@ enum {
 	K_CHANNEL_NAME, K_CHANNEL_DESCRIPTION, K_PLATFORMS,
 	K_WA_PHONE_NUMBER_ID, K_WA_DISPLAY_NUMBER, K_WA_API_BASE, K_WA_API_VERSION,
 	K_WA_SECRETS_FILE, K_WA_MPS, K_WA_TEMPLATE_NAME, K_WA_TEMPLATE_LANGUAGE,
-	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MESSAGING_LIMIT, K_WA_MAX_IN_FLIGHT, K_WA_CHANNEL_URL, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
+	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MESSAGING_LIMIT, K_WA_MAX_IN_FLIGHT, K_WA_CHANNEL_URL, K_WA_NOTICE_TEMPLATE, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
 	K_TG_BOT_USERNAME, K_TG_MODE, K_TG_CHANNEL_ID, K_TG_API_BASE, K_TG_SECRETS_FILE,
 	K_TG_MPS, K_TG_BOT_TOKEN, K_TG_WEBHOOK_SECRET,
 	K_SUBSCRIBE, K_UNSUBSCRIBE,
@@ -51,6 +52,11 @@ enum {
 	K_PUSH_SUBJECT, K_PUSH_TTL, K_PUSH_INSECURE,
 	K_EMAIL_FROM_ADDRESS, K_EMAIL_FROM_NAME, K_EMAIL_SMTP_URL, K_EMAIL_TLS, K_EMAIL_USER,
 	K_EMAIL_SECRETS_FILE, K_EMAIL_CONNECTIONS, K_EMAIL_UNREACHABLE_AFTER,
+	K_SMS_URL, K_SMS_METHOD, K_SMS_CONTENT_TYPE, K_SMS_BODY, K_SMS_AUTH, K_SMS_USERNAME,
+	K_SMS_SENDER, K_SMS_NUMBER_FORMAT, K_SMS_SUCCESS_STATUS, K_SMS_STATUS_FIELD,
+	K_SMS_STATUS_OK, K_SMS_ID_FIELD, K_SMS_LONG_TEXT, K_SMS_MAX_SEGMENTS, K_SMS_MPS,
+	K_SMS_WEBHOOK_HEADER, K_SMS_WEBHOOK_PARAM, K_SMS_FROM_FIELD, K_SMS_TEXT_FIELD,
+	K_SMS_INBOUND_ID_FIELD, K_SMS_SECRETS_FILE, K_SMS_AUTH_SECRET, K_SMS_WEBHOOK_SECRET,
 	K_COUNT
 };
 
@@ -83,6 +89,7 @@ static const struct config_key keys[K_COUNT] = {
 	[K_WA_MESSAGING_LIMIT] = { "whatsapp", "messaging_limit", 0 },
 	[K_WA_MAX_IN_FLIGHT] = { "whatsapp", "max_in_flight", 0 },
 	[K_WA_CHANNEL_URL] = { "whatsapp", "channel_url", 0 },
+	[K_WA_NOTICE_TEMPLATE] = { "whatsapp", "notice_template", 0 },
 	[K_WA_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_SECRET },
 	[K_WA_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_SECRET },
 	[K_WA_VERIFY_TOKEN] = { "whatsapp", "verify_token", CONFIG_KEY_SECRET },
@@ -119,12 +126,35 @@ static const struct config_key keys[K_COUNT] = {
 	[K_EMAIL_SECRETS_FILE] = { "email", "secrets_file", 0 },
 	[K_EMAIL_CONNECTIONS] = { "email", "connections", 0 },
 	[K_EMAIL_UNREACHABLE_AFTER] = { "email", "unreachable_after", 0 },
+	[K_SMS_URL] = { "sms", "url", 0 },
+	[K_SMS_METHOD] = { "sms", "method", 0 },
+	[K_SMS_CONTENT_TYPE] = { "sms", "content_type", 0 },
+	[K_SMS_BODY] = { "sms", "body", 0 },
+	[K_SMS_AUTH] = { "sms", "auth", 0 },
+	[K_SMS_USERNAME] = { "sms", "username", 0 },
+	[K_SMS_SENDER] = { "sms", "sender", 0 },
+	[K_SMS_NUMBER_FORMAT] = { "sms", "number_format", 0 },
+	[K_SMS_SUCCESS_STATUS] = { "sms", "success_status", 0 },
+	[K_SMS_STATUS_FIELD] = { "sms", "status_field", 0 },
+	[K_SMS_STATUS_OK] = { "sms", "status_ok", 0 },
+	[K_SMS_ID_FIELD] = { "sms", "id_field", 0 },
+	[K_SMS_LONG_TEXT] = { "sms", "long_text", 0 },
+	[K_SMS_MAX_SEGMENTS] = { "sms", "max_segments", 0 },
+	[K_SMS_MPS] = { "sms", "messages_per_second", 0 },
+	[K_SMS_WEBHOOK_HEADER] = { "sms", "webhook_header", 0 },
+	[K_SMS_WEBHOOK_PARAM] = { "sms", "webhook_param", 0 },
+	[K_SMS_FROM_FIELD] = { "sms", "inbound_from_field", 0 },
+	[K_SMS_TEXT_FIELD] = { "sms", "inbound_text_field", 0 },
+	[K_SMS_INBOUND_ID_FIELD] = { "sms", "inbound_id_field", 0 },
+	[K_SMS_SECRETS_FILE] = { "sms", "secrets_file", 0 },
+	[K_SMS_AUTH_SECRET] = { "sms", "auth_secret", CONFIG_KEY_SECRET },
+	[K_SMS_WEBHOOK_SECRET] = { "sms", "webhook_secret", CONFIG_KEY_SECRET },
 };
 
 /* The secrets file: a section per platform ([whatsapp] three keys, [telegram] two); long
  * tokens may be split over indented lines, joined without a space. */
 enum { S_APP_SECRET, S_ACCESS_TOKEN, S_VERIFY_TOKEN, S_WA_COUNT, S_TG_BOT_TOKEN = S_WA_COUNT,
-       S_TG_WEBHOOK_SECRET, S_EMAIL_PASSWORD, S_COUNT };
+       S_TG_WEBHOOK_SECRET, S_EMAIL_PASSWORD, S_SMS_AUTH_SECRET, S_SMS_WEBHOOK_SECRET, S_COUNT };
 static const struct config_key secret_keys[S_COUNT] = {
 	[S_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_TIGHT },
 	[S_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_TIGHT },
@@ -132,11 +162,14 @@ static const struct config_key secret_keys[S_COUNT] = {
 	[S_TG_BOT_TOKEN] = { "telegram", "bot_token", CONFIG_KEY_TIGHT },
 	[S_TG_WEBHOOK_SECRET] = { "telegram", "webhook_secret", CONFIG_KEY_TIGHT },
 	[S_EMAIL_PASSWORD] = { "email", "password", CONFIG_KEY_TIGHT },
+	[S_SMS_AUTH_SECRET] = { "sms", "auth_secret", CONFIG_KEY_TIGHT },
+	[S_SMS_WEBHOOK_SECRET] = { "sms", "webhook_secret", CONFIG_KEY_TIGHT },
 };
 static const char *const secret_env[S_COUNT] = {
 	"BANDITORE_WHATSAPP_APP_SECRET", "BANDITORE_WHATSAPP_ACCESS_TOKEN",
 	"BANDITORE_WHATSAPP_VERIFY_TOKEN", "BANDITORE_TELEGRAM_BOT_TOKEN",
 	"BANDITORE_TELEGRAM_WEBHOOK_SECRET", "BANDITORE_EMAIL_PASSWORD",
+	"BANDITORE_SMS_AUTH_SECRET", "BANDITORE_SMS_WEBHOOK_SECRET",
 };
 
 static const char *const default_subscribe[] = { "ATTIVA ISCRIZIONE" };
@@ -403,8 +436,8 @@ static void get_platforms(struct loader *ld)
 			plat = (size_t)(end - p) < sizeof(name) ? platform_from_name(name) : -1;
 			if (plat < 0)
 				error_line(ld, line_of(ld, K_PLATFORMS),
-					   T("piattaforma sconosciuta '%.*s' (note: whatsapp, telegram, email, webpush)",
-					     "unknown platform '%.*s' (known: whatsapp, telegram, email, webpush)"),
+					   T("piattaforma sconosciuta '%.*s' (note: whatsapp, telegram, email, webpush, sms)",
+					     "unknown platform '%.*s' (known: whatsapp, telegram, email, webpush, sms)"),
 					   (int)(end - p > 60 ? 60 : end - p), p);
 			else if (ld->cfg->platforms & (1 << plat))
 				error_line(ld, line_of(ld, K_PLATFORMS),
@@ -418,8 +451,8 @@ static void get_platforms(struct loader *ld)
 	}
 	if (!ld->cfg->platforms)
 		error_line(ld, line_of(ld, K_PLATFORMS),
-			   T("platforms: indicare almeno una piattaforma (whatsapp, telegram, email, webpush)",
-			     "platforms: name at least one platform (whatsapp, telegram, email, webpush)"));
+			   T("platforms: indicare almeno una piattaforma (whatsapp, telegram, email, webpush, sms)",
+			     "platforms: name at least one platform (whatsapp, telegram, email, webpush, sms)"));
 }
 
 /* [push]: the VAPID subject push services may contact (RFC 8292 2.1: mailto: or https:),
@@ -600,6 +633,16 @@ static void get_template(struct loader *ld)
 			   v);
 	set_str(ld, &cfg->wa_template_name, v ? v : "avviso_comune");
 
+	/* The one notice to numbers imported from a broadcast list (cmd_subscribers.c). */
+	v = val(ld, K_WA_NOTICE_TEMPLATE);
+	if (v && (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(v) ||
+		  strlen(v) > 512))
+		error_line(ld, line_of(ld, K_WA_NOTICE_TEMPLATE),
+			   T("notice_template: '%s' non va bene: il nome del modello approvato da Meta ha solo lettere minuscole, cifre e _",
+			     "notice_template: '%s' is wrong: the name of the template Meta approved has only lowercase letters, digits and _"),
+			   v);
+	set_str(ld, &cfg->wa_notice_template, v ? v : cfg->wa_template_name);
+
 	v = val(ld, K_WA_TEMPLATE_LANGUAGE);
 	n = v ? strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") : 0;
 	if (v && (n != strlen(v) || n < 2 || n > 15))
@@ -771,6 +814,136 @@ static void get_telegram(struct loader *ld)
 			     "messages_per_second: 0 (no limit) is allowed only with api_base on 127.0.0.1 or localhost"));
 	set_str(ld, &cfg->tg_bot_token, "");
 	set_str(ld, &cfg->tg_webhook_secret, "");
+}
+
+/* One of `names` (its index), or reports the key and returns `def`. */
+static int get_choice(struct loader *ld, int k, const char *const *names, int n, int def,
+		      const char *list_it, const char *list_en)
+{
+	const char *v = val(ld, k);
+
+	if (!v)
+		return def;
+	for (int i = 0; i < n; i++)
+		if (!strcasecmp(v, names[i]))
+			return i;
+	error_line(ld, line_of(ld, k), T("%s: '%s' non va bene: %s", "%s: '%s' is wrong: %s"),
+		   keys[k].name, v, T(list_it, list_en));
+	return def;
+}
+
+/* A field of an answer or of an inbound request: a key, or a JSON pointer. */
+static void get_field(struct loader *ld, int k, char **field, const char *def)
+{
+	const char *v = val(ld, k);
+
+	if (v && (!*v || strlen(v) > 200 || has_space_or_control(v))) {
+		error_line(ld, line_of(ld, k),
+			   T("%s: '%s' non va bene: il nome di un campo, o un puntatore JSON come /result/id",
+			     "%s: '%s' is wrong: a field name, or a JSON pointer such as /result/id"),
+			   keys[k].name, v);
+		v = NULL;
+	}
+	set_str(ld, field, v ? v : def);
+}
+
+/* [sms]: the HTTP gateway (connectors/sms.h), checked as sms_settings_check does, and
+ * how the gateway forwards inbound SMS to /webhooks/sms. */
+static void get_sms(struct loader *ld)
+{
+	static const char *const methods[] = { "POST", "GET" };
+	static const char *const types[] = { "form", "json" };
+	static const char *const formats[] = { "digits", "e164" };
+	static const char *const long_modes[] = { "split", "shorten" };
+	struct config *cfg = ld->cfg;
+	int needed = cfg->platforms & (1 << PLATFORM_SMS);
+	const char *v, *why = NULL;
+	struct sms_settings ss;
+
+	get_url(ld, K_SMS_URL, &cfg->sms_url, needed, NULL);
+	cfg->sms_method = get_choice(ld, K_SMS_METHOD, methods, 2, SMS_METHOD_POST, "POST o GET", "POST or GET");
+	cfg->sms_body_type = get_choice(ld, K_SMS_CONTENT_TYPE, types, 2, SMS_BODY_FORM, "form o json",
+					"form or json");
+	v = val(ld, K_SMS_BODY);
+	set_str(ld, &cfg->sms_body, v ? v : "");
+	v = val(ld, K_SMS_AUTH);
+	cfg->sms_auth = SMS_AUTH_NONE;
+	set_str(ld, &cfg->sms_auth_header, "");
+	if (v && !strcmp(v, "basic")) {
+		cfg->sms_auth = SMS_AUTH_BASIC;
+	} else if (v && !strcmp(v, "bearer")) {
+		cfg->sms_auth = SMS_AUTH_BEARER;
+	} else if (v && !strncmp(v, "header ", 7)) {
+		cfg->sms_auth = SMS_AUTH_HEADER;
+		set_str(ld, &cfg->sms_auth_header, v + 7);
+	} else if (v && strcmp(v, "none")) {
+		error_line(ld, line_of(ld, K_SMS_AUTH),
+			   T("auth: '%s' non va bene: none, basic, bearer oppure header NOME",
+			     "auth: '%s' is wrong: none, basic, bearer or header NAME"), v);
+	}
+	get_str(ld, K_SMS_USERNAME, &cfg->sms_username, 0, "", "");
+	get_str(ld, K_SMS_SENDER, &cfg->sms_sender, needed, " (il mittente degli SMS)",
+		" (the SMS sender id)");
+	v = val(ld, K_SMS_SENDER);
+	if (v && *v) {
+		char e164[E164_MAX];
+		size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .-");
+		if (e164_normalize(v, e164) != 0 &&
+		    (n != strlen(v) || n > 11 || !strpbrk(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")))
+			error_line(ld, line_of(ld, K_SMS_SENDER),
+				   T("sender: '%s' non va bene: un nome di al massimo 11 lettere e cifre (per esempio ComuneXY) o un numero internazionale",
+				     "sender: '%s' is wrong: a name of at most 11 letters and digits (for example ComuneXY) or an international number"),
+				   v);
+	}
+	cfg->sms_number_plus = get_choice(ld, K_SMS_NUMBER_FORMAT, formats, 2, 1, "e164 o digits",
+					  "e164 or digits");
+	get_str(ld, K_SMS_SUCCESS_STATUS, &cfg->sms_success_status, 0, "", "");
+	if (!*cfg->sms_success_status)
+		set_str(ld, &cfg->sms_success_status, "200-299");
+	get_field(ld, K_SMS_STATUS_FIELD, &cfg->sms_status_field, "");
+	get_str(ld, K_SMS_STATUS_OK, &cfg->sms_status_ok, 0, "", "");
+	get_field(ld, K_SMS_ID_FIELD, &cfg->sms_id_field, "");
+	cfg->sms_long_text = get_choice(ld, K_SMS_LONG_TEXT, long_modes, 2, SMS_LONG_SPLIT,
+					"split o shorten", "split or shorten");
+	get_int(ld, K_SMS_MAX_SEGMENTS, &cfg->sms_max_segments, 1, SMS_SEGMENTS_MAX, 3);
+	get_int(ld, K_SMS_MPS, &cfg->sms_messages_per_second, 1, 100, SMS_RATE);
+	get_field(ld, K_SMS_WEBHOOK_HEADER, &cfg->sms_webhook_header, "X-Banditore-Token");
+	get_field(ld, K_SMS_WEBHOOK_PARAM, &cfg->sms_webhook_param, "");
+	get_field(ld, K_SMS_FROM_FIELD, &cfg->sms_from_field, "from");
+	get_field(ld, K_SMS_TEXT_FIELD, &cfg->sms_text_field, "text");
+	get_field(ld, K_SMS_INBOUND_ID_FIELD, &cfg->sms_id_field_in, "");
+	get_path(ld, K_SMS_SECRETS_FILE, &cfg->sms_secrets_file, "");
+	{
+		const char *others[] = { cfg->wa_secrets_file, cfg->tg_secrets_file, cfg->email_secrets_file };
+		for (size_t i = 0; *cfg->sms_secrets_file && i < 3; i++)
+			if (others[i] && *others[i] && strcmp(others[i], cfg->sms_secrets_file)) {
+				error_line(ld, line_of(ld, K_SMS_SECRETS_FILE),
+					   T("secrets_file: il Comune ha un solo file dei segreti, con una sezione per piattaforma: indicare lo stesso delle altre sezioni",
+					     "secrets_file: the comune has one secrets file, with a section per platform: name the same as the other sections"));
+				break;
+			}
+	}
+	set_str(ld, &cfg->sms_auth_secret, "");
+	set_str(ld, &cfg->sms_webhook_secret, "");
+	if (!*cfg->sms_url)
+		return;
+	memset(&ss, 0, sizeof(ss));
+	ss.url = cfg->sms_url;
+	ss.method = cfg->sms_method;
+	ss.body_type = cfg->sms_body_type;
+	ss.body = cfg->sms_body;
+	ss.auth = cfg->sms_auth;
+	ss.auth_header = cfg->sms_auth_header;
+	ss.username = cfg->sms_username;
+	ss.sender = cfg->sms_sender;
+	ss.success_statuses = cfg->sms_success_status;
+	ss.status_field = cfg->sms_status_field;
+	ss.status_ok = cfg->sms_status_ok;
+	ss.id_field = cfg->sms_id_field;
+	if (sms_settings_check(&ss, &why) != 0)
+		error_line(ld, line_of(ld, K_SMS_BODY) ? line_of(ld, K_SMS_BODY) : line_of(ld, K_SMS_URL),
+			   T("[sms]: impostazioni del gateway non valide: %s", "[sms]: invalid gateway settings: %s"),
+			   why);
 }
 
 /* ---- keywords ---- */
@@ -1107,13 +1280,16 @@ static void load_secrets(struct loader *ld)
 	struct config *cfg = ld->cfg;
 	struct config_value sv[S_COUNT];
 	char **fields[S_COUNT] = { &cfg->wa_app_secret, &cfg->wa_access_token, &cfg->wa_verify_token,
-				   &cfg->tg_bot_token, &cfg->tg_webhook_secret, &cfg->email_password };
+				   &cfg->tg_bot_token, &cfg->tg_webhook_secret, &cfg->email_password,
+				   &cfg->sms_auth_secret, &cfg->sms_webhook_secret };
 	/* One secrets file: [whatsapp] secrets_file or [telegram] secrets_file (the same
 	 * path when both are given, checked in get_telegram). */
 	const char *file = *cfg->wa_secrets_file ? cfg->wa_secrets_file :
-			   *cfg->tg_secrets_file ? cfg->tg_secrets_file : cfg->email_secrets_file;
+			   *cfg->tg_secrets_file ? cfg->tg_secrets_file :
+			   *cfg->email_secrets_file ? cfg->email_secrets_file : cfg->sms_secrets_file;
 	int file_line = line_of(ld, *cfg->wa_secrets_file ? K_WA_SECRETS_FILE :
-				    *cfg->tg_secrets_file ? K_TG_SECRETS_FILE : K_EMAIL_SECRETS_FILE);
+				    *cfg->tg_secrets_file ? K_TG_SECRETS_FILE :
+				    *cfg->email_secrets_file ? K_EMAIL_SECRETS_FILE : K_SMS_SECRETS_FILE);
 	int file_missing = 0, file_failed = 0;
 	char *data = NULL;
 	size_t len = 0;
@@ -1209,6 +1385,16 @@ static void load_secrets(struct loader *ld)
 			error_line(ld, 0, T("bot_token di Telegram: non sembra il token dato da @BotFather (NUMERO:CODICE)",
 					    "Telegram bot_token: it does not look like the token @BotFather gives (NUMBER:CODE)"));
 	}
+	if ((cfg->platforms & (1 << PLATFORM_SMS)) && !file_failed) {
+		for (int i = S_SMS_AUTH_SECRET; i <= S_SMS_WEBHOOK_SECRET; i++) {
+			if (**fields[i] || (i == S_SMS_AUTH_SECRET && cfg->sms_auth == SMS_AUTH_NONE))
+				continue;
+			error_line(ld, file && *file ? file_line : 0,
+				   T("manca il segreto %s degli SMS: metterlo nel secrets_file ([sms] %s = ...) o in %s",
+				     "the SMS secret %s is missing: put it in the secrets_file ([sms] %s = ...) or in %s"),
+				   secret_keys[i].name, secret_keys[i].name, secret_env[i]);
+		}
+	}
 	if (data) {
 		crypto_wipe(data, len);
 		free(data);
@@ -1268,6 +1454,7 @@ static void build(struct loader *ld, int with_secrets)
 	get_platforms(ld);
 	get_whatsapp(ld);
 	get_telegram(ld);
+	get_sms(ld);
 	get_keywords(ld);
 
 	get_inbound_mode(ld);
@@ -1453,6 +1640,11 @@ void config_free(struct config *cfg)
 		&cfg->listen_address, &cfg->public_url, &cfg->data_dir, &cfg->hours_text,
 		&cfg->push_subject, &cfg->email_from_address, &cfg->email_from_name,
 		&cfg->email_smtp_url, &cfg->email_user, &cfg->email_secrets_file,
+		&cfg->wa_notice_template, &cfg->sms_url, &cfg->sms_body,
+		&cfg->sms_auth_header, &cfg->sms_username, &cfg->sms_sender, &cfg->sms_success_status,
+		&cfg->sms_status_field, &cfg->sms_status_ok, &cfg->sms_id_field,
+		&cfg->sms_webhook_header, &cfg->sms_webhook_param, &cfg->sms_from_field,
+		&cfg->sms_text_field, &cfg->sms_id_field_in, &cfg->sms_secrets_file,
 	};
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		free(*strings[i]);
@@ -1466,6 +1658,8 @@ void config_free(struct config *cfg)
 	free_secret(cfg->tg_bot_token);
 	free_secret(cfg->tg_webhook_secret);
 	free_secret(cfg->email_password);
+	free_secret(cfg->sms_auth_secret);
+	free_secret(cfg->sms_webhook_secret);
 	for (int i = 0; i < CONFIG_KEYWORDS_MAX; i++) {
 		free(cfg->subscribe[i]);
 		free(cfg->unsubscribe[i]);

@@ -7,7 +7,9 @@
  * come from the file named by [whatsapp] or [telegram] secrets_file (one file, a section
  * per platform), or from the environment (BANDITORE_WHATSAPP_APP_SECRET,
  * BANDITORE_WHATSAPP_ACCESS_TOKEN, BANDITORE_WHATSAPP_VERIFY_TOKEN,
- * BANDITORE_TELEGRAM_BOT_TOKEN, BANDITORE_TELEGRAM_WEBHOOK_SECRET), which wins.
+ * BANDITORE_TELEGRAM_BOT_TOKEN, BANDITORE_TELEGRAM_WEBHOOK_SECRET; for [sms] the gateway's
+ * auth_secret and the inbound webhook_secret: BANDITORE_SMS_AUTH_SECRET,
+ * BANDITORE_SMS_WEBHOOK_SECRET), which wins.
  *
  * Every problem is reported with file:line and a reason; unknown sections and keys are
  * errors. See docs/configuration.md for every key.
@@ -82,6 +84,8 @@ struct config {
 				     * unreachable (default 3) */
 	int wa_messaging_limit;     /* the number's messaging limit: unique people sent to per
 				     * rolling 24 h (250, 2000, 10000, 100000); 0: unlimited */
+	char *wa_notice_template;   /* the template of the one notice sent to each number
+				     * imported from a broadcast list (default template_name) */
 
 	/* [telegram] (enum telegram_mode: 0 bot, 1 channel) */
 	int tg_mode;
@@ -92,6 +96,29 @@ struct config {
 	char *tg_bot_token;        /* from the secrets file or environment only */
 	char *tg_webhook_secret;   /* idem: X-Telegram-Bot-Api-Secret-Token (bot mode) */
 	int tg_messages_per_second; /* bulk pacing, default 30 */
+
+	/* [sms] a generic HTTP gateway (connectors/sms.h says what each value means) */
+	char *sms_url;
+	int sms_method;             /* enum sms_method */
+	int sms_body_type;          /* enum sms_body_type (content_type = form | json) */
+	char *sms_body;             /* the template; "" for the type's default */
+	int sms_auth;               /* enum sms_auth */
+	char *sms_auth_header;      /* auth = header NAME */
+	char *sms_username;         /* auth = basic */
+	char *sms_sender;           /* sender id: up to 11 letters/digits, or a number */
+	int sms_number_plus;        /* number_format = e164 (1, default) | digits (0) */
+	char *sms_success_status;   /* default "200-299" */
+	char *sms_status_field, *sms_status_ok, *sms_id_field;
+	int sms_long_text;          /* enum sms_long_text (split, default, | shorten) */
+	int sms_max_segments;       /* 1..10, default 3 */
+	int sms_messages_per_second; /* default 10 */
+	char *sms_webhook_header;   /* inbound: the header carrying the shared secret
+				     * (default X-Banditore-Token) */
+	char *sms_webhook_param;    /* inbound: or the query parameter carrying it ("" none) */
+	char *sms_from_field, *sms_text_field, *sms_id_field_in; /* inbound fields */
+	char *sms_secrets_file;     /* the same file as [whatsapp] secrets_file, if both */
+	char *sms_auth_secret;      /* from the secrets file or environment only */
+	char *sms_webhook_secret;   /* idem */
 
 	/* [keywords] (stored normalised, see keyword.h) */
 	char *subscribe[CONFIG_KEYWORDS_MAX];
