@@ -6,6 +6,7 @@
 #include "common/i18n.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cli_print_config_errors(const struct config_errors *errs)
@@ -57,6 +58,18 @@ int cli_env_load(struct cli_env *env, const char *config_path, const char *data_
 		config_free(env->cfg);
 		env->cfg = NULL;
 		return 1;
+	}
+	/* --data-dir is the folder for every module that reads the configuration (the
+	 * attachments under DATA/media too), not only for the paths above. */
+	if (data_dir && (!env->cfg->data_dir || strcmp(env->cfg->data_dir, env->data_dir))) {
+		char *copy = strdup(env->data_dir);
+		if (!copy) {
+			config_free(env->cfg);
+			env->cfg = NULL;
+			return EXIT_INTERNAL;
+		}
+		free(env->cfg->data_dir);
+		env->cfg->data_dir = copy;
 	}
 	if (!need_keys)
 		return 0;

@@ -18,6 +18,7 @@
  *               most one per job is pending, so that they are durable in order.
  */
 #include "delivery/broadcast.h"
+#include "delivery/broadcast_media.h"
 
 #include "audit/audit.h"
 #include "common/crypto.h"
@@ -546,7 +547,8 @@ static void start_job(struct broadcast *b, const struct store_message *m, int64_
 {
 	char *params[CONFIG_TEMPLATE_PARAMS_MAX] = { NULL };
 	struct broadcast_problem why;
-	char opaque[32];
+	char opaque[32], media_id[WHATSAPP_MEDIA_ID_MAX];
+	struct whatsapp_header header;
 	struct job *j = job_new(b, m);
 	int n = 0, rc;
 
@@ -559,12 +561,22 @@ static void start_job(struct broadcast *b, const struct store_message *m, int64_
 		return;
 	}
 	memset(&why, 0, sizeof(why));
-	rc = broadcast_params(b->bs.cfg, m, params, &n, &why);
+	/* The attachment: uploaded once, before the first send (broadcast_media.h). */
+	rc = broadcast_media_ready(&b->bs, m, media_id, &why);
+	if (rc == BANDITORE_ETEMP || rc == BANDITORE_EPERM) {
+		hold(b, m->id, now, rc == BANDITORE_EPERM);
+		job_free(b, j);
+		return;
+	}
+	broadcast_media_header(m, media_id, &header);
+	if (rc == 0)
+		rc = broadcast_params(b->bs.cfg, m, params, &n, &why);
 	broadcast_opaque(m->id, opaque);
 	if (rc == 0)
-		rc = whatsapp_prepare_template(b->bs.cfg->wa_template_name,
-					       b->bs.cfg->wa_template_language,
-					       (const char *const *)params, n, opaque, &j->tpl);
+		rc = whatsapp_prepare_template_header(b->bs.cfg->wa_template_name,
+						      b->bs.cfg->wa_template_language,
+						      media_id[0] ? &header : NULL,
+						      (const char *const *)params, n, opaque, &j->tpl);
 	broadcast_params_free(params, n);
 	if (rc == BANDITORE_ENOMEM) {
 		hold(b, m->id, now, 0);

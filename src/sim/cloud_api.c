@@ -14,6 +14,7 @@
 #include "sim/webhook_out.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,50 @@ static const char *str_member(json_t *obj, const char *key)
 }
 
 /* The values of a template's parameters, in order, as strings. */
+/* Media ids this simulator gave at upload (the most recent SIM_UPLOADS_KEPT): a template
+ * header naming another id is refused, as Meta refuses an unknown media id. */
+#define SIM_UPLOADS_KEPT 1024
+static char uploaded[SIM_UPLOADS_KEPT][SIM_MEDIA_ID_MAX];
+static unsigned n_uploaded;
+static pthread_mutex_t uploads_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void upload_remember(const char *id)
+{
+	pthread_mutex_lock(&uploads_lock);
+	snprintf(uploaded[n_uploaded++ % SIM_UPLOADS_KEPT], SIM_MEDIA_ID_MAX, "%s", id);
+	pthread_mutex_unlock(&uploads_lock);
+}
+
+static int upload_known(const char *id)
+{
+	int found = 0;
+
+	pthread_mutex_lock(&uploads_lock);
+	for (unsigned i = 0; i < SIM_UPLOADS_KEPT && i < n_uploaded && !found; i++)
+		found = !strcmp(uploaded[i], id);
+	pthread_mutex_unlock(&uploads_lock);
+	return found;
+}
+
+/* The first media id a template's header names that was never uploaded here, or NULL. */
+static const char *unknown_header_media(json_t *tmpl)
+{
+	json_t *comp, *p;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(tmpl, "components"), i, comp) {
+		if (!str_member(comp, "type") || strcmp(str_member(comp, "type"), "header"))
+			continue;
+		json_array_foreach(json_object_get(comp, "parameters"), k, p) {
+			const char *type = str_member(p, "type");
+			const char *id = type ? str_member(json_object_get(p, type), "id") : NULL;
+			if (id && !upload_known(id))
+				return id;
+		}
+	}
+	return NULL;
+}
+
 static json_t *template_params(json_t *tmpl)
 {
 	json_t *params = json_array(), *comp, *p;
@@ -206,6 +251,12 @@ static int check_message(struct sim *sim, json_t *msg, const char *type, json_t 
 			return param_error(sim, out,
 					   "The parameter template['language']['code'] is required.",
 					   NULL);
+		if (unknown_header_media(part)) {
+			sim_state_count(sim->state, SIM_REJECTED_INVALID);
+			return meta_error(out, 400, 131009, 0, "OAuthException",
+					  "(#131009) Parameter value is not valid",
+					  "The media id in the template header was not uploaded");
+		}
 		json_object_set_new(record, "template",
 				    json_pack("{s:s, s:s, s:o}", "name", name, "language", code,
 					      "params", template_params(part)));
@@ -442,6 +493,7 @@ static int upload_media(struct sim *sim, const struct sim_request *rq, struct si
 	if (!contains(rq->body, rq->body_len, "name=\"file\""))
 		return param_error(sim, out, "The parameter file is required.", NULL);
 	sim_new_media_id(id);
+	upload_remember(id);
 	sim_state_count(sim->state, SIM_MEDIA_UPLOADED);
 	log_info("sim-media-uploaded", "id=%s bytes=%zu", id, rq->body_len);
 	out->status = 200;

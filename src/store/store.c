@@ -240,6 +240,11 @@ int store_message_set_notes(struct store *s, int64_t id, const char *notes)
 	FORWARD(message_set_notes, id, notes);
 }
 
+int store_message_set_media_id(struct store *s, int64_t id, const char *media_id)
+{
+	FORWARD(message_set_media_id, id, media_id);
+}
+
 int store_message_get_notes(struct store *s, int64_t id, char **out)
 {
 	if (out)

@@ -246,6 +246,10 @@ int store_message_transition(struct store *s, int64_t id, int from, int to, int6
  * message `id`: set replaces them (NULL or "" clears; ETOOBIG over STORE_NOTES_MAX
  * bytes), get gives a copy the caller frees ("" when none). ENOTFOUND. */
 int store_message_set_notes(struct store *s, int64_t id, const char *notes);
+/* The platform's id of message `id`'s uploaded attachment (WhatsApp's media id), in any
+ * state: the broadcast uploads once and every send, and every restart, reuses it. EINVAL
+ * for an id of STORE's media_id size or more; ENOTFOUND. */
+int store_message_set_media_id(struct store *s, int64_t id, const char *media_id);
 int store_message_get_notes(struct store *s, int64_t id, char **out);
 /* DRAFT → APPROVED (or SCHEDULED when scheduled_at > at), fixing the audience and
  * stamping approved_at. ESTATE when not in DRAFT, ENOTFOUND when there is no such

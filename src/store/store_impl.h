@@ -79,6 +79,7 @@ struct store_ops {
 	int (*message_update)(struct store *s, const struct store_message *m);
 	int (*message_transition)(struct store *s, int64_t id, int from, int to, int64_t at);
 	int (*message_set_notes)(struct store *s, int64_t id, const char *notes);
+	int (*message_set_media_id)(struct store *s, int64_t id, const char *media_id);
 	int (*message_get_notes)(struct store *s, int64_t id, char **out);
 	int (*message_approve)(struct store *s, int64_t id, int64_t at, int64_t audience_max_id,
 			       int64_t audience);

@@ -503,6 +503,7 @@ static const struct store_ops sqlite_ops = {
 	.message_update = store_sqlite_message_update,
 	.message_transition = store_sqlite_message_transition,
 	.message_set_notes = store_sqlite_message_set_notes,
+	.message_set_media_id = store_sqlite_message_set_media_id,
 	.message_get_notes = store_sqlite_message_get_notes,
 	.message_approve = store_sqlite_message_approve,
 	.message_next = store_sqlite_message_next,

@@ -60,6 +60,7 @@ enum store_sqlite_stmt {
 	SQ_MSG_UPDATE,
 	SQ_MSG_TRANSITION,
 	SQ_MSG_SET_NOTES,
+	SQ_MSG_SET_MEDIA_ID,
 	SQ_MSG_GET_NOTES,
 	SQ_MSG_EXISTS,
 	SQ_MSG_APPROVE,
@@ -204,6 +205,7 @@ int store_sqlite_message_add(struct store *s, const struct store_message *m, int
 int store_sqlite_message_get(struct store *s, int64_t id, struct store_message *out);
 int store_sqlite_message_update(struct store *s, const struct store_message *m);
 int store_sqlite_message_set_notes(struct store *s, int64_t id, const char *notes);
+int store_sqlite_message_set_media_id(struct store *s, int64_t id, const char *media_id);
 int store_sqlite_message_get_notes(struct store *s, int64_t id, char **out);
 int store_sqlite_message_transition(struct store *s, int64_t id, int from, int to,
 				    int64_t at);

@@ -549,6 +549,25 @@ int store_sqlite_message_set_notes(struct store *s, int64_t id, const char *note
 	return change(q, st, id, "message notes");
 }
 
+int store_sqlite_message_set_media_id(struct store *s, int64_t id, const char *media_id)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	size_t n = media_id ? strnlen(media_id, sizeof(((struct store_message *)0)->media_id)) : 0;
+	sqlite3_stmt *st;
+
+	if (n >= sizeof(((struct store_message *)0)->media_id))
+		return BANDITORE_EINVAL;
+	st = store_sqlite_stmt(q, SQ_MSG_SET_MEDIA_ID, "UPDATE messages SET media_id = ?2 WHERE id = ?1");
+	if (!st)
+		return BANDITORE_ESTORE;
+	if (sqlite3_bind_int64(st, 1, id) ||
+	    sqlite3_bind_text(st, 2, media_id ? media_id : "", (int)n, SQLITE_STATIC)) {
+		store_sqlite_done(st);
+		return store_sqlite_fail(q, "message media id: bind", SQLITE_ERROR);
+	}
+	return change(q, st, id, "message media id");
+}
+
 int store_sqlite_message_get_notes(struct store *s, int64_t id, char **out)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
