@@ -20,6 +20,7 @@ int cmd_staff(int argc, char **argv);       /* cmd_staff.c: create|list|revoke|p
 int cmd_publish(int argc, char **argv);     /* cmd_publish.c */
 int cmd_policy(int argc, char **argv);      /* cmd_policy.c: policy check */
 int cmd_audit(int argc, char **argv);       /* cmd_audit.c: verify|export */
+int cmd_email(int argc, char **argv);       /* cmd_email.c: bounce */
 
 struct policy_result;
 /* cmd_policy.c: the verdicts, one readable line each, and the outcome, on stdout. */

@@ -39,6 +39,7 @@ static void usage(FILE *out)
 		  "  token        crea, elenca o revoca i token dell'API JSON\n"
 		  "  staff        account del personale: crea, elenca, revoca, password, TOTP\n"
 		  "  audit        verifica il registro di audit (chi ha fatto cosa) o ne esporta un periodo\n"
+		  "  email bounce conta una mancata consegna (DSN su stdin) contro l'iscritto\n"
 		  "  version      mostra la versione\n"
 		  "\n"
 		  "'banditore COMANDO --help' spiega ogni comando. In inglese: LANG=en_US.UTF-8.\n",
@@ -56,6 +57,7 @@ static void usage(FILE *out)
 		  "  token        create, list or revoke the JSON API's tokens\n"
 		  "  staff        staff accounts: create, list, revoke, password, TOTP\n"
 		  "  audit        verify the audit log (who did what) or export a period\n"
+		  "  email bounce count a bounce (a DSN on stdin) against the subscriber\n"
 		  "  version      print the version\n"
 		  "\n"
 		  "'banditore COMMAND --help' explains each command.\n"));
@@ -96,6 +98,8 @@ int main(int argc, char **argv)
 		return cmd_staff(argc - 1, argv + 1);
 	if (!strcmp(cmd, "audit"))
 		return cmd_audit(argc - 1, argv + 1);
+	if (!strcmp(cmd, "email"))
+		return cmd_email(argc - 1, argv + 1);
 	fprintf(stderr, T("Comando sconosciuto: %s\n\n", "Unknown command: %s\n\n"), cmd);
 	usage(stderr);
 	return EXIT_USAGE;

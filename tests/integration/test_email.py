@@ -327,6 +327,22 @@ class Email(unittest.TestCase):
         self.assertNotIn(h, blob)
         self.assertNotIn(sealed, blob)
 
+    def test_6_bounce_counts(self):
+        addr = "rimbalzo@example.org"
+        self.join(addr)
+        dsn = ("From: MAILER-DAEMON@mx.example.org\r\nContent-Type: multipart/report;"
+               " report-type=delivery-status; boundary=B\r\n\r\n--B\r\n"
+               "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n"
+               "Final-Recipient: rfc822; Rimbalzo@Example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+               "Final-Recipient: rfc822; primo@example.org\r\nAction: delayed\r\nStatus: 4.4.1\r\n--B--\r\n")
+        r = subprocess.run([wa.BANDITORE, "email", "bounce", "--config", self.d.config, "--data-dir", self.d.data],
+                           input=dsn, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn(addr, r.stdout + r.stderr)
+        h = self.addr_hash(addr)
+        self.assertEqual([row[5] for row in self.email_rows() if row[1] == h], [1])
+        self.assertEqual([row[5] for row in self.email_rows() if row[1] == self.addr_hash("primo@example.org")], [0])
+
     def test_5_refused_confirmation(self):
         addr = "rifiutata@example.org"
         # The confirmation mail itself is refused: 503, and the pending row stays until
