@@ -15,7 +15,7 @@
 
 #define EMAIL_DEFAULT_TIMEOUT_MS 30000
 #define EMAIL_CONNECT_TIMEOUT_MS 10000
-#define EMAIL_DEFAULT_CONNECTIONS 4
+#define EMAIL_DEFAULT_CONNECTIONS 8
 
 /* One transfer slot: its easy handle (kept across messages), what it is sending now. */
 struct slot {

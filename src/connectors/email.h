@@ -94,7 +94,7 @@ struct email_settings {
 	const char *from_address; /* envelope sender (MAIL FROM), canonical */
 	const char *helo_domain;  /* the EHLO name; NULL: the From address's domain */
 	int timeout_ms;           /* per message; <= 0 means 30000 */
-	int connections;          /* transfers in flight at once; <= 0 means 4 */
+	int connections;          /* transfers in flight at once; <= 0 means 8 */
 };
 
 struct email_sender;
