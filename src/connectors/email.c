@@ -17,6 +17,19 @@
 #define EMAIL_CONNECT_TIMEOUT_MS 10000
 #define EMAIL_DEFAULT_CONNECTIONS 8
 
+static const struct connector_caps caps = {
+	.platform = "email",
+	.text_max = EMAIL_TEXT_MAX,
+	.media_types = 0,
+	.messages_per_second = 1000,
+	.holds_addresses = 1,
+};
+
+const struct connector_caps *email_caps(void)
+{
+	return &caps;
+}
+
 /* One transfer slot: its easy handle (kept across messages), what it is sending now. */
 struct slot {
 	CURL *curl;

@@ -38,6 +38,12 @@
 #define EMAIL_TOKEN_LEN 64          /* characters of an unsubscribe token (base64url) */
 #define EMAIL_CONNECTIONS_MAX 64
 
+/* What e-mail carries and how fast (connector.h): text up to EMAIL_TEXT_MAX bytes, no
+ * attachments yet, one address held per subscriber; messages_per_second is what
+ * bench/platforms/email.sh measured against a local relay with 8 connections, rounded
+ * down (a real relay's own limits, set by its operator, come first). */
+const struct connector_caps *email_caps(void);
+
 /* --- composing --- */
 
 struct email_compose {

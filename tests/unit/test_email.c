@@ -344,6 +344,10 @@ static void test_classify(void **state)
 	struct connector_result r;
 	(void)state;
 
+	assert_string_equal(email_caps()->platform, "email");
+	assert_int_equal(email_caps()->holds_addresses, 1);
+	assert_true(email_caps()->messages_per_second >= 500);
+
 	email_classify(CURLE_OK, 250, &r);
 	assert_int_equal(r.outcome, CONNECTOR_OK);
 	email_classify(CURLE_SEND_ERROR, 550, &r); /* RCPT refused: no such mailbox */
