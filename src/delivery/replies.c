@@ -1,9 +1,23 @@
-/* replies.c - send outbox items one by one, settle each through the writer. */
+/*
+ * replies.c - send what the outbox holds, many at once, and settle each through the writer.
+ *
+ * One thread drives a libcurl multi handle (wa_multi.h) with up to REPLIES_SLOTS sends in
+ * flight: a platform answers in tens or hundreds of milliseconds, and one send at a time
+ * would answer a launch day's thousands of joins at a few a second. The number's pace is
+ * the schedule shared with broadcasts (ratelimit.h), in which replies come after an
+ * emergency and before routine sends.
+ *
+ * A row stays in the outbox until its send is settled durably (sent: deleted; retry:
+ * rescheduled; given up: deleted and counted), so a crash resends at most what was in
+ * flight. Until then its id is "busy" here, so that the next read of due rows skips it.
+ */
 #include "delivery/replies.h"
 
+#include "common/crypto.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/platform.h"
+#include "delivery/wa_multi.h"
 #include "subscribers/subscribers.h"
 
 #include <errno.h>
@@ -13,21 +27,40 @@
 #include <string.h>
 #include <time.h>
 
-#define REPLIES_BATCH 32
-#define BACKOFF_BASE 2     /* seconds, doubled per attempt */
+#define REPLIES_SLOTS 64       /* sends in flight at once */
+#define REPLIES_READ 256       /* due rows read at once */
+#define BUSY_MAX (REPLIES_SLOTS + REPLIES_READ) /* sent or settling, not yet durable */
+#define READ_GAP_NS 5000000LL  /* read due rows at most every 5 ms while busy */
+#define IDLE_POLL_MS 1000      /* look again at least once a second */
+#define STOP_WAIT_NS 3000000000LL /* then sends in flight are abandoned (resent later) */
+#define TEMPLATE_PARAMS_MAX 8
+#define BACKOFF_BASE 2         /* seconds, doubled per attempt */
 #define BACKOFF_MAX 3600
 
 enum settle { SETTLE_SENT, SETTLE_RETRY, SETTLE_GIVE_UP };
 
+/* A send in flight: what its settlement needs. */
+struct flight {
+	int used;
+	int64_t id;
+	int platform;
+	int attempts;
+	char kind[16];
+};
+
 struct replies {
 	struct replies_settings rs;
 	struct store *st;
-	struct whatsapp *wa;
+	struct wa_multi *net;
+	struct ratelimit_shared own_pace;
+	struct ratelimit_shared *pace;
 	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	pthread_mutex_t lock;     /* guards everything below */
+	pthread_cond_t settled;
 	int woken, stopping, pending_jobs;
-	int64_t last_send_ns;
+	int64_t busy[BUSY_MAX];   /* ids sent or being settled */
+	int n_busy;
+	struct flight flights[REPLIES_SLOTS];
 };
 
 struct settle_job {
@@ -59,10 +92,22 @@ static int settle_apply(struct store *st, struct writer_job *job)
 	rc = store_outbox_remove(st, s->id);
 	if (rc)
 		return rc;
-	job->erased = 1; /* the row held a sealed address */
+	/* The row held a sealed address: unless its owner is still a subscriber (a join's
+	 * confirmation), the log must not keep an old copy of it (writer.h). */
+	if (strcmp(s->kind, "join") != 0 && strcmp(s->kind, "already") != 0)
+		job->erased = 1;
 	subscribers_day((int64_t)time(NULL), day);
 	snprintf(name, sizeof(name), "%s-%s", s->action == SETTLE_SENT ? "sent" : "failed", s->kind);
 	return store_counter_add(st, day, s->platform, name, 1);
+}
+
+/* Under r->lock. */
+static int is_busy(const struct replies *r, int64_t id)
+{
+	for (int i = 0; i < r->n_busy; i++)
+		if (r->busy[i] == id)
+			return 1;
+	return 0;
 }
 
 static void settle_done(struct writer_job *job, int rc)
@@ -72,11 +117,16 @@ static void settle_done(struct writer_job *job, int rc)
 
 	if (rc)
 		log_error("reply-settle", "error=\"%s\"", banditore_strerror(rc));
-	free(s);
 	pthread_mutex_lock(&r->lock);
+	for (int i = 0; i < r->n_busy; i++)
+		if (r->busy[i] == s->id) {
+			r->busy[i] = r->busy[--r->n_busy];
+			break;
+		}
 	r->pending_jobs--;
-	pthread_cond_broadcast(&r->wake);
+	pthread_cond_broadcast(&r->settled);
 	pthread_mutex_unlock(&r->lock);
+	free(s);
 }
 
 static int64_t backoff(int attempts, int retry_after)
@@ -92,149 +142,226 @@ static int64_t backoff(int attempts, int retry_after)
 	return d;
 }
 
-static void pace(struct replies *r)
+/* Hands the outcome of row `id` to the writer (the id is busy until it is durable). */
+static void settle(struct replies *r, int64_t id, int platform, const char *kind, int action,
+		   int attempts, int64_t not_before)
 {
-	if (r->rs.pace) { /* the number's schedule, shared with broadcasts */
-		int64_t wait;
-		while ((wait = ratelimit_shared_take_class(r->rs.pace, RATELIMIT_REPLIES,
-							   mono_ns())) > 0) {
-			struct timespec ts = { (time_t)(wait / 1000000000), (long)(wait % 1000000000) };
-			nanosleep(&ts, NULL);
-		}
-		return;
-	}
-	int64_t gap = 1000000000 / (r->rs.messages_per_second > 0 ? r->rs.messages_per_second : 80);
-	int64_t wait = r->last_send_ns + gap - mono_ns();
+	struct settle_job *s = calloc(1, sizeof(*s));
 
-	if (r->last_send_ns && wait > 0) {
-		struct timespec ts = { (time_t)(wait / 1000000000), (long)(wait % 1000000000) };
-		nanosleep(&ts, NULL);
+	if (!s)
+		return; /* stays due: tried again */
+	s->r = r;
+	s->id = id;
+	s->platform = platform;
+	snprintf(s->kind, sizeof(s->kind), "%s", kind);
+	s->action = action;
+	s->attempts = attempts;
+	s->not_before = not_before;
+	s->job.apply = settle_apply;
+	s->job.done = settle_done;
+	pthread_mutex_lock(&r->lock);
+	r->pending_jobs++;
+	pthread_mutex_unlock(&r->lock);
+	if (writer_submit(r->rs.writer, &s->job) != 0) {
+		pthread_mutex_lock(&r->lock);
+		r->pending_jobs--;
+		for (int i = 0; i < r->n_busy; i++)
+			if (r->busy[i] == id) {
+				r->busy[i] = r->busy[--r->n_busy];
+				break;
+			}
+		pthread_mutex_unlock(&r->lock);
+		free(s);
 	}
-	r->last_send_ns = mono_ns();
 }
 
-/* Sends one item; returns what to do with its row. */
-static int send_one(struct replies *r, struct store_outbox_item *it, int64_t now,
-		    struct settle_job *s)
+/* The request body for an outbox row: {"text": ...} is a free-form reply (inside the
+ * 24-hour window), {"template": NAME, "language": L, "params": [...]} a template (a
+ * notice outside it). *out is allocated; BANDITORE_EINVAL for anything else. */
+static int build_body(const char *to, const char *payload, char **out)
+{
+	const char *params[TEMPLATE_PARAMS_MAX];
+	json_t *body = json_loads(payload, 0, NULL), *list;
+	const char *text, *name, *lang;
+	int rc = BANDITORE_EINVAL, n = 0;
+
+	*out = NULL;
+	if (!json_is_object(body))
+		goto done;
+	text = json_string_value(json_object_get(body, "text"));
+	name = json_string_value(json_object_get(body, "template"));
+	if (text) {
+		rc = whatsapp_build_text(to, text, 1, out);
+		goto done;
+	}
+	lang = json_string_value(json_object_get(body, "language"));
+	list = json_object_get(body, "params");
+	if (!name || !lang || (list && !json_is_array(list)) ||
+	    json_array_size(list) > TEMPLATE_PARAMS_MAX)
+		goto done;
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		params[n] = json_string_value(json_array_get(list, i));
+		if (!params[n++])
+			goto done;
+	}
+	rc = whatsapp_build_template(to, name, lang, params, n, NULL, out);
+done:
+	json_decref(body);
+	return rc;
+}
+
+/* Starts the send of `it` in a free slot, or settles it at once (too old, unreadable).
+ * Returns 1 when the row was taken care of, 0 when the pace says not yet. */
+static int start_one(struct replies *r, struct store_outbox_item *it, int64_t now)
 {
 	char to[SUBSCRIBERS_ADDRESS_MAX];
-	struct connector_result res;
-	json_t *body;
-	const char *text;
-	int rc;
+	char *body = NULL;
+	int slot = -1, rc;
 
-	memset(&res, 0, sizeof(res));
-	if (now - it->created_at > r->rs.max_age || it->attempts >= r->rs.max_attempts)
-		return SETTLE_GIVE_UP;
+	if (now - it->created_at > r->rs.max_age || it->attempts >= r->rs.max_attempts ||
+	    it->platform != PLATFORM_WHATSAPP) {
+		settle(r, it->id, it->platform, it->kind, SETTLE_GIVE_UP, it->attempts, 0);
+		return 1;
+	}
+	if (ratelimit_shared_take_class(r->pace, RATELIMIT_REPLIES, mono_ns()) > 0)
+		return 0;
+	for (int i = 0; i < REPLIES_SLOTS && slot < 0; i++)
+		if (!r->flights[i].used)
+			slot = i;
 	rc = subscribers_unseal(r->rs.keys, it->platform, it->sealed, it->sealed_len, to, sizeof(to));
-	if (rc) {
-		log_error("reply-unseal", "id=%lld error=\"%s\"", (long long)it->id,
-			  banditore_strerror(rc));
-		return SETTLE_GIVE_UP;
-	}
-	body = json_loads(it->body, 0, NULL);
-	text = body ? json_string_value(json_object_get(body, "text")) : NULL;
-	if (!text || it->platform != PLATFORM_WHATSAPP) {
-		crypto_wipe(to, sizeof(to));
-		json_decref(body);
-		return SETTLE_GIVE_UP;
-	}
-	pace(r);
-	rc = whatsapp_send_text(r->wa, to, text, 1, &res);
+	if (rc == 0)
+		rc = build_body(to, it->body, &body);
 	crypto_wipe(to, sizeof(to));
-	json_decref(body);
-	s->attempts = it->attempts + 1;
-	if (rc == 0 && res.outcome == CONNECTOR_OK) {
-		log_info("reply-sent", "kind=%s id=%lld", it->kind, (long long)it->id);
-		return SETTLE_SENT;
+	if (rc == 0 && slot >= 0)
+		rc = wa_multi_send(r->net, body, strlen(body), (uint64_t)slot);
+	if (body) {
+		crypto_wipe(body, strlen(body));
+		free(body);
 	}
-	log_warn("reply-failed", "kind=%s id=%lld http=%d code=%d outcome=%s reason=\"%s\"",
-		 it->kind, (long long)it->id, res.http_status, res.error_code,
-		 res.outcome == CONNECTOR_FAIL ? "permanent" : "retry", res.error);
-	if (res.outcome == CONNECTOR_FAIL)
-		return SETTLE_GIVE_UP;
-	s->not_before = now + backoff(s->attempts, res.retry_after);
-	return SETTLE_RETRY;
+	if (rc == BANDITORE_ETEMP || rc == BANDITORE_ENOMEM || slot < 0)
+		return 0; /* no slot after all, or no memory: the row stays due */
+	if (rc) {
+		log_error("reply-unreadable", "id=%lld kind=%s error=\"%s\"", (long long)it->id,
+			  it->kind, banditore_strerror(rc));
+		settle(r, it->id, it->platform, it->kind, SETTLE_GIVE_UP, it->attempts, 0);
+		return 1;
+	}
+	r->flights[slot].used = 1;
+	r->flights[slot].id = it->id;
+	r->flights[slot].platform = it->platform;
+	r->flights[slot].attempts = it->attempts;
+	snprintf(r->flights[slot].kind, sizeof(r->flights[slot].kind), "%s", it->kind);
+	return 1;
 }
 
-static void wait_for_work(struct replies *r, int64_t next_due)
+/* Reads due rows that are not busy and starts as many as the slots and the pace allow.
+ * Returns how many were due and left waiting (for the schedule's priority). */
+static int issue(struct replies *r, int64_t now)
 {
-	struct timespec ts;
-	int64_t now = (int64_t)time(NULL);
-	int64_t wait_s = next_due > now ? next_due - now : 1;
+	struct store_outbox_item *items = calloc(REPLIES_READ, sizeof(*items));
+	int n = 0, waiting = 0, blocked = 0, rc;
 
-	if (wait_s > 1)
-		wait_s = 1; /* look again at least once a second */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += wait_s;
-	pthread_mutex_lock(&r->lock);
-	while (!r->woken && !r->stopping)
-		if (pthread_cond_timedwait(&r->wake, &r->lock, &ts) == ETIMEDOUT)
-			break;
-	r->woken = 0;
-	pthread_mutex_unlock(&r->lock);
+	if (!items)
+		return 0;
+	rc = store_outbox_due(r->st, now, items, REPLIES_READ, &n);
+	if (rc) {
+		log_error("reply-read", "error=\"%s\"", banditore_strerror(rc));
+		n = 0;
+	}
+	for (int i = 0; i < n; i++) {
+		int busy;
+
+		pthread_mutex_lock(&r->lock);
+		busy = is_busy(r, items[i].id) || r->n_busy == BUSY_MAX;
+		pthread_mutex_unlock(&r->lock);
+		if (busy) {
+			store_outbox_item_clear(&items[i]);
+			continue;
+		}
+		if (blocked || wa_multi_free_slots(r->net) == 0 || !start_one(r, &items[i], now)) {
+			blocked = 1;
+			waiting++;
+		} else {
+			pthread_mutex_lock(&r->lock);
+			r->busy[r->n_busy++] = items[i].id;
+			pthread_mutex_unlock(&r->lock);
+		}
+		store_outbox_item_clear(&items[i]);
+	}
+	free(items);
+	return waiting;
+}
+
+/* Settles every finished send. */
+static void collect(struct replies *r, int64_t now)
+{
+	struct connector_result res;
+	uint64_t tag;
+
+	while (wa_multi_done(r->net, &tag, &res)) {
+		struct flight *f = &r->flights[tag % REPLIES_SLOTS];
+		int attempts = f->attempts + 1;
+
+		f->used = 0;
+		if (res.outcome == CONNECTOR_OK) {
+			log_info("reply-sent", "kind=%s id=%lld", f->kind, (long long)f->id);
+			settle(r, f->id, f->platform, f->kind, SETTLE_SENT, attempts, 0);
+			continue;
+		}
+		log_warn("reply-failed", "kind=%s id=%lld http=%d code=%d outcome=%s reason=\"%s\"",
+			 f->kind, (long long)f->id, res.http_status, res.error_code,
+			 res.outcome == CONNECTOR_FAIL ? "permanent" : "retry", res.error);
+		if (res.outcome == CONNECTOR_FAIL)
+			settle(r, f->id, f->platform, f->kind, SETTLE_GIVE_UP, attempts, 0);
+		else
+			settle(r, f->id, f->platform, f->kind, SETTLE_RETRY, attempts,
+			       now + backoff(attempts, res.retry_after));
+	}
 }
 
 static void *replies_main(void *arg)
 {
 	struct replies *r = arg;
-	struct store_outbox_item items[REPLIES_BATCH];
+	int64_t last_read = 0, stop_deadline = 0;
+	int waiting = 0; /* due rows the last read left unsent (the pace or the slots) */
 
 	for (;;) {
-		int n = 0, rc;
-		int64_t now = (int64_t)time(NULL), next = 0;
+		int64_t now_ns = mono_ns(), now = (int64_t)time(NULL), next = 0;
+		int stopping, woken, timeout = IDLE_POLL_MS;
 
 		pthread_mutex_lock(&r->lock);
-		if (r->stopping) {
-			pthread_mutex_unlock(&r->lock);
-			break;
-		}
+		stopping = r->stopping;
+		woken = r->woken;
+		r->woken = 0;
 		pthread_mutex_unlock(&r->lock);
-
-		rc = store_outbox_due(r->st, now, items, REPLIES_BATCH, &n);
-		if (rc) {
-			log_error("reply-read", "error=\"%s\"", banditore_strerror(rc));
-			n = 0;
+		if (stopping) {
+			if (!stop_deadline)
+				stop_deadline = now_ns + STOP_WAIT_NS;
+			waiting = 0;
+			if (wa_multi_in_flight(r->net) == 0 || now_ns >= stop_deadline)
+				break;
+		} else if (wa_multi_free_slots(r->net) > 0 &&
+			   (woken || now_ns - last_read >= READ_GAP_NS)) {
+			waiting = issue(r, now);
+			last_read = now_ns;
 		}
-		/* Routine broadcasts yield the number's slots while these wait. */
-		if (r->rs.pace)
-			ratelimit_shared_waiting(r->rs.pace, RATELIMIT_REPLIES, n);
-		for (int i = 0; i < n; i++) {
-			struct settle_job *s = calloc(1, sizeof(*s));
-			if (s) {
-				s->r = r;
-				s->id = items[i].id;
-				s->platform = items[i].platform;
-				snprintf(s->kind, sizeof(s->kind), "%s", items[i].kind);
-				s->action = send_one(r, &items[i], now, s);
-				s->job.apply = settle_apply;
-				s->job.done = settle_done;
-				pthread_mutex_lock(&r->lock);
-				r->pending_jobs++;
-				pthread_mutex_unlock(&r->lock);
-				if (writer_submit(r->rs.writer, &s->job) != 0) {
-					pthread_mutex_lock(&r->lock);
-					r->pending_jobs--;
-					pthread_mutex_unlock(&r->lock);
-					free(s);
-				}
-			}
-			store_outbox_item_clear(&items[i]);
-			if (r->rs.pace)
-				ratelimit_shared_waiting(r->rs.pace, RATELIMIT_REPLIES, n - i - 1);
-		}
-		/* Wait until the writer has settled this batch before reading again. */
-		pthread_mutex_lock(&r->lock);
-		while (r->pending_jobs > 0)
-			pthread_cond_wait(&r->wake, &r->lock);
-		pthread_mutex_unlock(&r->lock);
-		if (n == REPLIES_BATCH)
-			continue;
-		if (store_outbox_next_time(r->st, &next) != 0)
-			next = now + 1;
-		if (next > now)
-			wait_for_work(r, next);
+		/* Routine broadcasts yield the number's slots while replies wait or fly. */
+		ratelimit_shared_waiting(r->pace, RATELIMIT_REPLIES,
+					 waiting + wa_multi_in_flight(r->net));
+		if (waiting || wa_multi_in_flight(r->net) > 0)
+			timeout = waiting ? 1 : 50;
+		else if (!stopping && store_outbox_next_time(r->st, &next) == 0 && next <= now)
+			timeout = 5; /* due rows that are busy settling: look again soon */
+		wa_multi_poll(r->net, timeout, -1, NULL);
+		collect(r, (int64_t)time(NULL));
 	}
+	ratelimit_shared_waiting(r->pace, RATELIMIT_REPLIES, 0);
+	/* Sends still in flight are abandoned (their rows stay due); wait for the writer to
+	 * settle what was handed to it, since its jobs point here. */
+	pthread_mutex_lock(&r->lock);
+	while (r->pending_jobs > 0)
+		pthread_cond_wait(&r->settled, &r->lock);
+	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
 
@@ -251,27 +378,30 @@ int replies_start(const struct replies_settings *rs, struct replies **out)
 		r->rs.max_attempts = 12;
 	if (r->rs.max_age <= 0)
 		r->rs.max_age = 86400;
+	ratelimit_shared_init(&r->own_pace,
+			      r->rs.messages_per_second > 0 ? r->rs.messages_per_second : 80);
+	r->pace = r->rs.pace ? r->rs.pace : &r->own_pace;
 	rc = store_open(rs->store_url, &r->st);
 	if (!rc) /* a few outbox rows at a time */
 		rc = store_set_cache(r->st, 2048);
-	if (rc)
-		goto fail;
-	rc = whatsapp_new(&rs->whatsapp, &r->wa);
+	if (!rc)
+		rc = wa_multi_new(&rs->whatsapp, REPLIES_SLOTS, &r->net);
 	if (rc)
 		goto fail;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->wake, NULL);
+	pthread_cond_init(&r->settled, NULL);
 	if (pthread_create(&r->thread, NULL, replies_main, r) != 0) {
 		rc = BANDITORE_ENOMEM;
 		pthread_mutex_destroy(&r->lock);
-		pthread_cond_destroy(&r->wake);
+		pthread_cond_destroy(&r->settled);
 		goto fail;
 	}
 	*out = r;
 	return 0;
 fail:
-	whatsapp_free(r->wa);
+	wa_multi_free(r->net);
 	store_free(r->st);
+	ratelimit_shared_destroy(&r->own_pace);
 	free(r);
 	return rc;
 }
@@ -279,10 +409,11 @@ fail:
 void replies_wake(void *arg)
 {
 	struct replies *r = arg;
+
 	pthread_mutex_lock(&r->lock);
 	r->woken = 1;
-	pthread_cond_broadcast(&r->wake);
 	pthread_mutex_unlock(&r->lock);
+	wa_multi_wakeup(r->net);
 }
 
 void replies_stop(struct replies *r)
@@ -291,12 +422,13 @@ void replies_stop(struct replies *r)
 		return;
 	pthread_mutex_lock(&r->lock);
 	r->stopping = 1;
-	pthread_cond_broadcast(&r->wake);
 	pthread_mutex_unlock(&r->lock);
+	wa_multi_wakeup(r->net);
 	pthread_join(r->thread, NULL);
-	whatsapp_free(r->wa);
+	wa_multi_free(r->net);
 	store_free(r->st);
+	ratelimit_shared_destroy(&r->own_pace);
 	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->wake);
+	pthread_cond_destroy(&r->settled);
 	free(r);
 }
