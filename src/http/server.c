@@ -8,6 +8,7 @@
 #include "http/email_http.h"
 #include "http/push.h"
 #include "http/public.h"
+#include "http/webhook_sms.h"
 #include "http/webhook_telegram.h"
 #include "http/webhook_whatsapp.h"
 
@@ -31,6 +32,7 @@ struct http_server {
 	struct api *api;
 	struct webhook_telegram *tg; /* NULL unless Telegram runs in bot mode */
 	struct push_site *push;  /* browser push: /push/ (NULL when not configured) */
+	struct sms_site *sms;    /* inbound SMS: /webhooks/sms (NULL when not configured) */
 	struct email_site *email; /* e-mail opt-in: /email/ (NULL when not a platform) */
 	struct public_site *pub; /* the public pages, feeds and assets */
 };
@@ -232,6 +234,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!strncmp(url, EMAIL_PREFIX, strlen(EMAIL_PREFIX)))
 		return email_handle(srv->email, conn, method, url, buf_cstr(&req->body), req->body.len,
 				    req->too_big);
+	if (!strcmp(url, WEBHOOK_SMS_PATH))
+		return sms_site_handle(srv->sms, conn, method, buf_cstr(&req->body), req->body.len,
+				       req->too_big);
 	if (!strncmp(url, PUSH_PREFIX, strlen(PUSH_PREFIX)))
 		return push_handle(srv->push, conn, method, url, buf_cstr(&req->body), req->body.len,
 				   req->too_big);
@@ -309,7 +314,9 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 			log_warn("public-assets-missing", "hint=%s",
 				 "run scripts/install-deps or set BANDITORE_WEB_DIR: pages are unstyled");
 	}
-	if (push_site_new(&srv->ctx, &srv->push) != 0 || email_site_new(&srv->ctx, &srv->email) != 0) {
+	if (push_site_new(&srv->ctx, &srv->push) != 0 || email_site_new(&srv->ctx, &srv->email) != 0 ||
+	    sms_site_new(&srv->ctx, &srv->sms) != 0) {
+		email_site_free(srv->email);
 		push_site_free(srv->push);
 		public_site_free(srv->pub);
 		api_free(srv->api);
@@ -329,6 +336,7 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 				    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
+		sms_site_free(srv->sms);
 		email_site_free(srv->email);
 		push_site_free(srv->push);
 		public_site_free(srv->pub);
@@ -368,6 +376,7 @@ void http_server_stop(struct http_server *srv)
 	public_site_free(srv->pub);
 	push_site_free(srv->push);
 	email_site_free(srv->email);
+	sms_site_free(srv->sms); /* replies still queued are dropped */
 	pthread_mutex_destroy(&srv->lock);
 	pthread_cond_destroy(&srv->idle);
 	free(srv);
