@@ -25,9 +25,9 @@ rounds=${BENCH_ROUNDS:-5}
 echo "== web push: $size-byte payload, $rounds rounds of $seconds s per figure alternating C and Node, CPU $cpu ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
 have_node=0
 if command -v node >/dev/null && [ -d "$here/tests/node_modules/web-push" ]; then have_node=1; fi
-# The machine is shared and its load moves from one second to the next: the figures are
-# taken in alternating rounds and the median of each is kept, so C and Node see the same
-# conditions.
+# The machine is shared and its load moves from one second to the next: every figure is
+# per second of CPU time (what one core does), taken in alternating rounds, and the
+# median of each is kept.
 results=()
 for r in $(seq "$rounds"); do
   results+=("$(taskset -c "$cpu" "$build/tests/tools/bench_webpush" "$seconds" "$size" | grep '^{')")
