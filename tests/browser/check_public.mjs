@@ -75,7 +75,7 @@ async function decodeElement(page, selector, file) {
 }
 
 const parser = new Parser();
-const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const ctx = await browser.newContext({ locale: 'it-IT', viewport: { width: 1280, height: 900 } });
 const noJs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
 
 for (const site of sites) {
