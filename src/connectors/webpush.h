@@ -181,6 +181,24 @@ int webpush_start(struct webpush *w, const struct webpush_subscription *sub, con
 int webpush_finish(struct webpush *w, CURLcode cc, struct connector_result *res);
 CURL *webpush_easy(struct webpush *w);
 
+/* --- what the later wiring uses --- */
+
+/* The capabilities of web push (connector.h): text up to WEBPUSH_TEXT_MAX characters in
+ * the notification (the whole message stays in the archive the click opens), no media,
+ * 1,000 messages/s as our own pacing (push services publish no bulk limit for one
+ * sender; FCM's is far above), one address (the endpoint) held per subscriber. */
+#define WEBPUSH_TEXT_MAX 1000
+const struct connector_caps *webpush_caps(void);
+
+/* The payload the service worker (web/static/push-sw.js) shows: compact JSON
+ * {"title", "body", "url", "emergency"}, at most WEBPUSH_PAYLOAD_MAX bytes. `body` longer
+ * than WEBPUSH_TEXT_MAX characters (or than what fits) is cut at a character boundary
+ * with "…"; `url` is the message's permalink (a path on the site, or an absolute URL of
+ * it). Title and url must fit as they are. *out is NUL-terminated, freed with free().
+ * Returns 0, BANDITORE_EINVAL (not UTF-8, title or url too long) or ENOMEM. */
+int webpush_build_payload(const char *title, const char *body, const char *url, int emergency,
+			  char **out);
+
 /* Classifies an HTTP status (and the Retry-After seconds already parsed). */
 int webpush_classify(long http_status, int retry_after, struct connector_result *res);
 

@@ -6,6 +6,8 @@
  * a URL Banditore will later POST to: so the endpoint must be https to a DNS name that is
  * not local (a push service; never an IP literal, which is how an internal address would
  * be smuggled in), and the keys must be exactly what a browser makes.
+ *
+ * Also here: the connector's capabilities and the JSON payload the service worker shows.
  */
 #include "connectors/webpush.h"
 #include "common/crypto.h"
@@ -13,6 +15,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -216,4 +219,93 @@ int webpush_subscription_read(const char *text, int flags, struct webpush_subscr
 	}
 	memcpy(out->endpoint, sp2 + 1, strlen(sp2 + 1) + 1);
 	return 0;
+}
+
+/* --- capabilities and the payload the service worker shows --- */
+
+const struct connector_caps *webpush_caps(void)
+{
+	static const struct connector_caps caps = {
+		.platform = "webpush",
+		.text_max = WEBPUSH_TEXT_MAX,
+		.media_types = 0,
+		.messages_per_second = 1000,
+		.holds_addresses = 1,
+	};
+	return &caps;
+}
+
+/* The byte length of the first `chars` UTF-8 characters of s (s is valid UTF-8). */
+static size_t utf8_prefix(const char *s, size_t chars)
+{
+	size_t i = 0;
+
+	while (s[i] && chars) {
+		i++;
+		while ((s[i] & 0xc0) == 0x80)
+			i++;
+		chars--;
+	}
+	return i;
+}
+
+static char *dump(const char *title, const char *body, size_t body_len, int cut, const char *url,
+		  int emergency)
+{
+	json_t *o = json_object();
+	char *text = malloc(body_len + 4), *out = NULL;
+
+	if (!o || !text)
+		goto out;
+	memcpy(text, body, body_len);
+	if (cut)
+		memcpy(text + body_len, "\xe2\x80\xa6", 3); /* … */
+	text[body_len + (cut ? 3 : 0)] = '\0';
+	if (json_object_set_new(o, "title", json_string(title)) ||
+	    json_object_set_new(o, "body", json_string(text)) ||
+	    json_object_set_new(o, "url", json_string(url)) ||
+	    json_object_set_new(o, "emergency", json_boolean(emergency)))
+		goto out;
+	out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+out:
+	free(text);
+	json_decref(o);
+	return out;
+}
+
+int webpush_build_payload(const char *title, const char *body, const char *url, int emergency,
+			  char **out)
+{
+	size_t len, full;
+	json_t *check;
+
+	*out = NULL;
+	if (!title || !body || !url || strlen(title) > 256 || strlen(url) > 1024)
+		return BANDITORE_EINVAL;
+	/* jansson refuses strings that are not UTF-8: check all three at once. */
+	check = json_pack("{s:s, s:s, s:s}", "t", title, "b", body, "u", url);
+	if (!check)
+		return BANDITORE_EINVAL;
+	json_decref(check);
+	full = strlen(body);
+	len = utf8_prefix(body, WEBPUSH_TEXT_MAX);
+	for (;;) {
+		char *j = dump(title, body, len, len < full, url, emergency);
+		if (!j)
+			return BANDITORE_ENOMEM;
+		if (strlen(j) <= WEBPUSH_PAYLOAD_MAX) {
+			*out = j;
+			return 0;
+		}
+		free(j);
+		if (len == 0)
+			return BANDITORE_EINVAL;
+		/* Too long once escaped: drop a tenth of the text and try again. */
+		{
+			size_t chars = 0;
+			for (size_t i = 0; i < len; i++)
+				chars += (body[i] & 0xc0) != 0x80;
+			len = utf8_prefix(body, chars - chars / 10 - 1);
+		}
+	}
 }

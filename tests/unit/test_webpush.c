@@ -420,6 +420,57 @@ static void test_new_and_refused_send(void **state)
 	webpush_free(NULL);
 }
 
+static void test_caps_and_payload(void **state)
+{
+	const struct connector_caps *c = webpush_caps();
+	char *p = NULL, body[8000];
+	json_t *j;
+	json_error_t e;
+	(void)state;
+
+	assert_string_equal(c->platform, "webpush");
+	assert_int_equal(c->text_max, WEBPUSH_TEXT_MAX);
+	assert_int_equal(c->media_types, 0);
+	assert_true(c->holds_addresses);
+
+	assert_int_equal(webpush_build_payload("Allerta meteo", "Scuole chiuse \"domani\".", "/archivio/42", 1,
+					       &p), 0);
+	j = json_loads(p, 0, &e);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "title")), "Allerta meteo");
+	assert_string_equal(json_string_value(json_object_get(j, "body")), "Scuole chiuse \"domani\".");
+	assert_string_equal(json_string_value(json_object_get(j, "url")), "/archivio/42");
+	assert_true(json_is_true(json_object_get(j, "emergency")));
+	json_decref(j);
+	free(p);
+
+	/* a long text is cut at a character boundary, with an ellipsis, within 3993 bytes */
+	for (size_t i = 0; i + 2 < sizeof(body); i += 2)
+		memcpy(body + i, "\xc3\xa8", 2); /* è */
+	body[sizeof(body) - 2] = '\0';
+	assert_int_equal(webpush_build_payload("Avviso", body, "/a/1", 0, &p), 0);
+	assert_true(strlen(p) <= WEBPUSH_PAYLOAD_MAX);
+	j = json_loads(p, 0, &e);
+	assert_non_null(j);
+	{
+		const char *b = json_string_value(json_object_get(j, "body"));
+		size_t n = strlen(b);
+		assert_true(n > 3 && memcmp(b + n - 3, "\xe2\x80\xa6", 3) == 0);
+		assert_int_equal(n - 3, 2 * WEBPUSH_TEXT_MAX); /* 1000 characters of 2 bytes */
+	}
+	json_decref(j);
+	free(p);
+	/* quotes double when escaped: still made to fit */
+	memset(body, '"', 3000);
+	body[3000] = '\0';
+	assert_int_equal(webpush_build_payload("Avviso", body, "/a/1", 0, &p), 0);
+	assert_true(strlen(p) <= WEBPUSH_PAYLOAD_MAX);
+	free(p);
+	/* not UTF-8 */
+	assert_int_equal(webpush_build_payload("Avviso", "\xff\xfe", "/a/1", 0, &p), BANDITORE_EINVAL);
+	assert_null(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_subscription_parse),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_new_and_refused_send),
+		cmocka_unit_test(test_caps_and_payload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
