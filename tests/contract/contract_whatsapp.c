@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "connectors/whatsapp.h"
@@ -194,6 +195,42 @@ int main(int argc, char **argv)
 	rc = whatsapp_send_template(w, TO_DIGITS, "hello_world", "en_US", NULL, 0, NULL, &res);
 	ok &= report(&o, "template (no params)", rc, &res, body);
 	free(body);
+
+	/* 5-6. A broadcast with an attachment: the template's header names uploaded media. */
+	{
+		const struct whatsapp_header img = { "image", "1234567890123456", NULL };
+		const struct whatsapp_header doc = { "document", "1234567890123457", "orari uffici.pdf" };
+		whatsapp_build_template_header(TO_PLUS, "avviso_comune", "it", &img, params, 2, "m=42", &body);
+		rc = whatsapp_send_template_header(w, TO_PLUS, "avviso_comune", "it", &img, params, 2, "m=42", &res);
+		ok &= report(&o, "template (image header by media id)", rc, &res, body);
+		free(body);
+		whatsapp_build_template_header(TO_PLUS, "avviso_comune", "it", &doc, params, 2, "m=43", &body);
+		rc = whatsapp_send_template_header(w, TO_PLUS, "avviso_comune", "it", &doc, params, 2, "m=43", &res);
+		ok &= report(&o, "template (document header with filename)", rc, &res, body);
+		free(body);
+	}
+
+	/* 7. The upload of that media: multipart/form-data with messaging_product and file. */
+	{
+		static const unsigned char png[] = {
+			0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+			0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0, 0x3A, 0x7E, 0x9B, 0x55,
+		};
+		char path[] = "/tmp/contract-media-XXXXXX", id[WHATSAPP_MEDIA_ID_MAX];
+		int fd = mkstemp(path);
+		if (fd < 0 || write(fd, png, sizeof(png)) != (ssize_t)sizeof(png)) {
+			fprintf(stderr, "contract_whatsapp: cannot write %s\n", path);
+			ok = 0;
+		} else {
+			rc = whatsapp_upload_media(w, path, "image/png", id, &res);
+			snprintf(res.message_id, sizeof(res.message_id), "%s", id); /* what report shows */
+			ok &= report(&o, "media upload (multipart, image/png)", rc, &res, NULL);
+		}
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+	}
 
 	whatsapp_free(w);
 	printf("%s\n", ok ? "contract_whatsapp: every request was accepted"
