@@ -289,6 +289,11 @@ static const struct migration migrations[] = {
 	  "  UNIQUE (platform, addr_hash)"
 	  ") WITHOUT ROWID;"
 	  "CREATE INDEX pending_joins_created ON pending_joins (created_at);" },
+	{ "subscribers: the detail of a consent given elsewhere",
+	  /* An imported broadcast list's original method ("lista broadcast", "modulo
+	   * cartaceo"), kept with the receipt; the short kind stays in method ("import"). */
+	  "ALTER TABLE subscribers ADD COLUMN consent_detail TEXT NOT NULL DEFAULT ''"
+	  "  CHECK (length(consent_detail) < 128);" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -36,6 +36,8 @@ struct store_subscriber {
 	char method[16];           /* "keyword", "link", "cli", ... */
 	char policy_version[65];   /* hex SHA-256 of the policy + privacy notice accepted */
 	int64_t last_inbound_at;   /* the citizen's last message: opens the 24-hour window */
+	char consent_detail[128];  /* more about a consent given elsewhere: the original
+				    * method of an imported list ("lista broadcast"); "" */
 };
 
 /* A reply or message waiting to be sent to one address. */

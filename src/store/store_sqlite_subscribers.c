@@ -28,7 +28,7 @@ int store_sqlite_subscriber_get(struct store *s, int platform,
 		return BANDITORE_EINVAL;
 	st = store_sqlite_stmt(q, SQ_SUB_GET,
 			       "SELECT id, platform, addr_hash, sealed, joined_at, method,"
-			       " policy_version, last_inbound_at FROM subscribers"
+			       " policy_version, last_inbound_at, consent_detail FROM subscribers"
 			       " WHERE platform = ?1 AND addr_hash = ?2");
 	if (!st)
 		return BANDITORE_ESTORE;
@@ -58,6 +58,8 @@ int store_sqlite_subscriber_get(struct store *s, int platform,
 	if (!rc)
 		rc = store_sqlite_text(q, st, 6, out->policy_version, sizeof(out->policy_version));
 	out->last_inbound_at = sqlite3_column_int64(st, 7);
+	if (!rc)
+		rc = store_sqlite_text(q, st, 8, out->consent_detail, sizeof(out->consent_detail));
 out:
 	store_sqlite_done(st);
 	return rc;
@@ -67,7 +69,7 @@ int store_sqlite_subscriber_add(struct store *s, const struct store_subscriber *
 				int64_t *id)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
-	size_t method_len, policy_len;
+	size_t method_len, policy_len, detail_len;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -75,12 +77,14 @@ int store_sqlite_subscriber_add(struct store *s, const struct store_subscriber *
 		return BANDITORE_EINVAL;
 	method_len = strnlen(sub->method, sizeof(sub->method));
 	policy_len = strnlen(sub->policy_version, sizeof(sub->policy_version));
-	if (method_len == sizeof(sub->method) || policy_len == sizeof(sub->policy_version))
+	detail_len = strnlen(sub->consent_detail, sizeof(sub->consent_detail));
+	if (method_len == sizeof(sub->method) || policy_len == sizeof(sub->policy_version) ||
+	    detail_len == sizeof(sub->consent_detail))
 		return BANDITORE_EINVAL; /* not NUL-terminated */
 	st = store_sqlite_stmt(q, SQ_SUB_ADD,
 			       "INSERT INTO subscribers (platform, addr_hash, sealed, joined_at,"
-			       " method, policy_version, last_inbound_at)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+			       " method, policy_version, last_inbound_at, consent_detail)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	if (!st)
 		return BANDITORE_ESTORE;
 	if (bind_key(st, sub->platform, sub->addr_hash) ||
@@ -88,7 +92,8 @@ int store_sqlite_subscriber_add(struct store *s, const struct store_subscriber *
 	    sqlite3_bind_int64(st, 4, sub->joined_at) ||
 	    sqlite3_bind_text(st, 5, sub->method, (int)method_len, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 6, sub->policy_version, (int)policy_len, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 7, sub->last_inbound_at)) {
+	    sqlite3_bind_int64(st, 7, sub->last_inbound_at) ||
+	    sqlite3_bind_text(st, 8, sub->consent_detail, (int)detail_len, SQLITE_STATIC)) {
 		rc = store_sqlite_fail(q, "subscriber add: bind", SQLITE_ERROR);
 		goto out;
 	}

@@ -495,6 +495,12 @@ static void seed_version(sqlite3 *db, int v)
 		raw_exec(db, "INSERT INTO pending_joins VALUES (zeroblob(32), 3, randomblob(32),"
 			 " x'0708', 'v1', 5000)");
 		break;
+	case 10:
+		/* An imported subscriber: the original method in consent_detail. */
+		raw_exec(db, "INSERT INTO subscribers (platform, addr_hash, sealed, joined_at, method,"
+			 " policy_version, last_inbound_at, consent_detail) VALUES (1, zeroblob(32),"
+			 " x'0102', 6000, 'import', 'v2', 0, 'lista broadcast')");
+		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
@@ -638,6 +644,21 @@ static void check_version(struct store *st, int v)
 		}
 		assert_int_equal(store_pending_expire(st, 4000, &removed), 0);
 		assert_int_equal(removed, 0);
+		break;
+	}
+	case 10: {
+		uint8_t zero[CRYPTO_HASH_LEN] = { 0 };
+		/* Rows from before have no detail; an imported one keeps its own. */
+		if (seeded_upto >= 1) {
+			assert_int_equal(store_subscriber_get(st, 0, s.addr_hash, &got), 0);
+			assert_string_equal(got.consent_detail, "");
+		}
+		if (seeded_upto >= 10) {
+			assert_int_equal(store_subscriber_get(st, 1, zero, &got), 0);
+			assert_string_equal(got.method, "import");
+			assert_string_equal(got.consent_detail, "lista broadcast");
+			assert_int_equal(got.joined_at, 6000);
+		}
 		break;
 	}
 	default:
