@@ -14,6 +14,7 @@
 #include "media/media.h"
 #include "messages/messages.h"
 #include "messages/messages_audit.h"
+#include "messages/messages_cost.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -166,10 +167,45 @@ static int read_text(const char *path, struct buf *b)
 	return 0;
 }
 
+/* Prints an amount with its currency, or that the price is not configured. */
+static void print_amount(const char *label, const struct messages_amount *a, const char *currency)
+{
+	char text[MESSAGES_COST_TEXT_MAX];
+
+	messages_cost_format(a, text);
+	if (a->known)
+		printf("%-14s %s %s\n", label, text, currency);
+	else
+		printf("%-14s %s\n", label, T("non noto (prezzo non configurato in [costs])",
+					     "unknown (no price in [costs])"));
+}
+
+/* The estimated cost of message `id` (audience x price per message) and of the month so
+ * far (messages_cost.h). */
+static void print_cost(struct store *st, const struct config *cfg, int64_t id)
+{
+	struct messages_cost_report c;
+	struct store_message m;
+	char price[MESSAGES_COST_TEXT_MAX];
+
+	memset(&m, 0, sizeof(m));
+	if (store_message_get(st, id, &m) != 0 ||
+	    messages_cost_report(st, cfg, &m, (int64_t)time(NULL), &c) != 0) {
+		store_message_clear(&m);
+		return;
+	}
+	store_message_clear(&m);
+	messages_cost_format_price(c.price_micros, price);
+	if (c.price_micros >= 0)
+		printf("%-14s %s %s\n", T("prezzo", "price"), price, c.currency);
+	print_amount(T("costo stimato", "estimated cost"), &c.estimate, c.currency);
+	print_amount(T("costo del mese", "month so far"), &c.month, c.currency);
+}
+
 /* Stores the message and, unless `draft`, approves it, in one transaction with the
  * audit's entries of both. */
-static int store_and_approve(struct store *st, const struct audit_keys *ak,
-			     const struct store_message *m, const struct messages_notes *notes,
+static int store_and_approve(struct store *st, const struct config *cfg,
+			     const struct audit_keys *ak, const struct store_message *m, const struct messages_notes *notes,
 			     const struct messages_rules *rules, int draft)
 {
 	struct messages_approval a;
@@ -201,6 +237,7 @@ static int store_and_approve(struct store *st, const struct audit_keys *ak,
 	printf("%-14s %s\n", T("stato", "state"), messages_state_name(a.state));
 	if (!draft)
 		printf("%-14s %lld\n", T("destinatari", "audience"), (long long)a.audience);
+	print_cost(st, cfg, id);
 	if (m->scheduled_at) { /* in the comune's local time, as the operator thinks of it */
 		char when[64];
 		time_t t = (time_t)m->scheduled_at;
@@ -365,7 +402,7 @@ int cmd_publish(int argc, char **argv)
 		goto done;
 	}
 	audit_keys_from(&ak, &env.keys);
-	rc = store_and_approve(st, &ak, &m, &notes, &rules, draft);
+	rc = store_and_approve(st, env.cfg, &ak, &m, &notes, &rules, draft);
 	crypto_wipe(&ak, sizeof(ak));
 done:
 	free(res);

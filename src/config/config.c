@@ -44,7 +44,9 @@ enum {
 	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MESSAGING_LIMIT, K_WA_MAX_IN_FLIGHT, K_WA_CHANNEL_URL, K_WA_NOTICE_TEMPLATE, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
 	K_TG_BOT_USERNAME, K_TG_MODE, K_TG_CHANNEL_ID, K_TG_API_BASE, K_TG_SECRETS_FILE,
 	K_TG_MPS, K_TG_BOT_TOKEN, K_TG_WEBHOOK_SECRET,
-	K_SUBSCRIBE, K_UNSUBSCRIBE,
+	K_SUBSCRIBE, K_UNSUBSCRIBE, K_CONFIRM_JOIN, K_CONFIRM_WITHIN_HOURS,
+	K_COST_CURRENCY, K_COST_WA_UTILITY, K_COST_WA_MARKETING, K_COST_WA_CATEGORY, K_COST_SMS,
+	K_COST_TELEGRAM, K_COST_EMAIL, K_COST_WEBPUSH,
 	K_INBOUND_MODE, K_KEEP_DAYS, K_AUTO_REPLY_HOURS,
 	K_TEXT_JOIN, K_TEXT_ALREADY, K_TEXT_LEAVE, K_TEXT_NOT_SUBSCRIBED, K_TEXT_AUTO_REPLY,
 	K_LISTEN, K_PUBLIC_URL, K_DATA_DIR,
@@ -103,6 +105,16 @@ static const struct config_key keys[K_COUNT] = {
 	[K_TG_WEBHOOK_SECRET] = { "telegram", "webhook_secret", CONFIG_KEY_SECRET },
 	[K_SUBSCRIBE] = { "keywords", "subscribe", 0 },
 	[K_UNSUBSCRIBE] = { "keywords", "unsubscribe", 0 },
+	[K_CONFIRM_JOIN] = { "keywords", "confirm_join", 0 },
+	[K_CONFIRM_WITHIN_HOURS] = { "keywords", "confirm_within_hours", 0 },
+	[K_COST_CURRENCY] = { "costs", "currency", 0 },
+	[K_COST_WA_UTILITY] = { "costs", "whatsapp_utility", 0 },
+	[K_COST_WA_MARKETING] = { "costs", "whatsapp_marketing", 0 },
+	[K_COST_WA_CATEGORY] = { "costs", "whatsapp_category", 0 },
+	[K_COST_SMS] = { "costs", "sms", 0 },
+	[K_COST_TELEGRAM] = { "costs", "telegram", 0 },
+	[K_COST_EMAIL] = { "costs", "email", 0 },
+	[K_COST_WEBPUSH] = { "costs", "webpush", 0 },
 	[K_INBOUND_MODE] = { "inbound", "mode", 0 },
 	[K_KEEP_DAYS] = { "inbound", "keep_days", 0 },
 	[K_AUTO_REPLY_HOURS] = { "inbound", "auto_reply_hours", 0 },
@@ -1013,7 +1025,7 @@ next:
 static void get_keywords(struct loader *ld)
 {
 	struct config *cfg = ld->cfg;
-	const char *sub = val(ld, K_SUBSCRIBE), *unsub = val(ld, K_UNSUBSCRIBE);
+	const char *sub = val(ld, K_SUBSCRIBE), *unsub = val(ld, K_UNSUBSCRIBE), *v;
 
 	if (sub)
 		cfg->n_subscribe = parse_keywords(ld, sub, line_of(ld, K_SUBSCRIBE), "subscribe",
@@ -1039,6 +1051,90 @@ static void get_keywords(struct loader *ld)
 					   cfg->subscribe[i]);
 	if (!cfg->unsubscribe_word)
 		set_str(ld, &cfg->unsubscribe_word, "");
+	cfg->confirm_join = 0;
+	v = val(ld, K_CONFIRM_JOIN);
+	if (v && (!strcmp(v, "yes") || !strcmp(v, "true")))
+		cfg->confirm_join = 1;
+	else if (v && strcmp(v, "no") && strcmp(v, "false"))
+		error_line(ld, line_of(ld, K_CONFIRM_JOIN),
+			   T("%s: '%s' non va bene: yes o no", "%s: '%s' is wrong: yes or no"),
+			   "confirm_join", v);
+	get_int(ld, K_CONFIRM_WITHIN_HOURS, &cfg->confirm_within_hours, 1, 720, 48);
+}
+
+/* ---- costs ---- */
+
+/* A price such as "0.0429": at most 6 decimals, at most 1,000 per message; *micros gets
+ * it in millionths. Returns 0, or -1 when it is not such a number. */
+static int parse_price(const char *v, long long *micros)
+{
+	long long whole = 0, frac = 0;
+	int digits = 0, decimals = 0;
+
+	for (; *v >= '0' && *v <= '9'; v++, digits++) {
+		whole = whole * 10 + (*v - '0');
+		if (whole > 1000)
+			return -1;
+	}
+	if (*v == '.' || *v == ',') {
+		for (v++; *v >= '0' && *v <= '9'; v++, decimals++) {
+			if (decimals == 6)
+				return -1;
+			frac = frac * 10 + (*v - '0');
+		}
+		if (!decimals)
+			return -1;
+	}
+	if (*v || !digits)
+		return -1;
+	for (; decimals < 6; decimals++)
+		frac *= 10;
+	*micros = whole * 1000000 + frac;
+	return 0;
+}
+
+static void get_price(struct loader *ld, int k, long long *field)
+{
+	const char *v = val(ld, k);
+
+	*field = -1;
+	if (v && parse_price(v, field) != 0) {
+		*field = -1;
+		error_line(ld, line_of(ld, k),
+			   T("%s: '%s' non va bene: un prezzo per messaggio come 0.0429 (al massimo 6 decimali)",
+			     "%s: '%s' is wrong: a price per message such as 0.0429 (at most 6 decimals)"),
+			   keys[k].name, v);
+	}
+}
+
+/* [costs]: what each platform charges per message, to show before sending. */
+static void get_costs(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	const char *v = val(ld, K_COST_CURRENCY);
+
+	if (v && (strlen(v) != 3 || v[0] < 'A' || v[0] > 'Z' || v[1] < 'A' || v[1] > 'Z' ||
+		  v[2] < 'A' || v[2] > 'Z')) {
+		error_line(ld, line_of(ld, K_COST_CURRENCY),
+			   T("currency: '%s' non va bene: un codice ISO 4217 come EUR",
+			     "currency: '%s' is wrong: an ISO 4217 code such as EUR"), v);
+		v = NULL;
+	}
+	set_str(ld, &cfg->cost_currency, v ? v : "EUR");
+	get_price(ld, K_COST_WA_UTILITY, &cfg->cost_wa_utility);
+	get_price(ld, K_COST_WA_MARKETING, &cfg->cost_wa_marketing);
+	get_price(ld, K_COST_SMS, &cfg->cost_sms);
+	get_price(ld, K_COST_TELEGRAM, &cfg->cost_telegram);
+	get_price(ld, K_COST_EMAIL, &cfg->cost_email);
+	get_price(ld, K_COST_WEBPUSH, &cfg->cost_webpush);
+	v = val(ld, K_COST_WA_CATEGORY);
+	cfg->cost_wa_category = 0;
+	if (v && !strcmp(v, "marketing"))
+		cfg->cost_wa_category = 1;
+	else if (v && strcmp(v, "utility"))
+		error_line(ld, line_of(ld, K_COST_WA_CATEGORY),
+			   T("whatsapp_category: '%s' non va bene: utility o marketing",
+			     "whatsapp_category: '%s' is wrong: utility or marketing"), v);
 }
 
 /* ---- texts ---- */
@@ -1456,6 +1552,7 @@ static void build(struct loader *ld, int with_secrets)
 	get_telegram(ld);
 	get_sms(ld);
 	get_keywords(ld);
+	get_costs(ld);
 
 	get_inbound_mode(ld);
 	get_int(ld, K_KEEP_DAYS, &cfg->keep_days, 1, 90, 7);
@@ -1645,6 +1742,7 @@ void config_free(struct config *cfg)
 		&cfg->sms_status_field, &cfg->sms_status_ok, &cfg->sms_id_field,
 		&cfg->sms_webhook_header, &cfg->sms_webhook_param, &cfg->sms_from_field,
 		&cfg->sms_text_field, &cfg->sms_id_field_in, &cfg->sms_secrets_file,
+		&cfg->cost_currency,
 	};
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		free(*strings[i]);

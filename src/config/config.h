@@ -126,6 +126,8 @@ struct config {
 	char *unsubscribe[CONFIG_KEYWORDS_MAX];
 	int n_unsubscribe;
 	char *unsubscribe_word;   /* the first unsubscribe keyword as written, for {unsubscribe} */
+	int confirm_join;         /* confirm_join = yes: a keyword asks "Sì" first (two steps) */
+	int confirm_within_hours; /* an unanswered request is forgotten after this (48) */
 
 	/* [inbound] */
 	enum config_inbound_mode inbound_mode;
@@ -166,6 +168,13 @@ struct config {
 	int email_unreachable_after; /* permanent failures (bounces, 5xx) before delivery
 				      * skips an address (default 3) */
 
+	/* [costs]: prices per message in millionths of the currency (0.0429 EUR is 42900),
+	 * -1 when not configured (the cost is then unknown, never 0). */
+	char *cost_currency;      /* default "EUR" */
+	long long cost_wa_utility, cost_wa_marketing; /* WhatsApp template categories */
+	int cost_wa_category;     /* 0 utility (default), 1 marketing: how broadcasts bill */
+	long long cost_sms;       /* per SMS segment */
+	long long cost_telegram, cost_email, cost_webpush;
 	/* [staff] */
 	int staff_max_delegates;  /* delegates by decree at a time; 0 (default): no limit
 				   * (Leini art. 4: at most 5) */

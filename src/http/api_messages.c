@@ -9,6 +9,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "messages/messages_cost.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,35 @@ static enum MHD_Result internal(struct api_request *r, const char *what, int rc)
 	return api_respond_error(r->conn, 500, "internal", NULL, "errore interno", "internal error");
 }
 
+/* An amount as a string with two decimals, or null when a price is missing. */
+static json_t *amount_json(const struct messages_amount *a)
+{
+	char text[MESSAGES_COST_TEXT_MAX];
+
+	messages_cost_format(a, text);
+	return a->known ? json_string(text) : json_null();
+}
+
+/* "cost": the estimate of the broadcast (audience x price) before sending, what it
+ * spent so far, and the month so far; amounts are strings rounded to the cent
+ * (messages_cost.h), null when the configuration has no price. */
+static json_t *cost_json(struct api_request *r, const struct store_message *m)
+{
+	struct messages_cost_report c;
+	char price[MESSAGES_COST_TEXT_MAX];
+
+	if (messages_cost_report(r->st, r->api->ctx->cfg, m, (int64_t)time(NULL), &c) != 0)
+		return NULL;
+	messages_cost_format_price(c.price_micros, price);
+	return json_pack("{s:s, s:s, s:o, s:I, s:o, s:I, s:o, s:{s:o, s:I, s:I}}", "platform",
+			 "whatsapp", "currency", c.currency, "price_per_message",
+			 c.price_micros < 0 ? json_null() : json_string(price), "audience",
+			 (json_int_t)c.audience, "estimated", amount_json(&c.estimate), "sent",
+			 (json_int_t)c.sent, "spent", amount_json(&c.spent), "month_so_far",
+			 "amount", amount_json(&c.month), "sent", (json_int_t)c.month_sent,
+			 "messages", (json_int_t)c.month_messages);
+}
+
 /* Answers `status` with message `id` as stored now; `extra` (taken, may be NULL) is
  * merged into it. */
 static enum MHD_Result answer_message(struct api_request *r, unsigned int status, int64_t id,
@@ -46,6 +76,13 @@ static enum MHD_Result answer_message(struct api_request *r, unsigned int status
 		return rc == BANDITORE_ENOTFOUND ? not_found(r) : internal(r, "read", rc);
 	}
 	o = api_render_message(&m);
+	if (o) {
+		json_t *cost = cost_json(r, &m);
+		if (!cost || json_object_set_new(o, "cost", cost)) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
 	store_message_clear(&m);
 	if (o && extra)
 		json_object_update(o, extra);
