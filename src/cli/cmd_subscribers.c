@@ -27,18 +27,22 @@ static void usage(FILE *out)
 		T("Uso: banditore subscribers count --config FILE [--data-dir CARTELLA]\n"
 		  "     banditore subscribers show NUMERO --config FILE [--data-dir CARTELLA]\n"
 		  "     banditore subscribers remove NUMERO --config FILE [--data-dir CARTELLA]\n"
+		  "     banditore subscribers import --platform whatsapp FILE.csv --config FILE [--dry-run]\n"
 		  "\n"
 		  "count   quanti iscritti per piattaforma, e il totale di iscrizioni e cancellazioni\n"
 		  "show    tutto ciò che è conservato su un numero (richiesta di accesso, GDPR art. 15)\n"
 		  "remove  cancella subito ogni dato su un numero (richiesta di cancellazione, art. 17)\n"
+		  "import  importa i numeri di una lista broadcast con il loro consenso (--help per i dettagli)\n"
 		  "NUMERO  in formato internazionale, per esempio +39 333 000 0001\n",
 		  "Usage: banditore subscribers count --config FILE [--data-dir FOLDER]\n"
 		  "       banditore subscribers show NUMBER --config FILE [--data-dir FOLDER]\n"
 		  "       banditore subscribers remove NUMBER --config FILE [--data-dir FOLDER]\n"
+		  "       banditore subscribers import --platform whatsapp FILE.csv --config FILE [--dry-run]\n"
 		  "\n"
 		  "count   subscribers per platform, and the total joins and leaves\n"
 		  "show    everything held about a number (access request, GDPR art. 15)\n"
 		  "remove  erase everything about a number at once (erasure request, art. 17)\n"
+		  "import  import the numbers of a broadcast list with their consent (--help for details)\n"
 		  "NUMBER  in international form, for example +39 333 000 0001\n"));
 }
 
@@ -92,7 +96,9 @@ static int do_show(struct store *st, const struct cli_env *env, const char *cano
 	printf("  %-28s %s\n", T("piattaforma", "platform"), platform_name(sub.platform));
 	printf("  %-28s %s\n", T("numero (cifrato a riposo)", "number (encrypted at rest)"), canonical);
 	printf("  %-28s %s\n", T("iscritto dal", "subscribed since"), joined);
-	printf("  %-28s %s\n", T("modalità di iscrizione", "how they joined"), sub.method);
+	/* A consent given elsewhere shows its original method: "import:lista broadcast". */
+	printf("  %-28s %s%s%s\n", T("modalità di iscrizione", "how they joined"), sub.method,
+	       sub.consent_detail[0] ? ":" : "", sub.consent_detail);
 	printf("  %-28s %s\n", T("versione informativa accettata", "policy version accepted"),
 	       sub.policy_version);
 	printf("  %-28s %s\n", T("ultimo messaggio ricevuto", "last message received"), last);
@@ -150,6 +156,8 @@ int cmd_subscribers(int argc, char **argv)
 	struct store *st = NULL;
 	int c, rc;
 
+	if (argc > 1 && !strcmp(argv[1], "import"))
+		return cmd_subscribers_import(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "c:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;

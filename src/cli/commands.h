@@ -14,7 +14,8 @@
 int cmd_init(int argc, char **argv);        /* cmd_init.c */
 int cmd_serve(int argc, char **argv);       /* cmd_serve.c */
 int cmd_config(int argc, char **argv);      /* cmd_config.c: config check FILE */
-int cmd_subscribers(int argc, char **argv); /* cmd_subscribers.c: count|show|remove */
+int cmd_subscribers(int argc, char **argv); /* cmd_subscribers.c: count|show|remove|import */
+int cmd_subscribers_import(int argc, char **argv); /* cmd_import.c: argv[0] is "import" */
 int cmd_token(int argc, char **argv);       /* cmd_token.c: create|list|revoke */
 int cmd_staff(int argc, char **argv);       /* cmd_staff.c: create|list|revoke|passwd|totp */
 int cmd_publish(int argc, char **argv);     /* cmd_publish.c */
