@@ -51,7 +51,7 @@ class Sms(unittest.TestCase):
     def setUpClass(cls):
         cls.gw = Gateway(expect_auth="Bearer " + SMS_TOKEN, content_type="json", max_parts=3,
                          sender="ComuneTest").start()
-        cls.d = sms_deployment(cls.gw).start()
+        cls.d = sms_deployment(cls.gw, extra_sms="webhook_param = token\n").start()
 
     @classmethod
     def tearDownClass(cls):
@@ -139,6 +139,20 @@ class Sms(unittest.TestCase):
         time.sleep(0.5)
         self.assertEqual(self.gw.to(number), [])
         self.assertEqual(len(self.rows()), before)
+
+    def test_get_with_query_token(self):
+        # A gateway that can only call a URL: GET, the secret and the fields in the query.
+        number = "+393330000305"
+        before = len(self.rows())
+        query = urllib.parse.urlencode({"from": number, "text": "attiva iscrizione", "token": "nope"})
+        self.assertEqual(http("GET", self.d.base + "/webhooks/sms?" + query)[0], 401)
+        self.assertEqual(len(self.rows()), before)
+        query = urllib.parse.urlencode({"from": number, "text": "attiva iscrizione",
+                                        "token": WEBHOOK_SECRET})
+        status, body = http("GET", self.d.base + "/webhooks/sms?" + query)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(len(self.rows()), before + 1)
+        self.wait_sms(number, 1)
 
     def test_leave_erases(self):
         number = "+393330000303"
