@@ -383,6 +383,8 @@ class KeepUntilAnswered(unittest.TestCase):
             rows = d.query("SELECT sealed_text FROM kept_messages")
             self.assertEqual(len(rows), 1)
             self.assertNotIn(b"buca", rows[0][0])
+            # Its acknowledgement first: leaving at once would (rightly) erase it unsent.
+            d.wait_received(number, 2)
             d.say(number, "DISATTIVA ISCRIZIONE")
             d.wait_received(number, 3)
             self.assertEqual(d.query("SELECT count(*) FROM kept_messages")[0][0], 0)
