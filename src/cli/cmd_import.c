@@ -292,6 +292,12 @@ int cmd_subscribers_import(int argc, char **argv)
 		printf(T("Importati %d numeri (%d già iscritti, saltati). %d avvisi in coda: partono al ritmo del numero con 'banditore serve'.\n",
 			 "Imported %d numbers (%d already subscribed, skipped). %d notices queued: they go out at the number's pace with 'banditore serve'.\n"),
 		       imported, skipped, imported);
+	/* Each notice starts a business-initiated conversation: the number's daily tier
+	 * caps how many different people it may reach in 24 hours. */
+	if (env.cfg->wa_messaging_limit > 0 && imported > env.cfg->wa_messaging_limit)
+		printf(T("Attenzione: il numero può raggiungere %d persone diverse ogni 24 ore (messaging_limit): importare al massimo tanti numeri al giorno, o gli avvisi in più non partiranno.\n",
+			 "Warning: the number may reach %d different people per 24 hours (messaging_limit): import at most that many numbers a day, or the extra notices will not go out.\n"),
+		       env.cfg->wa_messaging_limit);
 out:
 	store_free(st);
 	cli_env_clear(&env);
