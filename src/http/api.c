@@ -21,6 +21,7 @@
 #define TOKENS_PATH "/api/v1/tokens"
 #define SUBSCRIBERS_PATH "/api/v1/subscribers"
 #define AUDIT_PATH "/api/v1/audit"
+#define POLICY_CHECK_PATH "/api/v1/policy/check"
 
 int api_new(const struct http_ctx *ctx, struct api **out)
 {
@@ -298,6 +299,12 @@ static enum MHD_Result route(struct api_request *r, const char *method, const ch
 		NEED(STAFF_READ_AUDIT);
 		return api_audit_list(r);
 	}
+	if (!strcmp(url, POLICY_CHECK_PATH)) {
+		if (!is_post)
+			return method_not_allowed(r->conn, "POST");
+		NEED(STAFF_PROPOSE);
+		return api_policy_check(r);
+	}
 	return route_not_found(r->conn);
 }
 
@@ -320,14 +327,15 @@ static int token_owner_active(struct store *st, const struct store_token *t)
 	return active ? 0 : BANDITORE_EAUTH;
 }
 
-enum MHD_Result api_handle(struct api *api, struct MHD_Connection *conn, const char *method,
-			   const char *url, const char *body, size_t len, int too_big)
+static enum MHD_Result handle(struct api *api, struct MHD_Connection *conn, const char *method,
+			      const char *url, const char *body, size_t len, int too_big,
+			      const char *csrf)
 {
 	struct api_request r;
 	struct store_token token;
 	struct store_session session;
 	struct store_staff account;
-	const char *secret = bearer(conn);
+	const char *secret = csrf ? NULL : bearer(conn); /* the console: sessions only */
 	const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, STAFF_COOKIE_NAME);
 	int login = !strcmp(url, SESSION_PATH) && !strcmp(method, MHD_HTTP_METHOD_POST);
 	enum MHD_Result ret;
@@ -338,6 +346,7 @@ enum MHD_Result api_handle(struct api *api, struct MHD_Connection *conn, const c
 	r.conn = conn;
 	r.body = body;
 	r.len = len;
+	r.csrf = csrf;
 	if (!api->pool || !api->ctx->writer)
 		return api_respond_error(conn, 503, "unavailable", NULL, "API non disponibile",
 					 "API not available");
@@ -381,4 +390,23 @@ enum MHD_Result api_handle(struct api *api, struct MHD_Connection *conn, const c
 	crypto_wipe(&session, sizeof(session));
 	read_pool_put(api->pool, r.st, r.broken);
 	return ret;
+}
+
+enum MHD_Result api_handle(struct api *api, struct MHD_Connection *conn, const char *method,
+			   const char *url, const char *body, size_t len, int too_big)
+{
+	return handle(api, conn, method, url, body, len, too_big, NULL);
+}
+
+int api_call(struct api *api, struct MHD_Connection *conn, const char *method, const char *url,
+	     const char *json, const char *csrf, struct api_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	api_capture = out;
+	/* A GET carries no token; "" keeps bearer tokens out of the console's calls. */
+	(void)handle(api, conn, method, url, json, json ? strlen(json) : 0, 0, csrf ? csrf : "");
+	api_capture = NULL;
+	if (!out->status)
+		return BANDITORE_ENOMEM;
+	return 0;
 }

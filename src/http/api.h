@@ -19,6 +19,7 @@
  *   GET/POST /api/v1/tokens, POST /api/v1/tokens/{name}/revoke
  *   GET  /api/v1/subscribers, POST /api/v1/subscribers/erase|warn|expel
  *   GET  /api/v1/audit
+ *   POST /api/v1/policy/check          the policy's verdicts on a message as typed
  * A session request is checked on every request (expired, revoked, decree ended →
  * 401) and, unless GET, must carry the session's CSRF token (X-CSRF-Token or the form
  * field csrf_token) → 403 {"error":"csrf"}. What a role may not do (the matrix of
@@ -44,6 +45,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include <microhttpd.h>
 
 #include "http/server.h"
@@ -58,6 +61,22 @@ struct api;
 int api_new(const struct http_ctx *ctx, struct api **out);
 /* Closes the read connections. Call after the HTTP server has stopped. Accepts NULL. */
 void api_free(struct api *api);
+
+/* What api_call got: the status, the JSON body (owned: json_decref) and the value of a
+ * Set-Cookie header when there was one. */
+struct api_result {
+	unsigned int status;
+	json_t *body;
+	char set_cookie[256];
+};
+
+/* Runs one API request in this thread as if it had come over `conn` (its session cookie
+ * and source address are the request's), with `json` as its body (may be NULL) and
+ * `csrf` as its CSRF token (may be NULL), and captures the answer instead of sending it:
+ * the staff console uses the API's checks, jobs and audit as they are. 0, or
+ * BANDITORE_ENOMEM (nothing captured). */
+int api_call(struct api *api, struct MHD_Connection *conn, const char *method, const char *url,
+	     const char *json, const char *csrf, struct api_result *out);
 
 /* Answers one complete request under API_PREFIX. `body` (len bytes) is what was
  * received; `too_big` when it was cut at the server's own limit. */

@@ -41,6 +41,7 @@ struct api_request {
 	char actor[80];                    /* for the audit: "token:NAME" or "staff:NAME" */
 	const char *body;
 	size_t len;
+	const char *csrf;          /* the console's call (api_call): the CSRF token of its form */
 	int broken;                /* a store error on st: do not keep it */
 };
 
@@ -94,6 +95,9 @@ json_t *api_render_error(const char *code, const char *field, const char *it, co
  * `header` is not NULL. */
 enum MHD_Result api_respond(struct MHD_Connection *conn, unsigned int status, json_t *body,
 			    const char *header, const char *value);
+/* While set (by api_call, in the calling thread only), api_respond hands its answer to
+ * this instead of queueing it on the connection. */
+extern _Thread_local struct api_result *api_capture;
 /* api_respond of api_render_error. */
 enum MHD_Result api_respond_error(struct MHD_Connection *conn, unsigned int status,
 				  const char *code, const char *field, const char *it,
@@ -123,6 +127,11 @@ enum MHD_Result api_subscribers_count(struct api_request *r);
 /* what: "erase", "warn" or "expel". */
 enum MHD_Result api_subscribers_act(struct api_request *r, const char *what);
 enum MHD_Result api_audit_list(struct api_request *r);
+
+/* --- api_policy.c --- */
+/* POST /api/v1/policy/check: the comune's policy on a message as typed, without storing
+ * it (the console shows the verdicts while one writes). */
+enum MHD_Result api_policy_check(struct api_request *r);
 
 /* --- api_workflow.c --- */
 enum MHD_Result api_message_propose(struct api_request *r, int64_t id);

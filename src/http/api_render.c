@@ -1,6 +1,7 @@
 /* api_render.c - the API's JSON: a message with its progress, errors, and answering. */
 #include "http/api_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,12 +69,24 @@ json_t *api_render_error(const char *code, const char *field, const char *it, co
 	return o;
 }
 
+_Thread_local struct api_result *api_capture;
+
 enum MHD_Result api_respond(struct MHD_Connection *conn, unsigned int status, json_t *body,
 			    const char *header, const char *value)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *text;
+
+	if (api_capture) { /* the console's own call: hand the answer over */
+		json_decref(api_capture->body);
+		api_capture->status = status;
+		api_capture->body = body;
+		if (header && value && !strcmp(header, MHD_HTTP_HEADER_SET_COOKIE))
+			snprintf(api_capture->set_cookie, sizeof(api_capture->set_cookie), "%s", value);
+		return MHD_YES;
+	}
+	text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 
 	json_decref(body);
 	if (!text) { /* out of memory: a body that needs none */

@@ -262,6 +262,11 @@ static int load_assets(struct public_site *site)
 		return 0;
 	snprintf(p, sizeof(p), "%s/static/banditore.css", web);
 	(void)add_asset(site, p, "banditore.css");
+	/* the staff console's own style and script (src/http/console*.c) */
+	snprintf(p, sizeof(p), "%s/static/console.css", web);
+	(void)add_asset(site, p, "console.css");
+	snprintf(p, sizeof(p), "%s/static/console.js", web);
+	(void)add_asset(site, p, "console.js");
 	if (snprintf(q, sizeof(q), "%s/node_modules/bootstrap-italia/dist", web) >= (int)sizeof(q))
 		return 0;
 	snprintf(p, sizeof(p), "%s/css/bootstrap-italia.min.css", q);

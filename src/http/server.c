@@ -5,6 +5,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "http/api.h"
+#include "http/console.h"
 #include "http/email_http.h"
 #include "http/push.h"
 #include "http/public.h"
@@ -35,6 +36,7 @@ struct http_server {
 	struct sms_site *sms;    /* inbound SMS: /webhooks/sms (NULL when not configured) */
 	struct email_site *email; /* e-mail opt-in: /email/ (NULL when not a platform) */
 	struct public_site *pub; /* the public pages, feeds and assets */
+	struct console *console; /* the staff's web console: /console */
 };
 
 static enum MHD_Result respond_json_status(struct MHD_Connection *conn, unsigned int status);
@@ -243,6 +245,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!strncmp(url, API_PREFIX, strlen(API_PREFIX)))
 		return api_handle(srv->api, conn, method, url, buf_cstr(&req->body), req->body.len,
 				  req->too_big);
+	if (srv->console && !strncmp(url, CONSOLE_PREFIX, strlen(CONSOLE_PREFIX)) &&
+	    (url[strlen(CONSOLE_PREFIX)] == '\0' || url[strlen(CONSOLE_PREFIX)] == '/'))
+		return console_handle(srv->console, conn, method, url, buf_cstr(&req->body),
+				      req->body.len, req->too_big);
 	if (req->too_big)
 		return respond_json_status(conn, 413);
 	if (!strcmp(url, "/healthz"))
@@ -313,11 +319,18 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 		if (!assets)
 			log_warn("public-assets-missing", "hint=%s",
 				 "run scripts/install-deps or set BANDITORE_WEB_DIR: pages are unstyled");
+		if (console_new(&srv->ctx, srv->api, srv->pub, &srv->console) != 0) {
+			public_site_free(srv->pub);
+			api_free(srv->api);
+			free(srv);
+			return BANDITORE_ENOMEM;
+		}
 	}
 	if (push_site_new(&srv->ctx, &srv->push) != 0 || email_site_new(&srv->ctx, &srv->email) != 0 ||
 	    sms_site_new(&srv->ctx, &srv->sms) != 0) {
 		email_site_free(srv->email);
 		push_site_free(srv->push);
+		console_free(srv->console);
 		public_site_free(srv->pub);
 		api_free(srv->api);
 		free(srv);
@@ -336,6 +349,7 @@ int http_server_start(const char *address, int port, const struct http_ctx *ctx,
 				    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
+		console_free(srv->console);
 		sms_site_free(srv->sms);
 		email_site_free(srv->email);
 		push_site_free(srv->push);
@@ -373,6 +387,7 @@ void http_server_stop(struct http_server *srv)
 	MHD_stop_daemon(srv->mhd);
 	api_free(srv->api); /* its read connections: every request has been answered */
 	webhook_telegram_free(srv->tg); /* sends the replies still queued, then stops */
+	console_free(srv->console);
 	public_site_free(srv->pub);
 	push_site_free(srv->push);
 	email_site_free(srv->email);

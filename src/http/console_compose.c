@@ -1,0 +1,266 @@
+/*
+ * console_compose.c - writing a message: category (the policy's categories), title,
+ * text, link, when to send it, emergency; the policy's verdicts on it; the reasons that
+ * override its warnings; a preview of the WhatsApp bubble. "Proponi" stores it and
+ * proposes it for approval; "Invia" (roles that approve) also approves it, which the
+ * API allows only where the workflow does (an emergency of a gestore or responsabile);
+ * "Verifica" only asks the policy. With JavaScript (web/static/console.js) the verdicts
+ * and the preview follow the typing through POST /api/v1/policy/check.
+ */
+#include "http/console_internal.h"
+
+#include "messages/messages.h"
+#include "policy/policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OVERRIDE_RULES_MAX 512
+
+/* "2026-12-01T09:30" (a datetime-local input, Rome's time) → RFC 3339 UTC, or "". */
+static void local_to_rfc3339(const char *in, char out[MESSAGES_TIME_MAX])
+{
+	int y, mo, d, h, mi;
+	char tail;
+
+	out[0] = '\0';
+	if (sscanf(in, "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &tail) == 5 && y >= 2000 &&
+	    mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60)
+		messages_time_format(policy_rome_utc(y, mo, d, h, mi), out);
+}
+
+/* The categories for the select: the policy's, with labels, marked as chosen. */
+static json_t *categories(const struct console_req *r, const char *chosen)
+{
+	const struct policy *p = r->c->ctx->cfg->policy;
+	json_t *arr = json_array();
+
+	for (int i = 0; p && i < p->n_categories; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:b, s:b}", "id", p->categories[i].id,
+						     "label", p->categories[i].label[0] ? p->categories[i].label
+										      : p->categories[i].id,
+						     "emergency", p->categories[i].emergency, "selected",
+						     chosen && !strcmp(chosen, p->categories[i].id)));
+	return arr;
+}
+
+/* The form's fields as the API's message body (new reference). */
+static json_t *message_body(struct console_req *r, int with_notes)
+{
+	char *text = malloc(CONSOLE_FIELD_MAX), rules[OVERRIDE_RULES_MAX];
+	char title[STORE_TITLE_MAX + 8], category[STORE_CATEGORY_MAX + 8], link[STORE_LINK_MAX + 8];
+	char when[40], rfc[MESSAGES_TIME_MAX], emergency[8], just[MESSAGES_JUSTIFICATION_MAX + 8];
+	json_t *o, *overrides;
+	char *save = NULL, *rule;
+
+	if (!text)
+		return NULL;
+	console_field(r, "text", text, CONSOLE_FIELD_MAX);
+	console_field(r, "title", title, sizeof(title));
+	console_field(r, "category", category, sizeof(category));
+	console_field(r, "link", link, sizeof(link));
+	console_field(r, "scheduled_at", when, sizeof(when));
+	console_field(r, "emergency", emergency, sizeof(emergency));
+	console_field(r, "justification", just, sizeof(just));
+	local_to_rfc3339(when, rfc);
+	o = json_pack("{s:s, s:s, s:s, s:s}", "text", text, "category", category, "priority",
+		      emergency[0] ? "emergency" : "normal", "title", title);
+	free(text);
+	if (!o)
+		return NULL;
+	if (link[0])
+		json_object_set_new(o, "link", json_string(link));
+	if (rfc[0])
+		json_object_set_new(o, "scheduled_at", json_string(rfc));
+	if (!with_notes)
+		return o;
+	if (just[0])
+		json_object_set_new(o, "justification", json_string(just));
+	overrides = json_array();
+	console_field(r, "override_rules", rules, sizeof(rules));
+	for (rule = strtok_r(rules, " ,", &save); rule; rule = strtok_r(NULL, " ,", &save)) {
+		char key[POLICY_RULE_MAX + 16], reason[MESSAGES_OVERRIDE_REASON_MAX + 8];
+		snprintf(key, sizeof(key), "override_%s", rule);
+		if (console_field(r, key, reason, sizeof(reason)) && reason[0])
+			json_array_append_new(overrides, json_pack("{s:s, s:s}", "rule", rule, "reason", reason));
+	}
+	if (json_array_size(overrides))
+		json_object_set_new(o, "overrides", overrides);
+	else
+		json_decref(overrides);
+	return o;
+}
+
+static const char *str_or(const char *s)
+{
+	return s ? s : "";
+}
+
+/* The verdicts for the page: each with its level's label, and for a warning the reason
+ * typed so far (an override field). */
+static json_t *verdicts_model(struct console_req *r, json_t *verdicts, json_t **rules_out)
+{
+	json_t *arr = json_array(), *v;
+	char rules[OVERRIDE_RULES_MAX] = "";
+	size_t i;
+	int en = console_en(r);
+
+	json_array_foreach(verdicts, i, v) {
+		const char *level = json_string_value(json_object_get(v, "level"));
+		const char *rule = json_string_value(json_object_get(v, "rule"));
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b}", "rule", rule ? rule : "",
+				      "source", str_or(json_string_value(json_object_get(v, "source"))),
+				      "reason", str_or(json_string_value(json_object_get(v, en ? "reason_en" : "reason"))),
+				      "level_label", !level ? "" : !strcmp(level, "block") ? (en ? "Blocks" : "Blocca")
+					     : !strcmp(level, "warn") ? (en ? "Warning" : "Avviso") : (en ? "Note" : "Nota"),
+				      "block", level && !strcmp(level, "block"),
+				      "warn", level && !strcmp(level, "warn"),
+				      "overridden", json_is_true(json_object_get(v, "overridden")));
+		if (o && level && !strcmp(level, "warn") && rule) {
+			char key[POLICY_RULE_MAX + 16], reason[MESSAGES_OVERRIDE_REASON_MAX + 8];
+			snprintf(key, sizeof(key), "override_%s", rule);
+			console_field(r, key, reason, sizeof(reason));
+			json_object_set_new(o, "override_value", json_string(reason));
+			json_object_set_new(o, "override_name", json_string(key));
+			if (strlen(rules) + strlen(rule) + 2 < sizeof(rules)) {
+				if (rules[0])
+					strncat(rules, ",", sizeof(rules) - strlen(rules) - 1);
+				strncat(rules, rule, sizeof(rules) - strlen(rules) - 1);
+			}
+		}
+		json_array_append_new(arr, o);
+	}
+	*rules_out = json_string(rules);
+	return arr;
+}
+
+static enum MHD_Result form(struct console_req *r, unsigned int status, json_t *verdicts,
+			    int checked, int allowed, const char *error)
+{
+	json_t *m = console_model(r, "scrivi", "Scrivi un messaggio", "Compose a message");
+	char title[STORE_TITLE_MAX + 8], category[STORE_CATEGORY_MAX + 8], link[STORE_LINK_MAX + 8];
+	char when[40], emergency[8], just[MESSAGES_JUSTIFICATION_MAX + 8];
+	char *text = malloc(CONSOLE_FIELD_MAX);
+	json_t *rules = NULL;
+
+	if (!text || !m) {
+		free(text);
+		json_decref(m);
+		json_decref(verdicts);
+		return console_error(r, 500, "Errore interno.", "Internal error.");
+	}
+	console_field(r, "text", text, CONSOLE_FIELD_MAX);
+	console_field(r, "title", title, sizeof(title));
+	console_field(r, "category", category, sizeof(category));
+	console_field(r, "link", link, sizeof(link));
+	console_field(r, "scheduled_at", when, sizeof(when));
+	console_field(r, "emergency", emergency, sizeof(emergency));
+	console_field(r, "justification", just, sizeof(just));
+	json_object_set_new(m, "categories", categories(r, category));
+	json_object_set_new(m, "free_category", json_boolean(!r->c->ctx->cfg->policy ||
+							      r->c->ctx->cfg->policy->n_categories == 0));
+	json_object_set_new(m, "category", json_string(category));
+	json_object_set_new(m, "text", json_string(text));
+	json_object_set_new(m, "msg_title", json_string(title));
+	json_object_set_new(m, "link", json_string(link));
+	json_object_set_new(m, "scheduled_at", json_string(when));
+	json_object_set_new(m, "emergency", json_boolean(emergency[0] != '\0'));
+	json_object_set_new(m, "justification", json_string(just));
+	json_object_set_new(m, "may_emergency", json_boolean(console_may(r, "emergency")));
+	json_object_set_new(m, "may_approve", json_boolean(console_may(r, "approve")));
+	json_object_set_new(m, "checked", json_boolean(checked));
+	json_object_set_new(m, "allowed", json_boolean(allowed));
+	if (verdicts) {
+		json_object_set_new(m, "verdicts", verdicts_model(r, verdicts, &rules));
+		json_object_set_new(m, "override_rules", rules);
+		json_decref(verdicts);
+	}
+	if (error && *error)
+		json_object_set_new(m, "error", json_string(error));
+	free(text);
+	return console_page(r, status, "console_scrivi", m);
+}
+
+enum MHD_Result console_compose_page(struct console_req *r)
+{
+	if (!console_may(r, "propose"))
+		return console_forbidden(r);
+	return form(r, 200, NULL, 0, 0, NULL);
+}
+
+/* The verdicts of a 422 policy refusal, or of a check (new reference or NULL). */
+static json_t *verdicts_of(const struct api_result *res)
+{
+	json_t *v = json_object_get(res->body, "verdicts");
+	return json_is_array(v) ? json_incref(v) : NULL;
+}
+
+enum MHD_Result console_compose_post(struct console_req *r)
+{
+	char action[16], url[96], location[128];
+	struct api_result res, step;
+	enum MHD_Result ret;
+	long long id;
+	const char *code;
+
+	if (!console_may(r, "propose"))
+		return console_forbidden(r);
+	console_field(r, "azione", action, sizeof(action));
+	if (!strcmp(action, "verifica")) {
+		if (console_api(r, "POST", "/api/v1/policy/check", message_body(r, 1), &res))
+			return console_error(r, 500, "Errore interno.", "Internal error.");
+		if (res.status == 200)
+			ret = form(r, 200, verdicts_of(&res), 1,
+				   json_is_true(json_object_get(res.body, "allowed")), NULL);
+		else if (res.status == 422 || res.status == 400)
+			ret = form(r, 422, NULL, 0, 0, console_api_message(r, &res));
+		else
+			ret = console_refused(r, &res);
+		json_decref(res.body);
+		return ret;
+	}
+	if (console_api(r, "POST", "/api/v1/messages", message_body(r, 1), &res))
+		return console_error(r, 500, "Errore interno.", "Internal error.");
+	code = json_string_value(json_object_get(res.body, "error"));
+	if (res.status == 422 && code && !strcmp(code, "policy")) {
+		ret = form(r, 422, verdicts_of(&res), 1, 0,
+			   console_en(r) ? "The comune's policy does not allow the message as it is: see the verdicts below."
+					 : "La policy del comune non permette il messaggio così com'è: veda i verdetti qui sotto.");
+		json_decref(res.body);
+		return ret;
+	}
+	if (res.status == 422 || res.status == 400) {
+		ret = form(r, 422, NULL, 0, 0, console_api_message(r, &res));
+		json_decref(res.body);
+		return ret;
+	}
+	if (res.status != 201) {
+		ret = console_refused(r, &res);
+		json_decref(res.body);
+		return ret;
+	}
+	id = (long long)json_integer_value(json_object_get(res.body, "id"));
+	json_decref(res.body);
+	snprintf(url, sizeof(url), "/api/v1/messages/%lld/propose", id);
+	if (console_api(r, "POST", url, NULL, &step))
+		return console_error(r, 500, "Errore interno.", "Internal error.");
+	if (step.status != 200) {
+		ret = console_refused(r, &step);
+		json_decref(step.body);
+		return ret;
+	}
+	json_decref(step.body);
+	snprintf(location, sizeof(location), "/console/messaggi?proposto=%lld", id);
+	if (!strcmp(action, "invia") && console_may(r, "approve")) {
+		snprintf(url, sizeof(url), "/api/v1/messages/%lld/approve", id);
+		if (console_api(r, "POST", url, NULL, &step))
+			return console_error(r, 500, "Errore interno.", "Internal error.");
+		if (step.status == 202)
+			snprintf(location, sizeof(location), "/console/messaggi?approvato=%lld", id);
+		else
+			snprintf(location, sizeof(location), "/console/messaggi?proposto=%lld&non_approvato=1", id);
+		json_decref(step.body);
+	}
+	return console_redirect(r, location, NULL);
+}
