@@ -104,6 +104,14 @@ int whatsapp_parse_upload(const char *body, char media_id[WHATSAPP_MEDIA_ID_MAX]
  * *out is a NUL-terminated string the caller frees with free(); on failure *out is NULL
  * and the return is BANDITORE_EINVAL (bad argument) or BANDITORE_ENOMEM. */
 int whatsapp_build_text(const char *to, const char *text, int preview_url, char **out);
+/* An interactive message with up to 3 reply buttons (only inside the 24-hour window):
+ * {"type":"interactive","interactive":{"type":"button","body":{"text":T},"action":
+ * {"buttons":[{"type":"reply","reply":{"id":ID,"title":TITLE}}...]}}}. The body is at
+ * most 1,024 characters, a title at most 20 and an id at most 256 bytes, titles unique. */
+#define WHATSAPP_BUTTONS_MAX 3
+#define WHATSAPP_BUTTON_BODY_MAX 1024
+int whatsapp_build_buttons(const char *to, const char *text, const char *const ids[],
+			   const char *const titles[], int n, char **out);
 int whatsapp_build_template(const char *to, const char *template_name, const char *language,
 			    const char *const *body_params, int n_params, const char *biz_opaque,
 			    char **out);

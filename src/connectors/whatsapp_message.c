@@ -317,6 +317,45 @@ int whatsapp_build_text(const char *to, const char *text, int preview_url, char 
 	return dump(m, out);
 }
 
+int whatsapp_build_buttons(const char *to, const char *text, const char *const ids[],
+			   const char *const titles[], int n, char **out)
+{
+	char digits[E164_MAX];
+	json_t *m, *list, *inter;
+
+	*out = NULL;
+	if (recipient_digits(to, digits) || !valid_text(text, WHATSAPP_BUTTON_BODY_MAX) || n < 1 ||
+	    n > WHATSAPP_BUTTONS_MAX)
+		return BANDITORE_EINVAL;
+	for (int i = 0; i < n; i++) {
+		if (!valid_text(titles[i], 20) || !ids[i] || !*ids[i] || strlen(ids[i]) > 256 ||
+		    ids[i][0] == ' ' || ids[i][strlen(ids[i]) - 1] == ' ')
+			return BANDITORE_EINVAL;
+		for (int j = 0; j < i; j++)
+			if (!strcmp(titles[i], titles[j]) || !strcmp(ids[i], ids[j]))
+				return BANDITORE_EINVAL;
+	}
+	m = message_base(digits, "interactive");
+	list = json_array();
+	if (!m || !list)
+		goto oom;
+	for (int i = 0; i < n; i++)
+		if (json_array_append_new(list, json_pack("{s:s, s:{s:s, s:s}}", "type", "reply",
+							  "reply", "id", ids[i], "title", titles[i])))
+			goto oom;
+	inter = json_pack("{s:s, s:{s:s}, s:{s:o}}", "type", "button", "body", "text", text,
+			  "action", "buttons", list);
+	list = NULL; /* taken by json_pack, even when it fails */
+	if (!inter || json_object_set_new(m, "interactive", inter))
+		goto oom_m;
+	return dump(m, out);
+oom:
+	json_decref(list);
+oom_m:
+	json_decref(m);
+	return BANDITORE_ENOMEM;
+}
+
 /* {"type":"body","parameters":[{"type":"text","text":P}...]}, or NULL when out of memory.
  * (jansson's *_set_new and *_append_new take the value even when they fail.) */
 static json_t *body_component(const char *const *params, int n)

@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "common/platform.h"
 #include "daemon/writer.h"
 #include "delivery/broadcast.h"
 #include "delivery/replies.h"
@@ -43,6 +44,11 @@ static int maintenance(struct store *st, int64_t now, void *arg)
 	/* E-mail joins never confirmed within 48 hours: nothing of them is kept. */
 	if (!rc)
 		rc = email_optin_expire(st, now, &removed);
+	/* WhatsApp two-step joins never confirmed within confirm_within_hours: the same. */
+	if (!rc)
+		rc = store_pending_expire_platform(st, PLATFORM_WHATSAPP,
+						   now - (int64_t)cfg->confirm_within_hours * 3600,
+						   &removed);
 	if (!rc) /* staff sessions past their idle or absolute limit (staff.h) */
 		rc = store_session_expire(st, now - STAFF_SESSION_IDLE, now - STAFF_SESSION_ABSOLUTE);
 	/* Yesterday's anonymous joins and leaves, once, into the audit log (UTC days, as

@@ -177,7 +177,8 @@ static void settle(struct replies *r, int64_t id, int platform, const char *kind
 
 /* The request body for an outbox row: {"text": ...} is a free-form reply (inside the
  * 24-hour window), {"template": NAME, "language": L, "params": [...]} a template (a
- * notice outside it). *out is allocated; BANDITORE_EINVAL for anything else. */
+ * notice outside it), {"text": T, "buttons": [[id, title]...]} a reply-button message
+ * (the question of a two-step join, inside the window). *out is allocated; BANDITORE_EINVAL for anything else. */
 static int build_body(const char *to, const char *payload, char **out)
 {
 	const char *params[TEMPLATE_PARAMS_MAX];
@@ -190,6 +191,23 @@ static int build_body(const char *to, const char *payload, char **out)
 		goto done;
 	text = json_string_value(json_object_get(body, "text"));
 	name = json_string_value(json_object_get(body, "template"));
+	list = json_object_get(body, "buttons");
+	if (text && json_is_array(list)) {
+		/* {"text": T, "buttons": [[id, title]...]}: reply buttons (inside the window). */
+		const char *ids[WHATSAPP_BUTTONS_MAX], *titles[WHATSAPP_BUTTONS_MAX];
+		size_t nb = json_array_size(list);
+		if (nb < 1 || nb > WHATSAPP_BUTTONS_MAX)
+			goto done;
+		for (size_t i = 0; i < nb; i++) {
+			json_t *b = json_array_get(list, i);
+			ids[i] = json_string_value(json_array_get(b, 0));
+			titles[i] = json_string_value(json_array_get(b, 1));
+			if (!ids[i] || !titles[i])
+				goto done;
+		}
+		rc = whatsapp_build_buttons(to, text, ids, titles, (int)nb, out);
+		goto done;
+	}
 	if (text) {
 		rc = whatsapp_build_text(to, text, 1, out);
 		goto done;

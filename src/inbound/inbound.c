@@ -19,6 +19,88 @@
 	"stata chiusa dal Comune per violazione delle condizioni d'uso. Per informazioni: "    \
 	"{website}"
 
+/* Two-step joining: the question, with the policy and the privacy notice. */
+#define TEXT_CONFIRM_ASK                                                                   \
+	"Per iscriverti a {channel} leggi le condizioni d'uso ({policy_url}) e l'informativa " \
+	"sul trattamento dei dati ({privacy_url}).\n\nRispondi SÌ per confermare "            \
+	"l'iscrizione, NO per annullarla. Se non rispondi entro {confirm_hours} ore la "       \
+	"richiesta viene cancellata.\n\n"                                                     \
+	"To join, read the terms and the privacy notice above and reply SÌ (yes) or NO."
+#define TEXT_CONFIRM_HELP                                                                  \
+	"Rispondi SÌ per confermare l'iscrizione a {channel} oppure NO per annullarla.\n"      \
+	"Reply SÌ (yes) to confirm or NO to cancel."
+#define TEXT_CONFIRM_DECLINED                                                              \
+	"Richiesta annullata: non sei iscritto a {channel} e non conserviamo il tuo numero.\n" \
+	"Request cancelled: you are not subscribed and your number is not kept."
+#define TEXT_CONFIRM_NONE                                                                  \
+	"Non c'è nessuna richiesta di iscrizione da confermare (le richieste scadono dopo "   \
+	"{confirm_hours} ore). Per iscriverti a {channel} scrivi di nuovo la parola chiave.\n" \
+	"There is no request to confirm: send the keyword again to join."
+
+/* Expands the texts above: config_expand, then {confirm_hours} (its only use). */
+static char *confirm_text(const struct config *cfg, const char *tmpl)
+{
+	char hours[16], *t = config_expand(cfg, tmpl), *out;
+	const char *at;
+	size_t n;
+
+	if (!t)
+		return NULL;
+	at = strstr(t, "{confirm_hours}");
+	if (!at)
+		return t;
+	snprintf(hours, sizeof(hours), "%d", cfg->confirm_within_hours);
+	n = strlen(t) - strlen("{confirm_hours}") + strlen(hours) + 1;
+	out = malloc(n);
+	if (out)
+		snprintf(out, n, "%.*s%s%s", (int)(at - t), t, hours, at + strlen("{confirm_hours}"));
+	free(t);
+	return out; /* each text names {confirm_hours} at most once */
+}
+
+/* {"text": T, "buttons": [[id, title]...]}: the question with its reply buttons. */
+static char *buttons_body(const char *text)
+{
+	json_t *o = json_pack("{s:s, s:[[s,s],[s,s]]}", "text", text, "buttons", INBOUND_BUTTON_YES,
+			      "Sì, mi iscrivo", INBOUND_BUTTON_NO, "No");
+	char *s;
+
+	if (!o)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static char *confirm_body(const struct config *cfg, const char *tmpl, int buttons)
+{
+	char *t = confirm_text(cfg, tmpl), *b;
+
+	if (!t)
+		return NULL;
+	b = buttons ? buttons_body(t) : inbound_text_body(t);
+	free(t);
+	return b;
+}
+
+int inbound_confirm_answer(const char *text, const char *reply_id)
+{
+	char norm[KEYWORD_MAX];
+
+	if (reply_id && !strcmp(reply_id, INBOUND_BUTTON_YES))
+		return 1;
+	if (reply_id && !strcmp(reply_id, INBOUND_BUTTON_NO))
+		return 0;
+	if (!text || keyword_normalize(text, strlen(text), norm, sizeof(norm)) != 0)
+		return -1;
+	/* Folded like keywords: "Sì", "SI", "sì!", "Si" all read "si". */
+	if (!strcmp(norm, "si"))
+		return 1;
+	if (!strcmp(norm, "no"))
+		return 0;
+	return -1;
+}
+
 int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 		     const struct keyfile_keys *keys)
 {
@@ -43,6 +125,15 @@ int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 	ctx->body_leave = inbound_text_body(ctx->text_leave);
 	ctx->body_not_subscribed = inbound_text_body(ctx->text_not_subscribed);
 	ctx->body_auto_reply = inbound_text_body(ctx->text_auto_reply);
+	ctx->body_confirm_ask = confirm_body(cfg, TEXT_CONFIRM_ASK, 1);
+	ctx->body_confirm_help = confirm_body(cfg, TEXT_CONFIRM_HELP, 0);
+	ctx->body_confirm_declined = confirm_body(cfg, TEXT_CONFIRM_DECLINED, 0);
+	ctx->body_confirm_none = confirm_body(cfg, TEXT_CONFIRM_NONE, 0);
+	if (!ctx->body_confirm_ask || !ctx->body_confirm_help || !ctx->body_confirm_declined ||
+	    !ctx->body_confirm_none) {
+		inbound_ctx_clear(ctx);
+		return BANDITORE_ENOMEM;
+	}
 	refused = config_expand(cfg, TEXT_REFUSED);
 	ctx->body_refused = refused ? inbound_text_body(refused) : NULL;
 	free(refused);
@@ -67,6 +158,10 @@ void inbound_ctx_clear(struct inbound_ctx *ctx)
 	free(ctx->body_not_subscribed);
 	free(ctx->body_auto_reply);
 	free(ctx->body_refused);
+	free(ctx->body_confirm_ask);
+	free(ctx->body_confirm_help);
+	free(ctx->body_confirm_declined);
+	free(ctx->body_confirm_none);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -95,6 +190,10 @@ const char *inbound_outcome_name(int outcome)
 	case INBOUND_IGNORED: return "ignored";
 	case INBOUND_STATUS: return "status";
 	case INBOUND_REFUSED: return "refused";
+	case INBOUND_ASKED: return "asked-to-confirm";
+	case INBOUND_DECLINED: return "declined";
+	case INBOUND_CONFIRM_HELP: return "confirm-help";
+	case INBOUND_NO_REQUEST: return "no-request";
 	default: return "unknown";
 	}
 }
@@ -161,10 +260,25 @@ int inbound_prepare_whatsapp(const struct inbound_ctx *ctx, const struct wa_even
 	subscribers_pseudonym(ctx->keys, PLATFORM_WHATSAPP, canonical, p->pseudonym);
 	if (keyword_normalize(ev->text, strlen(ev->text), norm, sizeof(norm)) != 0)
 		norm[0] = '\0';
+	if (cfg->confirm_join) {
+		/* Its pending request, keyed by the sender's hash under another label. */
+		char label[16 + 2 * CRYPTO_HASH_LEN + 1];
+		int n = snprintf(label, sizeof(label), "wa-confirm:");
+		for (int i = 0; i < CRYPTO_HASH_LEN; i++)
+			n += snprintf(label + n, sizeof(label) - (size_t)n, "%02x", p->hash[i]);
+		rc = crypto_hmac_sha256(ctx->keys->index, CRYPTO_KEY_LEN, label, (size_t)n,
+					p->pending_hash);
+		if (rc)
+			goto out;
+	}
 	if (norm[0] && matches_any(norm, cfg->subscribe, cfg->n_subscribe))
 		p->intent = INBOUND_INTENT_JOIN;
 	else if (norm[0] && matches_any(norm, cfg->unsubscribe, cfg->n_unsubscribe))
 		p->intent = INBOUND_INTENT_LEAVE;
+	else if (cfg->confirm_join && inbound_confirm_answer(ev->text, ev->reply_id) == 1)
+		p->intent = INBOUND_INTENT_YES;
+	else if (cfg->confirm_join && inbound_confirm_answer(ev->text, ev->reply_id) == 0)
+		p->intent = INBOUND_INTENT_NO;
 	else if (cfg->inbound_mode == CONFIG_INBOUND_KEEP_UNTIL_ANSWERED && ev->text[0]) {
 		size_t cap = strlen(ev->text) + CRYPTO_SEAL_OVERHEAD;
 		p->sealed_text = malloc(cap);
@@ -234,6 +348,115 @@ static int handle_status(struct store *st, const struct wa_event *ev, int64_t no
 	return store_counter_add(st, day, PLATFORM_WHATSAPP, name, 1);
 }
 
+/* Two-step joining: a keyword from someone not subscribed keeps the request (the hash
+ * and the sealed number only) and asks; "Sì" within confirm_within_hours joins; "No"
+ * forgets; anything else while a request waits gets the help. Returns 1 when it
+ * handled the message, 0 to go on as usual, or an error. */
+static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
+			const struct inbound_prepared *p, int64_t now, int *outcome, int *erased)
+{
+	const struct config *cfg = ctx->cfg;
+	struct store_pending pend;
+	int rc, subscribed, have, joined = 0;
+	int64_t ttl = (int64_t)cfg->confirm_within_hours * 3600;
+
+	if (!cfg->confirm_join || p->intent == INBOUND_INTENT_LEAVE)
+		return 0;
+	/* A subscriber's message also opens its 24-hour window. */
+	rc = store_subscriber_touch(st, PLATFORM_WHATSAPP, p->hash, now);
+	if (rc && rc != BANDITORE_ENOTFOUND)
+		return rc;
+	subscribed = rc == 0;
+	if (subscribed)
+		return 0; /* "already subscribed", or an ordinary message */
+	memset(&pend, 0, sizeof(pend));
+	rc = store_pending_get_addr(st, PLATFORM_WHATSAPP, p->hash, &pend);
+	if (rc && rc != BANDITORE_ENOTFOUND)
+		return rc;
+	have = rc == 0;
+	if (have && pend.created_at < now - ttl) {
+		/* Expired and not yet swept by the maintenance tick: forgotten now. */
+		rc = store_pending_take(st, pend.token_hash, &pend);
+		if (rc)
+			goto done;
+		*erased = 1;
+		have = 0;
+	}
+	switch (p->intent) {
+	case INBOUND_INTENT_JOIN: {
+		int blocked = 0;
+		rc = store_block_check(st, PLATFORM_WHATSAPP, p->block_hash, &blocked);
+		if (rc)
+			goto done;
+		if (blocked) {
+			*outcome = INBOUND_REFUSED;
+			rc = queue_reply(st, p, "refused", ctx->body_refused, now);
+			break;
+		}
+		memset(&pend, 0, sizeof(pend));
+		memcpy(pend.token_hash, p->pending_hash, CRYPTO_HASH_LEN);
+		pend.platform = PLATFORM_WHATSAPP;
+		memcpy(pend.addr_hash, p->hash, CRYPTO_HASH_LEN);
+		if (p->sealed_len > sizeof(pend.sealed)) {
+			rc = BANDITORE_ETOOBIG;
+			goto done;
+		}
+		memcpy(pend.sealed, p->sealed, p->sealed_len);
+		pend.sealed_len = p->sealed_len;
+		snprintf(pend.policy_version, sizeof(pend.policy_version), "%s", ctx->policy_version);
+		pend.created_at = now;
+		rc = store_pending_put(st, &pend);
+		if (!rc)
+			rc = queue_reply(st, p, "confirm-ask", ctx->body_confirm_ask, now);
+		*outcome = INBOUND_ASKED;
+		break;
+	}
+	case INBOUND_INTENT_YES:
+		if (!have) {
+			*outcome = INBOUND_NO_REQUEST;
+			rc = queue_reply(st, p, "confirm-none", ctx->body_confirm_none, now);
+			break;
+		}
+		rc = store_pending_take(st, pend.token_hash, &pend);
+		if (!rc)
+			rc = subscribers_join_sealed(st, PLATFORM_WHATSAPP, p->hash, p->sealed,
+						     p->sealed_len, INBOUND_METHOD_CONFIRMED,
+						     pend.policy_version, now, &joined);
+		if (rc)
+			goto done;
+		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
+		rc = queue_reply(st, p, joined ? "join" : "already",
+				 joined ? ctx->body_join : ctx->body_already, now);
+		break;
+	case INBOUND_INTENT_NO:
+		if (!have) {
+			rc = 0;
+			goto done; /* an ordinary message */
+		}
+		rc = store_pending_take(st, pend.token_hash, &pend);
+		if (rc)
+			goto done;
+		*erased = 1;
+		*outcome = INBOUND_DECLINED;
+		rc = queue_reply(st, p, "confirm-no", ctx->body_confirm_declined, now);
+		break;
+	default:
+		if (!have) {
+			rc = 0;
+			goto done;
+		}
+		/* Neither yes nor no: a short help; the text itself is not kept. */
+		*outcome = INBOUND_CONFIRM_HELP;
+		rc = queue_reply(st, p, "confirm-help", ctx->body_confirm_help, now);
+		break;
+	}
+	crypto_wipe(&pend, sizeof(pend));
+	return rc ? rc : 1;
+done:
+	crypto_wipe(&pend, sizeof(pend));
+	return rc;
+}
+
 /* What a citizen's message does, once it is known to be new. */
 static int act(struct store *st, const struct inbound_ctx *ctx, const struct inbound_prepared *p,
 	       int64_t now, int *outcome, int *erased)
@@ -242,6 +465,9 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 	char day[11];
 	int rc, done = 0, due = 0;
 
+	rc = confirm_step(st, ctx, p, now, outcome, erased);
+	if (rc)
+		return rc < 0 ? rc : 0;
 	if (p->intent == INBOUND_INTENT_JOIN) {
 		int joined = 0, blocked = 0;
 		rc = store_block_check(st, PLATFORM_WHATSAPP, p->block_hash, &blocked);

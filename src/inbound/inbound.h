@@ -31,7 +31,21 @@ struct inbound_ctx {
 	char *text_join, *text_already, *text_leave, *text_not_subscribed, *text_auto_reply;
 	char *body_join, *body_already, *body_leave, *body_not_subscribed, *body_auto_reply;
 	char *body_refused;      /* to a join from an expelled number */
+	/* Two-step joining ([keywords] confirm_join): the question with its buttons, the
+	 * help to an answer that is neither yes nor no, the answer to "No" and to a "Sì"
+	 * with no request waiting (never asked, or forgotten after confirm_within_hours). */
+	char *body_confirm_ask, *body_confirm_help, *body_confirm_declined, *body_confirm_none;
 };
+
+/* The method of the consent receipt of a two-step join (the column holds 15 bytes). */
+#define INBOUND_METHOD_CONFIRMED "keyword-confirm"
+/* The ids of the question's reply buttons. */
+#define INBOUND_BUTTON_YES "banditore:join:yes"
+#define INBOUND_BUTTON_NO "banditore:join:no"
+
+/* What an answer to the question says: 1 yes ("Sì", "si", "SI", "sì" and the button),
+ * 0 no ("No" and its button), -1 anything else. `reply_id` may be NULL or "". */
+int inbound_confirm_answer(const char *text, const char *reply_id);
 
 enum inbound_outcome {
 	INBOUND_DUPLICATE = 1, /* seen before: nothing done */
@@ -44,6 +58,10 @@ enum inbound_outcome {
 	INBOUND_IGNORED,       /* nothing to do (within the auto-reply window, no text) */
 	INBOUND_STATUS,        /* a delivery status, folded into counters */
 	INBOUND_REFUSED,       /* a join from an expelled number: a polite no */
+	INBOUND_ASKED,         /* two-step join: the question was sent, the request waits */
+	INBOUND_DECLINED,      /* "No" to the question: the request is forgotten */
+	INBOUND_CONFIRM_HELP,  /* neither yes nor no while a request waits */
+	INBOUND_NO_REQUEST,    /* "Sì" with no request waiting (or an expired one) */
 };
 
 /* Prepares the context (expands texts). Free with inbound_ctx_clear. */
@@ -55,7 +73,10 @@ void inbound_ctx_clear(struct inbound_ctx *ctx);
  * canonical sender, its keyed hash and sealed form, the keyed hash of the event id, what
  * the text asks for) is computed by inbound_prepare_whatsapp in the HTTP thread, so the
  * single writer thread only runs SQL. */
-enum inbound_intent { INBOUND_INTENT_OTHER = 0, INBOUND_INTENT_JOIN, INBOUND_INTENT_LEAVE };
+enum inbound_intent {
+	INBOUND_INTENT_OTHER = 0, INBOUND_INTENT_JOIN, INBOUND_INTENT_LEAVE,
+	INBOUND_INTENT_YES, INBOUND_INTENT_NO, /* answers, only with confirm_join */
+};
 
 struct inbound_prepared {
 	const struct wa_event *ev;          /* borrowed */
@@ -64,6 +85,7 @@ struct inbound_prepared {
 	uint8_t event_hash[CRYPTO_HASH_LEN];
 	uint8_t hash[CRYPTO_HASH_LEN];      /* of the sender, for messages */
 	uint8_t block_hash[CRYPTO_HASH_LEN]; /* of the sender, for the blocklist (joins) */
+	uint8_t pending_hash[CRYPTO_HASH_LEN]; /* key of its pending two-step join */
 	uint8_t sealed[96];                 /* the sender, sealed (an E.164 number fits) */
 	size_t sealed_len;
 	uint8_t *sealed_text;               /* owned: the text, sealed, in keep mode */

@@ -106,7 +106,11 @@ static int parse_message(json_t *m, struct wa_payload *p)
 		if (!r)
 			r = json_object_get(t, "list_reply");
 		if (json_is_object(r))
-			return copy_str(json_object_get(r, "title"), ev->text, sizeof(ev->text), 0);
+			return (rc = copy_str(json_object_get(r, "id"), ev->reply_id,
+					      sizeof(ev->reply_id), 0))
+				       ? rc
+				       : copy_str(json_object_get(r, "title"), ev->text,
+						  sizeof(ev->text), 0);
 	}
 	return 0; /* media, location, reactions...: an event without text */
 }

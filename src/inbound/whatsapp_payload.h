@@ -14,6 +14,7 @@
 
 #define WA_PAYLOAD_MAX_EVENTS 1000 /* more in one body is refused as malformed */
 #define WA_TEXT_MAX 4096           /* WhatsApp's own limit on a text body */
+#define WA_REPLY_ID_MAX 256        /* a reply button's id, as the Cloud API limits it */
 
 enum wa_event_kind {
 	WA_EVENT_MESSAGE = 1, /* a citizen wrote to the comune */
@@ -26,6 +27,8 @@ struct wa_event {
 	char id[192];         /* the platform's message id (wamid...) */
 	char type[24];        /* text, button, interactive, image, ... or the status */
 	char text[WA_TEXT_MAX + 1]; /* text of a text/button/interactive message, else "" */
+	char reply_id[WA_REPLY_ID_MAX + 1]; /* id of the reply button or list row the citizen
+					     * chose (interactive button_reply/list_reply), else "" */
 	int64_t timestamp;
 	char biz_opaque[256]; /* echoed biz_opaque_callback_data, for statuses */
 	int error_code;       /* first error code of a failed status, else 0 */

@@ -287,6 +287,40 @@ static int check_message(struct sim *sim, json_t *msg, const char *type, json_t 
 		if (!json_is_object(json_object_get(part, "action")))
 			return param_error(sim, out, "The parameter interactive['action'] is required.",
 					   NULL);
+		if (!strcmp(str_member(part, "type"), "button")) {
+			/* Reply buttons, as the description's ActionObject says: 1 to 3, each
+			 * {"type":"reply","reply":{"id" <= 256, "title" 1..20}}, titles and ids
+			 * unique, a body text of at most 1,024 characters. */
+			json_t *buttons = json_object_get(json_object_get(part, "action"), "buttons");
+			const char *bt = str_member(body, "text");
+			size_t nb = json_array_size(buttons);
+			if (!bt || !*bt || utf8_chars(bt) > 1024)
+				return param_error(sim, out,
+						   "The parameter interactive['body']['text'] is required and at most 1024 characters long.",
+						   NULL);
+			if (!json_is_array(buttons) || nb < 1 || nb > 3)
+				return param_error(sim, out,
+						   "Param interactive['action']['buttons'] must have 1 to 3 items.",
+						   NULL);
+			for (size_t i = 0; i < nb; i++) {
+				json_t *r = json_object_get(json_array_get(buttons, i), "reply");
+				const char *bid = str_member(r, "id"), *title = str_member(r, "title");
+				const char *btype = str_member(json_array_get(buttons, i), "type");
+				if (!btype || strcmp(btype, "reply") || !bid || !*bid ||
+				    strlen(bid) > 256 || !title || !*title || utf8_chars(title) > 20)
+					return param_error(sim, out,
+							   "Each button needs type 'reply' and a reply with an id (at most 256 characters) and a title (at most 20).",
+							   NULL);
+				for (size_t j = 0; j < i; j++) {
+					json_t *o = json_object_get(json_array_get(buttons, j), "reply");
+					if (!strcmp(str_member(o, "id"), bid) ||
+					    !strcmp(str_member(o, "title"), title))
+						return param_error(sim, out,
+								   "Button titles and ids must be unique.",
+								   NULL);
+				}
+			}
+		}
 		if (str_member(body, "text"))
 			json_object_set_new(record, "text", json_string(str_member(body, "text")));
 		json_object_set(record, "interactive", part);

@@ -315,6 +315,12 @@ int store_pending_expire(struct store *s, int64_t before, int64_t *removed)
 	FORWARD(pending_expire, before, removed);
 }
 
+int store_pending_expire_platform(struct store *s, int platform, int64_t before,
+				  int64_t *removed)
+{
+	FORWARD(pending_expire_platform, platform, before, removed);
+}
+
 int store_subscribers_extent(struct store *s, int platform, int64_t *max_id, int64_t *count)
 {
 	FORWARD(subscribers_extent, platform, max_id, count);

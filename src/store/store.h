@@ -321,6 +321,9 @@ int store_pending_take(struct store *s, const uint8_t token_hash[CRYPTO_HASH_LEN
 		       struct store_pending *out);
 /* Forgets pending joins asked before `before`; *removed (may be NULL) how many. */
 int store_pending_expire(struct store *s, int64_t before, int64_t *removed);
+/* The same for one platform only (each has its own time to confirm). */
+int store_pending_expire_platform(struct store *s, int platform, int64_t before,
+				  int64_t *removed);
 
 /* --- the recipients of a broadcast --- */
 

@@ -100,6 +100,8 @@ struct store_ops {
 	int (*pending_take)(struct store *s, const uint8_t token_hash[CRYPTO_HASH_LEN],
 			    struct store_pending *out);
 	int (*pending_expire)(struct store *s, int64_t before, int64_t *removed);
+	int (*pending_expire_platform)(struct store *s, int platform, int64_t before,
+				       int64_t *removed);
 
 	int (*subscribers_extent)(struct store *s, int platform, int64_t *max_id,
 				  int64_t *count);

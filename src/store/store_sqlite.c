@@ -516,6 +516,7 @@ static const struct store_ops sqlite_ops = {
 	.pending_get_addr = store_sqlite_pending_get_addr,
 	.pending_take = store_sqlite_pending_take,
 	.pending_expire = store_sqlite_pending_expire,
+	.pending_expire_platform = store_sqlite_pending_expire_platform,
 	.subscribers_extent = store_sqlite_subscribers_extent,
 	.subscribers_page = store_sqlite_subscribers_page,
 	.subscriber_failed = store_sqlite_subscriber_failed,

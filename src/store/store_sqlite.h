@@ -117,6 +117,7 @@ enum store_sqlite_stmt {
 	SQ_PENDING_GET_TOKEN,
 	SQ_PENDING_DELETE,
 	SQ_PENDING_EXPIRE,
+	SQ_PENDING_EXPIRE_PLATFORM,
 	SQ_ERASE_PENDING,
 	SQ_COUNT
 };
@@ -232,6 +233,8 @@ int store_sqlite_pending_get_addr(struct store *s, int platform,
 int store_sqlite_pending_take(struct store *s, const uint8_t token_hash[CRYPTO_HASH_LEN],
 			      struct store_pending *out);
 int store_sqlite_pending_expire(struct store *s, int64_t before, int64_t *removed);
+int store_sqlite_pending_expire_platform(struct store *s, int platform, int64_t before,
+					 int64_t *removed);
 
 int store_sqlite_subscribers_extent(struct store *s, int platform, int64_t *max_id,
 				    int64_t *count);

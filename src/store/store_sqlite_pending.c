@@ -151,3 +151,24 @@ int store_sqlite_pending_expire(struct store *s, int64_t before, int64_t *remove
 		*removed = sqlite3_changes(q->db);
 	return rc;
 }
+
+int store_sqlite_pending_expire_platform(struct store *s, int platform, int64_t before,
+					 int64_t *removed)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	st = store_sqlite_stmt(q, SQ_PENDING_EXPIRE_PLATFORM,
+			       "DELETE FROM pending_joins WHERE platform = ?1 AND created_at < ?2");
+	if (!st)
+		return BANDITORE_ESTORE;
+	if (sqlite3_bind_int(st, 1, platform) || sqlite3_bind_int64(st, 2, before)) {
+		store_sqlite_done(st);
+		return store_sqlite_fail(q, "pending expire platform: bind", SQLITE_ERROR);
+	}
+	rc = store_sqlite_exec(q, st, "pending expire platform");
+	if (!rc && removed)
+		*removed = sqlite3_changes(q->db);
+	return rc;
+}

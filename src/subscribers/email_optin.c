@@ -153,7 +153,7 @@ int email_optin_leave(struct store *st, const uint8_t addr_hash[CRYPTO_HASH_LEN]
 
 int email_optin_expire(struct store *st, int64_t now, int64_t *removed)
 {
-	return store_pending_expire(st, now - EMAIL_OPTIN_TTL, removed);
+	return store_pending_expire_platform(st, PLATFORM_EMAIL, now - EMAIL_OPTIN_TTL, removed);
 }
 
 /* --- delivery status notifications --- */
