@@ -8,6 +8,7 @@
 #include "common/crypto.h"
 #include "common/e164.h"
 #include "common/err.h"
+#include "common/i18n.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -280,20 +281,20 @@ int sms_settings_check(const struct sms_settings *ss, const char **why)
 	*why = NULL;
 	if (!ss->url || (strncmp(ss->url, "https://", 8) && strncmp(ss->url, "http://", 7)) ||
 	    strpbrk(ss->url, " \t\r\n")) {
-		*why = "url must start with https:// (or http://) and have no spaces";
+		*why = T("url deve cominciare con https:// (o http://) e non avere spazi", "url must start with https:// (or http://) and have no spaces");
 		return BANDITORE_EINVAL;
 	}
 	if (ss->method != SMS_METHOD_POST && ss->method != SMS_METHOD_GET) {
-		*why = "method must be POST or GET";
+		*why = T("method deve essere POST o GET", "method must be POST or GET");
 		return BANDITORE_EINVAL;
 	}
 	if (ss->method == SMS_METHOD_GET && ss->body_type != SMS_BODY_FORM) {
-		*why = "with method GET the template is a query string: content_type must be form";
+		*why = T("con method GET il modello è la query string: content_type deve essere form", "with method GET the template is a query string: content_type must be form");
 		return BANDITORE_EINVAL;
 	}
 	tmpl = ss->body && *ss->body ? ss->body : sms_default_template(ss->body_type);
 	if (!strstr(tmpl, "{to}") || !strstr(tmpl, "{text}")) {
-		*why = "the body template must contain {to} and {text}";
+		*why = T("il modello body deve contenere {to} e {text}", "the body template must contain {to} and {text}");
 		return BANDITORE_EINVAL;
 	}
 	if (ss->body_type == SMS_BODY_JSON) {
@@ -305,28 +306,28 @@ int sms_settings_check(const struct sms_settings *ss, const char **why)
 		j = rc ? NULL : json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, NULL);
 		buf_free(&b);
 		if (!j) {
-			*why = "the JSON body template is not valid JSON once filled in (placeholders go inside quotes)";
+			*why = T("il modello body JSON, una volta riempito, non è JSON valido (i segnaposto vanno tra virgolette)", "the JSON body template is not valid JSON once filled in (placeholders go inside quotes)");
 			return BANDITORE_EINVAL;
 		}
 		json_decref(j);
 	}
 	if (statuses_valid(ss->success_statuses)) {
-		*why = "success_status must list statuses (200,202), ranges (200-299) or classes (2xx)";
+		*why = T("success_status deve elencare stati (200,202), intervalli (200-299) o classi (2xx)", "success_status must list statuses (200,202), ranges (200-299) or classes (2xx)");
 		return BANDITORE_EINVAL;
 	}
 	if (ss->status_field && *ss->status_field && (!ss->status_ok || !*ss->status_ok)) {
-		*why = "status_field needs status_ok, the value(s) that mean success";
+		*why = T("status_field richiede status_ok, i valori che indicano il successo", "status_field needs status_ok, the value(s) that mean success");
 		return BANDITORE_EINVAL;
 	}
 	if (ss->auth == SMS_AUTH_HEADER &&
 	    (!ss->auth_header || !*ss->auth_header ||
 	     strspn(ss->auth_header, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
 		     strlen(ss->auth_header))) {
-		*why = "auth = header NAME needs a header name of letters, digits, - and _";
+		*why = T("auth = header NOME richiede il nome di un'intestazione (lettere, cifre, - e _)", "auth = header NAME needs a header name of letters, digits, - and _");
 		return BANDITORE_EINVAL;
 	}
 	if (ss->auth == SMS_AUTH_BASIC && (!ss->username || !*ss->username || strchr(ss->username, ':'))) {
-		*why = "auth = basic needs username (without ':')";
+		*why = T("auth = basic richiede username (senza ':')", "auth = basic needs username (without ':')");
 		return BANDITORE_EINVAL;
 	}
 	return 0;

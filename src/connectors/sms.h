@@ -128,7 +128,8 @@ struct sms_settings {
 const char *sms_default_template(int body_type);
 
 /* Checks settings a configuration gives (template placeholders, JSON validity of a JSON
- * template, statuses). 0 or BANDITORE_EINVAL with *why a static English reason. */
+ * template, statuses). 0 or BANDITORE_EINVAL with *why a static reason (T(): Italian or
+ * English, for the configuration's error list). */
 int sms_settings_check(const struct sms_settings *ss, const char **why);
 
 /* Reads a value of a JSON document: `field` is a top-level key, or an RFC 6901 pointer
