@@ -20,11 +20,11 @@
 	"{website}"
 
 /* Two-step joining: the question, with the policy and the privacy notice. */
+#define TEXT_CONFIRM_ASK_POLICY "Per iscriverti a {channel} leggi le condizioni d'uso (%s)"
+#define TEXT_CONFIRM_ASK_PRIVACY " e l'informativa sul trattamento dei dati ({privacy_url})"
 #define TEXT_CONFIRM_ASK                                                                   \
-	"Per iscriverti a {channel} leggi le condizioni d'uso ({policy_url}) e l'informativa " \
-	"sul trattamento dei dati ({privacy_url}).\n\nRispondi SÌ per confermare "            \
-	"l'iscrizione, NO per annullarla. Se non rispondi entro {confirm_hours} ore la "       \
-	"richiesta viene cancellata.\n\n"                                                     \
+	".\n\nRispondi SÌ per confermare l'iscrizione, NO per annullarla. Se non rispondi "    \
+	"entro {confirm_hours} ore la richiesta viene cancellata.\n\n"                          \
 	"To join, read the terms and the privacy notice above and reply SÌ (yes) or NO."
 #define TEXT_CONFIRM_HELP                                                                  \
 	"Rispondi SÌ per confermare l'iscrizione a {channel} oppure NO per annullarla.\n"      \
@@ -101,10 +101,29 @@ int inbound_confirm_answer(const char *text, const char *reply_id)
 	return -1;
 }
 
+/* The question's template: the policy's link ([comune] policy_url, else the public
+ * page, else the comune's site), the privacy notice's when there is one, the question. */
+static char *ask_template(const struct config *cfg)
+{
+	const char *policy = *cfg->policy_url ? "{policy_url}" : *cfg->public_url ? cfg->public_url
+										     : "{website}";
+	char head[512];
+	size_t n;
+	char *t;
+
+	snprintf(head, sizeof(head), TEXT_CONFIRM_ASK_POLICY, policy);
+	n = strlen(head) + sizeof(TEXT_CONFIRM_ASK_PRIVACY) + sizeof(TEXT_CONFIRM_ASK);
+	t = malloc(n);
+	if (t)
+		snprintf(t, n, "%s%s%s", head, *cfg->privacy_url ? TEXT_CONFIRM_ASK_PRIVACY : "",
+			 TEXT_CONFIRM_ASK);
+	return t;
+}
+
 int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 		     const struct keyfile_keys *keys)
 {
-	char *refused;
+	char *refused, *ask;
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cfg = cfg;
@@ -125,7 +144,9 @@ int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 	ctx->body_leave = inbound_text_body(ctx->text_leave);
 	ctx->body_not_subscribed = inbound_text_body(ctx->text_not_subscribed);
 	ctx->body_auto_reply = inbound_text_body(ctx->text_auto_reply);
-	ctx->body_confirm_ask = confirm_body(cfg, TEXT_CONFIRM_ASK, 1);
+	ask = ask_template(cfg);
+	ctx->body_confirm_ask = ask ? confirm_body(cfg, ask, 1) : NULL;
+	free(ask);
 	ctx->body_confirm_help = confirm_body(cfg, TEXT_CONFIRM_HELP, 0);
 	ctx->body_confirm_declined = confirm_body(cfg, TEXT_CONFIRM_DECLINED, 0);
 	ctx->body_confirm_none = confirm_body(cfg, TEXT_CONFIRM_NONE, 0);

@@ -43,6 +43,65 @@ static void test_confirm_answer(void **state)
 	assert_int_equal(inbound_confirm_answer(NULL, "altro-bottone"), -1);
 }
 
+/* The question links what the configuration has: with neither policy_url nor
+ * privacy_url, the comune's site and no empty "()". */
+static void test_question_text(void **state)
+{
+	static const char *const files[] = {
+		"[comune]\nname = Comune di Prova\nwebsite = https://www.comune.prova.example.org/\n"
+		"[channel]\nname = Prova Informa\n[whatsapp]\nphone_number_id = 100000000000009\n"
+		"display_number = +39 370 000 0001\n[keywords]\nconfirm_join = yes\n",
+		"[comune]\nname = Comune di Prova\nwebsite = https://www.comune.prova.example.org/\n"
+		"policy_url = https://www.comune.prova.example.org/policy\n"
+		"privacy_url = https://www.comune.prova.example.org/privacy\n"
+		"[channel]\nname = Prova Informa\n[whatsapp]\nphone_number_id = 100000000000009\n"
+		"display_number = +39 370 000 0001\n[keywords]\nconfirm_join = yes\nconfirm_within_hours = 12\n",
+	};
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		char dir[] = "/tmp/banditore-journeys-XXXXXX", path[80];
+		struct keyfile_keys keys;
+		struct inbound_ctx ctx;
+		struct config *cfg = NULL;
+		json_t *o;
+		const char *text;
+		FILE *f;
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(path, sizeof(path), "%s/c.ini", dir);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(files[i], f);
+		fclose(f);
+		assert_int_equal(config_load(path, 0, &cfg, NULL), 0);
+		unlink(path);
+		rmdir(dir);
+		memset(&keys, 0, sizeof(keys));
+		assert_int_equal(inbound_ctx_init(&ctx, cfg, &keys), 0);
+		o = json_loads(ctx.body_confirm_ask, 0, NULL);
+		assert_non_null(o);
+		text = json_string_value(json_object_get(o, "text"));
+		assert_non_null(text);
+		assert_non_null(strstr(text, "Rispondi SÌ per confermare l'iscrizione"));
+		assert_non_null(strstr(text, "Prova Informa"));
+		assert_null(strstr(text, "()"));
+		assert_null(strstr(text, "{"));
+		assert_int_equal(json_array_size(json_object_get(o, "buttons")), 2);
+		if (i == 0) {
+			assert_non_null(strstr(text, "(https://www.comune.prova.example.org)"));
+			assert_null(strstr(text, "informativa"));
+			assert_non_null(strstr(text, "48 ore"));
+		} else {
+			assert_non_null(strstr(text, "/policy)"));
+			assert_non_null(strstr(text, "/privacy)"));
+			assert_non_null(strstr(text, "12 ore"));
+		}
+		json_decref(o);
+		inbound_ctx_clear(&ctx);
+		config_free(cfg);
+	}
+}
+
 static void test_buttons_body(void **state)
 {
 	const char *ids[] = { INBOUND_BUTTON_YES, INBOUND_BUTTON_NO };
@@ -160,6 +219,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_confirm_answer),
+		cmocka_unit_test(test_question_text),
 		cmocka_unit_test(test_buttons_body),
 		cmocka_unit_test(test_payload_button_reply),
 		cmocka_unit_test(test_pending_expire_per_platform),
