@@ -580,8 +580,8 @@ static void test_shipped_lexicons(void **state)
 	struct policy_lexicon *lex = shipped();
 	struct policy_content_rules r = rules_with(lex);
 	static const char *const ordinary[] = {
-		"Domenica 9 giugno si vota per le elezioni europee: i seggi sono aperti dalle 7 alle 23. "
-		"Portate la tessera elettorale e un documento; la scheda elettorale vi sar\xc3\xa0 consegnata al seggio.",
+		("Domenica 9 giugno si vota per le elezioni europee: i seggi sono aperti dalle 7 alle 23. "
+		 "Portate la tessera elettorale e un documento; la scheda elettorale vi sar\xc3\xa0 consegnata al seggio."),
 		"Spazi per la propaganda elettorale: la Giunta ha assegnato gli spazi alle liste ammesse.",
 		"Dal 3 marzo lavori in via Roma: svoltare a sinistra in via Verdi. Ci scusiamo per il disagio.",
 		"Festa patronale della Madonna del Rosario: processione alle 18, ingresso gratuito al concerto.",
