@@ -127,7 +127,8 @@ struct flow {
 	int may_self_emergency;
 	const char *reason;        /* reject */
 	const struct store_message *msg; /* edit */
-	int self_approved, reapproval;
+	int approver_role;         /* enum policy_role bit of the account; 0 for a token */
+	int self_approved, reapproval, not_category_approver;
 };
 
 static int propose_job(struct store *st, struct api_job *j)
@@ -140,7 +141,16 @@ static int propose_job(struct store *st, struct api_job *j)
 static int approve_job(struct store *st, struct api_job *j)
 {
 	struct flow *f = j->arg;
-	int rc = workflow_approve(st, j->id, f->actor, f->may_self_emergency, j->now, j->rules,
+	struct store_message m = { 0 };
+	int rc = store_message_get(st, j->id, &m);
+
+	/* The category's own approvers (the policy's "who must approve"). */
+	if (!rc && !workflow_category_allows(j->rules, m.category, f->approver_role))
+		f->not_category_approver = 1;
+	store_message_clear(&m);
+	if (f->not_category_approver)
+		return BANDITORE_EAUTH;
+	rc = workflow_approve(st, j->id, f->actor, f->may_self_emergency, j->now, j->rules,
 				  j->verdicts, &j->approval, &f->self_approved);
 	if (rc)
 		return rc;
@@ -171,6 +181,10 @@ static int run(struct api_request *r, struct api_job *j, int64_t id,
 	f->own_only = r->staff && !staff_may(r->staff->role, STAFF_APPROVE);
 	f->may_self_emergency = !r->staff || r->staff->role == STORE_ROLE_RESPONSABILE ||
 				r->staff->role == STORE_ROLE_GESTORE;
+	f->approver_role = !r->staff ? 0
+			   : r->staff->role == STORE_ROLE_RESPONSABILE ? POLICY_ROLE_RESPONSABILE
+			   : r->staff->role == STORE_ROLE_GESTORE ? POLICY_ROLE_GESTORE
+			   : r->staff->role == STORE_ROLE_DELEGATO ? POLICY_ROLE_DELEGATO : 0;
 	j->id = id;
 	j->fn = fn;
 	j->arg = f;
@@ -229,6 +243,14 @@ enum MHD_Result api_message_approve(struct api_request *r, int64_t id)
 		return api_respond(r->conn, 422, o, NULL, NULL);
 	}
 	free(job.verdicts);
+	if (rc == BANDITORE_EAUTH && f.not_category_approver) {
+		log_warn("api-refused", "reason=category-approvers id=%lld who=%s", (long long)id, r->who);
+		return api_respond_error(r->conn, 403, "category_approvers", NULL,
+					 "i messaggi di questa categoria li approva solo chi la policy del "
+					 "comune indica per essa",
+					 "messages of this category are approved only by those the "
+					 "comune's policy names for it");
+	}
 	if (rc == BANDITORE_EAUTH) {
 		log_warn("api-refused", "reason=self-approval id=%lld who=%s", (long long)id, r->who);
 		return api_respond_error(r->conn, 403, "self_approval", NULL,

@@ -72,6 +72,17 @@ fail:
 	return rc;
 }
 
+int workflow_category_allows(const struct messages_rules *rules, const char *category,
+			     int role_bit)
+{
+	const struct policy_category *c;
+
+	if (!role_bit || !rules || !rules->policy || !category)
+		return 1;
+	c = policy_category_find(rules->policy, category);
+	return !c || !c->approvers || (c->approvers & role_bit) != 0;
+}
+
 int workflow_approve(struct store *st, int64_t id, const char *actor, int may_self_emergency,
 		     int64_t now, const struct messages_rules *rules, struct policy_result *verdicts,
 		     struct messages_approval *out, int *self_approved)

@@ -30,6 +30,13 @@ const char *workflow_state_name(const struct store_message *m, const struct stor
  * ESTATE when it is not a draft or is proposed already. */
 int workflow_propose(struct store *st, int64_t id, const char *actor, int own_only, int64_t now);
 
+/* Whether an approver with policy role `role_bit` (enum policy_role; 0: not a person but
+ * another system of the comune, an API token) may approve a message of `category`
+ * under `rules`: the category's configured approvers ([category ID] approvers), or
+ * anyone who may approve when it names none. 1 or 0. */
+int workflow_category_allows(const struct messages_rules *rules, const char *category,
+			     int role_bit);
+
 /* Approves draft `id` as `actor`. `may_self_emergency`: the actor may approve their own
  * message when it is an emergency (gestore, responsabile). *self_approved is 1 when it
  * did. Codes as messages_send_checked, plus BANDITORE_EAUTH when `actor` proposed or

@@ -354,6 +354,32 @@ static int64_t draft(struct fx *f, const char *author, int priority, int64_t sch
 	return id;
 }
 
+/* A category's configured approvers: only their roles approve it; a category naming
+ * none, an unknown one, no policy, or an API token (role 0) are not restricted. */
+static void test_category_approvers(void **state)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+	struct messages_rules rules = { 0 };
+	(void)state;
+
+	assert_non_null(p);
+	policy_init(p);
+	snprintf(p->categories[0].id, sizeof(p->categories[0].id), "istituzionale");
+	p->categories[0].approvers = POLICY_ROLE_RESPONSABILE;
+	snprintf(p->categories[1].id, sizeof(p->categories[1].id), "eventi");
+	p->n_categories = 2;
+	rules.policy = p;
+	assert_int_equal(workflow_category_allows(&rules, "istituzionale", POLICY_ROLE_RESPONSABILE), 1);
+	assert_int_equal(workflow_category_allows(&rules, "istituzionale", POLICY_ROLE_DELEGATO), 0);
+	assert_int_equal(workflow_category_allows(&rules, "istituzionale", POLICY_ROLE_GESTORE), 0);
+	assert_int_equal(workflow_category_allows(&rules, "istituzionale", 0), 1);
+	assert_int_equal(workflow_category_allows(&rules, "eventi", POLICY_ROLE_DELEGATO), 1);
+	assert_int_equal(workflow_category_allows(&rules, "sconosciuta", POLICY_ROLE_DELEGATO), 1);
+	assert_int_equal(workflow_category_allows(NULL, "istituzionale", POLICY_ROLE_DELEGATO), 1);
+	policy_clear(p);
+	free(p);
+}
+
 static void test_workflow(void **state)
 {
 	struct fx *f = *state;
@@ -467,6 +493,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delegate_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decree_end_and_revocation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workflow, setup, teardown),
+		cmocka_unit_test(test_category_approvers),
 		cmocka_unit_test(test_permission_matrix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
