@@ -614,5 +614,55 @@ class Permissions(unittest.TestCase):
         self.assertEqual(len(self.d.received(number)), got)
 
 
+
+class CategoryApprovers(unittest.TestCase):
+    """Concorezzo's policy: the Administration's press releases are approved by the
+    responsabile or the gestore only (art. 4), public-utility notices by a delegate too."""
+
+    def test_only_the_categorys_approvers_approve(self):
+        d = Deployment(example="concorezzo", policy=True)
+        with open(d.config, encoding="utf-8") as f:
+            text = f.read()
+        # The lexicons from this source tree (an installed Banditore finds its own).
+        lex = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data",
+                           "policy", "lexicons", "it")
+        text = text.replace("[content]\n", "[content]\nlexicon_dir = %s\n" % lex, 1)
+        with open(d.config, "w", encoding="utf-8") as f:
+            f.write(text)
+        d.start()
+        try:
+            for name, role, extra in (("prop", "proponente", []), ("gest", "gestore", []),
+                                      ("dele", "delegato", ["--decree", "3/2026", "--from", day(-1),
+                                                            "--to", day(30)])):
+                r = subprocess.run([BANDITORE, "staff", "create", name, "--role", role, *extra,
+                                    "--config", d.config, "--data-dir", d.data],
+                                   input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+            clients = {}
+            for i, name in enumerate(("prop", "gest", "dele")):
+                clients[name] = Client(d.base, "192.0.2.%d" % (50 + i))
+                self.assertEqual(clients[name].login(name)[0], 201)
+
+            def proposed(category):
+                status, data, _ = clients["prop"].request("POST", "/api/v1/messages", {
+                    "text": "Avviso del Comune di Concorezzo.", "category": category})
+                self.assertEqual(status, 201, data)
+                status, data, _ = clients["prop"].request("POST", "/api/v1/messages/%d/propose" % data["id"])
+                self.assertEqual(status, 200, data)
+                return data["id"]
+
+            release = proposed("istituzionale")
+            status, data, _ = clients["dele"].request("POST", "/api/v1/messages/%d/approve" % release)
+            self.assertEqual((status, data.get("error")), (403, "category_approvers"), data)
+            self.assertEqual(d.query("SELECT state FROM messages WHERE id = ?", (release,))[0][0], 0)
+            status, data, _ = clients["gest"].request("POST", "/api/v1/messages/%d/approve" % release)
+            self.assertIn(status, (200, 202), data)
+            self.assertNotEqual(d.query("SELECT state FROM messages WHERE id = ?", (release,))[0][0], 0)
+            notice = proposed("utilita")
+            status, data, _ = clients["dele"].request("POST", "/api/v1/messages/%d/approve" % notice)
+            self.assertIn(status, (200, 202), data)
+        finally:
+            d.cleanup()
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
