@@ -60,7 +60,6 @@ struct replies {
 	int woken, stopping, pending_jobs;
 	int64_t busy[BUSY_MAX];   /* ids sent or being settled */
 	int n_busy;
-	int64_t next_slot_ns;     /* when the schedule gives replies their next slot */
 	struct flight flights[REPLIES_SLOTS];
 };
 
@@ -242,14 +241,8 @@ static int start_one(struct replies *r, struct store_outbox_item *it, int64_t no
 		settle(r, it->id, it->platform, it->kind, SETTLE_GIVE_UP, it->attempts, 0);
 		return 1;
 	}
-	{
-		int64_t now_ns = mono_ns(), wait = ratelimit_shared_take_class(r->pace,
-									    RATELIMIT_REPLIES, now_ns);
-		if (wait > 0) {
-			r->next_slot_ns = now_ns + wait;
-			return 0;
-		}
-	}
+	if (ratelimit_shared_take_class(r->pace, RATELIMIT_REPLIES, mono_ns()) > 0)
+		return 0;
 	for (int i = 0; i < REPLIES_SLOTS && slot < 0; i++)
 		if (!r->flights[i].used)
 			slot = i;
@@ -284,16 +277,11 @@ static int start_one(struct replies *r, struct store_outbox_item *it, int64_t no
 static int issue(struct replies *r, int64_t now)
 {
 	struct store_outbox_item *items = calloc(REPLIES_READ, sizeof(*items));
-	int n = 0, waiting = 0, blocked = 0, rc, want;
+	int n = 0, waiting = 0, blocked = 0, rc;
 
 	if (!items)
 		return 0;
-	/* The rows still settling come first in due order: read past them, and only as many
-	 * more as there are free slots (and a few), not the whole backlog at every slot. */
-	pthread_mutex_lock(&r->lock);
-	want = r->n_busy + wa_multi_free_slots(r->net) + 8;
-	pthread_mutex_unlock(&r->lock);
-	rc = store_outbox_due(r->st, now, items, want < REPLIES_READ ? want : REPLIES_READ, &n);
+	rc = store_outbox_due(r->st, now, items, REPLIES_READ, &n);
 	if (rc) {
 		log_error("reply-read", "error=\"%s\"", banditore_strerror(rc));
 		n = 0;
@@ -371,22 +359,15 @@ static void *replies_main(void *arg)
 			if (wa_multi_in_flight(r->net) == 0 || now_ns >= stop_deadline)
 				break;
 		} else if (wa_multi_free_slots(r->net) > 0 &&
-			   (woken || (waiting > 0 ? now_ns >= r->next_slot_ns
-						  : now_ns - last_read >= READ_GAP_NS))) {
-			/* Paced: at the next slot exactly, since a send more than a little late
-			 * loses its place in the schedule (RATELIMIT_LATE_NS). */
+			   (woken || now_ns - last_read >= READ_GAP_NS)) {
 			waiting = issue(r, now);
 			last_read = now_ns;
 		}
 		/* Routine broadcasts yield the number's slots while replies wait or fly. */
 		ratelimit_shared_waiting(r->pace, RATELIMIT_REPLIES,
 					 waiting + wa_multi_in_flight(r->net));
-		if (waiting > 0) {
-			int64_t ms = (r->next_slot_ns - mono_ns() + 999999) / 1000000;
-			timeout = ms < 0 ? 0 : ms > 50 ? 50 : (int)ms;
-		} else if (wa_multi_in_flight(r->net) > 0) {
-			timeout = 50;
-		}
+		if (waiting || wa_multi_in_flight(r->net) > 0)
+			timeout = waiting ? 1 : 50;
 		else if (!stopping && store_outbox_next_time(r->st, &next) == 0 && next <= now)
 			timeout = 5; /* due rows that are busy settling: look again soon */
 		wa_multi_poll(r->net, timeout, -1, NULL);
