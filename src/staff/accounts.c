@@ -37,6 +37,9 @@ static const struct {
 	[STAFF_WARN] = { R | G | D, "warn", TOKENS_SCOPE_SUBSCRIBERS_WRITE },
 	[STAFF_EXPEL] = { R | G, "expel", TOKENS_SCOPE_SUBSCRIBERS_WRITE },
 	[STAFF_READ_AUDIT] = { R | G, "read_audit", TOKENS_SCOPE_AUDIT },
+	[STAFF_INBOX] = { R | G | D, "inbox", TOKENS_SCOPE_INBOX },
+	[STAFF_CHANNEL_POST] = { R | G | D, "channel_post", TOKENS_SCOPE_WRITE },
+	[STAFF_OWN_TOTP] = { R | G | D | P, "own_totp", "" },
 };
 
 int staff_may(int role, enum staff_action action)

@@ -25,6 +25,11 @@
  *   warn a subscriber privately       yes        yes      yes        no       subscribers:write
  *   expel a subscriber                yes        yes      no         no       subscribers:write
  *   read the audit log                yes        yes      no         no       audit:read
+ *   inbox: read, answer, delete the   yes        yes      yes        no       inbox:manage
+ *     private messages kept until answered (keep-until-answered mode)
+ *   channel post: mark a WhatsApp     yes        yes      yes        no       messages:write
+ *     Channel posting task as posted (channels without an API)
+ *   own second factor (TOTP set-up)   yes        yes      yes        yes      (sessions only)
  *
  *   * a gestore may not create, change or revoke a responsabile's account.
  *   Nobody approves a message they proposed (or wrote), except a gestore or responsabile
@@ -59,6 +64,9 @@ enum staff_action {
 	STAFF_WARN,
 	STAFF_EXPEL,
 	STAFF_READ_AUDIT,
+	STAFF_INBOX,
+	STAFF_CHANNEL_POST,
+	STAFF_OWN_TOTP,
 	STAFF_ACTIONS /* how many */
 };
 

@@ -24,13 +24,15 @@
 #define TOKENS_SCOPE_SUBSCRIBERS_WRITE "subscribers:write" /* erase, warn, expel */
 #define TOKENS_SCOPE_TOKENS "tokens:manage"
 #define TOKENS_SCOPE_AUDIT "audit:read"
+#define TOKENS_SCOPE_INBOX "inbox:manage"   /* kept private messages: read, answer, delete */
 #define TOKENS_SCOPES_DEFAULT TOKENS_SCOPE_READ " " TOKENS_SCOPE_WRITE
 
 /* 1 when `name` is a valid token name: 1..63 of [A-Za-z0-9._-]. */
 int tokens_name_valid(const char *name);
 
 /* 1 when `scopes` is a space-separated list of known scopes (messages:read,
- * messages:write, subscribers:read, subscribers:write, tokens:manage, audit:read), at
+ * messages:write, subscribers:read, subscribers:write, tokens:manage, audit:read,
+ * inbox:manage), at
  * least one, fitting the store. */
 int tokens_scopes_valid(const char *scopes);
 

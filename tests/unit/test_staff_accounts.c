@@ -465,6 +465,8 @@ static void test_permission_matrix(void **state)
 		[STAFF_MANAGE_TOKENS] = { 1, 1, 0, 0 },   [STAFF_SEE_SUBSCRIBERS] = { 1, 1, 1, 0 },
 		[STAFF_ERASE] = { 1, 1, 1, 0 },           [STAFF_WARN] = { 1, 1, 1, 0 },
 		[STAFF_EXPEL] = { 1, 1, 0, 0 },           [STAFF_READ_AUDIT] = { 1, 1, 0, 0 },
+		[STAFF_INBOX] = { 1, 1, 1, 0 },           [STAFF_CHANNEL_POST] = { 1, 1, 1, 0 },
+		[STAFF_OWN_TOTP] = { 1, 1, 1, 1 },
 	};
 	int role;
 	(void)state;
@@ -478,6 +480,9 @@ static void test_permission_matrix(void **state)
 	assert_int_equal(role, STORE_ROLE_DELEGATO);
 	assert_int_equal(staff_role_parse("sindaco", &role), BANDITORE_EINVAL);
 	assert_string_equal(staff_action_scope(STAFF_EXPEL), "subscribers:write");
+	assert_string_equal(staff_action_scope(STAFF_INBOX), "inbox:manage");
+	assert_string_equal(staff_action_scope(STAFF_OWN_TOTP), "");
+	assert_int_equal(tokens_scopes_valid("inbox:manage messages:read"), 1);
 	assert_true(tokens_scopes_valid("messages:read audit:read tokens:manage"));
 	assert_false(tokens_scopes_valid("staff:everything"));
 }
