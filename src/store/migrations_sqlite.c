@@ -294,6 +294,27 @@ static const struct migration migrations[] = {
 	   * cartaceo"), kept with the receipt; the short kind stays in method ("import"). */
 	  "ALTER TABLE subscribers ADD COLUMN consent_detail TEXT NOT NULL DEFAULT ''"
 	  "  CHECK (length(consent_detail) < 128);" },
+	{ "pending joins: front-desk requests and the moderation queue",
+	  /* state 0 waits for the citizen's "Sì", 1 for staff (moderate_joins); method and
+	   * consent_detail become the receipt's ("assisted" and the paper form's reference
+	   * for a front-desk enrollment); ref is the random id staff see in the queue (64
+	   * random bits: not UNIQUE, which INSERT OR REPLACE would turn into deleting). */
+	  "ALTER TABLE pending_joins ADD COLUMN state INTEGER NOT NULL DEFAULT 0"
+	  "  CHECK (state IN (0, 1));"
+	  "ALTER TABLE pending_joins ADD COLUMN method TEXT NOT NULL DEFAULT ''"
+	  "  CHECK (length(method) < 16);"
+	  "ALTER TABLE pending_joins ADD COLUMN consent_detail TEXT NOT NULL DEFAULT ''"
+	  "  CHECK (length(consent_detail) < 128);"
+	  "ALTER TABLE pending_joins ADD COLUMN ref TEXT NOT NULL DEFAULT ''"
+	  "  CHECK (length(ref) < 33);"
+	  "CREATE INDEX pending_joins_ref ON pending_joins (ref) WHERE ref <> '';"
+	  "CREATE INDEX pending_joins_state ON pending_joins (platform, state, created_at);" },
+	{ "messages: the earlier message an update replaces",
+	  /* A later message that corrects or updates one already sent (CAP msgType Update);
+	   * 0 for none. The index answers "replaced by whom?" for the archive. */
+	  "ALTER TABLE messages ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0"
+	  "  CHECK (replaces >= 0);"
+	  "CREATE INDEX messages_replaces ON messages (replaces) WHERE replaces > 0;" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

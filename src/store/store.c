@@ -321,6 +321,23 @@ int store_pending_expire_platform(struct store *s, int platform, int64_t before,
 	FORWARD(pending_expire_platform, platform, before, removed);
 }
 
+int store_pending_expire_queue(struct store *s, int platform, int64_t before,
+			       int64_t *removed)
+{
+	FORWARD(pending_expire_queue, platform, before, removed);
+}
+
+int store_pending_list(struct store *s, int platform, int state, int64_t after_at,
+		       const char *after_ref, struct store_pending *out, int max, int *n)
+{
+	FORWARD(pending_list, platform, state, after_at, after_ref, out, max, n);
+}
+
+int store_pending_get_ref(struct store *s, const char *ref, struct store_pending *out)
+{
+	FORWARD(pending_get_ref, ref, out);
+}
+
 int store_subscribers_extent(struct store *s, int platform, int64_t *max_id, int64_t *count)
 {
 	FORWARD(subscribers_extent, platform, max_id, count);

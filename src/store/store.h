@@ -212,6 +212,14 @@ struct store_message {
 	int64_t expires_at;          /* 0: never */
 	int64_t created_at, approved_at, started_at, finished_at;
 	char created_by[64];         /* the API token's name, or "cli" */
+	/* The earlier message this one replaces (an update of what was sent: CAP msgType
+	 * Update, "aggiorna" in the archive), 0: none. Editable in DRAFT like the fields
+	 * above; the store only checks it is not negative, the API that it names a message
+	 * that was sent (messages_check_replaces). */
+	int64_t replaces;
+	/* Read only: the newest SENT or PARTLY_FAILED message that replaces this one, 0 when
+	 * none ("sostituito da" in the archive). */
+	int64_t replaced_by;
 	/* The broadcast. The audience is fixed at approval: every subscriber of the platform
 	 * with id <= audience_max_id (ids only grow), so those who join later are left out,
 	 * and those who leave before their turn are gone from the table. */
@@ -297,7 +305,15 @@ struct store_archive_query {
 int store_archive_list(struct store *s, const struct store_archive_query *q,
 		       struct store_message *out, int max, int *n, int64_t *total);
 
-/* --- joins waiting for their confirmation (e-mail double opt-in) --- */
+/* --- joins waiting for their confirmation (e-mail double opt-in, WhatsApp two-step
+ * joins and front-desk enrollments) or for staff (the moderation queue) --- */
+
+enum store_pending_state {
+	STORE_PENDING_CONFIRM = 0,  /* waits for the citizen's confirmation */
+	STORE_PENDING_MODERATE = 1, /* confirmed (or one-step), waits for staff */
+};
+
+#define STORE_PENDING_REF_MAX 33 /* a queue entry's id: up to 32 characters, with NUL */
 
 struct store_pending {
 	uint8_t token_hash[CRYPTO_HASH_LEN]; /* keyed hash of the secret in the link */
@@ -306,7 +322,12 @@ struct store_pending {
 	uint8_t sealed[STORE_SEALED_MAX];    /* the address, sealed as a subscriber's */
 	size_t sealed_len;
 	char policy_version[65];             /* the policy accepted when asking */
-	int64_t created_at;
+	int64_t created_at;                  /* asked, or entered the queue (its last
+					      * message: the 24-hour window's start) */
+	int state;                           /* enum store_pending_state */
+	char method[16];                     /* the receipt's method ("" : the caller's) */
+	char consent_detail[128];            /* the receipt's detail (a paper form) or "" */
+	char ref[STORE_PENDING_REF_MAX];     /* the queue's id ("" outside the queue) */
 };
 
 /* Records a pending join; one per (platform, addr_hash): an older one is replaced, and
@@ -321,9 +342,20 @@ int store_pending_take(struct store *s, const uint8_t token_hash[CRYPTO_HASH_LEN
 		       struct store_pending *out);
 /* Forgets pending joins asked before `before`; *removed (may be NULL) how many. */
 int store_pending_expire(struct store *s, int64_t before, int64_t *removed);
-/* The same for one platform only (each has its own time to confirm). */
+/* The same for one platform only (each has its own time to confirm), and only those
+ * waiting for the citizen (STORE_PENDING_CONFIRM): the queue has its own time. */
 int store_pending_expire_platform(struct store *s, int platform, int64_t before,
 				  int64_t *removed);
+/* Forgets queued requests (STORE_PENDING_MODERATE) of `platform` that entered the queue
+ * before `before`. */
+int store_pending_expire_queue(struct store *s, int platform, int64_t before,
+			       int64_t *removed);
+/* Up to `max` requests of `platform` in `state`, oldest first, after the one created at
+ * (after_at, after_ref) (0 and "" from the start). */
+int store_pending_list(struct store *s, int platform, int state, int64_t after_at,
+		       const char *after_ref, struct store_pending *out, int max, int *n);
+/* The request with queue id `ref` (not ""). ENOTFOUND. */
+int store_pending_get_ref(struct store *s, const char *ref, struct store_pending *out);
 
 /* --- the recipients of a broadcast --- */
 

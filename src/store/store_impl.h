@@ -102,6 +102,11 @@ struct store_ops {
 	int (*pending_expire)(struct store *s, int64_t before, int64_t *removed);
 	int (*pending_expire_platform)(struct store *s, int platform, int64_t before,
 				       int64_t *removed);
+	int (*pending_expire_queue)(struct store *s, int platform, int64_t before,
+				    int64_t *removed);
+	int (*pending_list)(struct store *s, int platform, int state, int64_t after_at,
+			    const char *after_ref, struct store_pending *out, int max, int *n);
+	int (*pending_get_ref)(struct store *s, const char *ref, struct store_pending *out);
 
 	int (*subscribers_extent)(struct store *s, int platform, int64_t *max_id,
 				  int64_t *count);

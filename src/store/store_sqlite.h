@@ -119,6 +119,9 @@ enum store_sqlite_stmt {
 	SQ_PENDING_EXPIRE,
 	SQ_PENDING_EXPIRE_PLATFORM,
 	SQ_ERASE_PENDING,
+	SQ_PENDING_EXPIRE_QUEUE,
+	SQ_PENDING_LIST,
+	SQ_PENDING_GET_REF,
 	SQ_COUNT
 };
 
@@ -235,6 +238,11 @@ int store_sqlite_pending_take(struct store *s, const uint8_t token_hash[CRYPTO_H
 int store_sqlite_pending_expire(struct store *s, int64_t before, int64_t *removed);
 int store_sqlite_pending_expire_platform(struct store *s, int platform, int64_t before,
 					 int64_t *removed);
+int store_sqlite_pending_expire_queue(struct store *s, int platform, int64_t before,
+				      int64_t *removed);
+int store_sqlite_pending_list(struct store *s, int platform, int state, int64_t after_at,
+			      const char *after_ref, struct store_pending *out, int max, int *n);
+int store_sqlite_pending_get_ref(struct store *s, const char *ref, struct store_pending *out);
 
 int store_sqlite_subscribers_extent(struct store *s, int platform, int64_t *max_id,
 				    int64_t *count);

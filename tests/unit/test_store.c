@@ -492,7 +492,8 @@ static void seed_version(sqlite3 *db, int v)
 		break;
 	case 9:
 		/* An e-mail join waiting for its confirmation. */
-		raw_exec(db, "INSERT INTO pending_joins VALUES (zeroblob(32), 3, randomblob(32),"
+		raw_exec(db, "INSERT INTO pending_joins (token_hash, platform, addr_hash, sealed,"
+			 " policy_version, created_at) VALUES (zeroblob(32), 3, randomblob(32),"
 			 " x'0708', 'v1', 5000)");
 		break;
 	case 10:
@@ -500,6 +501,30 @@ static void seed_version(sqlite3 *db, int v)
 		raw_exec(db, "INSERT INTO subscribers (platform, addr_hash, sealed, joined_at, method,"
 			 " policy_version, last_inbound_at, consent_detail) VALUES (1, zeroblob(32),"
 			 " x'0102', 6000, 'import', 'v2', 0, 'lista broadcast')");
+		break;
+	case 11:
+		/* A front-desk enrollment waiting for the citizen, and a request in the
+		 * moderation queue. */
+		raw_exec(db, "INSERT INTO pending_joins (token_hash, platform, addr_hash, sealed,"
+			 " policy_version, created_at, state, method, consent_detail, ref) VALUES"
+			 " (x'1100000000000000000000000000000000000000000000000000000000000000', 1, randomblob(32), x'0909', 'v3', 7000, 0,"
+			 " 'assisted', 'modulo n. 12 del 2026-11-20', '')");
+		raw_exec(db, "INSERT INTO pending_joins (token_hash, platform, addr_hash, sealed,"
+			 " policy_version, created_at, state, method, consent_detail, ref) VALUES"
+			 " (x'1200000000000000000000000000000000000000000000000000000000000000', 1, randomblob(32), x'0a0a', 'v3', 7100, 1,"
+			 " 'keyword', '', 'abcdef0123456789')");
+		break;
+	case 12:
+		/* Message 8, sent, updates message 7 (added here when starting from 12). */
+		raw_exec(db, "INSERT OR IGNORE INTO messages (id, title, text, category, link,"
+			 " media_sha256, media_type, media_name, media_size, media_id, priority,"
+			 " state, scheduled_at, expires_at, created_at, created_by) VALUES (7, 'Avviso',"
+			 " 'Strada chiusa', 'viabilita', '', '', '', '', 0, '', 1, 3, 0, 0, 100, 'cli')");
+		raw_exec(db, "INSERT INTO messages (id, title, text, category, link, media_sha256,"
+			 " media_type, media_name, media_size, media_id, priority, state,"
+			 " scheduled_at, expires_at, created_at, created_by, replaces) VALUES (8,"
+			 " 'Avviso aggiornato', 'Riaperta', 'viabilita', '', '', '', '', 0, '', 1, 4,"
+			 " 0, 0, 200, 'cli', 7)");
 		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
@@ -661,6 +686,44 @@ static void check_version(struct store *st, int v)
 		}
 		break;
 	}
+	case 11: {
+		struct store_pending p[4];
+		int np = 0;
+		/* Rows from before wait for their confirmation, with no method of their own. */
+		if (seeded_upto >= 9 && seeded_upto < 11) {
+			uint8_t zero[CRYPTO_HASH_LEN] = { 0 };
+			assert_int_equal(store_pending_take(st, zero, &p[0]), 0);
+			assert_int_equal(p[0].state, STORE_PENDING_CONFIRM);
+			assert_string_equal(p[0].method, "");
+			assert_string_equal(p[0].ref, "");
+			assert_int_equal(store_pending_put(st, &p[0]), 0);
+		}
+		if (seeded_upto >= 11) {
+			assert_int_equal(store_pending_list(st, 1, STORE_PENDING_CONFIRM, 0, "", p, 4, &np), 0);
+			assert_int_equal(np, 1);
+			assert_string_equal(p[0].method, "assisted");
+			assert_string_equal(p[0].consent_detail, "modulo n. 12 del 2026-11-20");
+			assert_int_equal(store_pending_get_ref(st, "abcdef0123456789", &p[1]), 0);
+			assert_int_equal(p[1].state, STORE_PENDING_MODERATE);
+			assert_int_equal(p[1].created_at, 7100);
+		}
+		break;
+	}
+	case 12:
+		/* Messages from before replace nothing; message 8 updates 7. */
+		if (seeded_upto >= 4) {
+			assert_int_equal(store_message_get(st, 7, &msg), 0);
+			assert_int_equal(msg.replaces, 0);
+			assert_int_equal(msg.replaced_by, seeded_upto >= 12 ? 8 : 0);
+			store_message_clear(&msg);
+		}
+		if (seeded_upto >= 12) {
+			assert_int_equal(store_message_get(st, 8, &msg), 0);
+			assert_int_equal(msg.replaces, 7);
+			assert_int_equal(msg.replaced_by, 0);
+			store_message_clear(&msg);
+		}
+		break;
 	default:
 		fail_msg("check_version: add the checks of migration %d to this test", v);
 	}
@@ -994,6 +1057,74 @@ static void add_person(struct store *st, int platform, uint8_t seed)
 		p.sealed_len = 1;
 		assert_int_equal(store_pending_put(st, &p), 0);
 	}
+}
+
+static void put_pending(struct store *st, uint8_t seed, int state, int64_t at, const char *ref)
+{
+	struct store_pending p;
+
+	memset(&p, 0, sizeof(p));
+	p.token_hash[0] = seed;
+	p.platform = 1;
+	fill_hash(p.addr_hash, seed);
+	p.sealed[0] = seed;
+	p.sealed_len = 1;
+	p.created_at = at;
+	p.state = state;
+	snprintf(p.method, sizeof(p.method), "%s", state ? "keyword" : "assisted");
+	snprintf(p.consent_detail, sizeof(p.consent_detail), "modulo %u", seed);
+	snprintf(p.ref, sizeof(p.ref), "%s", ref);
+	assert_int_equal(store_pending_put(st, &p), 0);
+}
+
+/* Front-desk requests and the moderation queue: listed in order, found by their queue
+ * id, each state expired on its own clock. */
+static void test_pending_queue(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_pending p[8], bad;
+	int64_t removed = -1;
+	int n = 0;
+
+	put_pending(st, 1, STORE_PENDING_CONFIRM, 100, "");
+	put_pending(st, 2, STORE_PENDING_MODERATE, 300, "bbbb");
+	put_pending(st, 3, STORE_PENDING_MODERATE, 200, "cccc");
+	put_pending(st, 4, STORE_PENDING_MODERATE, 300, "aaaa");
+	assert_int_equal(store_pending_list(st, 1, STORE_PENDING_MODERATE, 0, "", p, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(p[0].ref, "cccc");
+	assert_string_equal(p[1].ref, "aaaa");
+	assert_string_equal(p[2].ref, "bbbb");
+	assert_string_equal(p[2].method, "keyword");
+	/* pages */
+	assert_int_equal(store_pending_list(st, 1, STORE_PENDING_MODERATE, 300, "aaaa", p, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].ref, "bbbb");
+	assert_int_equal(store_pending_list(st, 1, STORE_PENDING_CONFIRM, 0, "", p, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(p[0].consent_detail, "modulo 1");
+	assert_int_equal(store_pending_list(st, 2, STORE_PENDING_MODERATE, 0, "", p, 8, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_pending_get_ref(st, "aaaa", &p[0]), 0);
+	assert_int_equal(p[0].token_hash[0], 4);
+	assert_int_equal(store_pending_get_ref(st, "zzzz", &p[0]), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_pending_get_ref(st, "", &p[0]), BANDITORE_EINVAL);
+	/* a state that is none */
+	memset(&bad, 0, sizeof(bad));
+	bad.token_hash[0] = 9;
+	bad.platform = 1;
+	bad.sealed_len = 1;
+	bad.state = 2;
+	snprintf(bad.ref, sizeof(bad.ref), "dddd");
+	assert_int_equal(store_pending_put(st, &bad), BANDITORE_EINVAL);
+	/* the confirmation's clock leaves the queue alone, and the other way round */
+	assert_int_equal(store_pending_expire_platform(st, 1, 1000, &removed), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_pending_expire_queue(st, 1, 250, &removed), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_pending_list(st, 1, STORE_PENDING_MODERATE, 0, "", p, 8, &n), 0);
+	assert_int_equal(n, 2);
 }
 
 static void test_erase_everything(void **state)
@@ -2425,6 +2556,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_savepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_autoreply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
