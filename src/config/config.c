@@ -1518,6 +1518,7 @@ static char *folder_of(const char *path)
 }
 
 static void get_policy(struct loader *ld);
+static void get_audience(struct loader *ld);
 
 static void build(struct loader *ld, int with_secrets)
 {
@@ -1575,6 +1576,8 @@ static void build(struct loader *ld, int with_secrets)
 		set_str(ld, &cfg->hours_text, "");
 	}
 
+	get_audience(ld);
+
 	/* Texts last: their placeholders and defaults depend on everything above. */
 	get_text(ld, K_TEXT_JOIN, &cfg->text_join);
 	get_text(ld, K_TEXT_ALREADY, &cfg->text_already);
@@ -1614,6 +1617,22 @@ static void get_policy(struct loader *ld)
 		ld->rc = rc;
 }
 
+/* The areas and the choosing keywords, after the keywords and platforms. */
+static void get_audience(struct loader *ld)
+{
+	struct config_audience_input in;
+	size_t base = K_COUNT + config_policy_n_keys;
+
+	memset(&in, 0, sizeof(in));
+	in.path = ld->path;
+	in.vals = ld->vals + base;
+	in.instances = &ld->inst;
+	in.inst_base = base;
+	in.errs = ld->errs;
+	in.rc = &ld->rc;
+	config_audience_build(&in, ld->cfg);
+}
+
 /* Orders the problems from `from` on: the main file's first, then the secrets file's,
  * each by line, with problems not on one line (0) last; stable, so problems on the same
  * line keep the order they were found in. */
@@ -1647,7 +1666,7 @@ int config_load(const char *path, int with_secrets, struct config **out,
 	size_t len = 0;
 	struct stat st;
 	struct config_key *all_keys = NULL;
-	size_t n_all = K_COUNT + config_policy_n_keys;
+	size_t n_all = K_COUNT + config_policy_n_keys + config_audience_n_keys;
 	int rc, first_error = errs->count;
 
 	*out = NULL;
@@ -1662,6 +1681,8 @@ int config_load(const char *path, int with_secrets, struct config **out,
 	}
 	memcpy(all_keys, keys, sizeof(keys));
 	memcpy(all_keys + K_COUNT, config_policy_keys, config_policy_n_keys * sizeof(*all_keys));
+	memcpy(all_keys + K_COUNT + config_policy_n_keys, config_audience_keys,
+	       config_audience_n_keys * sizeof(*all_keys));
 	for (size_t i = 0; i < n_all; i++)
 		buf_init(&ld.vals[i].text, CONFIG_VALUE_MAX);
 	rc = config_read_file(path, CONFIG_FILE_MAX, &data, &len, &st);
@@ -1750,6 +1771,7 @@ void config_free(struct config *cfg)
 		policy_clear(cfg->policy);
 		free(cfg->policy);
 	}
+	config_audience_free(cfg);
 	free_secret(cfg->wa_app_secret);
 	free_secret(cfg->wa_access_token);
 	free_secret(cfg->wa_verify_token);

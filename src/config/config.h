@@ -26,6 +26,24 @@
 
 #define CONFIG_KEYWORDS_MAX 8
 #define CONFIG_TEMPLATE_PARAMS_MAX 3
+#define CONFIG_AREAS_MAX 48           /* [area ID] sections */
+#define CONFIG_AREAS_WHATSAPP_MAX 9   /* a WhatsApp list: 10 rows, one is "every area" */
+#define CONFIG_AREA_NAME_CHARS 24     /* a WhatsApp list row's title */
+#define CONFIG_AREA_POINTS_MAX 512
+#define CONFIG_CHOOSE_KEYWORD_MAX 64  /* [keywords] areas / categories, with NUL */
+
+/* A point of an area's border, WGS 84 degrees. */
+struct config_area_point {
+	double lat, lon;
+};
+
+/* One of the comune's areas (a frazione, a quartiere): [area ID]. */
+struct config_area {
+	char id[64];                       /* the section's ID: what messages name */
+	char name[128];                    /* what citizens read ("Fornacino") */
+	struct config_area_point *points;  /* the border, owned; NULL when none */
+	int n_points;
+};
 
 /* What fills each body parameter ({{1}}, {{2}}, ...) of the broadcast template. */
 enum config_template_param {
@@ -185,6 +203,15 @@ struct config {
 	struct policy *policy;
 	int lexicon_missing;      /* no lexicon_dir and the installed lexicons are absent */
 	char *hours_text;         /* the service hours in Italian words ({hours}), "" always open */
+
+	/* [area ID] sections (config_audience.c), in the file's order: the neighbourhoods
+	 * or frazioni subscribers may choose and messages may target. */
+	struct config_area areas[CONFIG_AREAS_MAX];
+	int n_areas;
+	/* [keywords] areas / categories: what a subscriber writes to choose again (normalised,
+	 * and as written for the texts); defaults "ZONE" and "CATEGORIE". */
+	char kw_areas[CONFIG_CHOOSE_KEYWORD_MAX], kw_areas_word[CONFIG_CHOOSE_KEYWORD_MAX];
+	char kw_categories[CONFIG_CHOOSE_KEYWORD_MAX], kw_categories_word[CONFIG_CHOOSE_KEYWORD_MAX];
 };
 
 /* One problem found in a file. */
@@ -213,6 +240,11 @@ void config_errors_free(struct config_errors *errs); /* accepts NULL */
  * (caller frees), or NULL when out of memory. Unknown placeholders are left as they are
  * (config_load already refuses them in [texts]). */
 char *config_expand(const struct config *cfg, const char *text);
+
+/* The index of area `id` in cfg->areas, or -1. */
+int config_area_find(const struct config *cfg, const char *id);
+/* 1 when (lat, lon) lies inside the area's polygon; 0 outside or with no polygon. */
+int config_area_contains(const struct config_area *a, double lat, double lon);
 
 /* The version of the policy and privacy notice citizens accept: hex SHA-256 over the
  * texts and links that make them up (65 bytes with NUL). */

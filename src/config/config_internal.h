@@ -37,7 +37,7 @@ struct config_value {
 	int set;
 };
 
-#define CONFIG_INSTANCES_MAX 64 /* sections of one pattern ([category ...]) */
+#define CONFIG_INSTANCES_MAX 128 /* sections of the patterns ([category ...], [area ...]) */
 #define CONFIG_INSTANCE_NAME_MAX 64
 
 /* One section of a pattern, "[category viabilita]": pattern "category *", name
@@ -115,5 +115,27 @@ struct config_policy_input {
 /* Builds the policy (*out, free with policy_clear + free) and adds every problem to
  * in->errs. Returns 0 (also with problems reported) or BANDITORE_ENOMEM. */
 int config_policy_build(const struct config_policy_input *in, struct policy **out);
+
+/* --- areas and the choosing keywords (config_audience.c) --- */
+
+enum { CA_AREA_NAME, CA_AREA_POLYGON, CA_KW_AREAS, CA_KW_CATEGORIES, CA_COUNT };
+extern const struct config_key config_audience_keys[];
+extern const size_t config_audience_n_keys;
+
+/* What building the areas reads; every pointer borrowed. */
+struct config_audience_input {
+	const char *path;                         /* the main file, for errors */
+	const struct config_value *vals;          /* config_audience_n_keys values */
+	const struct config_instances *instances; /* [area ...] sections among others */
+	size_t inst_base;                         /* where these keys start in an
+						     * instance's vals */
+	struct config_errors *errs;
+	int *rc;                                  /* set to BANDITORE_ENOMEM */
+};
+
+/* Fills cfg's areas and choosing keywords (after the keywords and platforms were read)
+ * and adds every problem to in->errs. Returns 0 or BANDITORE_ENOMEM. */
+int config_audience_build(const struct config_audience_input *in, struct config *cfg);
+void config_audience_free(struct config *cfg);
 
 #endif
