@@ -30,7 +30,9 @@
 	", category, link, media_sha256, media_type, media_name, media_size, media_id,"    \
 	" priority, state, scheduled_at, expires_at, created_at, approved_at, started_at,"  \
 	" finished_at, created_by, audience_max_id, audience, cursor, sent, delivered,"     \
-	" read, failed, unreachable"
+	" read, failed, unreachable, replaces,"                                             \
+	" (SELECT max(r.id) FROM messages AS r WHERE r.replaces = messages.id"             \
+	"  AND r.state IN (4, 5))"
 #define MSG_COLS MSG_COLS_HEAD "text" MSG_COLS_TAIL
 
 /* The byte lengths of the editable fields, checked once and bound with them. */
@@ -69,7 +71,8 @@ static int check_fields(const struct store_message *m, struct msg_lens *l)
 	    !terminated(m->created_by, sizeof(m->created_by), &l->created_by))
 		return BANDITORE_EINVAL;
 	if (!is_sha256_hex(m->media_sha256, l->sha) || m->media_size < 0 ||
-	    (m->priority != STORE_PRIORITY_NORMAL && m->priority != STORE_PRIORITY_EMERGENCY))
+	    (m->priority != STORE_PRIORITY_NORMAL && m->priority != STORE_PRIORITY_EMERGENCY) ||
+	    m->replaces < 0)
 		return BANDITORE_EINVAL;
 	l->text = m->text ? strnlen(m->text, STORE_TEXT_MAX + 1) : 0;
 	if (l->text > STORE_TEXT_MAX)
@@ -77,7 +80,8 @@ static int check_fields(const struct store_message *m, struct msg_lens *l)
 	return 0;
 }
 
-/* Binds the editable fields as ?1..?12, the numbering the INSERT and UPDATE share. */
+/* Binds the editable fields as ?1..?12, the numbering the INSERT and UPDATE share (and
+ * replaces as ?15: after the INSERT's ?13, ?14 and the UPDATE's ?13). */
 static int bind_editable(sqlite3_stmt *st, const struct store_message *m,
 			 const struct msg_lens *l)
 {
@@ -91,7 +95,7 @@ static int bind_editable(sqlite3_stmt *st, const struct store_message *m,
 	       sqlite3_bind_int64(st, 8, m->media_size) ||
 	       sqlite3_bind_text(st, 9, m->media_id, (int)l->media_id, SQLITE_STATIC) ||
 	       sqlite3_bind_int(st, 10, m->priority) || sqlite3_bind_int64(st, 11, m->scheduled_at) ||
-	       sqlite3_bind_int64(st, 12, m->expires_at);
+	       sqlite3_bind_int64(st, 12, m->expires_at) || sqlite3_bind_int64(st, 15, m->replaces);
 }
 
 int store_sqlite_message_add(struct store *s, const struct store_message *m, int64_t *id)
@@ -109,9 +113,9 @@ int store_sqlite_message_add(struct store *s, const struct store_message *m, int
 	st = store_sqlite_stmt(q, SQ_MSG_ADD,
 			       "INSERT INTO messages (title, text, category, link, media_sha256,"
 			       " media_type, media_name, media_size, media_id, priority,"
-			       " scheduled_at, expires_at, created_at, created_by, state)"
+			       " scheduled_at, expires_at, created_at, created_by, state, replaces)"
 			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-			       " 0)");
+			       " 0, ?15)");
 	if (!st)
 		return BANDITORE_ESTORE;
 	if (bind_editable(st, m, &l) || sqlite3_bind_int64(st, 13, m->created_at) ||
@@ -179,6 +183,8 @@ static int read_message(struct store_sqlite *q, sqlite3_stmt *st, struct store_m
 	m->read = sqlite3_column_int64(st, 24);
 	m->failed = sqlite3_column_int64(st, 25);
 	m->unreachable = sqlite3_column_int64(st, 26);
+	m->replaces = sqlite3_column_int64(st, 27);
+	m->replaced_by = sqlite3_column_int64(st, 28); /* NULL (none) reads as 0 */
 	if (with_text) {
 		const unsigned char *text = sqlite3_column_text(st, 2);
 		int n = sqlite3_column_bytes(st, 2);
@@ -277,7 +283,7 @@ int store_sqlite_message_update(struct store *s, const struct store_message *m)
 			       "UPDATE messages SET title = ?1, text = ?2, category = ?3, link = ?4,"
 			       " media_sha256 = ?5, media_type = ?6, media_name = ?7,"
 			       " media_size = ?8, media_id = ?9, priority = ?10,"
-			       " scheduled_at = ?11, expires_at = ?12"
+			       " scheduled_at = ?11, expires_at = ?12, replaces = ?15"
 			       " WHERE id = ?13 AND state = 0");
 	if (!st)
 		return BANDITORE_ESTORE;
