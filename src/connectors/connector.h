@@ -1,7 +1,7 @@
 /*
  * connector.h - the words every platform connector uses to say how a send went.
  *
- * A connector (WhatsApp now; Telegram, e-mail and web push later) turns one message for
+ * A connector (WhatsApp, Telegram, e-mail, web push, SMS) turns one message for
  * one recipient into one request to a platform and reports the answer as a
  * struct connector_result. Delivery decides what to do from `outcome` alone:
  *
@@ -28,6 +28,7 @@
 #define BANDITORE_CONNECTOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 enum connector_outcome {
@@ -86,5 +87,98 @@ const char *connector_outcome_name(int outcome);
  * [0, CONNECTOR_RETRY_AFTER_MAX]; 0 for NULL, empty, unreadable or past values.
  * Leading and trailing blanks (and the CR LF of a raw header line) are ignored. */
 int connector_retry_after_parse(const char *value, time_t now);
+
+/*
+ * --- One message, every platform: the ops table ---
+ *
+ * A composed message (struct connector_message) is rendered for one platform by that
+ * platform's ops->render: what the recipient will see there. The lanes
+ * (delivery/lane.c) send exactly what render gives, and the console's preview calls the
+ * same function, so the preview cannot drift from what goes out:
+ *
+ *   const struct connector_ops *ops = connector_ops_for(PLATFORM_TELEGRAM);
+ *   struct buf out; struct connector_rendered info;
+ *   buf_init(&out, CONNECTOR_RENDER_MAX);
+ *   rc = ops->render(&msg, &out, &info);   // out: the body; info: title, parts, cut
+ *   ...
+ *   buf_free(&out);
+ *
+ * What each platform's render puts in `out` (always NUL-terminated UTF-8) and `info`:
+ *
+ *   whatsapp  the broadcast template's body parameters as broadcast sends them (the
+ *             channel's [whatsapp] template_params order, each one normalised: new lines
+ *             and tabs become one space), one per line; info->title "". Text over the
+ *             template's 1,024 characters is refused (BANDITORE_EINVAL), as the engine
+ *             refuses it. Media: an attachment goes with the template (not dropped).
+ *   telegram  parse_mode HTML: the title in bold, a blank line, the text, the link on its
+ *             own line; <, > and & escaped. A text over 4,096 characters (as Telegram
+ *             counts them) is cut at a character with "…" and info->cut = 1. Media is
+ *             not sent (info->media_dropped): the link or the permalink carries it.
+ *   email     the text/plain part: the text, then the link (or the permalink) on its own
+ *             line; info->title is the Subject: the title, or else the text's first
+ *             line cut to 78 characters, with "EMERGENZA - " in front for emergencies.
+ *             List-Unsubscribe and the footer are the connector's (email_compose).
+ *   webpush   the notification's body (the text, cut to 1,000 characters with "…");
+ *             info->title the notification's title (the title, else the channel's name,
+ *             with "EMERGENZA - " in front for emergencies). The click opens the link,
+ *             else the permalink (webpush_build_payload makes the JSON).
+ *   sms       the text as it is sent: "title: text" fitted by sms_text_fit under the
+ *             channel's [sms] long_text and max_segments (a cut text ends with "… " and
+ *             the permalink, else the link); info->parts the SMS segments the recipient
+ *             is charged for, info->encoding GSM-7 or UCS-2.
+ *
+ * Returns 0, BANDITORE_EINVAL (no text and no title, invalid UTF-8, a link with blanks,
+ * a text the platform can never carry), BANDITORE_ETOOBIG (`out` too small) or
+ * BANDITORE_ENOMEM. `info` may be NULL. Pure: no I/O, safe from any thread.
+ */
+struct buf;
+struct config;
+
+#define CONNECTOR_RENDER_MAX (256 * 1024) /* a good `max` for the buf given to render */
+#define CONNECTOR_TITLE_MAX 512
+
+struct connector_message {
+	int64_t id;              /* the message's id (0 for a preview of a draft) */
+	const char *title;       /* NULL or "": none */
+	const char *text;        /* UTF-8; NULL is "" */
+	const char *link;        /* NULL or "": none */
+	const char *category;    /* NULL or "": none (not shown today; for filtering) */
+	int emergency;           /* 1 for an emergency */
+	int media_kind;          /* CONNECTOR_MEDIA_* of the attachment, 0 for none */
+	const char *permalink;   /* the message's page in the public archive, or NULL */
+	const struct config *cfg; /* borrowed, may be NULL (defaults: WhatsApp's template
+				   * carries the text alone; SMS "split" in 3 parts; push
+				   * title "Comune") */
+};
+
+struct connector_rendered {
+	char title[CONNECTOR_TITLE_MAX]; /* e-mail subject, push title; "" elsewhere */
+	size_t chars;       /* characters of `out` as the platform counts them (visible
+			     * characters for Telegram's HTML, UTF-16 units for SMS UCS-2) */
+	int parts;          /* messages the recipient receives: SMS segments, else 1 */
+	int encoding;       /* SMS: enum sms_encoding; 0 elsewhere */
+	int cut;            /* 1: the text was shortened to fit the platform */
+	int media_dropped;  /* 1: the attachment is not sent on this platform */
+};
+
+struct connector_ops {
+	int platform;                          /* enum platform */
+	const struct connector_caps *caps;     /* static storage (Telegram: bot mode's) */
+	int (*render)(const struct connector_message *m, struct buf *out,
+		      struct connector_rendered *info);
+};
+
+/* The ops of `platform` (enum platform in common/platform.h), static storage; NULL for
+ * an unknown platform. */
+const struct connector_ops *connector_ops_for(int platform);
+
+/* Fills a struct connector_message from a stored message's fields (every string
+ * borrowed from the arguments); `permalink_buf` (at least 1,200 bytes) receives
+ * "PUBLIC_URL/archivio/ID" when cfg has a public_url and id > 0. media_type is the
+ * MIME type of the attachment ("" for none). */
+void connector_message_init(struct connector_message *cm, int64_t id, const char *title,
+			    const char *text, const char *link, const char *category,
+			    int emergency, const char *media_type, const struct config *cfg,
+			    char *permalink_buf, size_t permalink_cap);
 
 #endif

@@ -65,6 +65,11 @@ void whatsapp_free(struct whatsapp *w);
 int whatsapp_send_text(struct whatsapp *w, const char *to, const char *text, int preview_url,
 		       struct connector_result *res);
 
+/* A copy of `s` as WhatsApp accepts a template parameter: a run of blanks holding a new
+ * line or a tab becomes one space, more than four spaces become four, no blanks at the
+ * ends. NULL when out of memory; the caller frees. */
+char *whatsapp_param_normalise(const char *s);
+
 /* Sends the approved template `template_name` in `language` ("it", "en_US") with
  * `n_params` body parameters (may be 0, then body_params may be NULL) and, when
  * `biz_opaque` is not NULL, that string as biz_opaque_callback_data. Parameters must be

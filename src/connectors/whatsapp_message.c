@@ -8,6 +8,7 @@
 #include "common/err.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -482,4 +483,31 @@ fail:
 	json_decref(tpl);
 	json_decref(m);
 	return BANDITORE_ENOMEM;
+}
+
+char *whatsapp_param_normalise(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = malloc(n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		size_t run = strspn(s, " \t\r\n");
+		if (run == 0) {
+			*o++ = *s++;
+			continue;
+		}
+		if (o > out && s[run]) { /* not at the start, not at the end */
+			size_t spaces = strspn(s, " ");
+			if (spaces == run)
+				for (size_t i = 0; i < run && i < 4; i++)
+					*o++ = ' ';
+			else
+				*o++ = ' ';
+		}
+		s += run;
+	}
+	*o = '\0';
+	return out;
 }

@@ -55,35 +55,6 @@ static long chars_of(const char *s)
 	return n;
 }
 
-/* A copy of `s` as WhatsApp accepts a parameter: a run of blanks holding a new line or
- * a tab becomes one space, more than four spaces become four, no blanks at the ends. */
-static char *normalise(const char *s)
-{
-	size_t n = strlen(s);
-	char *out = malloc(n + 1), *o = out;
-
-	if (!out)
-		return NULL;
-	while (*s) {
-		size_t run = strspn(s, " \t\r\n");
-		if (run == 0) {
-			*o++ = *s++;
-			continue;
-		}
-		if (o > out && s[run]) { /* not at the start, not at the end */
-			size_t spaces = strspn(s, " ");
-			if (spaces == run)
-				for (size_t i = 0; i < run && i < 4; i++)
-					*o++ = ' ';
-			else
-				*o++ = ' ';
-		}
-		s += run;
-	}
-	*o = '\0';
-	return out;
-}
-
 void broadcast_params_free(char *params[CONFIG_TEMPLATE_PARAMS_MAX], int n)
 {
 	for (int i = 0; i < n && i < CONFIG_TEMPLATE_PARAMS_MAX; i++) {
@@ -104,7 +75,7 @@ int broadcast_params(const struct config *cfg, const struct store_message *m,
 	for (int i = 0; i < cfg->wa_n_template_params && i < CONFIG_TEMPLATE_PARAMS_MAX; i++) {
 		int param = cfg->wa_template_params[i];
 		const char *field = field_name(param);
-		char *v = normalise(field_value(m, param));
+		char *v = whatsapp_param_normalise(field_value(m, param));
 		long chars;
 
 		if (!v) {
