@@ -3,6 +3,7 @@
  * sending it on a kept-alive libcurl handle, and reading the answer by its rules.
  */
 #include "connectors/sms.h"
+#include "connectors/http_conn.h"
 
 #include "common/buf.h"
 #include "common/crypto.h"
@@ -338,57 +339,16 @@ int sms_settings_check(const struct sms_settings *ss, const char **why)
 struct sms {
 	struct sms_settings ss;   /* strings point into `strings` */
 	char *strings[12];        /* owned copies (the secret wiped on free) */
-	CURL *curl;
+	struct http_conn http;    /* the kept-alive handle and the answer being read */
 	struct curl_slist *headers; /* content type and authentication (holds the secret) */
 	struct buf request;       /* the body or URL being sent (wiped after) */
-	struct buf response;
-	int overflow;
-	int retry_after;
 };
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct sms *s = arg;
-	size_t n = size * nmemb;
-
-	if (buf_append(&s->response, data, n) != 0) {
-		s->overflow = 1;
-		return 0;
-	}
-	return n;
-}
-
-static size_t on_header(char *line, size_t size, size_t nitems, void *arg)
-{
-	static const char name[] = "retry-after:";
-	struct sms *s = arg;
-	size_t n = size * nitems;
-
-	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		s->retry_after = 0;
-	} else if (n > sizeof(name) - 1 && strncasecmp(line, name, sizeof(name) - 1) == 0) {
-		char value[64];
-		size_t vlen = n - (sizeof(name) - 1);
-		if (vlen < sizeof(value)) {
-			memcpy(value, line + sizeof(name) - 1, vlen);
-			value[vlen] = '\0';
-			s->retry_after = connector_retry_after_parse(value, time(NULL));
-		}
-	}
-	return n;
-}
 
 static int keep(struct sms *s, int i, const char *v, const char **field)
 {
 	s->strings[i] = strdup(v ? v : "");
 	*field = s->strings[i];
 	return s->strings[i] ? 0 : BANDITORE_ENOMEM;
-}
-
-static int loopback(const char *u)
-{
-	return !strncmp(u, "http://127.", 11) || !strncmp(u, "http://localhost", 16) ||
-	       !strncmp(u, "http://[::1]", 12);
 }
 
 int sms_new(const struct sms_settings *ss, struct sms **out)
@@ -410,7 +370,6 @@ int sms_new(const struct sms_settings *ss, struct sms **out)
 	}
 	s->ss = *ss;
 	buf_init(&s->request, SMS_URL_MAX + SMS_BODY_MAX);
-	buf_init(&s->response, SMS_RESPONSE_MAX);
 	buf_init(&h, 8192);
 	rc = BANDITORE_ENOMEM;
 	if (keep(s, 0, ss->url, &s->ss.url) ||
@@ -440,28 +399,22 @@ int sms_new(const struct sms_settings *ss, struct sms **out)
 		}
 		rc = BANDITORE_ENOMEM;
 	}
-	s->curl = curl_easy_init();
-	if (!s->curl)
-		goto fail;
-	if (curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, s->headers) ||
-	    curl_easy_setopt(s->curl, CURLOPT_USERAGENT, SMS_USER_AGENT) ||
-	    curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS,
-			     (long)(ss->timeout_ms > 0 ? ss->timeout_ms : SMS_DEFAULT_TIMEOUT_MS)) ||
-	    curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)SMS_CONNECT_TIMEOUT_MS) ||
-	    curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L) ||
-	    curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, on_body) ||
-	    curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, s) ||
-	    curl_easy_setopt(s->curl, CURLOPT_HEADERFUNCTION, on_header) ||
-	    curl_easy_setopt(s->curl, CURLOPT_HEADERDATA, s))
-		goto fail;
+	{
+		const struct http_conn_options o = {
+			.user_agent = SMS_USER_AGENT,
+			.timeout_ms = ss->timeout_ms > 0 ? ss->timeout_ms : SMS_DEFAULT_TIMEOUT_MS,
+			.connect_timeout_ms = SMS_CONNECT_TIMEOUT_MS,
+			.response_max = SMS_RESPONSE_MAX,
+			.url = s->ss.url,
+		};
+		if (http_conn_open(&s->http, &o) ||
+		    curl_easy_setopt(s->http.curl, CURLOPT_HTTPHEADER, s->headers))
+			goto fail;
+	}
 	if (ss->auth == SMS_AUTH_BASIC &&
-	    (curl_easy_setopt(s->curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) ||
-	     curl_easy_setopt(s->curl, CURLOPT_USERNAME, s->ss.username) ||
-	     curl_easy_setopt(s->curl, CURLOPT_PASSWORD, s->ss.secret)))
-		goto fail;
-	if (loopback(s->ss.url) && curl_easy_setopt(s->curl, CURLOPT_PROXY, ""))
+	    (curl_easy_setopt(s->http.curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) ||
+	     curl_easy_setopt(s->http.curl, CURLOPT_USERNAME, s->ss.username) ||
+	     curl_easy_setopt(s->http.curl, CURLOPT_PASSWORD, s->ss.secret)))
 		goto fail;
 	if (h.data)
 		crypto_wipe(h.data, h.cap);
@@ -487,8 +440,7 @@ void sms_free(struct sms *s)
 {
 	if (!s)
 		return;
-	if (s->curl)
-		curl_easy_cleanup(s->curl);
+	http_conn_close(&s->http);
 	for (struct curl_slist *l = s->headers; l; l = l->next)
 		crypto_wipe(l->data, strlen(l->data));
 	curl_slist_free_all(s->headers);
@@ -499,35 +451,8 @@ void sms_free(struct sms *s)
 		}
 	}
 	wipe_buf(&s->request);
-	wipe_buf(&s->response);
 	free(s);
 	curl_global_cleanup();
-}
-
-static void classify_transport(CURLcode cc, struct sms *s, struct connector_result *res)
-{
-	connector_result_clear(res);
-	switch (cc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		connector_result_set(res, CONNECTOR_RETRY, 0, "timed out");
-		break;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT:
-		connector_result_set(res, CONNECTOR_RETRY, 0, "could not connect to the gateway");
-		break;
-	case CURLE_WRITE_ERROR:
-		if (s->overflow) {
-			connector_result_set(res, CONNECTOR_RETRY, 0, "answer longer than %d bytes",
-					     SMS_RESPONSE_MAX);
-			break;
-		}
-		/* fall through */
-	default:
-		connector_result_set(res, CONNECTOR_RETRY, 0, "transport error: %s",
-				     curl_easy_strerror(cc));
-		break;
-	}
 }
 
 int sms_send(struct sms *s, const char *to, const char *text, struct connector_result *res)
@@ -547,9 +472,7 @@ int sms_send(struct sms *s, const char *to, const char *text, struct connector_r
 	}
 	number = s->ss.number_plus ? e164 : e164 + 1;
 	buf_reset(&s->request);
-	buf_reset(&s->response);
-	s->overflow = 0;
-	s->retry_after = 0;
+	http_conn_begin(&s->http);
 	if (s->ss.method == SMS_METHOD_GET) {
 		rc = buf_appends(&s->request, s->ss.url);
 		if (!rc)
@@ -557,15 +480,15 @@ int sms_send(struct sms *s, const char *to, const char *text, struct connector_r
 		if (!rc)
 			rc = sms_render_template(s->ss.body, SMS_BODY_FORM, number, s->ss.sender, text,
 						 &s->request);
-		if (!rc && (curl_easy_setopt(s->curl, CURLOPT_URL, s->request.data) ||
-			    curl_easy_setopt(s->curl, CURLOPT_HTTPGET, 1L)))
+		if (!rc && (curl_easy_setopt(s->http.curl, CURLOPT_URL, s->request.data) ||
+			    curl_easy_setopt(s->http.curl, CURLOPT_HTTPGET, 1L)))
 			rc = BANDITORE_ENOMEM;
 	} else {
 		rc = sms_render_template(s->ss.body, s->ss.body_type, number, s->ss.sender, text,
 					 &s->request);
-		if (!rc && (curl_easy_setopt(s->curl, CURLOPT_URL, s->ss.url) ||
-			    curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, s->request.data) ||
-			    curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		if (!rc && (curl_easy_setopt(s->http.curl, CURLOPT_URL, s->ss.url) ||
+			    curl_easy_setopt(s->http.curl, CURLOPT_POSTFIELDS, s->request.data) ||
+			    curl_easy_setopt(s->http.curl, CURLOPT_POSTFIELDSIZE_LARGE,
 					     (curl_off_t)s->request.len)))
 			rc = BANDITORE_ENOMEM;
 	}
@@ -574,21 +497,21 @@ int sms_send(struct sms *s, const char *to, const char *text, struct connector_r
 		connector_result_set(res, CONNECTOR_RETRY, 0, "could not prepare the request");
 		goto out;
 	}
-	cc = curl_easy_perform(s->curl);
+	cc = curl_easy_perform(s->http.curl);
 	if (cc != CURLE_OK) {
-		classify_transport(cc, s, res);
+		http_conn_transport_error(&s->http, s->http.curl, cc, "the gateway", res);
 	} else {
-		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
-		sms_parse_answer(&s->ss, status, buf_cstr(&s->response), res);
+		curl_easy_getinfo(s->http.curl, CURLINFO_RESPONSE_CODE, &status);
+		sms_parse_answer(&s->ss, status, http_conn_answer(&s->http), res);
 	}
 	if (res->outcome == CONNECTOR_RETRY && res->retry_after == 0)
-		res->retry_after = s->retry_after;
+		res->retry_after = s->http.retry_after;
 out:
 	/* The request names the recipient: leave nothing of it behind. */
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(s->http.curl, CURLOPT_POSTFIELDS, NULL);
 	if (s->request.data)
 		crypto_wipe(s->request.data, s->request.cap);
 	buf_reset(&s->request);
-	buf_reset(&s->response);
+	http_conn_begin(&s->http);
 	return connector_result_rc(res);
 }

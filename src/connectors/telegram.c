@@ -4,6 +4,7 @@
  * (429 with retry_after, blocked users, the rest).
  */
 #include "connectors/telegram.h"
+#include "connectors/http_conn.h"
 #include "common/buf.h"
 #include "common/crypto.h"
 #include "common/err.h"
@@ -24,13 +25,10 @@
 #define TELEGRAM_BODY_MAX (64 * 1024) /* a request body: 4096 characters escaped, a keyboard */
 
 struct telegram {
-	CURL *curl;
+	struct http_conn http;      /* the kept-alive handle and the answer being read */
 	struct curl_slist *headers;
 	char *prefix;               /* api_base/bot<token>/ (holds the token: wiped on free) */
 	struct buf url;             /* prefix + method of the current call (wiped after) */
-	struct buf response;        /* the answer being read, at most TELEGRAM_RESPONSE_MAX */
-	int overflow;
-	int retry_after;            /* from a Retry-After header, if any */
 };
 
 static const struct connector_caps caps_bot = {
@@ -316,38 +314,6 @@ int telegram_parse_response(long http_status, const char *body, struct connector
 
 /* ---- the connection ---- */
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct telegram *t = arg;
-	size_t n = size * nmemb;
-
-	if (buf_append(&t->response, data, n) != 0) {
-		t->overflow = 1;
-		return 0;
-	}
-	return n;
-}
-
-static size_t on_header(char *line, size_t size, size_t nitems, void *arg)
-{
-	static const char name[] = "retry-after:";
-	struct telegram *t = arg;
-	size_t n = size * nitems;
-
-	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		t->retry_after = 0;
-	} else if (n > sizeof(name) - 1 && strncasecmp(line, name, sizeof(name) - 1) == 0) {
-		char value[64];
-		size_t vlen = n - (sizeof(name) - 1);
-		if (vlen < sizeof(value)) {
-			memcpy(value, line + sizeof(name) - 1, vlen);
-			value[vlen] = '\0';
-			t->retry_after = connector_retry_after_parse(value, time(NULL));
-		}
-	}
-	return n;
-}
-
 static int valid_token(const char *s)
 {
 	size_t n = 0;
@@ -359,16 +325,6 @@ static int valid_token(const char *s)
 		    s[n] == '%')
 			return 0;
 	return n >= 3 && n <= 256 && strchr(s, ':') != NULL;
-}
-
-static int loopback(const char *s)
-{
-	static const char *const prefixes[] = { "http://127.", "http://localhost", "http://[::1]" };
-
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strncmp(s, prefixes[i], strlen(prefixes[i])) == 0)
-			return 1;
-	return 0;
 }
 
 int telegram_new(const struct telegram_settings *ts, struct telegram **out)
@@ -392,7 +348,6 @@ int telegram_new(const struct telegram_settings *ts, struct telegram **out)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		goto fail;
-	buf_init(&t->response, TELEGRAM_RESPONSE_MAX);
 	buf_init(&t->url, 4096);
 	base_len = strlen(ts->api_base);
 	while (base_len > 0 && ts->api_base[base_len - 1] == '/')
@@ -412,25 +367,19 @@ int telegram_new(const struct telegram_settings *ts, struct telegram **out)
 		}
 		t->headers = h3;
 	}
-	t->curl = curl_easy_init();
-	if (!t->curl)
-		goto fail;
-	if (curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers) ||
-	    curl_easy_setopt(t->curl, CURLOPT_USERAGENT, TELEGRAM_USER_AGENT) ||
-	    curl_easy_setopt(t->curl, CURLOPT_POST, 1L) ||
-	    curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS,
-			     (long)(ts->timeout_ms > 0 ? ts->timeout_ms : TELEGRAM_DEFAULT_TIMEOUT_MS)) ||
-	    curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)TELEGRAM_CONNECT_TIMEOUT_MS) ||
-	    curl_easy_setopt(t->curl, CURLOPT_TCP_KEEPALIVE, 1L) ||
-	    curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_body) ||
-	    curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, t) ||
-	    curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, on_header) ||
-	    curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, t))
-		goto fail;
-	if (loopback(ts->api_base) && curl_easy_setopt(t->curl, CURLOPT_PROXY, ""))
-		goto fail;
+	{
+		const struct http_conn_options o = {
+			.user_agent = TELEGRAM_USER_AGENT,
+			.timeout_ms = ts->timeout_ms > 0 ? ts->timeout_ms : TELEGRAM_DEFAULT_TIMEOUT_MS,
+			.connect_timeout_ms = TELEGRAM_CONNECT_TIMEOUT_MS,
+			.response_max = TELEGRAM_RESPONSE_MAX,
+			.url = ts->api_base,
+			.post = 1,
+		};
+		if (http_conn_open(&t->http, &o) ||
+		    curl_easy_setopt(t->http.curl, CURLOPT_HTTPHEADER, t->headers))
+			goto fail;
+	}
 	crypto_wipe(tmp.data, tmp.cap);
 	buf_free(&tmp);
 	*out = t;
@@ -457,61 +406,27 @@ void telegram_free(struct telegram *t)
 {
 	if (!t)
 		return;
-	if (t->curl)
-		curl_easy_cleanup(t->curl);
+	http_conn_close(&t->http);
 	curl_slist_free_all(t->headers);
 	if (t->prefix) {
 		crypto_wipe(t->prefix, strlen(t->prefix));
 		free(t->prefix);
 	}
 	wipe_buf(&t->url);
-	wipe_buf(&t->response);
 	free(t);
 	curl_global_cleanup();
-}
-
-static void classify_transport(CURLcode cc, struct telegram *t, struct connector_result *res)
-{
-	long status = 0;
-
-	curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
-	res->http_status = (status > 0 && status <= 999) ? (int)status : 0;
-	switch (cc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		connector_result_set(res, CONNECTOR_RETRY, 0, "timed out");
-		break;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT:
-		connector_result_set(res, CONNECTOR_RETRY, 0, "could not connect to the Bot API");
-		break;
-	case CURLE_WRITE_ERROR:
-		if (t->overflow) {
-			connector_result_set(res, CONNECTOR_RETRY, 0, "answer longer than %d bytes",
-					     TELEGRAM_RESPONSE_MAX);
-			break;
-		}
-		/* fall through */
-	default:
-		/* curl's text is static and generic: neither token nor chat in it. */
-		connector_result_set(res, CONNECTOR_RETRY, 0, "transport error: %s",
-				     curl_easy_strerror(cc));
-		break;
-	}
 }
 
 /* Points the handle at `method` with `body` (borrowed until finish). */
 static int start_call(struct telegram *t, const char *method, const char *body, size_t len)
 {
-	buf_reset(&t->response);
-	t->overflow = 0;
-	t->retry_after = 0;
+	http_conn_begin(&t->http);
 	buf_reset(&t->url);
 	if (buf_appends(&t->url, t->prefix) || buf_appends(&t->url, method))
 		return BANDITORE_ENOMEM;
-	if (curl_easy_setopt(t->curl, CURLOPT_URL, buf_cstr(&t->url)) ||
-	    curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, body) ||
-	    curl_easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len))
+	if (curl_easy_setopt(t->http.curl, CURLOPT_URL, buf_cstr(&t->url)) ||
+	    curl_easy_setopt(t->http.curl, CURLOPT_POSTFIELDS, body) ||
+	    curl_easy_setopt(t->http.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len))
 		return BANDITORE_ENOMEM;
 	return 0;
 }
@@ -526,18 +441,17 @@ int telegram_finish(struct telegram *t, CURLcode cc, struct connector_result *re
 	long status = 0;
 
 	/* The body names the chat: do not leave curl pointing at it. */
-	curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(t->http.curl, CURLOPT_POSTFIELDS, NULL);
 	if (cc != CURLE_OK) {
-		connector_result_clear(res);
-		classify_transport(cc, t, res);
+		http_conn_transport_error(&t->http, t->http.curl, cc, "the Bot API", res);
 	} else {
-		curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
-		telegram_parse_response(status, buf_cstr(&t->response), res);
+		curl_easy_getinfo(t->http.curl, CURLINFO_RESPONSE_CODE, &status);
+		telegram_parse_response(status, http_conn_answer(&t->http), res);
 	}
 	/* parameters.retry_after is Telegram's own; a Retry-After header only fills a gap. */
 	if (res->outcome == CONNECTOR_RETRY && res->retry_after == 0)
-		res->retry_after = t->retry_after;
-	buf_reset(&t->response);
+		res->retry_after = t->http.retry_after;
+	http_conn_begin(&t->http);
 	if (t->url.data)
 		crypto_wipe(t->url.data, t->url.cap);
 	buf_reset(&t->url);
@@ -546,7 +460,7 @@ int telegram_finish(struct telegram *t, CURLcode cc, struct connector_result *re
 
 CURL *telegram_easy(struct telegram *t)
 {
-	return t->curl;
+	return t->http.curl;
 }
 
 static int call(struct telegram *t, const char *method, char *body, struct connector_result *res)
@@ -558,7 +472,7 @@ static int call(struct telegram *t, const char *method, char *body, struct conne
 		connector_result_set(res, CONNECTOR_RETRY, 0, "could not prepare the request");
 		rc = BANDITORE_ENOMEM;
 	} else {
-		rc = telegram_finish(t, curl_easy_perform(t->curl), res);
+		rc = telegram_finish(t, curl_easy_perform(t->http.curl), res);
 	}
 	crypto_wipe(body, strlen(body));
 	free(body);

@@ -6,14 +6,13 @@
  */
 #include "connectors/whatsapp.h"
 #include "common/buf.h"
+#include "connectors/http_conn.h"
 #include "common/crypto.h"
 #include "common/err.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #ifndef BANDITORE_VERSION
 #define BANDITORE_VERSION "0.1.0"
@@ -24,62 +23,17 @@
 #define WHATSAPP_CONNECT_TIMEOUT_MS 5000
 
 struct whatsapp {
-	CURL *curl;
+	struct http_conn http;      /* the kept-alive handle and the answer being read */
 	char *media_url;            /* api_base/version/phone-number-id/media */
 	int timeout_ms;
 	struct curl_slist *headers; /* Authorization (wiped on free), Content-Type, Expect */
 	char *url;                  /* api_base/version/phone-number-id/messages */
-	struct buf response;        /* the answer being read, at most WHATSAPP_RESPONSE_MAX */
-	int overflow;               /* the answer did not fit in `response` */
-	int retry_after;            /* from the Retry-After header of the current answer */
 };
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct whatsapp *w = arg;
-	size_t n = size * nmemb;
-
-	if (buf_append(&w->response, data, n) != 0) {
-		w->overflow = 1;
-		return 0; /* curl stops with CURLE_WRITE_ERROR */
-	}
-	return n;
-}
-
-static size_t on_header(char *line, size_t size, size_t nitems, void *arg)
-{
-	static const char name[] = "retry-after:";
-	struct whatsapp *w = arg;
-	size_t n = size * nitems;
-
-	if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-		w->retry_after = 0; /* a new response (after 100 Continue, say) starts */
-	} else if (n > sizeof(name) - 1 && strncasecmp(line, name, sizeof(name) - 1) == 0) {
-		char value[64];
-		size_t vlen = n - (sizeof(name) - 1);
-		if (vlen < sizeof(value)) {
-			memcpy(value, line + sizeof(name) - 1, vlen);
-			value[vlen] = '\0';
-			w->retry_after = connector_retry_after_parse(value, time(NULL));
-		}
-	}
-	return n;
-}
 
 static int is_http_url(const char *s)
 {
 	return s && (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0) &&
 	       !strpbrk(s, " \t\r\n");
-}
-
-static int is_loopback_url(const char *s)
-{
-	static const char *const prefixes[] = { "http://127.", "http://localhost", "http://[::1]" };
-
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strncmp(s, prefixes[i], strlen(prefixes[i])) == 0)
-			return 1;
-	return 0;
 }
 
 /* "v23.0": 'v', digits, '.', digits (the description's pattern). */
@@ -150,7 +104,6 @@ int whatsapp_new(const struct whatsapp_settings *ws, struct whatsapp **out)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		goto fail;
-	buf_init(&w->response, WHATSAPP_RESPONSE_MAX);
 
 	base_len = strlen(ws->api_base);
 	while (base_len > 0 && ws->api_base[base_len - 1] == '/')
@@ -186,28 +139,20 @@ int whatsapp_new(const struct whatsapp_settings *ws, struct whatsapp **out)
 		w->headers = h4;
 	}
 
-	w->curl = curl_easy_init();
-	if (!w->curl)
-		goto fail;
-	if (curl_easy_setopt(w->curl, CURLOPT_URL, w->url) ||
-	    curl_easy_setopt(w->curl, CURLOPT_HTTPHEADER, w->headers) ||
-	    curl_easy_setopt(w->curl, CURLOPT_USERAGENT, WHATSAPP_USER_AGENT) ||
-	    curl_easy_setopt(w->curl, CURLOPT_POST, 1L) ||
-	    curl_easy_setopt(w->curl, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(w->curl, CURLOPT_TIMEOUT_MS,
-			     (long)(ws->timeout_ms > 0 ? ws->timeout_ms : WHATSAPP_DEFAULT_TIMEOUT_MS)) ||
-	    curl_easy_setopt(w->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)WHATSAPP_CONNECT_TIMEOUT_MS) ||
-	    curl_easy_setopt(w->curl, CURLOPT_TCP_KEEPALIVE, 1L) ||
-	    curl_easy_setopt(w->curl, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    curl_easy_setopt(w->curl, CURLOPT_WRITEFUNCTION, on_body) ||
-	    curl_easy_setopt(w->curl, CURLOPT_WRITEDATA, w) ||
-	    curl_easy_setopt(w->curl, CURLOPT_HEADERFUNCTION, on_header) ||
-	    curl_easy_setopt(w->curl, CURLOPT_HEADERDATA, w))
-		goto fail;
-	/* A proxy from the environment is fine for graph.facebook.com, never for a local
-	 * simulator or mock. */
-	if (is_loopback_url(ws->api_base) && curl_easy_setopt(w->curl, CURLOPT_PROXY, ""))
-		goto fail;
+	{
+		const struct http_conn_options o = {
+			.user_agent = WHATSAPP_USER_AGENT,
+			.timeout_ms = w->timeout_ms,
+			.connect_timeout_ms = WHATSAPP_CONNECT_TIMEOUT_MS,
+			.response_max = WHATSAPP_RESPONSE_MAX,
+			.url = ws->api_base,
+			.post = 1,
+		};
+		if (http_conn_open(&w->http, &o) ||
+		    curl_easy_setopt(w->http.curl, CURLOPT_URL, w->url) ||
+		    curl_easy_setopt(w->http.curl, CURLOPT_HTTPHEADER, w->headers))
+			goto fail;
+	}
 
 	crypto_wipe(tmp.data, tmp.cap);
 	buf_free(&tmp);
@@ -228,56 +173,20 @@ void whatsapp_free(struct whatsapp *w)
 {
 	if (!w)
 		return;
-	if (w->curl)
-		curl_easy_cleanup(w->curl);
+	http_conn_close(&w->http);
 	wipe_headers(w->headers);
 	curl_slist_free_all(w->headers);
 	free(w->url);
 	free(w->media_url);
-	buf_free(&w->response);
 	free(w);
 	curl_global_cleanup();
 }
 
-static void classify_transport(CURLcode cc, struct whatsapp *w, struct connector_result *res)
-{
-	long status = 0;
-
-	curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
-	res->http_status = (status > 0 && status <= 999) ? (int)status : 0;
-	switch (cc) {
-	case CURLE_OPERATION_TIMEDOUT:
-		/* Meta may have accepted the message before the time ran out: a retry can
-		 * duplicate it. A duplicate is the lesser harm than a lost notice. */
-		connector_result_set(res, CONNECTOR_RETRY, 0, "timed out");
-		break;
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT:
-		connector_result_set(res, CONNECTOR_RETRY, 0, "could not connect to the Cloud API");
-		break;
-	case CURLE_WRITE_ERROR:
-		if (w->overflow) {
-			connector_result_set(res, CONNECTOR_RETRY, 0,
-					     "answer longer than %d bytes", WHATSAPP_RESPONSE_MAX);
-			break;
-		}
-		/* fall through */
-	default:
-		/* curl's text is static and generic: no address in it. */
-		connector_result_set(res, CONNECTOR_RETRY, 0, "transport error: %s",
-				     curl_easy_strerror(cc));
-		break;
-	}
-}
-
 int whatsapp_start(struct whatsapp *w, const char *body, size_t len)
 {
-	buf_reset(&w->response);
-	w->overflow = 0;
-	w->retry_after = 0;
-	if (curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, body) ||
-	    curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len))
+	http_conn_begin(&w->http);
+	if (curl_easy_setopt(w->http.curl, CURLOPT_POSTFIELDS, body) ||
+	    curl_easy_setopt(w->http.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len))
 		return BANDITORE_ENOMEM;
 	return 0;
 }
@@ -287,23 +196,22 @@ int whatsapp_finish(struct whatsapp *w, CURLcode cc, struct connector_result *re
 	long status = 0;
 
 	/* The body may hold the recipient's number: do not leave curl pointing at it. */
-	curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(w->http.curl, CURLOPT_POSTFIELDS, NULL);
 	if (cc != CURLE_OK) {
-		connector_result_clear(res);
-		classify_transport(cc, w, res);
+		http_conn_transport_error(&w->http, w->http.curl, cc, "the Cloud API", res);
 	} else {
-		curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
-		whatsapp_parse_response(status, buf_cstr(&w->response), res);
+		curl_easy_getinfo(w->http.curl, CURLINFO_RESPONSE_CODE, &status);
+		whatsapp_parse_response(status, http_conn_answer(&w->http), res);
 	}
 	if (res->outcome == CONNECTOR_RETRY)
-		res->retry_after = w->retry_after;
-	buf_reset(&w->response);
+		res->retry_after = w->http.retry_after;
+	http_conn_begin(&w->http);
 	return connector_result_rc(res);
 }
 
 CURL *whatsapp_easy(struct whatsapp *w)
 {
-	return w->curl;
+	return w->http.curl;
 }
 
 static int post(struct whatsapp *w, const char *body, struct connector_result *res)
@@ -313,7 +221,7 @@ static int post(struct whatsapp *w, const char *body, struct connector_result *r
 		connector_result_set(res, CONNECTOR_RETRY, 0, "could not prepare the request");
 		return BANDITORE_ENOMEM;
 	}
-	return whatsapp_finish(w, curl_easy_perform(w->curl), res);
+	return whatsapp_finish(w, curl_easy_perform(w->http.curl), res);
 }
 
 /* Builds failed: say why without the recipient, and map to the send's return. */
@@ -359,6 +267,13 @@ int whatsapp_upload_media(struct whatsapp *w, const char *path, const char *mime
 	curl_mime *form = NULL;
 	curl_mimepart *part;
 	struct curl_slist auth = { w->headers->data, NULL }; /* Authorization only */
+	const struct http_conn_options o = {
+		.user_agent = WHATSAPP_USER_AGENT,
+		.timeout_ms = w->timeout_ms > 120000 ? w->timeout_ms : 120000, /* files are large */
+		.connect_timeout_ms = WHATSAPP_CONNECT_TIMEOUT_MS,
+		.response_max = WHATSAPP_RESPONSE_MAX,
+		.url = w->media_url,
+	};
 	long status = 0;
 	CURLcode cc;
 	int rc;
@@ -378,47 +293,32 @@ int whatsapp_upload_media(struct whatsapp *w, const char *path, const char *mime
 	    curl_mime_filedata(part, path) || curl_mime_type(part, mime) ||
 	    curl_easy_setopt(c, CURLOPT_URL, w->media_url) ||
 	    curl_easy_setopt(c, CURLOPT_MIMEPOST, form) ||
-	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, &auth) ||
-	    curl_easy_setopt(c, CURLOPT_USERAGENT, WHATSAPP_USER_AGENT) ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(w->timeout_ms > 120000 ? w->timeout_ms : 120000)) ||
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)WHATSAPP_CONNECT_TIMEOUT_MS) ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, w) ||
-	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) ||
-	    curl_easy_setopt(c, CURLOPT_HEADERDATA, w) ||
-	    (is_loopback_url(w->media_url) && curl_easy_setopt(c, CURLOPT_PROXY, ""))) {
+	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, &auth) || http_conn_setup(&w->http, c, &o)) {
 		connector_result_set(res, CONNECTOR_FAIL, 0, "could not prepare the upload of the file");
 		rc = BANDITORE_EINVAL;
 		goto done;
 	}
-	buf_reset(&w->response);
-	w->overflow = 0;
-	w->retry_after = 0;
+	http_conn_begin(&w->http);
 	cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
-		CURL *keep = w->curl;
-		w->curl = c; /* classify_transport reads the status from the handle in use */
-		classify_transport(cc, w, res);
-		w->curl = keep;
-		res->retry_after = w->retry_after;
+		http_conn_transport_error(&w->http, c, cc, "the Cloud API", res);
+		res->retry_after = w->http.retry_after;
 		rc = connector_result_rc(res);
 		goto done;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status >= 200 && status <= 299 && whatsapp_parse_upload(buf_cstr(&w->response), media_id) == 0) {
+	if (status >= 200 && status <= 299 && whatsapp_parse_upload(http_conn_answer(&w->http), media_id) == 0) {
 		res->http_status = (int)status;
 		res->outcome = CONNECTOR_OK;
 		rc = 0;
 	} else {
 		rc = whatsapp_parse_response(status >= 200 && status <= 299 ? 502 : status,
-					     buf_cstr(&w->response), res);
+					     http_conn_answer(&w->http), res);
 		if (res->outcome == CONNECTOR_RETRY)
-			res->retry_after = w->retry_after;
+			res->retry_after = w->http.retry_after;
 	}
 done:
-	buf_reset(&w->response);
+	http_conn_begin(&w->http);
 	curl_mime_free(form);
 	if (c)
 		curl_easy_cleanup(c);
