@@ -22,6 +22,7 @@
 #define SUBSCRIBERS_PATH "/api/v1/subscribers"
 #define AUDIT_PATH "/api/v1/audit"
 #define POLICY_CHECK_PATH "/api/v1/policy/check"
+#define INBOX_PATH "/api/v1/inbox"
 
 int api_new(const struct http_ctx *ctx, struct api **out)
 {
@@ -298,6 +299,21 @@ static enum MHD_Result route(struct api_request *r, const char *method, const ch
 			return method_not_allowed(r->conn, "GET");
 		NEED(STAFF_READ_AUDIT);
 		return api_audit_list(r);
+	}
+	if (!strcmp(url, INBOX_PATH)) {
+		if (!is_get)
+			return method_not_allowed(r->conn, "GET");
+		NEED(STAFF_INBOX);
+		return api_inbox_list(r);
+	}
+	if (!strncmp(url, INBOX_PATH "/", strlen(INBOX_PATH) + 1)) {
+		int64_t id = parse_id(url + strlen(INBOX_PATH), &rest);
+		if (!id || (strcmp(rest, "/reply") && strcmp(rest, "/delete")))
+			return route_not_found(r->conn);
+		if (!is_post)
+			return method_not_allowed(r->conn, "POST");
+		NEED(STAFF_INBOX);
+		return api_inbox_act(r, id, !strcmp(rest, "/reply"));
 	}
 	if (!strcmp(url, POLICY_CHECK_PATH)) {
 		if (!is_post)

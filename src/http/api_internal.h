@@ -128,6 +128,11 @@ enum MHD_Result api_subscribers_count(struct api_request *r);
 enum MHD_Result api_subscribers_act(struct api_request *r, const char *what);
 enum MHD_Result api_audit_list(struct api_request *r);
 
+/* --- api_inbox.c: kept private messages (keep-until-answered) --- */
+enum MHD_Result api_inbox_list(struct api_request *r);
+/* reply 1: POST /api/v1/inbox/{id}/reply {"text"}; 0: /delete. */
+enum MHD_Result api_inbox_act(struct api_request *r, int64_t id, int reply);
+
 /* --- api_policy.c --- */
 /* POST /api/v1/policy/check: the comune's policy on a message as typed, without storing
  * it (the console shows the verdicts while one writes). */

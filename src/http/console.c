@@ -353,6 +353,7 @@ json_t *console_model(const struct console_req *r, const char *page_id, const ch
 		{ "iscritti", "/console/iscritti", "see_subscribers", "Iscritti", "Subscribers" },
 		{ "staff", "/console/staff", "manage_staff", "Staff", "Staff" },
 		{ "registro", "/console/registro", "read_audit", "Registro", "Audit log" },
+		{ "ricevuti", "/console/messaggi-ricevuti", "inbox", "Messaggi ricevuti", "Received messages" },
 	};
 	const struct config *cfg = r->c->ctx->cfg;
 	int en = console_en(r);
@@ -372,6 +373,10 @@ json_t *console_model(const struct console_req *r, const char *page_id, const ch
 		nav = json_array();
 		for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
 			if (items[i].action && !console_may(r, items[i].action))
+				continue;
+			/* private messages are kept only in keep-until-answered mode */
+			if (!strcmp(items[i].id, "ricevuti") &&
+			    cfg->inbound_mode != CONFIG_INBOUND_KEEP_UNTIL_ANSWERED)
 				continue;
 			json_array_append_new(nav, json_pack("{s:s,s:s,s:b}", "href", items[i].path,
 							     "label", en ? items[i].en : items[i].it,
@@ -459,6 +464,11 @@ static enum MHD_Result route(struct console_req *r, const char *path, int is_pos
 			return console_staff_revoke(r, name);
 		}
 	}
+	if (!strcmp(path, "/messaggi-ricevuti") && !is_post)
+		return console_inbox(r);
+	if (is_post && (id = parse_action(path, "/messaggi-ricevuti/", what, sizeof(what))) > 0 &&
+	    (!strcmp(what, "rispondi") || !strcmp(what, "cancella")))
+		return console_inbox_act(r, id, what);
 	if (!strcmp(path, "/registro") && !is_post)
 		return console_audit(r, 0);
 	if (!strcmp(path, "/registro/verifica") && is_post)

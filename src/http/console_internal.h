@@ -3,7 +3,8 @@
  *
  * console.c: the door (routes, session, language, layout, answers, forms);
  * console_login.c, console_dashboard.c, console_compose.c, console_messages.c,
- * console_subscribers.c, console_staff.c, console_audit.c: one page (or two) each.
+ * console_subscribers.c, console_staff.c, console_audit.c, console_inbox.c: one page
+ * (or two) each.
  */
 #ifndef BANDITORE_CONSOLE_INTERNAL_H
 #define BANDITORE_CONSOLE_INTERNAL_H
@@ -102,5 +103,8 @@ enum MHD_Result console_staff(struct console_req *r);
 enum MHD_Result console_staff_create(struct console_req *r);
 enum MHD_Result console_staff_revoke(struct console_req *r, const char *name);
 enum MHD_Result console_audit(struct console_req *r, int verify);
+/* console_inbox.c: kept private messages; what: "rispondi", "cancella". */
+enum MHD_Result console_inbox(struct console_req *r);
+enum MHD_Result console_inbox_act(struct console_req *r, long long id, const char *what);
 
 #endif
