@@ -24,6 +24,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "fake_http.h"
 #include "connectors/telegram.h"
 #include "connectors/telegram_update.h"
 
@@ -400,124 +401,6 @@ static void test_parse_response(void **state)
 
 /* ---- the send path, against a small HTTP server on loopback ---- */
 
-struct fake {
-	int listen_fd;
-	int stop_pipe[2];
-	int port;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	char answer[16384];
-	size_t answer_len;
-	char request[32768];
-	size_t request_len;
-	int requests;
-};
-
-static int read_request(struct fake *f, int fd)
-{
-	char req[sizeof(f->request)];
-	size_t len = 0, need = 0;
-
-	for (;;) {
-		struct pollfd p[2] = { { fd, POLLIN, 0 }, { f->stop_pipe[0], POLLIN, 0 } };
-		ssize_t n;
-		char *end;
-		if (poll(p, 2, -1) < 0 || p[1].revents)
-			return 0;
-		n = recv(fd, req + len, sizeof(req) - 1 - len, 0);
-		if (n <= 0)
-			return 0;
-		len += (size_t)n;
-		req[len] = '\0';
-		end = strstr(req, "\r\n\r\n");
-		if (end && !need) {
-			const char *cl = strcasestr(req, "\r\ncontent-length:");
-			need = (size_t)(end + 4 - req) + (cl ? strtoul(cl + 17, NULL, 10) : 0);
-		}
-		if (need && len >= need)
-			break;
-		if (len == sizeof(req) - 1)
-			return 0;
-	}
-	pthread_mutex_lock(&f->lock);
-	memcpy(f->request, req, len + 1);
-	f->request_len = len;
-	f->requests++;
-	pthread_mutex_unlock(&f->lock);
-	return 1;
-}
-
-static void *fake_main(void *arg)
-{
-	struct fake *f = arg;
-
-	for (;;) {
-		struct pollfd p[2] = { { f->listen_fd, POLLIN, 0 }, { f->stop_pipe[0], POLLIN, 0 } };
-		int fd;
-
-		if (poll(p, 2, -1) < 0 || p[1].revents)
-			break;
-		fd = accept(f->listen_fd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		while (read_request(f, fd)) {
-			int rc;
-			pthread_mutex_lock(&f->lock);
-			rc = (int)send(fd, f->answer, f->answer_len, MSG_NOSIGNAL);
-			pthread_mutex_unlock(&f->lock);
-			if (rc < 0)
-				break;
-		}
-		close(fd);
-	}
-	return NULL;
-}
-
-static void fake_answer(struct fake *f, const char *status_line, const char *headers,
-			const char *body)
-{
-	pthread_mutex_lock(&f->lock);
-	f->answer_len = (size_t)snprintf(f->answer, sizeof(f->answer),
-		"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n%s",
-		status_line, strlen(body), headers, body);
-	pthread_mutex_unlock(&f->lock);
-}
-
-static int fake_setup(void **state)
-{
-	struct fake *f = calloc(1, sizeof(*f));
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
-
-	assert_non_null(f);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(f->listen_fd >= 0);
-	assert_int_equal(bind(f->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(f->listen_fd, 8), 0);
-	assert_int_equal(getsockname(f->listen_fd, (struct sockaddr *)&a, &alen), 0);
-	f->port = ntohs(a.sin_port);
-	assert_int_equal(pipe2(f->stop_pipe, O_CLOEXEC), 0);
-	pthread_mutex_init(&f->lock, NULL);
-	assert_int_equal(pthread_create(&f->thread, NULL, fake_main, f), 0);
-	*state = f;
-	return 0;
-}
-
-static int fake_teardown(void **state)
-{
-	struct fake *f = *state;
-
-	assert_int_equal(write(f->stop_pipe[1], "x", 1), 1);
-	pthread_join(f->thread, NULL);
-	close(f->listen_fd);
-	close(f->stop_pipe[0]);
-	close(f->stop_pipe[1]);
-	pthread_mutex_destroy(&f->lock);
-	free(f);
-	return 0;
-}
-
 static struct telegram *connect_to(int port)
 {
 	char base[64];
@@ -530,27 +413,20 @@ static struct telegram *connect_to(int port)
 	return t;
 }
 
-static const char *request_body(struct fake *f)
-{
-	const char *b = strstr(f->request, "\r\n\r\n");
-	assert_non_null(b);
-	return b + 4;
-}
-
 static void test_send_ok(void **state)
 {
-	struct fake *f = *state;
+	struct fake_http *f = *state;
 	struct telegram *t = connect_to(f->port);
 	struct connector_result res;
 	json_t *j;
 
-	fake_answer(f, "200 OK", "", "{\"ok\":true,\"result\":{\"message_id\":31}}");
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "200 OK", "", "{\"ok\":true,\"result\":{\"message_id\":31}}");
 	assert_int_equal(telegram_send_message(t, CHAT_S, "Avviso", "Testo & altro", NULL, &res), 0);
 	assert_int_equal(res.outcome, CONNECTOR_OK);
 	assert_string_equal(res.message_id, "31");
 	assert_non_null(strstr(f->request, "POST /bot" TOKEN "/sendMessage HTTP/1.1\r\n"));
 	assert_non_null(strcasestr(f->request, "\r\nContent-Type: application/json\r\n"));
-	j = json_loads(request_body(f), 0, NULL);
+	j = json_loads(fake_http_body(f), 0, NULL);
 	assert_non_null(j);
 	assert_true(json_integer_value(json_object_get(j, "chat_id")) == CHAT);
 	assert_string_equal(json_string_value(json_object_get(j, "text")),
@@ -558,7 +434,7 @@ static void test_send_ok(void **state)
 	json_decref(j);
 
 	/* The error never names the chat or the token. */
-	fake_answer(f, "403 Forbidden", "", "{\"ok\":false,\"error_code\":403,\"description\":"
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "403 Forbidden", "", "{\"ok\":false,\"error_code\":403,\"description\":"
 					  "\"Forbidden: bot was blocked by the user\"}");
 	assert_int_equal(telegram_send_html(t, CHAT_S, "x", NULL, &res), BANDITORE_EPERM);
 	assert_int_equal(res.error_code, TELEGRAM_ERROR_GONE);
@@ -566,15 +442,15 @@ static void test_send_ok(void **state)
 	assert_null(strstr(res.error, "TEST-token"));
 
 	/* Other methods reach their own paths. */
-	fake_answer(f, "200 OK", "", "{\"ok\":true,\"result\":true}");
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "200 OK", "", "{\"ok\":true,\"result\":true}");
 	assert_int_equal(telegram_answer_callback(t, "77", "Fatto", &res), 0);
 	assert_non_null(strstr(f->request, "POST /bot" TOKEN "/answerCallbackQuery "));
 	assert_int_equal(telegram_edit_keyboard(t, CHAT_S, 5, "{\"inline_keyboard\":[]}", &res), 0);
 	assert_non_null(strstr(f->request, "/editMessageReplyMarkup "));
 	assert_int_equal(telegram_set_webhook(t, "https://banditore.example.org/webhooks/telegram",
 					      "s3cr3t-_X", &res), 0);
-	assert_non_null(strstr(request_body(f), "\"secret_token\":\"s3cr3t-_X\""));
-	assert_non_null(strstr(request_body(f), "my_chat_member"));
+	assert_non_null(strstr(fake_http_body(f), "\"secret_token\":\"s3cr3t-_X\""));
+	assert_non_null(strstr(fake_http_body(f), "my_chat_member"));
 	assert_int_equal(telegram_set_webhook(t, "https://x.example.org/", "bad secret", &res),
 			 BANDITORE_EINVAL);
 	telegram_free(t);
@@ -582,12 +458,12 @@ static void test_send_ok(void **state)
 
 static void test_send_429(void **state)
 {
-	struct fake *f = *state;
+	struct fake_http *f = *state;
 	struct telegram *t = connect_to(f->port);
 	struct connector_result res;
 
 	/* Telegram's own parameters.retry_after wins. */
-	fake_answer(f, "429 Too Many Requests", "Retry-After: 3\r\n",
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "429 Too Many Requests", "Retry-After: 3\r\n",
 		    "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry "
 		    "after 7\",\"parameters\":{\"retry_after\":7}}");
 	assert_int_equal(telegram_send_html(t, CHAT_S, "x", NULL, &res), BANDITORE_ETEMP);
@@ -595,11 +471,11 @@ static void test_send_429(void **state)
 	assert_int_equal(res.retry_after, 7);
 	assert_int_equal(res.http_status, 429);
 	/* Without it, the header is used. */
-	fake_answer(f, "429 Too Many Requests", "Retry-After: 3\r\n", "{\"ok\":false}");
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "429 Too Many Requests", "Retry-After: 3\r\n", "{\"ok\":false}");
 	assert_int_equal(telegram_send_html(t, CHAT_S, "x", NULL, &res), BANDITORE_ETEMP);
 	assert_int_equal(res.retry_after, 3);
 	/* A success after a 429 carries no wait. */
-	fake_answer(f, "200 OK", "", "{\"ok\":true,\"result\":{\"message_id\":1}}");
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "200 OK", "", "{\"ok\":true,\"result\":{\"message_id\":1}}");
 	assert_int_equal(telegram_send_html(t, CHAT_S, "x", NULL, &res), 0);
 	assert_int_equal(res.retry_after, 0);
 	telegram_free(t);
@@ -645,8 +521,8 @@ int main(void)
 		cmocka_unit_test(test_build_send),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_parse_response),
-		cmocka_unit_test_setup_teardown(test_send_ok, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_send_429, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_send_ok, fake_http_setup, fake_http_teardown),
+		cmocka_unit_test_setup_teardown(test_send_429, fake_http_setup, fake_http_teardown),
 		cmocka_unit_test(test_new_invalid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

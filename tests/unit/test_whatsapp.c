@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "fake_http.h"
 #include "connectors/connector.h"
 #include "connectors/whatsapp.h"
 
@@ -402,141 +403,6 @@ static void test_retry_after(void **state)
 
 /* ---- the send path, against a small HTTP server on loopback ---- */
 
-enum { ANSWER_NORMAL, ANSWER_SILENT };
-
-struct fake {
-	int listen_fd;
-	int stop_pipe[2];
-	int port;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	/* what to answer (set by the test before a send) */
-	int mode;
-	char answer[128 * 1024];
-	size_t answer_len;
-	/* what arrived */
-	char request[16384];
-	size_t request_len;
-	int accepts;
-	int requests;
-};
-
-/* Reads one request (headers and Content-Length body) into f->request. 1 if read,
- * 0 on EOF or error. */
-static int read_request(struct fake *f, int fd)
-{
-	char req[sizeof(f->request)];
-	size_t len = 0, need = 0;
-
-	for (;;) {
-		/* Wait for data or for the test to stop us (a failed assertion may leave the
-		 * client's connection open). */
-		struct pollfd p[2] = { { fd, POLLIN, 0 }, { f->stop_pipe[0], POLLIN, 0 } };
-		ssize_t n;
-		char *end;
-		if (poll(p, 2, -1) < 0 || p[1].revents)
-			return 0;
-		n = recv(fd, req + len, sizeof(req) - 1 - len, 0);
-		if (n <= 0)
-			return 0;
-		len += (size_t)n;
-		req[len] = '\0';
-		end = strstr(req, "\r\n\r\n");
-		if (end && !need) {
-			const char *cl = strcasestr(req, "\r\ncontent-length:");
-			need = (size_t)(end + 4 - req) + (cl ? strtoul(cl + 17, NULL, 10) : 0);
-		}
-		if (need && len >= need)
-			break;
-		if (len == sizeof(req) - 1)
-			return 0;
-	}
-	pthread_mutex_lock(&f->lock);
-	memcpy(f->request, req, len + 1);
-	f->request_len = len;
-	f->requests++;
-	pthread_mutex_unlock(&f->lock);
-	return 1;
-}
-
-static void *fake_main(void *arg)
-{
-	struct fake *f = arg;
-
-	for (;;) {
-		struct pollfd p[2] = { { f->listen_fd, POLLIN, 0 }, { f->stop_pipe[0], POLLIN, 0 } };
-		int fd;
-
-		if (poll(p, 2, -1) < 0 || p[1].revents)
-			break;
-		fd = accept(f->listen_fd, NULL, NULL);
-		if (fd < 0)
-			continue;
-		pthread_mutex_lock(&f->lock);
-		f->accepts++;
-		pthread_mutex_unlock(&f->lock);
-		/* Keep-alive: answer requests on this connection until the client closes it. */
-		while (read_request(f, fd)) {
-			int mode;
-			pthread_mutex_lock(&f->lock);
-			mode = f->mode;
-			pthread_mutex_unlock(&f->lock);
-			if (mode == ANSWER_SILENT)
-				continue; /* the client times out and closes */
-			if (send(fd, f->answer, f->answer_len, MSG_NOSIGNAL) < 0)
-				break;
-		}
-		close(fd);
-	}
-	return NULL;
-}
-
-static void fake_answer(struct fake *f, int mode, const char *status_line, const char *headers,
-			const char *body)
-{
-	pthread_mutex_lock(&f->lock);
-	f->mode = mode;
-	f->answer_len = (size_t)snprintf(f->answer, sizeof(f->answer),
-		"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n%s",
-		status_line, strlen(body), headers, body);
-	pthread_mutex_unlock(&f->lock);
-}
-
-static int fake_setup(void **state)
-{
-	struct fake *f = calloc(1, sizeof(*f));
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
-
-	assert_non_null(f);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(f->listen_fd >= 0);
-	assert_int_equal(bind(f->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(f->listen_fd, 8), 0);
-	assert_int_equal(getsockname(f->listen_fd, (struct sockaddr *)&a, &alen), 0);
-	f->port = ntohs(a.sin_port);
-	assert_int_equal(pipe2(f->stop_pipe, O_CLOEXEC), 0);
-	pthread_mutex_init(&f->lock, NULL);
-	assert_int_equal(pthread_create(&f->thread, NULL, fake_main, f), 0);
-	*state = f;
-	return 0;
-}
-
-static int fake_teardown(void **state)
-{
-	struct fake *f = *state;
-
-	assert_int_equal(write(f->stop_pipe[1], "x", 1), 1);
-	pthread_join(f->thread, NULL);
-	close(f->listen_fd);
-	close(f->stop_pipe[0]);
-	close(f->stop_pipe[1]);
-	pthread_mutex_destroy(&f->lock);
-	free(f);
-	return 0;
-}
-
 static struct whatsapp *connect_to(int port, int timeout_ms)
 {
 	char base[64];
@@ -554,14 +420,14 @@ static struct whatsapp *connect_to(int port, int timeout_ms)
 
 static void test_send_ok_and_keepalive(void **state)
 {
-	struct fake *f = *state;
+	struct fake_http *f = *state;
 	struct whatsapp *w = connect_to(f->port, 5000);
 	struct connector_result res;
 	const char *params[] = { "uno", "due" };
 	char *body;
 	json_t *j;
 
-	fake_answer(f, ANSWER_NORMAL, "200 OK", "",
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "200 OK", "",
 		    "{\"messaging_product\":\"whatsapp\",\"messages\":[{\"id\":\"wamid.ok1\"}]}");
 	assert_int_equal(whatsapp_send_text(w, TO_PRETTY, "Ciao \xf0\x9f\x99\x82\nriga 2", 1, &res), 0);
 	assert_int_equal(res.outcome, CONNECTOR_OK);
@@ -581,7 +447,7 @@ static void test_send_ok_and_keepalive(void **state)
 	json_decref(j);
 	pthread_mutex_unlock(&f->lock);
 
-	fake_answer(f, ANSWER_NORMAL, "200 OK", "",
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "200 OK", "",
 		    "{\"messaging_product\":\"whatsapp\",\"messages\":[{\"id\":\"wamid.ok2\"}]}");
 	assert_int_equal(whatsapp_send_template(w, TO_DIGITS, "avviso", "it", params, 2, "b=1",
 						&res), 0);
@@ -610,12 +476,12 @@ static void test_send_ok_and_keepalive(void **state)
 
 static void test_send_errors(void **state)
 {
-	struct fake *f = *state;
+	struct fake_http *f = *state;
 	struct whatsapp *w = connect_to(f->port, 5000);
 	struct connector_result res;
 
 	/* Throughput limit with Retry-After: retry, no sooner than asked. */
-	fake_answer(f, ANSWER_NORMAL, "429 Too Many Requests", "Retry-After: 7\r\n",
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "429 Too Many Requests", "Retry-After: 7\r\n",
 		    "{\"error\":{\"message\":\"(#130429) Rate limit hit\",\"code\":130429}}");
 	assert_int_equal(whatsapp_send_text(w, TO_DIGITS, "x", 0, &res), BANDITORE_ETEMP);
 	assert_int_equal(res.outcome, CONNECTOR_RETRY);
@@ -625,13 +491,13 @@ static void test_send_errors(void **state)
 	assert_null(strstr(res.error, "3330000001"));
 
 	/* The header of one answer does not leak into the next. */
-	fake_answer(f, ANSWER_NORMAL, "503 Service Unavailable", "", "{}");
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "503 Service Unavailable", "", "{}");
 	assert_int_equal(whatsapp_send_text(w, TO_DIGITS, "x", 0, &res), BANDITORE_ETEMP);
 	assert_int_equal(res.http_status, 503);
 	assert_int_equal(res.retry_after, 0);
 
 	/* A permanent refusal ignores Retry-After. */
-	fake_answer(f, ANSWER_NORMAL, "400 Bad Request", "retry-after: 30\r\n",
+	fake_http_answer(f, FAKE_HTTP_ANSWER, "400 Bad Request", "retry-after: 30\r\n",
 		    "{\"error\":{\"message\":\"(#131026) Message Undeliverable.\",\"code\":131026}}");
 	assert_int_equal(whatsapp_send_text(w, TO_DIGITS, "x", 0, &res), BANDITORE_EPERM);
 	assert_int_equal(res.outcome, CONNECTOR_FAIL);
@@ -644,7 +510,7 @@ static void test_send_errors(void **state)
 		char *big = malloc(n + 1);
 		memset(big, ' ', n);
 		big[n] = '\0';
-		fake_answer(f, ANSWER_NORMAL, "200 OK", "", big);
+		fake_http_answer(f, FAKE_HTTP_ANSWER, "200 OK", "", big);
 		free(big);
 	}
 	assert_int_equal(whatsapp_send_text(w, TO_DIGITS, "x", 0, &res), BANDITORE_ETEMP);
@@ -664,11 +530,11 @@ static void test_send_errors(void **state)
 
 static void test_send_timeout(void **state)
 {
-	struct fake *f = *state;
+	struct fake_http *f = *state;
 	struct whatsapp *w = connect_to(f->port, 300);
 	struct connector_result res;
 
-	fake_answer(f, ANSWER_SILENT, "200 OK", "", "{}");
+	fake_http_answer(f, FAKE_HTTP_SILENT, "200 OK", "", "{}");
 	assert_int_equal(whatsapp_send_text(w, TO_DIGITS, "x", 0, &res), BANDITORE_ETEMP);
 	assert_int_equal(res.outcome, CONNECTOR_RETRY);
 	assert_int_equal(res.http_status, 0);
@@ -745,9 +611,9 @@ int main(void)
 		cmocka_unit_test(test_parse_reason),
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_retry_after),
-		cmocka_unit_test_setup_teardown(test_send_ok_and_keepalive, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_send_errors, fake_setup, fake_teardown),
-		cmocka_unit_test_setup_teardown(test_send_timeout, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_send_ok_and_keepalive, fake_http_setup, fake_http_teardown),
+		cmocka_unit_test_setup_teardown(test_send_errors, fake_http_setup, fake_http_teardown),
+		cmocka_unit_test_setup_teardown(test_send_timeout, fake_http_setup, fake_http_teardown),
 		cmocka_unit_test(test_send_refused),
 		cmocka_unit_test(test_new_invalid),
 	};
