@@ -452,7 +452,8 @@ static enum MHD_Result route(struct console_req *r, const char *path, int is_pos
 	if (!strcmp(path, "/iscritti") && !is_post)
 		return console_subscribers(r);
 	if (is_post && (!strcmp(path, "/iscritti/mostra") || !strcmp(path, "/iscritti/esporta") ||
-			!strcmp(path, "/iscritti/rimuovi")))
+			!strcmp(path, "/iscritti/rimuovi") || !strcmp(path, "/iscritti/diffida") ||
+			!strcmp(path, "/iscritti/estromissione")))
 		return console_subscribers_post(r, path + 10);
 	if (!strcmp(path, "/staff"))
 		return is_post ? console_staff_create(r) : console_staff(r);

@@ -4,6 +4,10 @@
  * downloaded as JSON), and removing it on request (art. 17) through the API's erasure,
  * which the audit records without the number. Looking a number up reads one row by its
  * keyed hash; nothing here logs or keeps the number.
+ *
+ * Misuse of the channel (Leini, Seveso, Siracusa art. 7): a private warning first, then
+ * expulsion (erased, and blocked from rejoining). Both ask for a confirmation page
+ * before the API's warn or expel runs; the audit records each without the number.
  */
 #include "http/console_internal.h"
 
@@ -45,8 +49,8 @@ static json_t *counts(struct console_req *r, int *failed)
 	return arr;
 }
 
-static enum MHD_Result page(struct console_req *r, unsigned int status, json_t *found,
-			    const char *notice, const char *error)
+static enum MHD_Result page_confirm(struct console_req *r, unsigned int status, json_t *found,
+				    const char *notice, const char *error, json_t *confirm)
 {
 	json_t *m = console_model(r, "iscritti", "Iscritti", "Subscribers");
 	int failed = 0;
@@ -59,6 +63,10 @@ static enum MHD_Result page(struct console_req *r, unsigned int status, json_t *
 	}
 	json_object_set_new(m, "counts", c);
 	json_object_set_new(m, "may_erase", json_boolean(console_may(r, "erase")));
+	json_object_set_new(m, "may_warn", json_boolean(console_may(r, "warn")));
+	json_object_set_new(m, "may_expel", json_boolean(console_may(r, "expel")));
+	if (confirm)
+		json_object_set_new(m, "confirm", confirm);
 	if (found)
 		json_object_set_new(m, "found", found);
 	if (notice)
@@ -66,6 +74,57 @@ static enum MHD_Result page(struct console_req *r, unsigned int status, json_t *
 	if (error)
 		json_object_set_new(m, "error", json_string(error));
 	return console_page(r, status, "console_iscritti", m);
+}
+
+static enum MHD_Result page(struct console_req *r, unsigned int status, json_t *found,
+			    const char *notice, const char *error)
+{
+	return page_confirm(r, status, found, notice, error, NULL);
+}
+
+/* A private warning ("diffida") or an expulsion ("estromissione") of `canonical`: the
+ * confirmation page first, then, with conferma=si, the API's warn or expel. */
+static enum MHD_Result misuse(struct console_req *r, const char *what, const char *canonical)
+{
+	int warn = !strcmp(what, "diffida"), en = console_en(r);
+	char text[1024], confirmed[8];
+	struct api_result res;
+	enum MHD_Result ret;
+	const char *code;
+
+	if (!console_may(r, warn ? "warn" : "expel"))
+		return console_forbidden(r);
+	console_field(r, warn ? "text" : "reason", text, sizeof(text));
+	console_field(r, "conferma", confirmed, sizeof(confirmed));
+	if (warn && !*text)
+		return page(r, 422, NULL, NULL,
+			    en ? "Write the warning's text: the citizen receives it privately."
+			       : "Scriva il testo della diffida: il cittadino la riceve in privato.");
+	if (!warn && !*text)
+		return page(r, 422, NULL, NULL,
+			    en ? "Write the reason for the expulsion: it goes into the audit log."
+			       : "Scriva il motivo dell'estromissione: è annotato nel registro.");
+	if (strcmp(confirmed, "si"))
+		return page_confirm(r, 200, NULL, NULL, NULL,
+				    json_pack("{s:s, s:s, s:s, s:b}", "action", what, "number", canonical,
+					      "text", text, "warn", warn));
+	if (console_api(r, "POST", warn ? "/api/v1/subscribers/warn" : "/api/v1/subscribers/expel",
+			json_pack("{s:s, s:s}", "number", canonical, warn ? "text" : "reason", text), &res))
+		return console_error(r, 500, "Errore interno.", "Internal error.");
+	code = json_string_value(json_object_get(res.body, "error"));
+	if (res.status == 202 || res.status == 200)
+		ret = page(r, 200, NULL,
+			   warn ? (en ? "The private warning was sent to the number. The audit log records it, without the number."
+				      : "La diffida riservata è stata inviata al numero. Il registro la annota, senza il numero.")
+				: (en ? "The number was expelled: its data are erased and it cannot subscribe again. The audit log records it with the reason, without the number."
+				      : "Il numero è stato estromesso: i suoi dati sono cancellati e non può iscriversi di nuovo. Il registro lo annota con il motivo, senza il numero."),
+			   NULL);
+	else if (res.status == 404 || res.status == 409 || res.status == 422 || (code && !strcmp(code, "window_closed")))
+		ret = page(r, res.status, NULL, NULL, console_api_message(r, &res));
+	else
+		ret = console_refused(r, &res);
+	json_decref(res.body);
+	return ret;
 }
 
 enum MHD_Result console_subscribers(struct console_req *r)
@@ -123,6 +182,8 @@ enum MHD_Result console_subscribers_post(struct console_req *r, const char *what
 		return page(r, 422, NULL, NULL,
 			    en ? "Not a valid phone number: write it with the country code, e.g. +39 333 000 0000."
 			       : "Il numero non è valido: lo scriva con il prefisso internazionale, es. +39 333 000 0000.");
+	if (!strcmp(what, "diffida") || !strcmp(what, "estromissione"))
+		return misuse(r, what, canonical);
 	if (!strcmp(what, "rimuovi")) {
 		struct api_result res;
 		if (console_api(r, "POST", "/api/v1/subscribers/erase",
