@@ -145,6 +145,15 @@ enum MHD_Result api_message_create(struct api_request *r)
 		return api_respond_error(r->conn, 422, "invalid", err.field, err.message, err.message_en);
 	if (rc)
 		return internal(r, "compose", rc);
+	/* An update names a message already sent: final, so checking it here is enough. */
+	rc = messages_check_replaces(r->st, &m, &err);
+	if (rc) {
+		store_message_clear(&m);
+		if (rc == BANDITORE_EINVAL)
+			return api_respond_error(r->conn, 422, "invalid", err.field, err.message,
+						 err.message_en);
+		return internal(r, "replaces", rc);
+	}
 	rc = check_policy(r, &m, &notes, now, &verdicts, &answer);
 	if (rc == 1) {
 		store_message_clear(&m);

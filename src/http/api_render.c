@@ -52,6 +52,12 @@ json_t *api_render_message(const struct store_message *m)
 		      "read", (json_int_t)p.read,
 		      "failed", (json_int_t)p.failed,
 		      "unreachable", (json_int_t)p.unreachable);
+	/* An update: the message it replaces, and the sent one that replaced it (or null). */
+	if (o) {
+		json_object_set_new(o, "replaces", m->replaces ? json_integer(m->replaces) : json_null());
+		json_object_set_new(o, "replaced_by",
+				    m->replaced_by ? json_integer(m->replaced_by) : json_null());
+	}
 	return o;
 }
 

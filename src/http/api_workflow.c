@@ -331,6 +331,14 @@ enum MHD_Result api_message_edit(struct api_request *r, int64_t id)
 		store_message_clear(&m);
 		return api_forbidden(r, STAFF_EMERGENCY);
 	}
+	rc = messages_check_replaces(r->st, &m, &err);
+	if (rc) {
+		store_message_clear(&m);
+		if (rc == BANDITORE_EINVAL)
+			return api_respond_error(r->conn, 422, "invalid", err.field, err.message,
+						 err.message_en);
+		return internal(r, "replaces", rc);
+	}
 	m.id = id;
 	f.msg = &m;
 	api_job_init(&job, API_JOB_FN, r);

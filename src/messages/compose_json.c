@@ -13,7 +13,7 @@
 
 static const char *const known_fields[] = {
 	"title", "text", "category", "link", "priority", "scheduled_at", "expires_at",
-	"attachment", "justification", "overrides",
+	"attachment", "justification", "overrides", "replaces",
 };
 
 static int refuse(struct messages_error *err, const char *field, const char *it, const char *en)
@@ -92,6 +92,22 @@ static int check_known(json_t *obj, struct messages_error *err)
 	return 0;
 }
 
+/* "replaces": the id of the earlier message this one updates (a positive integer; null
+ * or absent: none). Whether it names a sent message is messages_check_replaces's. */
+static int get_replaces(json_t *obj, int64_t *out, struct messages_error *err)
+{
+	json_t *v = json_object_get(obj, "replaces");
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) <= 0)
+		return refuse(err, "replaces", "replaces deve essere il numero (id) del messaggio da sostituire",
+			      "replaces must be the number (id) of the message to replace");
+	*out = (int64_t)json_integer_value(v);
+	return 0;
+}
+
 /* "justification" and "overrides" into *notes. */
 static int get_notes(json_t *obj, struct messages_notes *notes, struct messages_error *err)
 {
@@ -151,6 +167,7 @@ int messages_parse_json_notes(const char *body, size_t len, const struct message
 	struct messages_input in;
 	struct media_info media;
 	json_t *obj, *att;
+	int64_t replaces = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -179,6 +196,8 @@ int messages_parse_json_notes(const char *body, size_t len, const struct message
 		rc = get_string(obj, "expires_at", &in.expires_at, err);
 	if (!rc)
 		rc = get_notes(obj, notes ? notes : &scratch, err);
+	if (!rc)
+		rc = get_replaces(obj, &replaces, err);
 	if (!rc) {
 		att = json_object_get(obj, "attachment");
 		in.has_attachment = att && !json_is_null(att);
@@ -186,6 +205,8 @@ int messages_parse_json_notes(const char *body, size_t len, const struct message
 			rc = get_attachment(att, rules, &media, &in, err);
 		if (!rc)
 			rc = messages_compose(&in, rules, now, out, err);
+		if (!rc)
+			out->replaces = replaces;
 	}
 	json_decref(obj);
 	return rc;

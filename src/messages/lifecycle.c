@@ -91,6 +91,39 @@ int messages_create(struct store *st, const struct store_message *m, const char 
 	return store_message_add(st, &copy, id);
 }
 
+int messages_check_replaces(struct store *st, const struct store_message *m,
+			    struct messages_error *err)
+{
+	struct store_message old = { 0 };
+	int rc;
+
+	if (m->replaces == 0)
+		return 0;
+	rc = store_message_get(st, m->replaces, &old);
+	if (rc == BANDITORE_ENOTFOUND) {
+		snprintf(err->field, sizeof(err->field), "replaces");
+		snprintf(err->message, sizeof(err->message),
+			 "il messaggio da sostituire (n. %lld) non esiste", (long long)m->replaces);
+		snprintf(err->message_en, sizeof(err->message_en),
+			 "the message to replace (no. %lld) does not exist", (long long)m->replaces);
+		return BANDITORE_EINVAL;
+	}
+	if (rc)
+		return rc;
+	if (old.state != STORE_MSG_SENT && old.state != STORE_MSG_PARTLY_FAILED) {
+		snprintf(err->field, sizeof(err->field), "replaces");
+		snprintf(err->message, sizeof(err->message),
+			 "si può sostituire solo un messaggio già inviato: il n. %lld non lo è",
+			 (long long)m->replaces);
+		snprintf(err->message_en, sizeof(err->message_en),
+			 "only a message already sent can be replaced: no. %lld was not sent (%s)",
+			 (long long)m->replaces, messages_state_name(old.state));
+		rc = BANDITORE_EINVAL;
+	}
+	store_message_clear(&old);
+	return rc;
+}
+
 int messages_keep_notes(struct store *st, int64_t id, const struct messages_notes *notes)
 {
 	char *json;

@@ -172,6 +172,12 @@ void messages_tier_check(int64_t limit, int64_t contacted, int64_t audience,
  * name, or "cli") at `now`; *id gets its id. */
 int messages_create(struct store *st, const struct store_message *m, const char *created_by,
 		    int64_t now, int64_t *id);
+/* Whether m->replaces (0: none) names a message that may be replaced: one that was sent
+ * (SENT or PARTLY_FAILED; the deployment has one channel, so it is the same channel).
+ * 0; BANDITORE_EINVAL with *err (field "replaces", Italian and English) when there is
+ * no such message or it was not sent; another code when the store fails. */
+int messages_check_replaces(struct store *st, const struct store_message *m,
+			    struct messages_error *err);
 /* Keeps `notes` (may be NULL: none) with message `id`, as messages_notes_to_json
  * writes them. ENOTFOUND; ENOMEM. */
 int messages_keep_notes(struct store *st, int64_t id, const struct messages_notes *notes);

@@ -381,6 +381,63 @@ class Api(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertEqual(self.count(), before)
 
+    # -- updates: "replaces" names a message already sent --
+    def wait_sent(self, mid, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            state = self.row(mid)["state"]
+            if STATES[state] in ("sent", "partly_failed"):
+                return
+            time.sleep(0.1)
+        self.fail("message %d not sent in %ds (state %s)" % (mid, timeout, STATES[self.row(mid)["state"]]))
+
+    def test_replaces_must_name_a_sent_message(self):
+        draft = self.create(title="Bozza da non sostituire")
+        before = self.count()
+        cases = [
+            (999999, "non esiste"), (draft["id"], "già inviato"), ("7", "numero"),
+            (0, "numero"), (-3, "numero"), (1.5, "numero"),
+        ]
+        for value, why in cases:
+            status, data = self.call("POST", "/api/v1/messages",
+                                     {"text": "Aggiornamento.", "category": "avvisi", "replaces": value})
+            self.assertEqual(status, 422, (value, data))
+            self.assertEqual(data["error"], "invalid")
+            self.assertEqual(data["field"], "replaces")
+            self.assertIn(why, data["message"], value)
+            self.assertTrue(data["message_en"])
+        self.assertEqual(self.count(), before, "a refused update stores nothing")
+        # the same on /edit, and the draft keeps what it was
+        status, data = self.call("POST", "/api/v1/messages/%d/edit" % draft["id"],
+                                 {"text": "Modificato.", "category": "avvisi", "replaces": 999999})
+        self.assertEqual(status, 422, data)
+        self.assertEqual(data["field"], "replaces")
+        self.assertEqual(self.row(draft["id"])["text"], "Avviso di prova del comune.")
+
+        # a sent message can be replaced: the update names it, the original learns by whom
+        # only once the update was sent too
+        orig = self.create(title="Orario degli uffici")
+        self.assertEqual(self.call("POST", "/api/v1/messages/%d/send" % orig["id"])[0], 202)
+        self.wait_sent(orig["id"])
+        upd = self.create(title="Orario degli uffici (aggiornato)", replaces=orig["id"])
+        self.assertEqual(upd["replaces"], orig["id"])
+        self.assertIsNone(upd["replaced_by"])
+        self.assertEqual(self.d.query("SELECT replaces FROM messages WHERE id = ?", (upd["id"],)),
+                         [(orig["id"],)])
+        status, data = self.call("GET", "/api/v1/messages/%d" % orig["id"])
+        self.assertIsNone(data["replaced_by"])
+        self.assertIsNone(data["replaces"])
+        self.assertEqual(self.call("POST", "/api/v1/messages/%d/send" % upd["id"])[0], 202)
+        self.wait_sent(upd["id"])
+        status, data = self.call("GET", "/api/v1/messages/%d" % orig["id"])
+        self.assertEqual(data["replaced_by"], upd["id"])
+        # edited back to replacing nothing
+        other = self.create(title="Altra bozza", replaces=orig["id"])
+        status, data = self.call("POST", "/api/v1/messages/%d/edit" % other["id"],
+                                 {"text": "Modificato.", "category": "avvisi"})
+        self.assertEqual(status, 200, data)
+        self.assertIsNone(data["replaces"])
+
     def test_token_list_and_revoke(self):
         r = self.d.cli("token", "list")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -526,6 +526,11 @@ static void seed_version(sqlite3 *db, int v)
 			 " 'Avviso aggiornato', 'Riaperta', 'viabilita', '', '', '', '', 0, '', 1, 4,"
 			 " 0, 0, 200, 'cli', 7)");
 		break;
+	case 13:
+		/* Message 7's e-mail lane, half way. */
+		raw_exec(db, "INSERT INTO message_platforms VALUES (7, 3, 1, 40, 90, 80, 30, 2,"
+			 " 1000, 0)");
+		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
@@ -724,6 +729,19 @@ static void check_version(struct store *st, int v)
 			store_message_clear(&msg);
 		}
 		break;
+	case 13: {
+		struct store_message_platform lp;
+		if (seeded_upto >= 13) {
+			assert_int_equal(store_lane_get(st, 7, 3, &lp), 0);
+			assert_int_equal(lp.state, STORE_LANE_SENDING);
+			assert_int_equal(lp.cursor, 40);
+			assert_int_equal(lp.max_id, 90);
+			assert_int_equal(lp.sent, 30);
+		} else {
+			assert_int_equal(store_lane_get(st, 7, 3, &lp), BANDITORE_ENOTFOUND);
+		}
+		break;
+	}
 	default:
 		fail_msg("check_version: add the checks of migration %d to this test", v);
 	}
@@ -1500,6 +1518,112 @@ static void archive_is(struct store *st, const struct store_archive_query *q, in
 		assert_non_null(out[i].text);
 		store_message_clear(&out[i]);
 	}
+}
+
+/* An update names the message it replaces; the replaced one learns by whom only once
+ * the update was sent (a draft or a cancelled update replaces nothing in public). */
+static void test_message_replaces(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_message m, got;
+	char text[] = "Allerta arancione prorogata a domani.";
+	int64_t a, b, c;
+
+	a = add_msg(st, "Allerta meteo", STORE_PRIORITY_EMERGENCY, 0);
+	send_msg(st, a, 1000, STORE_MSG_SENT);
+	make_msg(&m, "Allerta meteo (aggiornamento)", text, STORE_PRIORITY_EMERGENCY, 0);
+	m.replaces = a;
+	assert_int_equal(store_message_add(st, &m, &b), 0);
+	assert_int_equal(store_message_get(st, b, &got), 0);
+	assert_int_equal(got.replaces, a);
+	store_message_clear(&got);
+	assert_int_equal(store_message_get(st, a, &got), 0);
+	assert_int_equal(got.replaced_by, 0); /* a draft replaces nothing yet */
+	store_message_clear(&got);
+
+	/* editable in DRAFT: cleared and set again; never negative */
+	m.id = b;
+	m.replaces = 0;
+	assert_int_equal(store_message_update(st, &m), 0);
+	assert_int_equal(store_message_get(st, b, &got), 0);
+	assert_int_equal(got.replaces, 0);
+	store_message_clear(&got);
+	m.replaces = -1;
+	assert_int_equal(store_message_update(st, &m), BANDITORE_EINVAL);
+	assert_int_equal(store_message_add(st, &m, &c), BANDITORE_EINVAL);
+	m.replaces = a;
+	assert_int_equal(store_message_update(st, &m), 0);
+
+	send_msg(st, b, 2000, STORE_MSG_PARTLY_FAILED);
+	assert_int_equal(store_message_get(st, a, &got), 0);
+	assert_int_equal(got.replaced_by, b);
+	store_message_clear(&got);
+
+	/* a later update cancelled while sending does not hide the one that went out */
+	m.replaces = a;
+	assert_int_equal(store_message_add(st, &m, &c), 0);
+	send_msg(st, c, 3000, STORE_MSG_CANCELLED);
+	assert_int_equal(store_message_get(st, a, &got), 0);
+	assert_int_equal(got.replaced_by, b);
+	store_message_clear(&got);
+}
+
+/* A message's lanes: started once (a restart keeps the cursor), moved, finished; the
+ * next message a lane works on comes emergencies first, and only once started by the
+ * WhatsApp engine, and not again once its lane has finished. */
+static void test_lanes(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_message_platform lp, rows[4];
+	int64_t a, b, c, next = 0;
+	int n = 0;
+
+	a = add_msg(st, "Avviso", STORE_PRIORITY_NORMAL, 0);
+	b = add_msg(st, "Allerta", STORE_PRIORITY_EMERGENCY, 0);
+	c = add_msg(st, "Bozza", STORE_PRIORITY_NORMAL, 0);
+	assert_int_equal(store_lane_next(st, 2, 0, &next), BANDITORE_ENOTFOUND);
+	send_msg(st, a, 1000, STORE_MSG_SENDING);
+	assert_int_equal(store_lane_next(st, 2, 0, &next), 0);
+	assert_int_equal(next, a);
+	assert_int_equal(store_lane_next(st, 2, 1002, &next), BANDITORE_ENOTFOUND); /* too old */
+	send_msg(st, b, 1100, STORE_MSG_SENT);
+	assert_int_equal(store_lane_next(st, 2, 0, &next), 0);
+	assert_int_equal(next, b); /* the emergency first */
+
+	assert_int_equal(store_lane_start(st, b, 2, 50, 10, 1200), 0);
+	assert_int_equal(store_lane_progress(st, b, 2, 20, 4, 1, 0, 1210), 0);
+	assert_int_equal(store_lane_start(st, b, 2, 99, 99, 1300), 0); /* a restart: kept */
+	assert_int_equal(store_lane_get(st, b, 2, &lp), 0);
+	assert_int_equal(lp.cursor, 20);
+	assert_int_equal(lp.max_id, 50);
+	assert_int_equal(lp.total, 10);
+	assert_int_equal(lp.sent, 4);
+	assert_int_equal(lp.failed, 1);
+	assert_int_equal(lp.started_at, 1200);
+	assert_int_equal(lp.finished_at, 0);
+	assert_int_equal(lp.state, STORE_LANE_SENDING);
+	assert_int_equal(store_lane_progress(st, b, 2, 10, 5, 0, STORE_LANE_PARTLY_FAILED, 1400), 0);
+	assert_int_equal(store_lane_get(st, b, 2, &lp), 0);
+	assert_int_equal(lp.cursor, 20); /* never back */
+	assert_int_equal(lp.sent, 9);
+	assert_int_equal(lp.state, STORE_LANE_PARTLY_FAILED);
+	assert_int_equal(lp.finished_at, 1400);
+	assert_int_equal(store_lane_next(st, 2, 0, &next), 0);
+	assert_int_equal(next, a); /* b's lane is done */
+	assert_int_equal(store_lane_next(st, 3, 0, &next), 0);
+	assert_int_equal(next, b); /* but not b's e-mail lane */
+
+	assert_int_equal(store_lane_start(st, b, 3, 50, 3, 1200), 0);
+	assert_int_equal(store_lane_list(st, b, rows, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rows[0].platform, 2);
+	assert_int_equal(rows[1].platform, 3);
+	assert_int_equal(store_lane_progress(st, c, 2, 1, 1, 0, 0, 1), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_lane_progress(st, b, 2, -1, 0, 0, 0, 1), BANDITORE_EINVAL);
+	assert_int_equal(store_lane_start(st, b, 0, 1, 1, 1), BANDITORE_EINVAL);
+	store_free(st);
 }
 
 /* The public archive: only what was sent, newest first, by category and by words;
@@ -2564,6 +2688,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_notes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_replaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lanes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_next, setup, teardown),
