@@ -38,7 +38,8 @@ enum {
 	K_COMUNE_NAME, K_WEBSITE, K_PEC, K_HELPDESK_EMAIL, K_HELPDESK_PHONE, K_CONTROLLER,
 	K_CONTROLLER_EMAIL, K_DPO_NAME, K_DPO_EMAIL, K_POLICY_URL, K_PRIVACY_URL,
 	K_POLICY_VERSION,
-	K_CHANNEL_NAME, K_CHANNEL_DESCRIPTION, K_PLATFORMS,
+	K_CHANNEL_NAME, K_CHANNEL_DESCRIPTION, K_PLATFORMS, K_ASSISTED_ENROLLMENT, K_MODERATE_JOINS,
+	K_MODERATE_WITHIN_DAYS,
 	K_WA_PHONE_NUMBER_ID, K_WA_DISPLAY_NUMBER, K_WA_API_BASE, K_WA_API_VERSION,
 	K_WA_SECRETS_FILE, K_WA_MPS, K_WA_TEMPLATE_NAME, K_WA_TEMPLATE_LANGUAGE,
 	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MESSAGING_LIMIT, K_WA_MAX_IN_FLIGHT, K_WA_CHANNEL_URL, K_WA_NOTICE_TEMPLATE, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
@@ -49,6 +50,7 @@ enum {
 	K_COST_TELEGRAM, K_COST_EMAIL, K_COST_WEBPUSH,
 	K_INBOUND_MODE, K_KEEP_DAYS, K_AUTO_REPLY_HOURS,
 	K_TEXT_JOIN, K_TEXT_ALREADY, K_TEXT_LEAVE, K_TEXT_NOT_SUBSCRIBED, K_TEXT_AUTO_REPLY,
+	K_TEXT_ENROLL_ASK, K_TEXT_JOIN_WAITING, K_TEXT_JOIN_REFUSED,
 	K_LISTEN, K_PUBLIC_URL, K_DATA_DIR,
 	K_STAFF_MAX_DELEGATES,
 	K_PUSH_SUBJECT, K_PUSH_TTL, K_PUSH_INSECURE,
@@ -78,6 +80,9 @@ static const struct config_key keys[K_COUNT] = {
 	[K_CHANNEL_NAME] = { "channel", "name", 0 },
 	[K_CHANNEL_DESCRIPTION] = { "channel", "description", 0 },
 	[K_PLATFORMS] = { "channel", "platforms", 0 },
+	[K_ASSISTED_ENROLLMENT] = { "channel", "assisted_enrollment", 0 },
+	[K_MODERATE_JOINS] = { "channel", "moderate_joins", 0 },
+	[K_MODERATE_WITHIN_DAYS] = { "channel", "moderate_within_days", 0 },
 	[K_WA_PHONE_NUMBER_ID] = { "whatsapp", "phone_number_id", 0 },
 	[K_WA_DISPLAY_NUMBER] = { "whatsapp", "display_number", 0 },
 	[K_WA_API_BASE] = { "whatsapp", "api_base", 0 },
@@ -123,6 +128,9 @@ static const struct config_key keys[K_COUNT] = {
 	[K_TEXT_LEAVE] = { "texts", "leave", 0 },
 	[K_TEXT_NOT_SUBSCRIBED] = { "texts", "not_subscribed", 0 },
 	[K_TEXT_AUTO_REPLY] = { "texts", "auto_reply", 0 },
+	[K_TEXT_ENROLL_ASK] = { "texts", "enroll_ask", 0 },
+	[K_TEXT_JOIN_WAITING] = { "texts", "join_waiting", 0 },
+	[K_TEXT_JOIN_REFUSED] = { "texts", "join_refused", 0 },
 	[K_LISTEN] = { "server", "listen", 0 },
 	[K_PUBLIC_URL] = { "server", "public_url", 0 },
 	[K_DATA_DIR] = { "server", "data_dir", 0 },
@@ -370,6 +378,20 @@ static void get_phone(struct loader *ld, int k, char **field)
 			   T("%s: '%s' non è un numero di telefono", "%s: '%s' is not a telephone number"),
 			   keys[k].name, v);
 	set_str(ld, field, v);
+}
+
+/* yes/true or no/false (the default: no). */
+static void get_yes_no(struct loader *ld, int k, int *field)
+{
+	const char *v = val(ld, k);
+
+	*field = 0;
+	if (v && (!strcmp(v, "yes") || !strcmp(v, "true")))
+		*field = 1;
+	else if (v && strcmp(v, "no") && strcmp(v, "false"))
+		error_line(ld, line_of(ld, k),
+			   T("%s: '%s' non va bene: yes o no", "%s: '%s' is wrong: yes or no"),
+			   keys[k].name, v);
 }
 
 static void get_int(struct loader *ld, int k, int *field, int min, int max, int def)
@@ -1321,6 +1343,31 @@ static char *default_text(struct loader *ld, int k)
 			rc |= buf_appends(&b, " oppure scrivi a {helpdesk_email}");
 		rc |= buf_appends(&b, ".\n{comune}");
 		break;
+	case K_TEXT_ENROLL_ASK:
+		/* Sent as a template's parameter (the citizen has not written yet): one line. */
+		rc |= buf_appends(&b, "{comune}: allo sportello è stata chiesta l'iscrizione di questo "
+				      "numero a {channel}. Se sei d'accordo rispondi SÌ; se non l'hai "
+				      "chiesta tu rispondi NO: senza risposta la richiesta viene "
+				      "cancellata e il numero non viene conservato.");
+		if (policy)
+			rc |= buf_appends(&b, " Condizioni del servizio: {policy_url}");
+		if (privacy)
+			rc |= buf_appends(&b, " Informativa privacy: {privacy_url}");
+		rc |= buf_appends(&b, " (To confirm, reply SÌ; otherwise NO.)");
+		break;
+	case K_TEXT_JOIN_WAITING:
+		rc |= buf_appends(&b, "Abbiamo ricevuto la tua richiesta di iscrizione a {channel}: il "
+				      "Comune la verifica e ti scriverà qui l'esito. Fino ad allora "
+				      "conserviamo il tuo numero, cifrato, solo per questo.\n"
+				      "Your request was received: the comune checks it and will tell you "
+				      "here.\n{comune}");
+		break;
+	case K_TEXT_JOIN_REFUSED:
+		rc |= buf_appends(&b, "La tua richiesta di iscrizione a {channel} non è stata accolta: "
+				      "abbiamo cancellato il tuo numero e non riceverai messaggi. Per "
+				      "informazioni: {website}\n"
+				      "Your request was not accepted: your number has been erased.\n{comune}");
+		break;
 	default:
 		break;
 	}
@@ -1549,6 +1596,9 @@ static void build(struct loader *ld, int with_secrets)
 		set_str(ld, &cfg->channel_description, "");
 	}
 	get_platforms(ld);
+	get_yes_no(ld, K_ASSISTED_ENROLLMENT, &cfg->assisted_enrollment);
+	get_yes_no(ld, K_MODERATE_JOINS, &cfg->moderate_joins);
+	get_int(ld, K_MODERATE_WITHIN_DAYS, &cfg->moderate_within_days, 1, 90, 14);
 	get_whatsapp(ld);
 	get_telegram(ld);
 	get_sms(ld);
@@ -1584,6 +1634,9 @@ static void build(struct loader *ld, int with_secrets)
 	get_text(ld, K_TEXT_LEAVE, &cfg->text_leave);
 	get_text(ld, K_TEXT_NOT_SUBSCRIBED, &cfg->text_not_subscribed);
 	get_text(ld, K_TEXT_AUTO_REPLY, &cfg->text_auto_reply);
+	get_text(ld, K_TEXT_ENROLL_ASK, &cfg->text_enroll_ask);
+	get_text(ld, K_TEXT_JOIN_WAITING, &cfg->text_join_waiting);
+	get_text(ld, K_TEXT_JOIN_REFUSED, &cfg->text_join_refused);
 
 	if (with_secrets)
 		load_secrets(ld);
@@ -1755,6 +1808,7 @@ void config_free(struct config *cfg)
 		&cfg->tg_bot_username, &cfg->tg_channel_id, &cfg->tg_api_base, &cfg->tg_secrets_file,
 		&cfg->wa_channel_url, &cfg->unsubscribe_word, &cfg->text_join, &cfg->text_already,
 		&cfg->text_leave, &cfg->text_not_subscribed, &cfg->text_auto_reply,
+		&cfg->text_enroll_ask, &cfg->text_join_waiting, &cfg->text_join_refused,
 		&cfg->listen_address, &cfg->public_url, &cfg->data_dir, &cfg->hours_text,
 		&cfg->push_subject, &cfg->email_from_address, &cfg->email_from_name,
 		&cfg->email_smtp_url, &cfg->email_user, &cfg->email_secrets_file,

@@ -79,6 +79,10 @@ struct config {
 	char *channel_name;
 	char *channel_description;
 	int platforms;          /* bit (1 << PLATFORM_x) for each platform listed */
+	int assisted_enrollment; /* staff may enroll a citizen at the front desk (a paper
+				  * form), who then confirms on WhatsApp ("Sì") */
+	int moderate_joins;     /* joins wait in the console's queue for staff to approve */
+	int moderate_within_days; /* a request nobody decided is forgotten after this (14) */
 
 	/* [whatsapp] */
 	char *wa_phone_number_id;
@@ -161,6 +165,10 @@ struct config {
 	char *text_leave;
 	char *text_not_subscribed; /* leaving without being subscribed */
 	char *text_auto_reply;
+	char *text_enroll_ask;    /* a front-desk enrollment's question (a template's
+				   * parameter: sent on one line) */
+	char *text_join_waiting;  /* moderate_joins: the request waits for staff */
+	char *text_join_refused;  /* moderate_joins: staff refused it (approval sends join) */
 
 	/* [server] */
 	char *listen_address;     /* default 127.0.0.1 */

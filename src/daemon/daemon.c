@@ -49,6 +49,11 @@ static int maintenance(struct store *st, int64_t now, void *arg)
 		rc = store_pending_expire_platform(st, PLATFORM_WHATSAPP,
 						   now - (int64_t)cfg->confirm_within_hours * 3600,
 						   &removed);
+	/* Join requests staff never decided within moderate_within_days: the same. */
+	if (!rc)
+		rc = store_pending_expire_queue(st, PLATFORM_WHATSAPP,
+						now - (int64_t)cfg->moderate_within_days * 86400,
+						&removed);
 	if (!rc) /* staff sessions past their idle or absolute limit (staff.h) */
 		rc = store_session_expire(st, now - STAFF_SESSION_IDLE, now - STAFF_SESSION_ABSOLUTE);
 	/* Yesterday's anonymous joins and leaves, once, into the audit log (UTC days, as

@@ -5,6 +5,7 @@
 #include "common/keyword.h"
 #include "common/platform.h"
 #include "delivery/broadcast_message.h"
+#include "inbound/joins.h"
 #include "subscribers/subscribers.h"
 
 #include <jansson.h>
@@ -155,6 +156,14 @@ int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 		inbound_ctx_clear(ctx);
 		return BANDITORE_ENOMEM;
 	}
+	ctx->text_enroll_ask = config_expand(cfg, cfg->text_enroll_ask);
+	ctx->text_join_waiting = config_expand(cfg, cfg->text_join_waiting);
+	ctx->text_join_refused = config_expand(cfg, cfg->text_join_refused);
+	ctx->body_join_waiting = ctx->text_join_waiting ? inbound_text_body(ctx->text_join_waiting) : NULL;
+	if (!ctx->text_enroll_ask || !ctx->text_join_refused || !ctx->body_join_waiting) {
+		inbound_ctx_clear(ctx);
+		return BANDITORE_ENOMEM;
+	}
 	refused = config_expand(cfg, TEXT_REFUSED);
 	ctx->body_refused = refused ? inbound_text_body(refused) : NULL;
 	free(refused);
@@ -183,6 +192,10 @@ void inbound_ctx_clear(struct inbound_ctx *ctx)
 	free(ctx->body_confirm_help);
 	free(ctx->body_confirm_declined);
 	free(ctx->body_confirm_none);
+	free(ctx->text_enroll_ask);
+	free(ctx->text_join_waiting);
+	free(ctx->text_join_refused);
+	free(ctx->body_join_waiting);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -215,6 +228,7 @@ const char *inbound_outcome_name(int outcome)
 	case INBOUND_DECLINED: return "declined";
 	case INBOUND_CONFIRM_HELP: return "confirm-help";
 	case INBOUND_NO_REQUEST: return "no-request";
+	case INBOUND_QUEUED: return "queued";
 	default: return "unknown";
 	}
 }
@@ -252,7 +266,7 @@ int inbound_prepare_whatsapp(const struct inbound_ctx *ctx, const struct wa_even
 	char canonical[SUBSCRIBERS_ADDRESS_MAX], norm[KEYWORD_MAX];
 	char idbuf[sizeof(ev->id) + sizeof(ev->type) + 16];
 	uint8_t aad = PLATFORM_WHATSAPP;
-	int rc;
+	int rc, answers;
 
 	memset(p, 0, sizeof(*p));
 	p->ev = ev;
@@ -281,24 +295,20 @@ int inbound_prepare_whatsapp(const struct inbound_ctx *ctx, const struct wa_even
 	subscribers_pseudonym(ctx->keys, PLATFORM_WHATSAPP, canonical, p->pseudonym);
 	if (keyword_normalize(ev->text, strlen(ev->text), norm, sizeof(norm)) != 0)
 		norm[0] = '\0';
-	if (cfg->confirm_join) {
+	if (cfg->confirm_join || cfg->assisted_enrollment || cfg->moderate_joins) {
 		/* Its pending request, keyed by the sender's hash under another label. */
-		char label[16 + 2 * CRYPTO_HASH_LEN + 1];
-		int n = snprintf(label, sizeof(label), "wa-confirm:");
-		for (int i = 0; i < CRYPTO_HASH_LEN; i++)
-			n += snprintf(label + n, sizeof(label) - (size_t)n, "%02x", p->hash[i]);
-		rc = crypto_hmac_sha256(ctx->keys->index, CRYPTO_KEY_LEN, label, (size_t)n,
-					p->pending_hash);
+		rc = joins_pending_key(ctx->keys, p->hash, p->pending_hash);
 		if (rc)
 			goto out;
 	}
+	answers = cfg->confirm_join || cfg->assisted_enrollment;
 	if (norm[0] && matches_any(norm, cfg->subscribe, cfg->n_subscribe))
 		p->intent = INBOUND_INTENT_JOIN;
 	else if (norm[0] && matches_any(norm, cfg->unsubscribe, cfg->n_unsubscribe))
 		p->intent = INBOUND_INTENT_LEAVE;
-	else if (cfg->confirm_join && inbound_confirm_answer(ev->text, ev->reply_id) == 1)
+	else if (answers && inbound_confirm_answer(ev->text, ev->reply_id) == 1)
 		p->intent = INBOUND_INTENT_YES;
-	else if (cfg->confirm_join && inbound_confirm_answer(ev->text, ev->reply_id) == 0)
+	else if (answers && inbound_confirm_answer(ev->text, ev->reply_id) == 0)
 		p->intent = INBOUND_INTENT_NO;
 	else if (cfg->inbound_mode == CONFIG_INBOUND_KEEP_UNTIL_ANSWERED && ev->text[0]) {
 		size_t cap = strlen(ev->text) + CRYPTO_SEAL_OVERHEAD;
@@ -371,17 +381,22 @@ static int handle_status(struct store *st, const struct wa_event *ev, int64_t no
 
 /* Two-step joining: a keyword from someone not subscribed keeps the request (the hash
  * and the sealed number only) and asks; "Sì" within confirm_within_hours joins; "No"
- * forgets; anything else while a request waits gets the help. Returns 1 when it
- * handled the message, 0 to go on as usual, or an error. */
+ * forgets; anything else while a request waits gets the help. A front-desk enrollment
+ * (joins.h) waits for the same "Sì", and its receipt keeps the method "assisted" and
+ * the paper form. With moderate_joins, the join (the keyword, or the "Sì") waits in
+ * the queue for staff instead. Returns 1 when it handled the message, 0 to go on as
+ * usual, or an error. */
 static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 			const struct inbound_prepared *p, int64_t now, int *outcome, int *erased)
 {
 	const struct config *cfg = ctx->cfg;
 	struct store_pending pend;
 	int rc, subscribed, have, joined = 0;
-	int64_t ttl = (int64_t)cfg->confirm_within_hours * 3600;
+	int64_t ttl;
+	const char *method;
 
-	if (!cfg->confirm_join || p->intent == INBOUND_INTENT_LEAVE)
+	if (!(cfg->confirm_join || cfg->assisted_enrollment || cfg->moderate_joins) ||
+	    p->intent == INBOUND_INTENT_LEAVE)
 		return 0;
 	/* A subscriber's message also opens its 24-hour window. */
 	rc = store_subscriber_touch(st, PLATFORM_WHATSAPP, p->hash, now);
@@ -395,6 +410,8 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 	if (rc && rc != BANDITORE_ENOTFOUND)
 		return rc;
 	have = rc == 0;
+	ttl = have && pend.state == STORE_PENDING_MODERATE ? (int64_t)cfg->moderate_within_days * 86400
+							   : (int64_t)cfg->confirm_within_hours * 3600;
 	if (have && pend.created_at < now - ttl) {
 		/* Expired and not yet swept by the maintenance tick: forgotten now. */
 		rc = store_pending_take(st, pend.token_hash, &pend);
@@ -403,15 +420,45 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 		*erased = 1;
 		have = 0;
 	}
+	if (have && pend.state == STORE_PENDING_MODERATE) {
+		/* Waiting for staff: the keyword or "Sì" again gets "it waits", "No" withdraws
+		 * the request (forgotten), anything else is an ordinary message. */
+		if (p->intent == INBOUND_INTENT_JOIN || p->intent == INBOUND_INTENT_YES) {
+			*outcome = INBOUND_QUEUED;
+			rc = queue_reply(st, p, "join-waiting", ctx->body_join_waiting, now);
+		} else if (p->intent == INBOUND_INTENT_NO) {
+			rc = store_pending_take(st, pend.token_hash, &pend);
+			if (rc)
+				goto done;
+			*erased = 1;
+			*outcome = INBOUND_DECLINED;
+			rc = queue_reply(st, p, "confirm-no", ctx->body_confirm_declined, now);
+		} else {
+			rc = 0;
+			goto done;
+		}
+		crypto_wipe(&pend, sizeof(pend));
+		return rc ? rc : 1;
+	}
 	switch (p->intent) {
 	case INBOUND_INTENT_JOIN: {
 		int blocked = 0;
+		if (!cfg->confirm_join && !cfg->moderate_joins) {
+			/* One step: the keyword joins (act()); a desk's question is moot. */
+			rc = have ? store_pending_take(st, pend.token_hash, &pend) : 0;
+			goto done;
+		}
 		rc = store_block_check(st, PLATFORM_WHATSAPP, p->block_hash, &blocked);
 		if (rc)
 			goto done;
 		if (blocked) {
 			*outcome = INBOUND_REFUSED;
 			rc = queue_reply(st, p, "refused", ctx->body_refused, now);
+			break;
+		}
+		if (!cfg->confirm_join) {
+			*outcome = INBOUND_QUEUED;
+			rc = joins_queue(st, ctx, p, "keyword", "", ctx->policy_version, now);
 			break;
 		}
 		memset(&pend, 0, sizeof(pend));
@@ -424,6 +471,8 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 		}
 		memcpy(pend.sealed, p->sealed, p->sealed_len);
 		pend.sealed_len = p->sealed_len;
+		pend.state = STORE_PENDING_CONFIRM;
+		snprintf(pend.method, sizeof(pend.method), "%s", INBOUND_METHOD_CONFIRMED);
 		snprintf(pend.policy_version, sizeof(pend.policy_version), "%s", ctx->policy_version);
 		pend.created_at = now;
 		rc = store_pending_put(st, &pend);
@@ -434,15 +483,28 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 	}
 	case INBOUND_INTENT_YES:
 		if (!have) {
+			if (!cfg->confirm_join) {
+				rc = 0;
+				goto done; /* no question was ever asked: an ordinary message */
+			}
 			*outcome = INBOUND_NO_REQUEST;
 			rc = queue_reply(st, p, "confirm-none", ctx->body_confirm_none, now);
 			break;
 		}
 		rc = store_pending_take(st, pend.token_hash, &pend);
-		if (!rc)
-			rc = subscribers_join_sealed(st, PLATFORM_WHATSAPP, p->hash, p->sealed,
-						     p->sealed_len, INBOUND_METHOD_CONFIRMED,
-						     pend.policy_version, now, &joined);
+		if (rc)
+			goto done;
+		method = pend.method[0] ? pend.method : INBOUND_METHOD_CONFIRMED;
+		if (cfg->moderate_joins && strcmp(method, JOINS_METHOD_ASSISTED)) {
+			/* Confirmed: now it waits for staff (a desk's did meet them already). */
+			*outcome = INBOUND_QUEUED;
+			rc = joins_queue(st, ctx, p, method, pend.consent_detail, pend.policy_version,
+					 now);
+			break;
+		}
+		rc = subscribers_join_receipt(st, PLATFORM_WHATSAPP, p->hash, p->sealed,
+					      p->sealed_len, method, pend.consent_detail,
+					      pend.policy_version, now, now, &joined);
 		if (rc)
 			goto done;
 		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;

@@ -35,6 +35,10 @@ struct inbound_ctx {
 	 * help to an answer that is neither yes nor no, the answer to "No" and to a "Sì"
 	 * with no request waiting (never asked, or forgotten after confirm_within_hours). */
 	char *body_confirm_ask, *body_confirm_help, *body_confirm_declined, *body_confirm_none;
+	/* The front desk and the moderation queue (joins.h): the texts expanded, and the
+	 * reply "your request waits for the comune". */
+	char *text_enroll_ask, *text_join_waiting, *text_join_refused;
+	char *body_join_waiting;
 };
 
 /* The method of the consent receipt of a two-step join (the column holds 15 bytes). */
@@ -62,6 +66,7 @@ enum inbound_outcome {
 	INBOUND_DECLINED,      /* "No" to the question: the request is forgotten */
 	INBOUND_CONFIRM_HELP,  /* neither yes nor no while a request waits */
 	INBOUND_NO_REQUEST,    /* "Sì" with no request waiting (or an expired one) */
+	INBOUND_QUEUED,        /* moderate_joins: the join waits for staff */
 };
 
 /* Prepares the context (expands texts). Free with inbound_ctx_clear. */
@@ -75,7 +80,8 @@ void inbound_ctx_clear(struct inbound_ctx *ctx);
  * single writer thread only runs SQL. */
 enum inbound_intent {
 	INBOUND_INTENT_OTHER = 0, INBOUND_INTENT_JOIN, INBOUND_INTENT_LEAVE,
-	INBOUND_INTENT_YES, INBOUND_INTENT_NO, /* answers, only with confirm_join */
+	INBOUND_INTENT_YES, INBOUND_INTENT_NO, /* answers, only with confirm_join or the
+						* front desk (assisted_enrollment) */
 };
 
 struct inbound_prepared {

@@ -119,6 +119,15 @@ int subscribers_join_sealed(struct store *st, int platform, const uint8_t hash[C
 			    const uint8_t *sealed, size_t sealed_len, const char *method,
 			    const char *policy_version, int64_t now, int *joined)
 {
+	return subscribers_join_receipt(st, platform, hash, sealed, sealed_len, method, "",
+					policy_version, now, now, joined);
+}
+
+int subscribers_join_receipt(struct store *st, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			     const uint8_t *sealed, size_t sealed_len, const char *method,
+			     const char *consent_detail, const char *policy_version, int64_t now,
+			     int64_t last_inbound_at, int *joined)
+{
 	struct store_subscriber sub;
 	char day[11];
 	int rc;
@@ -127,7 +136,7 @@ int subscribers_join_sealed(struct store *st, int platform, const uint8_t hash[C
 		*joined = 0;
 	if (sealed_len > sizeof(sub.sealed))
 		return BANDITORE_ETOOBIG;
-	rc = store_subscriber_touch(st, platform, hash, now);
+	rc = store_subscriber_touch(st, platform, hash, last_inbound_at);
 	if (rc == 0)
 		return 0; /* already a subscriber: the first receipt stands */
 	if (rc != BANDITORE_ENOTFOUND)
@@ -138,8 +147,9 @@ int subscribers_join_sealed(struct store *st, int platform, const uint8_t hash[C
 	memcpy(sub.sealed, sealed, sealed_len);
 	sub.sealed_len = sealed_len;
 	sub.joined_at = now;
-	sub.last_inbound_at = now;
+	sub.last_inbound_at = last_inbound_at;
 	snprintf(sub.method, sizeof(sub.method), "%s", method);
+	snprintf(sub.consent_detail, sizeof(sub.consent_detail), "%s", consent_detail);
 	snprintf(sub.policy_version, sizeof(sub.policy_version), "%s", policy_version);
 	rc = store_subscriber_add(st, &sub, NULL);
 	if (rc)

@@ -57,6 +57,14 @@ int subscribers_join_sealed(struct store *st, int platform, const uint8_t hash[C
 			    const uint8_t *sealed, size_t sealed_len, const char *method,
 			    const char *policy_version, int64_t now, int *joined);
 
+/* The same with the receipt's detail (a consent given elsewhere: the paper form of a
+ * front-desk enrollment) and the time of the person's last message (the 24-hour window's
+ * start: a join approved later by staff is not a message from them). */
+int subscribers_join_receipt(struct store *st, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			     const uint8_t *sealed, size_t sealed_len, const char *method,
+			     const char *consent_detail, const char *policy_version, int64_t now,
+			     int64_t last_inbound_at, int *joined);
+
 /* Erases everything about `canonical` on `platform`. Returns 0 also when there was
  * nothing; *left (may be NULL) is 1 when a subscriber was erased. Counts the leave. */
 int subscribers_leave(struct store *st, const struct keyfile_keys *keys, int platform,
