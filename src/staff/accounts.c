@@ -40,6 +40,9 @@ static const struct {
 	[STAFF_INBOX] = { R | G | D, "inbox", TOKENS_SCOPE_INBOX },
 	[STAFF_CHANNEL_POST] = { R | G | D, "channel_post", TOKENS_SCOPE_WRITE },
 	[STAFF_OWN_TOTP] = { R | G | D | P, "own_totp", "" },
+	[STAFF_ENROLL] = { R | G | D, "enroll", TOKENS_SCOPE_SUBSCRIBERS_WRITE },
+	[STAFF_MODERATE] = { R | G | D, "moderate", TOKENS_SCOPE_SUBSCRIBERS_WRITE },
+	[STAFF_SEE_NUMBERS] = { R | G, "see_numbers", TOKENS_SCOPE_SUBSCRIBERS_WRITE },
 };
 
 int staff_may(int role, enum staff_action action)

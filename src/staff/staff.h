@@ -30,6 +30,12 @@
  *   channel post: mark a WhatsApp     yes        yes      yes        no       messages:write
  *     Channel posting task as posted (channels without an API)
  *   own second factor (TOTP set-up)   yes        yes      yes        yes      (sessions only)
+ *   enroll a citizen at the front     yes        yes      yes        no       subscribers:write
+ *     desk (paper form; the citizen confirms on WhatsApp)
+ *   moderate joins: approve or        yes        yes      yes        no       subscribers:write
+ *     refuse the requests in the queue (moderate_joins)
+ *   see the numbers of join requests  yes        yes      no         no       subscribers:write
+ *     in full (others see them masked)
  *
  *   * a gestore may not create, change or revoke a responsabile's account.
  *   Nobody approves a message they proposed (or wrote), except a gestore or responsabile
@@ -67,6 +73,9 @@ enum staff_action {
 	STAFF_INBOX,
 	STAFF_CHANNEL_POST,
 	STAFF_OWN_TOTP,
+	STAFF_ENROLL,
+	STAFF_MODERATE,
+	STAFF_SEE_NUMBERS,
 	STAFF_ACTIONS /* how many */
 };
 

@@ -467,6 +467,8 @@ static void test_permission_matrix(void **state)
 		[STAFF_EXPEL] = { 1, 1, 0, 0 },           [STAFF_READ_AUDIT] = { 1, 1, 0, 0 },
 		[STAFF_INBOX] = { 1, 1, 1, 0 },           [STAFF_CHANNEL_POST] = { 1, 1, 1, 0 },
 		[STAFF_OWN_TOTP] = { 1, 1, 1, 1 },
+		[STAFF_ENROLL] = { 1, 1, 1, 0 },          [STAFF_MODERATE] = { 1, 1, 1, 0 },
+		[STAFF_SEE_NUMBERS] = { 1, 1, 0, 0 },
 	};
 	int role;
 	(void)state;
@@ -482,6 +484,8 @@ static void test_permission_matrix(void **state)
 	assert_string_equal(staff_action_scope(STAFF_EXPEL), "subscribers:write");
 	assert_string_equal(staff_action_scope(STAFF_INBOX), "inbox:manage");
 	assert_string_equal(staff_action_scope(STAFF_OWN_TOTP), "");
+	assert_string_equal(staff_action_scope(STAFF_ENROLL), "subscribers:write");
+	assert_string_equal(staff_action_name(STAFF_SEE_NUMBERS), "see_numbers");
 	assert_int_equal(tokens_scopes_valid("inbox:manage messages:read"), 1);
 	assert_true(tokens_scopes_valid("messages:read audit:read tokens:manage"));
 	assert_false(tokens_scopes_valid("staff:everything"));
