@@ -290,11 +290,12 @@ static json_t *session_json(const struct store_staff *a, const char *csrf, int64
 	for (int i = 0; i < STAFF_ACTIONS; i++)
 		if (staff_may(a->role, (enum staff_action)i))
 			json_array_append_new(perms, json_string(staff_action_name((enum staff_action)i)));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "name", a->name, "display_name",
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "name", a->name, "display_name",
 			 a->display_name, "role", staff_role_name(a->role), "csrf_token", csrf,
 			 "permissions", perms, "expires_at",
 			 time_or_null(created + STAFF_SESSION_ABSOLUTE), "decree_end",
-			 time_or_null(a->role == STORE_ROLE_DELEGATO ? a->decree_end : 0));
+			 time_or_null(a->role == STORE_ROLE_DELEGATO ? a->decree_end : 0), "totp",
+			 a->totp_sealed_len > 0);
 }
 
 enum MHD_Result api_session_login(struct api_request *r)

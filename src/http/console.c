@@ -354,6 +354,7 @@ json_t *console_model(const struct console_req *r, const char *page_id, const ch
 		{ "staff", "/console/staff", "manage_staff", "Staff", "Staff" },
 		{ "registro", "/console/registro", "read_audit", "Registro", "Audit log" },
 		{ "ricevuti", "/console/messaggi-ricevuti", "inbox", "Messaggi ricevuti", "Received messages" },
+		{ "sicurezza", "/console/sicurezza", "own_totp", "Sicurezza", "Security" },
 	};
 	const struct config *cfg = r->c->ctx->cfg;
 	int en = console_en(r);
@@ -470,6 +471,11 @@ static enum MHD_Result route(struct console_req *r, const char *path, int is_pos
 	if (is_post && (id = parse_action(path, "/messaggi-ricevuti/", what, sizeof(what))) > 0 &&
 	    (!strcmp(what, "rispondi") || !strcmp(what, "cancella")))
 		return console_inbox_act(r, id, what);
+	if (!strcmp(path, "/sicurezza") && !is_post)
+		return console_security(r);
+	if (is_post && (!strcmp(path, "/sicurezza/nuovo") || !strcmp(path, "/sicurezza/conferma") ||
+			!strcmp(path, "/sicurezza/disattiva")))
+		return console_security_post(r, path + 11);
 	if (!strcmp(path, "/registro") && !is_post)
 		return console_audit(r, 0);
 	if (!strcmp(path, "/registro/verifica") && is_post)

@@ -1,0 +1,128 @@
+"""One's own second factor set up over the API the console uses (issue 5, item 3).
+
+A gestore asks for a new secret, which is not in force until a first code computed here
+(RFC 6238, HMAC-SHA1, 30 s) matches it: a wrong code or another account's pending secret
+changes nothing. Once on, logging in needs a code (the one used to confirm cannot be used
+again), the secret is stored sealed, the audit says staff.totp without the secret, and
+turning it off needs a current code. A token cannot touch it (sessions only).
+
+Environment: BANDITORE, BANDITORE_SIM.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+import unittest
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_permissions import Client, PASSWORD  # noqa: E402
+from test_whatsapp_inbound import BANDITORE, Deployment  # noqa: E402
+
+
+def totp(secret_b32, at):
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", int(at) // 30), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
+class TotpSetup(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Deployment(example="leini").start()
+        for name, role in (("stampa", "gestore"), ("assessore", "proponente")):
+            r = subprocess.run([BANDITORE, "staff", "create", name, "--role", role,
+                                "--config", cls.d.config, "--data-dir", cls.d.data],
+                               input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def sealed(self, name):
+        return self.d.query("SELECT totp_sealed FROM staff WHERE name = ?", (name,))[0][0]
+
+    def test_setup_confirm_login_disable(self):
+        g = Client(self.d.base, "192.0.2.50")
+        self.assertEqual(g.login("stampa")[0], 201)
+        status, me, _ = g.request("GET", "/api/v1/session")
+        self.assertEqual((status, me["totp"]), (200, False))
+        self.assertIn("own_totp", me["permissions"])
+        status, s, _ = g.request("POST", "/api/v1/session/totp/setup", {})
+        self.assertEqual(status, 200, s)
+        secret = s["secret"]
+        self.assertRegex(secret, r"^[A-Z2-7]{32}$")
+        uri = urllib.parse.urlparse(s["otpauth_uri"])
+        self.assertEqual((uri.scheme, uri.netloc, uri.path), ("otpauth", "totp", "/Banditore:stampa"))
+        self.assertEqual(urllib.parse.parse_qs(uri.query)["secret"], [secret])
+        # asking again with the pending secret shows the same one
+        status, again, _ = g.request("POST", "/api/v1/session/totp/setup", {"pending": s["pending"]})
+        self.assertEqual((status, again["secret"]), (200, secret))
+        # nothing is stored yet; a wrong code, a forged pending, or none change nothing
+        self.assertFalse(self.sealed("stampa"))
+        head = self.d.query("SELECT max(seq) FROM audit_log")[0][0]
+        wrong = "%06d" % ((int(totp(secret, time.time())) + 1) % 1000000)
+        status, data, _ = g.request("POST", "/api/v1/session/totp/enable", {"pending": s["pending"], "code": wrong})
+        self.assertEqual((status, data["error"]), (422, "totp_invalid"))
+        forged = s["pending"][:-2] + ("00" if s["pending"][-2:] != "00" else "11")
+        status, data, _ = g.request("POST", "/api/v1/session/totp/enable",
+                                    {"pending": forged, "code": totp(secret, time.time())})
+        self.assertEqual((status, data["error"]), (422, "pending_invalid"))
+        # another account cannot enable with this pending secret
+        p = Client(self.d.base, "192.0.2.51")
+        self.assertEqual(p.login("assessore")[0], 201)
+        head = self.d.query("SELECT max(seq) FROM audit_log")[0][0]  # after the login's entry
+        status, data, _ = p.request("POST", "/api/v1/session/totp/enable",
+                                    {"pending": s["pending"], "code": totp(secret, time.time())})
+        self.assertEqual((status, data["error"]), (422, "pending_invalid"))
+        self.assertFalse(self.sealed("stampa"))
+        self.assertFalse(self.sealed("assessore"))
+        self.assertEqual(self.d.query("SELECT max(seq) FROM audit_log")[0][0], head)
+        # the first code confirms it (the previous step's code: still in the window)
+        confirm = totp(secret, time.time() - 30)
+        status, data, _ = g.request("POST", "/api/v1/session/totp/enable", {"pending": s["pending"], "code": confirm})
+        self.assertEqual((status, data), (200, {"totp": True}))
+        stored = self.sealed("stampa")
+        self.assertTrue(stored)
+        self.assertNotIn(base64.b32decode(secret), stored)
+        entries = self.d.query("SELECT actor, action, object, details FROM audit_log WHERE seq > ?", (head,))
+        self.assertEqual(entries, [("staff:stampa", "staff.totp", "staff:stampa", '{"enabled":true}')])
+        self.assertNotIn(secret, json.dumps(self.d.query("SELECT * FROM audit_log"), default=repr))
+        status, data, _ = g.request("POST", "/api/v1/session/totp/setup", {})
+        self.assertEqual(status, 409)
+        # logging in now needs the code; the confirming code is not accepted again
+        c = Client(self.d.base, "192.0.2.52")
+        status, data = c.login("stampa")
+        self.assertEqual((status, data["error"]), (401, "totp_required"))
+        status, data = c.login("stampa", totp=confirm)
+        self.assertEqual(status, 401)
+        status, data = c.login("stampa", totp=totp(secret, time.time()))
+        self.assertEqual(status, 201, data)
+        # a token cannot touch a second factor
+        r = self.d.cli("token", "create", "portale", "--scope", "messages:write")
+        token = [l for l in r.stdout.splitlines() if l.startswith("bnd_")][0]
+        status, data, _ = Client(self.d.base).request("POST", "/api/v1/session/totp/disable", {"code": "000000"},
+                                                      headers={"Authorization": "Bearer " + token})
+        self.assertEqual(status, 403)
+        # off: a wrong code changes nothing, a current one turns it off
+        status, data, _ = c.request("POST", "/api/v1/session/totp/disable", {"code": wrong})
+        self.assertEqual((status, data["error"]), (422, "totp_invalid"))
+        self.assertTrue(self.sealed("stampa"))
+        status, data, _ = c.request("POST", "/api/v1/session/totp/disable", {"code": totp(secret, time.time() + 30)})
+        self.assertEqual((status, data), (200, {"totp": False}))
+        self.assertFalse(self.sealed("stampa"))
+        c2 = Client(self.d.base, "192.0.2.53")
+        self.assertEqual(c2.login("stampa")[0], 201)
+        self.assertEqual(self.d.query("SELECT action, details FROM audit_log ORDER BY seq DESC LIMIT 2")[1],
+                         ("staff.totp", '{"enabled":false}'))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
