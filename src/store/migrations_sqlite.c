@@ -315,6 +315,25 @@ static const struct migration migrations[] = {
 	  "ALTER TABLE messages ADD COLUMN replaces INTEGER NOT NULL DEFAULT 0"
 	  "  CHECK (replaces >= 0);"
 	  "CREATE INDEX messages_replaces ON messages (replaces) WHERE replaces > 0;" },
+	{ "per-platform delivery of a message (lanes)",
+	  /* One row per message and platform other than WhatsApp (whose counts stay in
+	   * messages): the lane's state (1 sending, 2 sent, 3 partly failed, 4 stopped by a
+	   * cancel or expiry), its durable cursor (every subscriber id <= cursor settled),
+	   * the audience bound fixed when the lane started (max_id) and its counts. No
+	   * personal data. */
+	  "CREATE TABLE message_platforms ("
+	  "  message_id INTEGER NOT NULL,"
+	  "  platform INTEGER NOT NULL CHECK (platform BETWEEN 1 AND 63),"
+	  "  state INTEGER NOT NULL CHECK (state BETWEEN 1 AND 4),"
+	  "  cursor INTEGER NOT NULL CHECK (cursor >= 0),"
+	  "  max_id INTEGER NOT NULL CHECK (max_id >= 0),"
+	  "  total INTEGER NOT NULL CHECK (total >= 0),"
+	  "  sent INTEGER NOT NULL CHECK (sent >= 0),"
+	  "  failed INTEGER NOT NULL CHECK (failed >= 0),"
+	  "  started_at INTEGER NOT NULL,"
+	  "  finished_at INTEGER NOT NULL,"
+	  "  PRIMARY KEY (message_id, platform)"
+	  ") STRICT, WITHOUT ROWID;" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -457,3 +457,32 @@ int store_review_get(struct store *s, int64_t message_id, struct store_review *o
 int store_review_put(struct store *s, const struct store_review *r) { FORWARD(review_put, r); }
 int store_review_list(struct store *s, int status, struct store_review *out, int max, int *n) { FORWARD(review_list, status, out, max, n); }
 int store_token_revoke_owner(struct store *s, const char *owner, int64_t at, int64_t *revoked) { FORWARD(token_revoke_owner, owner, at, revoked); }
+
+int store_lane_start(struct store *s, int64_t message_id, int platform, int64_t max_id,
+		     int64_t total, int64_t at)
+{
+	FORWARD(lane_start, message_id, platform, max_id, total, at);
+}
+
+int store_lane_progress(struct store *s, int64_t message_id, int platform, int64_t cursor,
+			int64_t d_sent, int64_t d_failed, int state, int64_t at)
+{
+	FORWARD(lane_progress, message_id, platform, cursor, d_sent, d_failed, state, at);
+}
+
+int store_lane_get(struct store *s, int64_t message_id, int platform,
+		   struct store_message_platform *out)
+{
+	FORWARD(lane_get, message_id, platform, out);
+}
+
+int store_lane_list(struct store *s, int64_t message_id, struct store_message_platform *out,
+		    int max, int *n)
+{
+	FORWARD(lane_list, message_id, out, max, n);
+}
+
+int store_lane_next(struct store *s, int platform, int64_t since, int64_t *message_id)
+{
+	FORWARD(lane_next, platform, since, message_id);
+}

@@ -388,6 +388,44 @@ int store_subscribers_contacted(struct store *s, int platform, int64_t since, in
 /* Subscribers of `platform` with failures >= threshold (>= 1). A scan, as above. */
 int store_subscribers_unreachable(struct store *s, int platform, int threshold, int64_t *count);
 
+/* --- a message's delivery on each platform other than WhatsApp (delivery/lane.h) --- */
+
+enum store_lane_state {
+	STORE_LANE_SENDING = 1,
+	STORE_LANE_SENT = 2,
+	STORE_LANE_PARTLY_FAILED = 3, /* finished, some recipients could not be reached */
+	STORE_LANE_STOPPED = 4,       /* the message was cancelled or expired meanwhile */
+};
+
+struct store_message_platform {
+	int64_t message_id;
+	int platform;
+	int state;          /* enum store_lane_state */
+	int64_t cursor;     /* every subscriber id <= cursor has been settled */
+	int64_t max_id;     /* the audience: subscribers of the platform with id <= max_id */
+	int64_t total, sent, failed;
+	int64_t started_at, finished_at; /* finished_at 0 while sending */
+};
+
+/* Starts the lane of (message_id, platform) in SENDING with its audience, unless it has
+ * started already (then nothing changes: a restart resumes from the stored cursor).
+ * BANDITORE_EINVAL for negative values. */
+int store_lane_start(struct store *s, int64_t message_id, int platform, int64_t max_id,
+		     int64_t total, int64_t at);
+/* Moves the cursor (never back) and adds the counts; `state` > 0 sets the state, and a
+ * finished state (SENT, PARTLY_FAILED, STOPPED) sets finished_at = at. ENOTFOUND. */
+int store_lane_progress(struct store *s, int64_t message_id, int platform, int64_t cursor,
+			int64_t d_sent, int64_t d_failed, int state, int64_t at);
+int store_lane_get(struct store *s, int64_t message_id, int platform,
+		   struct store_message_platform *out); /* ENOTFOUND */
+/* The rows of a message, by platform, at most `max`. */
+int store_lane_list(struct store *s, int64_t message_id, struct store_message_platform *out,
+		    int max, int *n);
+/* The next message the lane of `platform` has work on: started by the WhatsApp engine
+ * (SENDING, SENT or PARTLY_FAILED) at or after `since`, and whose row for the platform
+ * is missing or SENDING; emergencies first, then by id. ENOTFOUND when none. */
+int store_lane_next(struct store *s, int platform, int64_t since, int64_t *message_id);
+
 /* --- sends of a broadcast to try again later --- */
 
 struct store_retry {

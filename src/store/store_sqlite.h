@@ -301,4 +301,16 @@ int store_sqlite_review_put(struct store *s, const struct store_review *r);
 int store_sqlite_review_list(struct store *s, int status, struct store_review *out, int max, int *n);
 int store_sqlite_token_revoke_owner(struct store *s, const char *owner, int64_t at, int64_t *revoked);
 
+/* store_sqlite_lanes.c: a message's delivery per platform. */
+int store_sqlite_lane_start(struct store *s, int64_t message_id, int platform, int64_t max_id,
+			    int64_t total, int64_t at);
+int store_sqlite_lane_progress(struct store *s, int64_t message_id, int platform,
+			       int64_t cursor, int64_t d_sent, int64_t d_failed, int state,
+			       int64_t at);
+int store_sqlite_lane_get(struct store *s, int64_t message_id, int platform,
+			  struct store_message_platform *out);
+int store_sqlite_lane_list(struct store *s, int64_t message_id,
+			   struct store_message_platform *out, int max, int *n);
+int store_sqlite_lane_next(struct store *s, int platform, int64_t since, int64_t *message_id);
+
 #endif

@@ -1623,7 +1623,6 @@ static void test_lanes(void **state)
 	assert_int_equal(store_lane_progress(st, c, 2, 1, 1, 0, 0, 1), BANDITORE_ENOTFOUND);
 	assert_int_equal(store_lane_progress(st, b, 2, -1, 0, 0, 0, 1), BANDITORE_EINVAL);
 	assert_int_equal(store_lane_start(st, b, 0, 1, 1, 1), BANDITORE_EINVAL);
-	store_free(st);
 }
 
 /* The public archive: only what was sent, newest first, by category and by words;
