@@ -665,8 +665,10 @@ static void fetch_page(struct broadcast *b, struct job *j)
 
 	if (want < b->fetch)
 		return; /* wait for room */
-	rc = store_subscribers_page(b->st, PLATFORM_WHATSAPP, j->last_fetched_id, j->audience_max_id,
-				    b->bs.cfg->wa_unreachable_after, b->page, want, &n);
+	/* Only those the message's categories and areas reach (messages_audience.h). */
+	rc = store_message_recipients(b->st, j->id, PLATFORM_WHATSAPP, j->last_fetched_id,
+				      j->audience_max_id, b->bs.cfg->wa_unreachable_after, b->page,
+				      want, &n);
 	if (rc) {
 		log_error("broadcast-read", "id=%" PRId64 " error=\"%s\" detail=\"%s\"", j->id,
 			  banditore_strerror(rc), store_errmsg(b->st));

@@ -8,6 +8,7 @@
  * it runs as a writer job, serialised with the broadcast engine's own updates.
  */
 #include "messages/messages.h"
+#include "messages/messages_audience.h"
 
 #include "common/err.h"
 #include "common/platform.h"
@@ -207,8 +208,17 @@ int messages_send_checked(struct store *st, int64_t id, int64_t now,
 	/* The audience: every WhatsApp subscriber there is now; those who join later have
 	 * higher ids and are left out (store.h, audience_max_id). */
 	rc = store_subscribers_extent(st, PLATFORM_WHATSAPP, &max_id, &count);
+	if (!rc) {
+		/* Among them, those its category and areas reach (messages_audience.h). */
+		int64_t reach = -1;
+		rc = messages_audience_fix(st, rules ? rules->policy : NULL, &m, &reach);
+		if (!rc && reach >= 0)
+			count = reach;
+	}
 	if (!rc)
 		rc = store_message_approve(st, id, now, max_id, count);
+	if (!rc && rules && rules->channel_posts)
+		rc = store_channel_post_add(st, id, now);
 	if (!rc && rules && rules->tier_limit > 0)
 		rc = store_subscribers_contacted(st, PLATFORM_WHATSAPP, now - TIER_WINDOW, &contacted);
 	if (rc)

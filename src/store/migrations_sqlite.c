@@ -334,6 +334,28 @@ static const struct migration migrations[] = {
 	  "  finished_at INTEGER NOT NULL,"
 	  "  PRIMARY KEY (message_id, platform)"
 	  ") STRICT, WITHOUT ROWID;" },
+	{ "audience: the categories and areas subscribers choose and messages target",
+	  /* Each category or area name gets a bit that keeps its meaning while the name
+	   * exists (a reordered configuration changes nothing); a subscriber's choice is a
+	   * mask per kind on its own row (0: everything), read by the broadcast's page scan
+	   * at no extra cost. It goes with the row on erasure: nothing else about the person
+	   * is kept. A message's target areas and the filter fixed at its approval live
+	   * beside it in message_audience (no row: no filter). */
+	  "CREATE TABLE audience_bits ("
+	  "  kind INTEGER NOT NULL CHECK (kind IN (0, 1)),"
+	  "  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 63),"
+	  "  bit INTEGER NOT NULL CHECK (bit BETWEEN 0 AND 62),"
+	  "  PRIMARY KEY (kind, name),"
+	  "  UNIQUE (kind, bit)"
+	  ") STRICT, WITHOUT ROWID;"
+	  "ALTER TABLE subscribers ADD COLUMN categories INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE subscribers ADD COLUMN areas INTEGER NOT NULL DEFAULT 0;"
+	  "CREATE TABLE message_audience ("
+	  "  message_id INTEGER PRIMARY KEY,"
+	  "  areas TEXT NOT NULL DEFAULT '' CHECK (length(areas) < 1024),"
+	  "  categories_mask INTEGER NOT NULL DEFAULT 0,"
+	  "  areas_mask INTEGER NOT NULL DEFAULT 0"
+	  ") STRICT;" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

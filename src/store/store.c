@@ -486,3 +486,16 @@ int store_lane_next(struct store *s, int platform, int64_t since, int64_t *messa
 {
 	FORWARD(lane_next, platform, since, message_id);
 }
+
+/* --- the audience --- */
+int store_audience_bit(struct store *s, int kind, const char *name, int assign, int *bit) { FORWARD(audience_bit, kind, name, assign, bit); }
+int store_audience_prune(struct store *s, int kind, const char *const *live, int n, int *removed) { FORWARD(audience_prune, kind, live, n, removed); }
+int store_subscriber_set_audience(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], uint64_t categories, uint64_t areas) { FORWARD(subscriber_set_audience, platform, hash, categories, areas); }
+int store_subscriber_get_audience(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], uint64_t *categories, uint64_t *areas) { FORWARD(subscriber_get_audience, platform, hash, categories, areas); }
+int store_subscribers_page_for(struct store *s, int platform, int64_t after_id, int64_t max_id, int skip_failures, const struct store_audience *aud, struct store_recipient *out, int max, int *n) { FORWARD(subscribers_page_for, platform, after_id, max_id, skip_failures, aud, out, max, n); }
+int store_message_recipients(struct store *s, int64_t message_id, int platform, int64_t after_id, int64_t max_id, int skip_failures, struct store_recipient *out, int max, int *n) { FORWARD(message_recipients, message_id, platform, after_id, max_id, skip_failures, out, max, n); }
+int store_audience_count(struct store *s, const struct store_audience *aud, int64_t *counts, int n_platforms) { FORWARD(audience_count, aud, counts, n_platforms); }
+int store_message_set_areas(struct store *s, int64_t id, const char *areas) { FORWARD(message_set_areas, id, areas); }
+int store_message_get_areas(struct store *s, int64_t id, char *out, size_t cap) { FORWARD(message_get_areas, id, out, cap); }
+int store_message_set_audience(struct store *s, int64_t id, const struct store_audience *aud) { FORWARD(message_set_audience, id, aud); }
+int store_message_get_audience(struct store *s, int64_t id, struct store_audience *out) { FORWARD(message_get_audience, id, out); }

@@ -426,6 +426,61 @@ int store_lane_list(struct store *s, int64_t message_id, struct store_message_pl
  * is missing or SENDING; emergencies first, then by id. ENOTFOUND when none. */
 int store_lane_next(struct store *s, int platform, int64_t since, int64_t *message_id);
 
+/* --- who a message reaches: the categories and areas subscribers choose --- */
+
+/* A subscriber's choice is two bit masks, one per kind, 0 meaning "everything" (who never
+ * chose, or chose "all"). Each category or area name has a stable bit, given on first use
+ * and kept until the name is pruned. */
+enum store_audience_kind { STORE_AUDIENCE_CATEGORY = 0, STORE_AUDIENCE_AREA = 1 };
+#define STORE_AUDIENCE_BITS 63                      /* bits 0..62 name something */
+#define STORE_AUDIENCE_NOBODY ((uint64_t)1 << 63)   /* in a filter: a name nobody chose */
+#define STORE_AUDIENCE_NAME_MAX 64                  /* a name, with NUL */
+#define STORE_TARGETS_MAX 1024                      /* a message's areas "a,b", with NUL */
+
+/* A filter: a subscriber matches when, for each kind, the filter's mask is 0, or the
+ * subscriber's is 0, or they share a bit. {0, 0} lets everyone through. */
+struct store_audience {
+	uint64_t categories;
+	uint64_t areas;
+};
+
+/* The bit (0..62) of `name` of `kind` into *bit; -1 when it has none and `assign` is 0.
+ * With `assign` 1 a name without one gets the lowest free bit (ETOOBIG when all are
+ * taken). EINVAL for an empty name or one of STORE_AUDIENCE_NAME_MAX bytes or more. */
+int store_audience_bit(struct store *s, int kind, const char *name, int assign, int *bit);
+/* Forgets every name of `kind` not among live[0..n) and clears its bit from every
+ * subscriber's choice first, so that a freed bit never carries an old meaning.
+ * *removed (may be NULL) how many names went. */
+int store_audience_prune(struct store *s, int kind, const char *const *live, int n,
+			 int *removed);
+/* What subscriber (platform, hash) chose. ENOTFOUND when not a subscriber. Erasure takes
+ * the choice with the subscriber's row. */
+int store_subscriber_set_audience(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+				  uint64_t categories, uint64_t areas);
+int store_subscriber_get_audience(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+				  uint64_t *categories, uint64_t *areas);
+/* store_subscribers_page keeping only the subscribers `aud` matches (NULL: all). */
+int store_subscribers_page_for(struct store *s, int platform, int64_t after_id, int64_t max_id,
+			       int skip_failures, const struct store_audience *aud,
+			       struct store_recipient *out, int max, int *n);
+/* The page of message `message_id`'s recipients: store_subscribers_page_for with the
+ * filter fixed at its approval (store_message_set_audience; none: everyone). What a
+ * broadcast engine calls for each page. */
+int store_message_recipients(struct store *s, int64_t message_id, int platform,
+			     int64_t after_id, int64_t max_id, int skip_failures,
+			     struct store_recipient *out, int max, int *n);
+/* How many subscribers `aud` matches (NULL: all) on each platform p < n_platforms, into
+ * counts[p]. One scan of the table: for the console and the API, not per send. */
+int store_audience_count(struct store *s, const struct store_audience *aud, int64_t *counts,
+			 int n_platforms);
+/* A message's target areas, as the ids written by the editor ("a,b"; "" none), and the
+ * filter its approval fixed. get gives "" and {0, 0} when none was set. ETOOBIG for
+ * areas of STORE_TARGETS_MAX bytes or more. */
+int store_message_set_areas(struct store *s, int64_t id, const char *areas);
+int store_message_get_areas(struct store *s, int64_t id, char *out, size_t cap);
+int store_message_set_audience(struct store *s, int64_t id, const struct store_audience *aud);
+int store_message_get_audience(struct store *s, int64_t id, struct store_audience *out);
+
 /* --- sends of a broadcast to try again later --- */
 
 struct store_retry {

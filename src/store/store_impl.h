@@ -161,6 +161,17 @@ struct store_ops {
 	int (*review_put)(struct store *s, const struct store_review *r);
 	int (*review_list)(struct store *s, int status, struct store_review *out, int max, int *n);
 	int (*token_revoke_owner)(struct store *s, const char *owner, int64_t at, int64_t *revoked);
+	int (*audience_bit)(struct store *s, int kind, const char *name, int assign, int *bit);
+	int (*audience_prune)(struct store *s, int kind, const char *const *live, int n, int *removed);
+	int (*subscriber_set_audience)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], uint64_t categories, uint64_t areas);
+	int (*subscriber_get_audience)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN], uint64_t *categories, uint64_t *areas);
+	int (*subscribers_page_for)(struct store *s, int platform, int64_t after_id, int64_t max_id, int skip_failures, const struct store_audience *aud, struct store_recipient *out, int max, int *n);
+	int (*message_recipients)(struct store *s, int64_t message_id, int platform, int64_t after_id, int64_t max_id, int skip_failures, struct store_recipient *out, int max, int *n);
+	int (*audience_count)(struct store *s, const struct store_audience *aud, int64_t *counts, int n_platforms);
+	int (*message_set_areas)(struct store *s, int64_t id, const char *areas);
+	int (*message_get_areas)(struct store *s, int64_t id, char *out, size_t cap);
+	int (*message_set_audience)(struct store *s, int64_t id, const struct store_audience *aud);
+	int (*message_get_audience)(struct store *s, int64_t id, struct store_audience *out);
 	int (*lane_start)(struct store *s, int64_t message_id, int platform, int64_t max_id,
 			  int64_t total, int64_t at);
 	int (*lane_progress)(struct store *s, int64_t message_id, int platform, int64_t cursor,

@@ -122,6 +122,16 @@ enum store_sqlite_stmt {
 	SQ_PENDING_EXPIRE_QUEUE,
 	SQ_PENDING_LIST,
 	SQ_PENDING_GET_REF,
+	SQ_AUD_BIT_GET,
+	SQ_AUD_BIT_ADD,
+	SQ_AUD_SUB_SET,
+	SQ_AUD_SUB_GET,
+	SQ_AUD_PAGE,
+	SQ_AUD_MSG_GET,
+	SQ_AUD_MSG_SET,
+	SQ_AUD_MSG_SET_AREAS,
+	SQ_AUD_MSG_GET_AREAS,
+	SQ_AUD_COUNT,
 	SQ_COUNT
 };
 
@@ -255,6 +265,31 @@ int store_sqlite_subscribers_contacted(struct store *s, int platform, int64_t si
 				       int64_t *count);
 int store_sqlite_subscribers_unreachable(struct store *s, int platform, int threshold,
 					 int64_t *count);
+
+/* store_sqlite_audience.c */
+int store_sqlite_audience_bit(struct store *s, int kind, const char *name, int assign, int *bit);
+int store_sqlite_audience_prune(struct store *s, int kind, const char *const *live, int n,
+				int *removed);
+int store_sqlite_subscriber_set_audience(struct store *s, int platform,
+					 const uint8_t hash[CRYPTO_HASH_LEN], uint64_t categories,
+					 uint64_t areas);
+int store_sqlite_subscriber_get_audience(struct store *s, int platform,
+					 const uint8_t hash[CRYPTO_HASH_LEN], uint64_t *categories,
+					 uint64_t *areas);
+int store_sqlite_subscribers_page_for(struct store *s, int platform, int64_t after_id,
+				      int64_t max_id, int skip_failures,
+				      const struct store_audience *aud, struct store_recipient *out,
+				      int max, int *n);
+int store_sqlite_message_recipients(struct store *s, int64_t message_id, int platform,
+				    int64_t after_id, int64_t max_id, int skip_failures,
+				    struct store_recipient *out, int max, int *n);
+int store_sqlite_audience_count(struct store *s, const struct store_audience *aud,
+				int64_t *counts, int n_platforms);
+int store_sqlite_message_set_areas(struct store *s, int64_t id, const char *areas);
+int store_sqlite_message_get_areas(struct store *s, int64_t id, char *out, size_t cap);
+int store_sqlite_message_set_audience(struct store *s, int64_t id,
+				      const struct store_audience *aud);
+int store_sqlite_message_get_audience(struct store *s, int64_t id, struct store_audience *out);
 
 int store_sqlite_retry_put(struct store *s, const struct store_retry *r);
 int store_sqlite_retry_due(struct store *s, int64_t message_id, int64_t now,

@@ -19,7 +19,10 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/platform.h"
 #include "config/config.h"
+#include "messages/messages_audience.h"
+#include "store/store.h"
 
 #define MINIMAL                                             \
 	"[comune]\n"                                        \
@@ -192,12 +195,297 @@ static void test_config_too_many_areas_for_whatsapp(void **state)
 	assert_int_equal(f->cfg->n_areas, CONFIG_AREAS_WHATSAPP_MAX + 1);
 }
 
+/* ---- the store: stable bits, choices, the filtered page scan ---- */
+
+struct db {
+	char dir[64];
+	char path[128];
+	struct store *st;
+};
+
+static int db_setup(void **state)
+{
+	struct db *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -1;
+	snprintf(d->dir, sizeof(d->dir), "/tmp/banditore-test-audience-XXXXXX");
+	if (!mkdtemp(d->dir))
+		return -1;
+	snprintf(d->path, sizeof(d->path), "%s/banditore.db", d->dir);
+	if (store_open(d->path, &d->st))
+		return -1;
+	*state = d;
+	return 0;
+}
+
+static int db_teardown(void **state)
+{
+	struct db *d = *state;
+	store_free(d->st);
+	nftw(d->dir, unlink_cb, 8, FTW_DEPTH | FTW_PHYS);
+	free(d);
+	return 0;
+}
+
+static void add_sub(struct store *st, int platform, uint8_t seed, int64_t *id)
+{
+	struct store_subscriber s;
+
+	memset(&s, 0, sizeof(s));
+	s.platform = platform;
+	memset(s.addr_hash, seed, sizeof(s.addr_hash));
+	s.addr_hash[0] = (uint8_t)platform;
+	s.sealed_len = 20;
+	memset(s.sealed, seed, s.sealed_len);
+	s.joined_at = 1700000000;
+	snprintf(s.method, sizeof(s.method), "keyword");
+	snprintf(s.policy_version, sizeof(s.policy_version), "v1");
+	assert_int_equal(store_subscriber_add(st, &s, id), 0);
+}
+
+static void hash_of(int platform, uint8_t seed, uint8_t h[CRYPTO_HASH_LEN])
+{
+	memset(h, seed, CRYPTO_HASH_LEN);
+	h[0] = (uint8_t)platform;
+}
+
+static void test_bits_stable(void **state)
+{
+	struct db *d = *state;
+	const char *live[] = { "tedeschi" };
+	uint8_t h[CRYPTO_HASH_LEN];
+	uint64_t cats, areas;
+	int a = -1, b = -1, c = -1, again = -1, removed = 0;
+
+	/* Lookups do not assign; the first use does, lowest free bit first. */
+	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, "fornacino", 0, &a), 0);
+	assert_int_equal(a, -1);
+	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, "fornacino", 1, &a), 0);
+	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, "tedeschi", 1, &b), 0);
+	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_CATEGORY, "viabilita", 1, &c), 0);
+	assert_int_equal(a, 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(c, 0); /* each kind has its own bits */
+	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, "tedeschi", 1, &again), 0);
+	assert_int_equal(again, 1);
+	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, "", 1, &again), BANDITORE_EINVAL);
+	assert_int_equal(store_audience_bit(d->st, 7, "x", 1, &again), BANDITORE_EINVAL);
+
+	/* A subscriber chose both; pruning "fornacino" clears its bit from them first, and
+	 * a new name then takes the freed bit without inheriting the old choice. */
+	add_sub(d->st, PLATFORM_WHATSAPP, 1, NULL);
+	hash_of(PLATFORM_WHATSAPP, 1, h);
+	assert_int_equal(store_subscriber_set_audience(d->st, PLATFORM_WHATSAPP, h, 0, 3), 0);
+	assert_int_equal(store_audience_prune(d->st, STORE_AUDIENCE_AREA, live, 1, &removed), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(store_subscriber_get_audience(d->st, PLATFORM_WHATSAPP, h, &cats, &areas), 0);
+	assert_true(cats == 0 && areas == 2);
+	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, "ortigia", 1, &again), 0);
+	assert_int_equal(again, 0);
+	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, "tedeschi", 0, &again), 0);
+	assert_int_equal(again, 1);
+
+	/* Not a subscriber. */
+	hash_of(PLATFORM_WHATSAPP, 99, h);
+	assert_int_equal(store_subscriber_set_audience(d->st, PLATFORM_WHATSAPP, h, 1, 1), BANDITORE_ENOTFOUND);
+}
+
+static void test_bits_run_out(void **state)
+{
+	struct db *d = *state;
+	char name[16];
+	int bit = -1;
+
+	for (int i = 0; i < STORE_AUDIENCE_BITS; i++) {
+		snprintf(name, sizeof(name), "z%d", i);
+		assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, name, 1, &bit), 0);
+		assert_int_equal(bit, i);
+	}
+	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, "one-more", 1, &bit), BANDITORE_ETOOBIG);
+	assert_int_equal(store_audience_prune(d->st, STORE_AUDIENCE_AREA, NULL, 0, NULL), 0);
+	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, "one-more", 1, &bit), 0);
+	assert_int_equal(bit, 0);
+}
+
+/* Five WhatsApp subscribers and one on Telegram:
+ *   1 chose nothing; 2 categories {viabilita}; 3 categories {eventi};
+ *   4 areas {fornacino}; 5 areas {tedeschi} and categories {viabilita}; 6 (telegram) nothing. */
+static void seed_choices(struct store *st, int64_t ids[7])
+{
+	uint8_t h[CRYPTO_HASH_LEN];
+	int via = -1, ev = -1, forn = -1, ted = -1;
+
+	for (int i = 1; i <= 5; i++)
+		add_sub(st, PLATFORM_WHATSAPP, (uint8_t)i, &ids[i]);
+	add_sub(st, PLATFORM_TELEGRAM, 6, &ids[6]);
+	assert_int_equal(store_audience_bit(st, STORE_AUDIENCE_CATEGORY, "viabilita", 1, &via), 0);
+	assert_int_equal(store_audience_bit(st, STORE_AUDIENCE_CATEGORY, "eventi", 1, &ev), 0);
+	assert_int_equal(store_audience_bit(st, STORE_AUDIENCE_AREA, "fornacino", 1, &forn), 0);
+	assert_int_equal(store_audience_bit(st, STORE_AUDIENCE_AREA, "tedeschi", 1, &ted), 0);
+	hash_of(PLATFORM_WHATSAPP, 2, h);
+	assert_int_equal(store_subscriber_set_audience(st, PLATFORM_WHATSAPP, h, 1u << via, 0), 0);
+	hash_of(PLATFORM_WHATSAPP, 3, h);
+	assert_int_equal(store_subscriber_set_audience(st, PLATFORM_WHATSAPP, h, 1u << ev, 0), 0);
+	hash_of(PLATFORM_WHATSAPP, 4, h);
+	assert_int_equal(store_subscriber_set_audience(st, PLATFORM_WHATSAPP, h, 0, 1u << forn), 0);
+	hash_of(PLATFORM_WHATSAPP, 5, h);
+	assert_int_equal(store_subscriber_set_audience(st, PLATFORM_WHATSAPP, h, 1u << via, 1u << ted), 0);
+}
+
+/* The ids (1..5 as seeded) a filter lets through, as a bit set, walking pages of 2. */
+static unsigned walk(struct store *st, const int64_t ids[7], const struct store_audience *aud)
+{
+	struct store_recipient page[2];
+	int64_t after = 0;
+	unsigned got = 0;
+	int n;
+
+	do {
+		assert_int_equal(store_subscribers_page_for(st, PLATFORM_WHATSAPP, after, INT64_MAX, 0,
+							    aud, page, 2, &n), 0);
+		for (int i = 0; i < n; i++) {
+			for (int k = 1; k <= 5; k++)
+				if (page[i].id == ids[k])
+					got |= 1u << k;
+			after = page[i].id;
+		}
+	} while (n == 2);
+	return got;
+}
+
+static void test_filter(void **state)
+{
+	struct db *d = *state;
+	int64_t ids[7], counts[PLATFORM_MAX + 1];
+	struct store_audience aud;
+
+	seed_choices(d->st, ids);
+	/* No filter: everyone. */
+	assert_int_equal(walk(d->st, ids, NULL), 0x3e);
+	/* A road-works notice: category viabilita, no area: 1 (nothing chosen), 2, 4 (no
+	 * category chosen), 5; not 3 (only eventi). */
+	assert_int_equal(messages_audience_filter(d->st, NULL, "viabilita", STORE_PRIORITY_NORMAL, "", 0, &aud), 0);
+	assert_int_equal(walk(d->st, ids, &aud), (1u << 1) | (1u << 2) | (1u << 4) | (1u << 5));
+	/* ... in Fornacino: 1, 2 (no area chosen), 4; not 5 (Tedeschi), not 3. */
+	assert_int_equal(messages_audience_filter(d->st, NULL, "viabilita", STORE_PRIORITY_NORMAL, "fornacino", 0, &aud), 0);
+	assert_int_equal(walk(d->st, ids, &aud), (1u << 1) | (1u << 2) | (1u << 4));
+	/* ... in both areas: 5 too. */
+	assert_int_equal(messages_audience_filter(d->st, NULL, "viabilita", STORE_PRIORITY_NORMAL, "fornacino,tedeschi", 0, &aud), 0);
+	assert_int_equal(walk(d->st, ids, &aud), (1u << 1) | (1u << 2) | (1u << 4) | (1u << 5));
+	/* An emergency in Fornacino reaches everyone. */
+	assert_int_equal(messages_audience_filter(d->st, NULL, "viabilita", STORE_PRIORITY_EMERGENCY, "fornacino", 0, &aud), 0);
+	assert_true(aud.categories == 0 && aud.areas == 0);
+	assert_int_equal(walk(d->st, ids, &aud), 0x3e);
+	/* A category nobody chose reaches only those who chose no category (1, 4). */
+	assert_int_equal(messages_audience_filter(d->st, NULL, "bandi", STORE_PRIORITY_NORMAL, "", 0, &aud), 0);
+	assert_true(aud.categories == STORE_AUDIENCE_NOBODY);
+	assert_int_equal(walk(d->st, ids, &aud), (1u << 1) | (1u << 4));
+	/* Counts per platform, with the same rule: the Telegram subscriber chose nothing. */
+	assert_int_equal(messages_reach(d->st, NULL, "viabilita", STORE_PRIORITY_NORMAL, "fornacino", counts), 0);
+	assert_int_equal(counts[PLATFORM_WHATSAPP], 3);
+	assert_int_equal(counts[PLATFORM_TELEGRAM], 1);
+	assert_int_equal(counts[PLATFORM_EMAIL], 0);
+	assert_int_equal(messages_reach(d->st, NULL, "eventi", STORE_PRIORITY_EMERGENCY, "tedeschi", counts), 0);
+	assert_int_equal(counts[PLATFORM_WHATSAPP], 5);
+}
+
+/* A message's areas, and the filter its approval fixes, drive store_message_recipients. */
+static void test_message_recipients(void **state)
+{
+	struct db *d = *state;
+	struct store_message m;
+	struct store_recipient page[8];
+	char areas[64];
+	int64_t ids[7], id = 0, reach = 0;
+	int n = 0;
+
+	seed_choices(d->st, ids);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.title, sizeof(m.title), "Lavori");
+	m.text = (char *)"Strada chiusa in via Roma";
+	snprintf(m.category, sizeof(m.category), "viabilita");
+	m.created_at = 1700000000;
+	assert_int_equal(store_message_add(d->st, &m, &id), 0);
+	m.id = id;
+	/* No targets: every subscriber. */
+	assert_int_equal(store_message_get_areas(d->st, id, areas, sizeof(areas)), 0);
+	assert_string_equal(areas, "");
+	assert_int_equal(store_message_recipients(d->st, id, PLATFORM_WHATSAPP, 0, INT64_MAX, 0, page, 8, &n), 0);
+	assert_int_equal(n, 5);
+	/* Targeting Tedeschi: fixed at approval. */
+	assert_int_equal(store_message_set_areas(d->st, id, "tedeschi"), 0);
+	assert_int_equal(messages_audience_fix(d->st, NULL, &m, &reach), 0);
+	assert_int_equal(reach, 3); /* 1, 2 (no area), 5; not 3 (eventi), not 4 (Fornacino) */
+	assert_int_equal(store_message_recipients(d->st, id, PLATFORM_WHATSAPP, 0, INT64_MAX, 0, page, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(page[0].id, ids[1]);
+	assert_int_equal(page[1].id, ids[2]);
+	assert_int_equal(page[2].id, ids[5]);
+	/* Leaving takes the choice with the row: the walk no longer finds subscriber 5. */
+	{
+		uint8_t h[CRYPTO_HASH_LEN];
+		uint64_t c, a;
+		int erased = 0;
+		hash_of(PLATFORM_WHATSAPP, 5, h);
+		assert_int_equal(store_subscriber_erase(d->st, PLATFORM_WHATSAPP, h, &erased), 0);
+		assert_int_equal(erased, 1);
+		assert_int_equal(store_subscriber_get_audience(d->st, PLATFORM_WHATSAPP, h, &c, &a), BANDITORE_ENOTFOUND);
+	}
+	assert_int_equal(store_message_recipients(d->st, id, PLATFORM_WHATSAPP, 0, INT64_MAX, 0, page, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_message_set_areas(d->st, id, NULL), 0);
+	assert_int_equal(store_message_get_areas(d->st, id, areas, sizeof(areas)), 0);
+	assert_string_equal(areas, "");
+}
+
+static void test_areas_json(void **state)
+{
+	struct fixture *f = *state;
+	struct messages_error err;
+	char out[256];
+	int present = -1;
+	const char *ids[] = { "tedeschi", "fornacino" };
+
+	assert_int_equal(load(f, MINIMAL "[area fornacino]\nname = Fornacino\n[area tedeschi]\nname = Tedeschi\n"), 0);
+	assert_int_equal(messages_areas_from_json("{\"text\":\"x\"}", strlen("{\"text\":\"x\"}"), f->cfg, out, sizeof(out), &present, &err), 0);
+	assert_int_equal(present, 0);
+	assert_int_equal(messages_areas_from_json("{\"areas\":null}", strlen("{\"areas\":null}"), f->cfg, out, sizeof(out), &present, &err), 0);
+	assert_int_equal(present, 0);
+	assert_int_equal(messages_areas_from_json("{\"areas\":[]}", strlen("{\"areas\":[]}"), f->cfg, out, sizeof(out), &present, &err), 0);
+	assert_int_equal(present, 1);
+	assert_string_equal(out, "");
+	assert_int_equal(messages_areas_from_json("{\"areas\":[\"tedeschi\",\"fornacino\"]}", strlen("{\"areas\":[\"tedeschi\",\"fornacino\"]}"), f->cfg, out,
+						  sizeof(out), &present, &err), 0);
+	assert_string_equal(out, "tedeschi,fornacino");
+	/* An area that does not exist: refused, in Italian, naming the ones there are. */
+	assert_int_equal(messages_areas_from_json("{\"areas\":[\"centro\"]}", strlen("{\"areas\":[\"centro\"]}"), f->cfg, out, sizeof(out),
+						  &present, &err), BANDITORE_EINVAL);
+	assert_string_equal(err.field, "areas");
+	assert_non_null(strstr(err.message, "la zona 'centro' non esiste"));
+	assert_non_null(strstr(err.message, "fornacino, tedeschi"));
+	assert_non_null(strstr(err.message_en, "does not exist"));
+	assert_int_equal(messages_areas_from_json("{\"areas\":\"fornacino\"}", strlen("{\"areas\":\"fornacino\"}"), f->cfg, out, sizeof(out),
+						  &present, &err), BANDITORE_EINVAL);
+	assert_int_equal(messages_areas_from_json("{\"areas\":[\"fornacino\",\"fornacino\"]}", strlen("{\"areas\":[\"fornacino\",\"fornacino\"]}"), f->cfg, out,
+						  sizeof(out), &present, &err), BANDITORE_EINVAL);
+	assert_non_null(strstr(err.message, "ripetuta"));
+	assert_int_equal(messages_areas_from_json("{\"areas\":[3]}", strlen("{\"areas\":[3]}"), f->cfg, out, sizeof(out), &present, &err),
+			 BANDITORE_EINVAL);
+	assert_int_equal(messages_areas_check(f->cfg, ids, 2, out, sizeof(out), &err), 0);
+	assert_string_equal(out, "tedeschi,fornacino");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_config_areas, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_area_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_too_many_areas_for_whatsapp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_areas_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bits_stable, db_setup, db_teardown),
+		cmocka_unit_test_setup_teardown(test_bits_run_out, db_setup, db_teardown),
+		cmocka_unit_test_setup_teardown(test_filter, db_setup, db_teardown),
+		cmocka_unit_test_setup_teardown(test_message_recipients, db_setup, db_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

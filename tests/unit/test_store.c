@@ -531,6 +531,13 @@ static void seed_version(sqlite3 *db, int v)
 		raw_exec(db, "INSERT INTO message_platforms VALUES (7, 3, 1, 40, 90, 80, 30, 2,"
 			 " 1000, 0)");
 		break;
+	case 14:
+		/* Area "fornacino" has bit 2; the imported subscriber of version 10 (when
+		 * there) chose it; message 7 targets it. */
+		raw_exec(db, "INSERT INTO audience_bits VALUES (1, 'fornacino', 2)");
+		raw_exec(db, "UPDATE subscribers SET areas = 4 WHERE method = 'import'");
+		raw_exec(db, "INSERT INTO message_audience VALUES (7, 'fornacino', 0, 4)");
+		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
@@ -740,6 +747,23 @@ static void check_version(struct store *st, int v)
 		} else {
 			assert_int_equal(store_lane_get(st, 7, 3, &lp), BANDITORE_ENOTFOUND);
 		}
+		break;
+	}
+	case 14: {
+		/* Subscribers from before chose nothing (everything); the seeded rows read back. */
+		struct store_audience aud;
+		uint64_t cats = 9, areas = 9;
+		char targets[64];
+		int bit = -1;
+		assert_int_equal(store_subscriber_get_audience(st, 0, s.addr_hash, &cats, &areas), 0);
+		assert_int_equal(cats, 0);
+		assert_int_equal(areas, 0);
+		assert_int_equal(store_audience_bit(st, STORE_AUDIENCE_AREA, "fornacino", 0, &bit), 0);
+		assert_int_equal(bit, seeded_upto >= 14 ? 2 : -1);
+		assert_int_equal(store_message_get_areas(st, 7, targets, sizeof(targets)), 0);
+		assert_string_equal(targets, seeded_upto >= 14 ? "fornacino" : "");
+		assert_int_equal(store_message_get_audience(st, 7, &aud), 0);
+		assert_true(aud.areas == (seeded_upto >= 14 ? 4u : 0u));
 		break;
 	}
 	default:
