@@ -21,6 +21,7 @@
 #define TOKENS_PATH "/api/v1/tokens"
 #define SUBSCRIBERS_PATH "/api/v1/subscribers"
 #define AUDIT_PATH "/api/v1/audit"
+#define JOINS_PATH "/api/v1/joins"
 #define POLICY_CHECK_PATH "/api/v1/policy/check"
 #define INBOX_PATH "/api/v1/inbox"
 
@@ -290,6 +291,28 @@ static enum MHD_Result route(struct api_request *r, const char *method, const ch
 			return method_not_allowed(r->conn, "GET");
 		NEED(STAFF_SEE_SUBSCRIBERS);
 		return api_subscribers_count(r);
+	}
+	if (!strcmp(url, SUBSCRIBERS_PATH "/enroll")) {
+		if (!is_post)
+			return method_not_allowed(r->conn, "POST");
+		NEED(STAFF_ENROLL);
+		return api_joins_enroll(r);
+	}
+	if (!strcmp(url, JOINS_PATH)) {
+		if (!is_get)
+			return method_not_allowed(r->conn, "GET");
+		NEED(STAFF_MODERATE);
+		return api_joins_list(r);
+	}
+	if (!strncmp(url, JOINS_PATH "/", strlen(JOINS_PATH) + 1)) {
+		char ref[64];
+		if (!parse_name(url + strlen(JOINS_PATH), ref, &rest) ||
+		    (strcmp(rest, "/approve") && strcmp(rest, "/refuse")))
+			return route_not_found(r->conn);
+		if (!is_post)
+			return method_not_allowed(r->conn, "POST");
+		NEED(STAFF_MODERATE);
+		return api_joins_decide(r, ref, !strcmp(rest, "/approve"));
 	}
 	if (!strncmp(url, SUBSCRIBERS_PATH "/", strlen(SUBSCRIBERS_PATH) + 1)) {
 		const char *what = url + strlen(SUBSCRIBERS_PATH) + 1;

@@ -136,6 +136,14 @@ enum MHD_Result api_inbox_act(struct api_request *r, int64_t id, int reply);
 /* --- api_totp.c: one's own second factor; what: "setup", "enable", "disable" --- */
 enum MHD_Result api_totp(struct api_request *r, const char *what);
 
+/* --- api_joins.c: the front desk and the moderation queue of joins --- */
+/* POST /api/v1/subscribers/enroll {"number", "form_number", "form_date"}. */
+enum MHD_Result api_joins_enroll(struct api_request *r);
+/* GET /api/v1/joins: the queue (numbers masked without see_numbers). */
+enum MHD_Result api_joins_list(struct api_request *r);
+/* POST /api/v1/joins/{ref}/approve (approve 1) or /refuse (0). */
+enum MHD_Result api_joins_decide(struct api_request *r, const char *ref, int approve);
+
 /* --- api_policy.c --- */
 /* POST /api/v1/policy/check: the comune's policy on a message as typed, without storing
  * it (the console shows the verdicts while one writes). */

@@ -52,6 +52,7 @@ static int parse_day(const char *s, int64_t *t)
 {
 	struct tm tm, back;
 	time_t tt;
+	int mday, mon;
 
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
 		return -1;
@@ -64,10 +65,11 @@ static int parse_day(const char *s, int64_t *t)
 	tm.tm_mday = (s[8] - '0') * 10 + (s[9] - '0');
 	if (tm.tm_year < 70 || tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1)
 		return -1;
-	tt = timegm(&tm);
-	if (tt == (time_t)-1 || !gmtime_r(&tt, &back) || back.tm_mday != tm.tm_mday ||
-	    back.tm_mon != tm.tm_mon)
-		return -1; /* 2026-02-30 */
+	mday = tm.tm_mday;
+	mon = tm.tm_mon;
+	tt = timegm(&tm); /* normalises tm: 2026-02-30 becomes 2026-03-02 */
+	if (tt == (time_t)-1 || !gmtime_r(&tt, &back) || back.tm_mday != mday || back.tm_mon != mon)
+		return -1;
 	*t = (int64_t)tt;
 	return 0;
 }
