@@ -117,6 +117,15 @@ int whatsapp_build_text(const char *to, const char *text, int preview_url, char 
 #define WHATSAPP_BUTTON_BODY_MAX 1024
 int whatsapp_build_buttons(const char *to, const char *text, const char *const ids[],
 			   const char *const titles[], int n, char **out);
+/* An interactive list message (only inside the 24-hour window): one section of 1 to 10
+ * rows {"id" <= 200 bytes, "title" <= 24 characters, "description" <= 72 or NULL}, ids
+ * unique, a button text of at most 20 characters and a body of at most 4,096. The
+ * citizen picks one row; the webhook brings its id back as a list_reply. */
+#define WHATSAPP_LIST_ROWS_MAX 10
+#define WHATSAPP_LIST_BODY_MAX 4096
+int whatsapp_build_list(const char *to, const char *text, const char *button,
+			const char *const ids[], const char *const titles[],
+			const char *const descriptions[], int n, char **out);
 int whatsapp_build_template(const char *to, const char *template_name, const char *language,
 			    const char *const *body_params, int n_params, const char *biz_opaque,
 			    char **out);

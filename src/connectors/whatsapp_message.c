@@ -357,6 +357,50 @@ oom_m:
 	return BANDITORE_ENOMEM;
 }
 
+int whatsapp_build_list(const char *to, const char *text, const char *button,
+			const char *const ids[], const char *const titles[],
+			const char *const descriptions[], int n, char **out)
+{
+	char digits[E164_MAX];
+	json_t *m, *rows, *inter;
+
+	*out = NULL;
+	if (recipient_digits(to, digits) || !valid_text(text, WHATSAPP_LIST_BODY_MAX) ||
+	    !valid_text(button, 20) || n < 1 || n > WHATSAPP_LIST_ROWS_MAX)
+		return BANDITORE_EINVAL;
+	for (int i = 0; i < n; i++) {
+		if (!valid_text(titles[i], 24) || !ids[i] || !*ids[i] || strlen(ids[i]) > 200 ||
+		    (descriptions[i] && *descriptions[i] && !valid_text(descriptions[i], 72)))
+			return BANDITORE_EINVAL;
+		for (int j = 0; j < i; j++)
+			if (!strcmp(ids[i], ids[j]))
+				return BANDITORE_EINVAL;
+	}
+	m = message_base(digits, "interactive");
+	rows = json_array();
+	if (!m || !rows)
+		goto oom;
+	for (int i = 0; i < n; i++) {
+		json_t *row = json_pack("{s:s, s:s}", "id", ids[i], "title", titles[i]);
+		if (row && descriptions[i] && *descriptions[i])
+			json_object_set_new(row, "description", json_string(descriptions[i]));
+		if (json_array_append_new(rows, row))
+			goto oom;
+	}
+	/* One section: its title is optional when there is only one. */
+	inter = json_pack("{s:s, s:{s:s}, s:{s:s, s:[{s:o}]}}", "type", "list", "body", "text", text,
+			  "action", "button", button, "sections", "rows", rows);
+	rows = NULL; /* taken by json_pack, even when it fails */
+	if (!inter || json_object_set_new(m, "interactive", inter))
+		goto oom_m;
+	return dump(m, out);
+oom:
+	json_decref(rows);
+oom_m:
+	json_decref(m);
+	return BANDITORE_ENOMEM;
+}
+
 /* {"type":"body","parameters":[{"type":"text","text":P}...]}, or NULL when out of memory.
  * (jansson's *_set_new and *_append_new take the value even when they fail.) */
 static json_t *body_component(const char *const *params, int n)

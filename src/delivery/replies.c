@@ -208,6 +208,27 @@ static int build_body(const char *to, const char *payload, char **out)
 		rc = whatsapp_build_buttons(to, text, ids, titles, (int)nb, out);
 		goto done;
 	}
+	if (text && json_is_object(json_object_get(body, "list"))) {
+		/* {"text": T, "list": {"button": B, "rows": [[id, title, description]...]}}: an
+		 * interactive list (choosing areas or categories, inside the window). */
+		json_t *l = json_object_get(body, "list"), *rows = json_object_get(l, "rows");
+		const char *ids[WHATSAPP_LIST_ROWS_MAX], *titles[WHATSAPP_LIST_ROWS_MAX];
+		const char *descs[WHATSAPP_LIST_ROWS_MAX];
+		size_t nr = json_array_size(rows);
+		if (nr < 1 || nr > WHATSAPP_LIST_ROWS_MAX)
+			goto done;
+		for (size_t i = 0; i < nr; i++) {
+			json_t *row = json_array_get(rows, i);
+			ids[i] = json_string_value(json_array_get(row, 0));
+			titles[i] = json_string_value(json_array_get(row, 1));
+			descs[i] = json_string_value(json_array_get(row, 2));
+			if (!ids[i] || !titles[i])
+				goto done;
+		}
+		rc = whatsapp_build_list(to, text, json_string_value(json_object_get(l, "button")), ids,
+					 titles, descs, (int)nr, out);
+		goto done;
+	}
 	if (text) {
 		rc = whatsapp_build_text(to, text, 1, out);
 		goto done;

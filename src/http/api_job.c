@@ -36,6 +36,8 @@ static int job_apply(struct store *st, struct writer_job *wj)
 		rc = messages_create(st, j->msg, j->created_by, j->now, &j->id);
 		if (!rc)
 			rc = messages_keep_notes(st, j->id, j->notes);
+		if (!rc && j->areas)
+			rc = store_message_set_areas(st, j->id, j->areas);
 		if (!rc)
 			rc = record(st, j, "message.create", NULL);
 		break;

@@ -76,6 +76,8 @@ static enum MHD_Result answer_message(struct api_request *r, unsigned int status
 		return rc == BANDITORE_ENOTFOUND ? not_found(r) : internal(r, "read", rc);
 	}
 	o = api_render_message(&m);
+	if (o)
+		json_object_set_new(o, "areas", api_audience_areas_json(r->st, id));
 	if (o) {
 		json_t *cost = cost_json(r, &m);
 		if (!cost || json_object_set_new(o, "cost", cost)) {
@@ -136,6 +138,8 @@ enum MHD_Result api_message_create(struct api_request *r)
 	json_t *verdicts = NULL;
 	int64_t now = (int64_t)time(NULL);
 	enum MHD_Result answer = MHD_NO;
+	char areas[STORE_TARGETS_MAX];
+	int has_areas = 0;
 	int rc;
 
 	rc = messages_parse_json_notes(r->body, r->len, &r->api->rules, now, &m, &notes, &err);
@@ -154,6 +158,11 @@ enum MHD_Result api_message_create(struct api_request *r)
 						 err.message_en);
 		return internal(r, "replaces", rc);
 	}
+	rc = api_audience_parse(r, areas, sizeof(areas), &has_areas, &answer);
+	if (rc) {
+		store_message_clear(&m);
+		return rc == 1 ? answer : internal(r, "areas", rc);
+	}
 	rc = check_policy(r, &m, &notes, now, &verdicts, &answer);
 	if (rc == 1) {
 		store_message_clear(&m);
@@ -166,6 +175,7 @@ enum MHD_Result api_message_create(struct api_request *r)
 	api_job_init(&job, API_JOB_CREATE, r);
 	job.msg = &m;
 	job.notes = &notes;
+	job.areas = has_areas ? areas : NULL;
 	job.created_by = r->who;
 	job.now = (int64_t)time(NULL);
 	rc = api_job_run(r->api->ctx->writer, &job);

@@ -56,6 +56,7 @@ json_t *api_render_reviewed(struct store *st, const struct store_message *m)
 	if (!o)
 		return NULL;
 	json_object_set_new(o, "state", json_string(workflow_state_name(m, has ? &rv : NULL)));
+	json_object_set_new(o, "areas", api_audience_areas_json(st, m->id));
 	if (has)
 		json_object_set_new(o, "review",
 				    json_pack("{s:s, s:o, s:s?, s:o, s:s?, s:b}", "proposed_by",
@@ -171,6 +172,8 @@ static int edit_job(struct store *st, struct api_job *j)
 {
 	struct flow *f = j->arg;
 	int rc = workflow_edit(st, f->msg, f->actor, f->own_only, j->now, &f->reapproval);
+	if (!rc && j->areas)
+		rc = store_message_set_areas(st, j->id, j->areas);
 	return rc ? rc : record(st, j, "message.edit", json_pack("{s:b}", "back_to_approval", f->reapproval));
 }
 
@@ -318,7 +321,9 @@ enum MHD_Result api_message_edit(struct api_request *r, int64_t id)
 	struct messages_error err;
 	struct api_job job;
 	struct flow f = { 0 };
-	int rc;
+	char areas[STORE_TARGETS_MAX];
+	enum MHD_Result refused = MHD_NO;
+	int rc, has_areas = 0;
 
 	rc = messages_parse_json(r->body, r->len, &r->api->rules, (int64_t)time(NULL), &m, &err);
 	if (rc == BANDITORE_EINVAL && !err.field[0])
@@ -339,9 +344,15 @@ enum MHD_Result api_message_edit(struct api_request *r, int64_t id)
 						 err.message_en);
 		return internal(r, "replaces", rc);
 	}
+	rc = api_audience_parse(r, areas, sizeof(areas), &has_areas, &refused);
+	if (rc) {
+		store_message_clear(&m);
+		return rc == 1 ? refused : internal(r, "areas", rc);
+	}
 	m.id = id;
 	f.msg = &m;
 	api_job_init(&job, API_JOB_FN, r);
+	job.areas = has_areas ? areas : NULL;
 	rc = run(r, &job, id, edit_job, &f);
 	store_message_clear(&m);
 	if (rc == BANDITORE_ENOTFOUND)

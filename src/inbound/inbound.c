@@ -5,6 +5,7 @@
 #include "common/keyword.h"
 #include "common/platform.h"
 #include "delivery/broadcast_message.h"
+#include "inbound/choices.h"
 #include "inbound/joins.h"
 #include "subscribers/subscribers.h"
 
@@ -199,6 +200,14 @@ void inbound_ctx_clear(struct inbound_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 }
 
+char *inbound_text_body_owned(char *text)
+{
+	char *b = text ? inbound_text_body(text) : NULL;
+
+	free(text);
+	return b;
+}
+
 char *inbound_text_body(const char *text)
 {
 	json_t *o = json_pack("{s:s, s:s}", "type", "text", "text", text);
@@ -228,6 +237,8 @@ const char *inbound_outcome_name(int outcome)
 	case INBOUND_DECLINED: return "declined";
 	case INBOUND_CONFIRM_HELP: return "confirm-help";
 	case INBOUND_NO_REQUEST: return "no-request";
+	case INBOUND_LISTED: return "choices-listed";
+	case INBOUND_CHOSEN: return "chosen";
 	case INBOUND_QUEUED: return "queued";
 	default: return "unknown";
 	}
@@ -540,6 +551,106 @@ done:
 	return rc;
 }
 
+/* Queues a reply made for this sender only (freed here). */
+static int queue_owned(struct store *st, const struct inbound_prepared *p, const char *kind,
+		       char *body, int64_t now)
+{
+	int rc = body ? queue_reply(st, p, kind, body, now) : BANDITORE_ENOMEM;
+
+	free(body);
+	return rc;
+}
+
+/* The list of `kind` for a subscriber (choices.h); ENOTFOUND when not subscribed. */
+static int send_list(struct store *st, const struct config *cfg, const struct inbound_prepared *p,
+		     int kind, int64_t now)
+{
+	struct choices_list *l = malloc(sizeof(*l));
+	int rc;
+
+	if (!l)
+		return BANDITORE_ENOMEM;
+	rc = choices_load(st, cfg, PLATFORM_WHATSAPP, p->hash, kind, l);
+	if (!rc)
+		rc = queue_owned(st, p, "choices",
+				 l->n ? choices_whatsapp_body(cfg, l)
+				      : inbound_text_body_owned(choices_text_none(cfg, kind)),
+				 now);
+	free(l);
+	return rc;
+}
+
+/* Right after joining, inside the window the keyword opened: the areas to choose, or
+ * the categories when the comune has no areas. */
+static int after_join(struct store *st, const struct config *cfg, const struct inbound_prepared *p,
+		      int64_t now)
+{
+	struct choices_list *l = malloc(sizeof(*l));
+	int rc, kind = cfg->n_areas ? STORE_AUDIENCE_AREA : STORE_AUDIENCE_CATEGORY;
+
+	if (!l)
+		return BANDITORE_ENOMEM;
+	rc = choices_load(st, cfg, PLATFORM_WHATSAPP, p->hash, kind, l);
+	if (!rc && l->n)
+		rc = queue_owned(st, p, "choices", choices_whatsapp_body(cfg, l), now);
+	free(l);
+	return rc;
+}
+
+/* The keywords that ask for a list, and the picks from it. Returns 1 when it handled the
+ * message, 0 to go on as usual, or an error. */
+static int choices_step(struct store *st, const struct inbound_ctx *ctx,
+			const struct inbound_prepared *p, int64_t now, int *outcome)
+{
+	const struct config *cfg = ctx->cfg;
+	char norm[KEYWORD_MAX];
+	int ask, rc, kind = STORE_AUDIENCE_AREA;
+
+	if (p->intent == INBOUND_INTENT_JOIN || p->intent == INBOUND_INTENT_LEAVE)
+		return 0;
+	if (keyword_normalize(p->ev->text, strlen(p->ev->text), norm, sizeof(norm)) != 0)
+		norm[0] = '\0';
+	ask = choices_classify(cfg, norm, p->ev->reply_id);
+	if (ask == CHOICES_NONE)
+		return 0;
+	/* A subscriber's message opens the window the list needs. */
+	rc = store_subscriber_touch(st, PLATFORM_WHATSAPP, p->hash, now);
+	if (rc == BANDITORE_ENOTFOUND) {
+		*outcome = INBOUND_NOT_SUBSCRIBED;
+		rc = queue_owned(st, p, "choices",
+				 inbound_text_body_owned(choices_text_not_subscribed(cfg)), now);
+		return rc ? rc : 1;
+	}
+	if (rc)
+		return rc;
+	if (ask == CHOICES_ASK_AREAS || ask == CHOICES_ASK_CATEGORIES) {
+		*outcome = INBOUND_LISTED;
+		rc = send_list(st, cfg, p,
+			       ask == CHOICES_ASK_AREAS ? STORE_AUDIENCE_AREA : STORE_AUDIENCE_CATEGORY, now);
+		return rc ? rc : 1;
+	}
+	rc = choices_pick(st, cfg, PLATFORM_WHATSAPP, p->hash, p->ev->reply_id, &kind);
+	if (rc == BANDITORE_EINVAL) {
+		/* A row of an old list, or made up: nothing changes, and the citizen is told. */
+		*outcome = INBOUND_IGNORED;
+		rc = queue_owned(st, p, "choices", inbound_text_body_owned(choices_text_unknown(cfg, kind)),
+				 now);
+		return rc ? rc : 1;
+	}
+	if (!rc) {
+		struct choices_list *l = malloc(sizeof(*l));
+		if (!l)
+			return BANDITORE_ENOMEM;
+		rc = choices_load(st, cfg, PLATFORM_WHATSAPP, p->hash, kind, l);
+		if (!rc)
+			rc = queue_owned(st, p, "choices", inbound_text_body_owned(choices_summary(cfg, l)),
+					 now);
+		free(l);
+		*outcome = INBOUND_CHOSEN;
+	}
+	return rc ? rc : 1;
+}
+
 /* What a citizen's message does, once it is known to be new. */
 static int act(struct store *st, const struct inbound_ctx *ctx, const struct inbound_prepared *p,
 	       int64_t now, int *outcome, int *erased)
@@ -549,6 +660,9 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 	int rc, done = 0, due = 0;
 
 	rc = confirm_step(st, ctx, p, now, outcome, erased);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	rc = choices_step(st, ctx, p, now, outcome);
 	if (rc)
 		return rc < 0 ? rc : 0;
 	if (p->intent == INBOUND_INTENT_JOIN) {
@@ -566,8 +680,11 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 		if (rc)
 			return rc;
 		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
-		return queue_reply(st, p, joined ? "join" : "already",
-				   joined ? ctx->body_join : ctx->body_already, now);
+		rc = queue_reply(st, p, joined ? "join" : "already",
+				 joined ? ctx->body_join : ctx->body_already, now);
+		if (!rc && joined)
+			rc = after_join(st, cfg, p, now);
+		return rc;
 	}
 	if (p->intent == INBOUND_INTENT_LEAVE) {
 		int left = 0;

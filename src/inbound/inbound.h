@@ -67,6 +67,8 @@ enum inbound_outcome {
 	INBOUND_CONFIRM_HELP,  /* neither yes nor no while a request waits */
 	INBOUND_NO_REQUEST,    /* "Sì" with no request waiting (or an expired one) */
 	INBOUND_QUEUED,        /* moderate_joins: the join waits for staff */
+	INBOUND_LISTED,        /* the list of areas or categories was sent (choices.h) */
+	INBOUND_CHOSEN,        /* a pick from that list changed the subscriber's choice */
 };
 
 /* Prepares the context (expands texts). Free with inbound_ctx_clear. */
@@ -114,6 +116,8 @@ int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,
 
 /* Builds the outbox body of a free-text reply (caller frees). */
 char *inbound_text_body(const char *text);
+/* The same, taking `text` (freed; NULL gives NULL). */
+char *inbound_text_body_owned(char *text);
 
 /* Short name of an outcome, for logs. */
 const char *inbound_outcome_name(int outcome);

@@ -14,6 +14,7 @@
 static const char *const known_fields[] = {
 	"title", "text", "category", "link", "priority", "scheduled_at", "expires_at",
 	"attachment", "justification", "overrides", "replaces",
+	"areas", /* the target areas: messages_areas_from_json (messages_audience.h) */
 };
 
 static int refuse(struct messages_error *err, const char *field, const char *it, const char *en)

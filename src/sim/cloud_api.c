@@ -321,6 +321,46 @@ static int check_message(struct sim *sim, json_t *msg, const char *type, json_t 
 				}
 			}
 		}
+		if (!strcmp(str_member(part, "type"), "list")) {
+			/* A list, as the description's ActionObject says: a button text of 1..20
+			 * characters, 1 to 10 sections, 10 rows in all, each row an id of at most
+			 * 200 characters (unique) and a title of 1..24, an optional description
+			 * of at most 72; a body text of at most 4,096. */
+			json_t *action = json_object_get(part, "action");
+			json_t *sections = json_object_get(action, "sections");
+			const char *bt = str_member(body, "text"), *button = str_member(action, "button");
+			size_t ns = json_array_size(sections), total = 0;
+			if (!bt || !*bt || utf8_chars(bt) > 4096)
+				return param_error(sim, out,
+						   "The parameter interactive['body']['text'] is required and at most 4096 characters long.",
+						   NULL);
+			if (!button || !*button || utf8_chars(button) > 20)
+				return param_error(sim, out,
+						   "The parameter interactive['action']['button'] is required and at most 20 characters long.",
+						   NULL);
+			if (!json_is_array(sections) || ns < 1 || ns > 10)
+				return param_error(sim, out,
+						   "Param interactive['action']['sections'] must have 1 to 10 items.",
+						   NULL);
+			for (size_t s = 0; s < ns; s++) {
+				json_t *rows = json_object_get(json_array_get(sections, s), "rows");
+				if (!json_is_array(rows) || json_array_size(rows) < 1)
+					return param_error(sim, out, "Each section needs rows.", NULL);
+				for (size_t i = 0; i < json_array_size(rows); i++) {
+					json_t *row = json_array_get(rows, i);
+					const char *rid = str_member(row, "id"), *title = str_member(row, "title");
+					const char *desc = str_member(row, "description");
+					if (!rid || !*rid || strlen(rid) > 200 || !title || !*title ||
+					    utf8_chars(title) > 24 || (desc && utf8_chars(desc) > 72))
+						return param_error(sim, out,
+								   "Each row needs an id (at most 200 characters), a title (at most 24) and at most a 72-character description.",
+								   NULL);
+					total++;
+				}
+			}
+			if (total > 10)
+				return param_error(sim, out, "A list has at most 10 rows in all.", NULL);
+		}
 		if (str_member(body, "text"))
 			json_object_set_new(record, "text", json_string(str_member(body, "text")));
 		json_object_set(record, "interactive", part);

@@ -1,0 +1,244 @@
+"""Integration tests of issue 7 point 6 and issue 8 point 2: categories and areas.
+
+The real daemon runs against the simulator (banditore-sim) with Leini's example, which
+names three frazioni ([area ID] sections), and three categories added here (one of them
+an emergency). Citizens join on WhatsApp and get the interactive list of areas (checked
+by the simulator as the Cloud API describes lists); their list replies choose areas,
+the keyword CATEGORIE brings the list of categories. Then:
+- GET /api/v1/audience counts who a target reaches, before sending;
+- a message for category viabilita in Fornacino reaches exactly the right phones;
+- an emergency in Fornacino reaches everyone;
+- an area that does not exist is refused (422, in Italian), nothing is stored;
+- a list reply naming a row that does not exist changes nothing and says so;
+- leaving erases the subscriber with its choices: the database and its WAL are scanned.
+
+Environment: BANDITORE, BANDITORE_SIM. Numbers are fictitious (+39 333 000 7xxx).
+"""
+import json
+import os
+import re
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_whatsapp_inbound import Deployment, http, text_of  # noqa: E402
+
+CATEGORIES = """
+[category viabilita]
+label = Viabilità e lavori stradali
+[category eventi]
+label = Eventi
+[category emergenze]
+label = Emergenze
+emergency = yes
+"""
+
+
+def list_reply_body(phone_number_id, number, row_id, title, msg_id):
+    """What Meta posts when the citizen picks a row of a list message."""
+    return json.dumps({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "100000000000000", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "393660000000", "phone_number_id": phone_number_id},
+            "contacts": [{"profile": {"name": "Cittadino"}, "wa_id": number}],
+            "messages": [{"from": number, "id": msg_id, "timestamp": str(int(time.time())),
+                          "type": "interactive",
+                          "interactive": {"type": "list_reply",
+                                          "list_reply": {"id": row_id, "title": title}}}]}}]}]}).encode()
+
+
+def number(i):
+    return "39333000%04d" % (7000 + i)
+
+
+class Audience(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Deployment(example="leini")
+        with open(cls.d.config, "a", encoding="utf-8") as f:
+            f.write(CATEGORIES)
+        cls.d.start()
+        r = cls.d.cli("token", "create", "redazione")
+        assert r.returncode == 0, r.stderr
+        cls.token = re.findall(r"(?m)^(bnd_[A-Za-z0-9_-]{43})$", r.stdout)[0]
+        cls.seq = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    # -- helpers --
+    def api(self, method, path, body=None):
+        headers = {"Authorization": "Bearer " + self.token}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            body = json.dumps(body).encode()
+        status, raw = http(method, self.d.base + path, body, headers)
+        return status, json.loads(raw) if raw else None
+
+    def pick(self, n, row_id, title="x"):
+        """The citizen picks a row; returns the reply it got."""
+        type(self).seq += 1
+        before = len(self.d.received(n))
+        status, _ = self.d.post_webhook(list_reply_body(self.d.phone_number_id(), n, row_id, title,
+                                                        "wamid.list%06d" % self.seq))
+        self.assertEqual(status, 200)
+        return self.d.wait_received(n, before + 1)[-1]
+
+    def join(self, n):
+        before = len(self.d.received(n))
+        self.d.say(n, "ATTIVA ISCRIZIONE")
+        return self.d.wait_received(n, before + 2)[before:]
+
+    def broadcast_to(self, mid):
+        msgs = json.loads(http("GET", self.d.sim_base + "/sim/messages", timeout=30)[1])["messages"]
+        return sorted(m["to"] for m in msgs if m.get("biz_opaque_callback_data") == "m=%d" % mid)
+
+    def send(self, body, expect):
+        status, created = self.api("POST", "/api/v1/messages", body)
+        self.assertEqual(status, 201, created)
+        status, sent = self.api("POST", "/api/v1/messages/%d/send" % created["id"])
+        self.assertEqual(status, 202, sent)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            status, m = self.api("GET", "/api/v1/messages/%d" % created["id"])
+            if m["state"] in ("sent", "partly_failed") and len(self.broadcast_to(created["id"])) >= len(expect):
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)  # nobody else may get it late
+        if os.environ.get("AUDIENCE_DEBUG"):
+            print(m, json.loads(http("GET", self.d.sim_base + "/sim/messages", timeout=30)[1])["messages"][-3:])
+        return created, sent, self.broadcast_to(created["id"])
+
+    # -- the journey --
+    def test_a_choose_then_targeted_and_emergency_broadcasts(self):
+        d = self.d
+        a, b, c, e, f = (number(i) for i in range(1, 6))
+        # Joining brings the welcome and the list of areas, inside the window.
+        for n in (a, b, c, e, f):
+            msgs = self.join(n)
+            lst = msgs[-1]
+            self.assertEqual(lst.get("type"), "interactive", msgs)
+            inter = lst["interactive"]
+            self.assertEqual(inter["type"], "list")
+            self.assertIn("Scegli le zone", inter["body"]["text"])
+            rows = inter["action"]["sections"][0]["rows"]
+            self.assertEqual([r["id"] for r in rows], ["a:*", "a:capoluogo", "a:fornacino", "a:tedeschi"])
+            self.assertEqual(rows[2]["title"], "Fornacino")
+            self.assertLessEqual(len(inter["action"]["button"]), 20)
+        # a: Fornacino; b: Tedeschi; c: only the category "eventi"; e, f choose nothing.
+        self.assertIn("Zone scelte: Fornacino", text_of(self.pick(a, "a:fornacino", "Fornacino")))
+        self.assertIn("Zone scelte: Tedeschi", text_of(self.pick(b, "a:tedeschi", "Tedeschi")))
+        before = len(d.received(c))
+        d.say(c, "Categorie")
+        lst = d.wait_received(c, before + 1)[-1]
+        self.assertEqual(lst["interactive"]["type"], "list")
+        ids = [r["id"] for r in lst["interactive"]["action"]["sections"][0]["rows"]]
+        self.assertEqual(ids, ["c:*", "c:viabilita", "c:eventi"], "emergencies are not offered")
+        self.assertIn("Categorie scelte: Eventi", text_of(self.pick(c, "c:eventi", "Eventi")))
+        # Picking a chosen area again takes it back, then again chooses it.
+        self.assertIn("tutte le zone", text_of(self.pick(b, "a:tedeschi")))
+        self.assertIn("Zone scelte: Tedeschi", text_of(self.pick(b, "a:tedeschi")))
+        # A row that does not exist: nothing changes, the citizen is told.
+        masks = d.query("SELECT id, categories, areas FROM subscribers ORDER BY id")
+        reply = text_of(self.pick(e, "a:centro-storico", "Centro"))
+        self.assertIn("Scelta non riconosciuta", reply)
+        self.assertIn("ZONE", reply)
+        self.assertEqual(d.query("SELECT id, categories, areas FROM subscribers ORDER BY id"), masks)
+        self.assertEqual(d.query("SELECT count(*) FROM audience_bits WHERE name = 'centro-storico'"), [(0,)])
+        d.wait_outbox_empty()
+
+        # Before sending: who would road works in Fornacino reach? a, e, f (not b: Tedeschi;
+        # not c: only eventi).
+        status, reach = self.api("GET", "/api/v1/audience?category=viabilita&areas=fornacino")
+        self.assertEqual(status, 200, reach)
+        self.assertEqual(reach["reach"], {"whatsapp": 3})
+        self.assertEqual(reach["total"], 3)
+        self.assertFalse(reach["emergency"])
+        status, reach = self.api("GET", "/api/v1/audience?category=emergenze&areas=fornacino")
+        self.assertEqual(reach["reach"], {"whatsapp": 5})
+        self.assertTrue(reach["emergency"])
+        status, reach = self.api("GET", "/api/v1/audience?category=eventi")
+        self.assertEqual(reach["reach"], {"whatsapp": 5 - 0}, "no area: everyone the category lets through")
+
+        created, sent, got = self.send({"title": "Lavori", "text": "Via Roma chiusa per lavori.", "category": "viabilita",
+                                        "areas": ["fornacino"]}, [a, e, f])
+        self.assertEqual(created["areas"], ["fornacino"])
+        self.assertEqual(sent["audience"], 3, "the audience counts those the target reaches")
+        self.assertEqual(got, sorted([a, e, f]))
+
+        # An emergency in Fornacino reaches everyone, whatever they chose.
+        _, _, got = self.send({"title": "Allerta", "text": "Allerta meteo rossa: restate in casa.", "category": "emergenze",
+                               "areas": ["fornacino"]}, [a, b, c, e, f])
+        self.assertEqual(got, sorted([a, b, c, e, f]))
+        # A message of category eventi with no area: everyone but nobody excluded by
+        # category (c chose eventi; the others chose no category).
+        _, _, got = self.send({"title": "Festa", "text": "Sabato festa patronale.", "category": "eventi"}, [a, b, c, e, f])
+        self.assertEqual(got, sorted([a, b, c, e, f]))
+        # Road works in Tedeschi: b, e, f; not c (eventi only), not a (Fornacino).
+        _, _, got = self.send({"title": "Acquedotto", "text": "Lavori all'acquedotto.", "category": "viabilita",
+                               "areas": ["tedeschi"]}, [b, e, f])
+        self.assertEqual(got, sorted([b, e, f]))
+
+    def test_b_unknown_area_refused_nothing_stored(self):
+        before = self.d.query("SELECT count(*) FROM messages")
+        status, err = self.api("POST", "/api/v1/messages", {"text": "Lavori.", "category": "viabilita",
+                                                            "areas": ["centro"]})
+        self.assertEqual(status, 422, err)
+        self.assertEqual(err["field"], "areas")
+        self.assertIn("la zona 'centro' non esiste", err["message"])
+        self.assertIn("fornacino", err["message"])
+        self.assertIn("does not exist", err["message_en"])
+        status, err = self.api("POST", "/api/v1/messages", {"text": "Lavori.", "category": "viabilita",
+                                                            "areas": "fornacino"})
+        self.assertEqual(status, 422, err)
+        self.assertEqual(self.d.query("SELECT count(*) FROM messages"), before)
+        status, err = self.api("GET", "/api/v1/audience?category=viabilita&areas=centro")
+        self.assertEqual(status, 422, err)
+        self.assertIn("non esiste", err["message"])
+        status, err = self.api("GET", "/api/v1/audience?category=nessuna")
+        self.assertEqual(status, 422, err)
+        self.assertEqual(err["field"], "category")
+
+    def test_c_not_subscribed_and_leaving_erases_choices(self):
+        d = self.d
+        g = number(9)
+        # Not subscribed: the keyword gets a short explanation, nothing is stored.
+        d.say(g, "ZONE")
+        self.assertIn("Non risulti iscritto", text_of(d.wait_received(g, 1)[-1]))
+        self.join(g)
+        sealed = d.query("SELECT sealed FROM subscribers ORDER BY id DESC LIMIT 1")[0][0]
+        self.pick(g, "a:capoluogo", "Leini capoluogo")
+        self.assertIn("Zone scelte: Leini capoluogo, Fornacino", text_of(self.pick(g, "a:fornacino", "Fornacino")))
+        self.assertEqual(d.query("SELECT count(*) FROM subscribers WHERE sealed = ? AND areas <> 0", (sealed,)),
+                         [(1,)])
+        count = d.query("SELECT count(*) FROM subscribers")[0][0]
+        before = len(d.received(g))
+        d.say(g, "DISATTIVA ISCRIZIONE")
+        d.wait_received(g, before + 1)
+        self.assertEqual(d.query("SELECT count(*) FROM subscribers")[0][0], count - 1)
+        d.wait_outbox_empty()
+        # Nothing about the number anywhere in the database or its log.
+        deadline = time.time() + 10
+        while True:
+            blobs = b""
+            for suffix in ("", "-wal"):
+                try:
+                    with open(d.db + suffix, "rb") as fh:
+                        blobs += fh.read()
+                except FileNotFoundError:
+                    pass
+            if (g.encode() not in blobs and sealed not in blobs) or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertNotIn(g.encode(), blobs)
+        self.assertNotIn(sealed, blobs, "the sealed number is gone from the database and its WAL")
+        # The bits table holds names only.
+        for (name,) in d.query("SELECT name FROM audience_bits"):
+            self.assertRegex(name, r"^[a-z0-9-]+$")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
