@@ -42,7 +42,7 @@ enum {
 	K_MODERATE_WITHIN_DAYS,
 	K_WA_PHONE_NUMBER_ID, K_WA_DISPLAY_NUMBER, K_WA_API_BASE, K_WA_API_VERSION,
 	K_WA_SECRETS_FILE, K_WA_MPS, K_WA_TEMPLATE_NAME, K_WA_TEMPLATE_LANGUAGE,
-	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MESSAGING_LIMIT, K_WA_MAX_IN_FLIGHT, K_WA_CHANNEL_URL, K_WA_NOTICE_TEMPLATE, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
+	K_WA_TEMPLATE_PARAMS, K_WA_UNREACHABLE_AFTER, K_WA_MESSAGING_LIMIT, K_WA_MAX_IN_FLIGHT, K_WA_CHANNEL_URL, K_WA_CHANNEL_MODE, K_WA_NOTICE_TEMPLATE, K_WA_APP_SECRET, K_WA_ACCESS_TOKEN, K_WA_VERIFY_TOKEN,
 	K_TG_BOT_USERNAME, K_TG_MODE, K_TG_CHANNEL_ID, K_TG_API_BASE, K_TG_SECRETS_FILE,
 	K_TG_MPS, K_TG_BOT_TOKEN, K_TG_WEBHOOK_SECRET,
 	K_SUBSCRIBE, K_UNSUBSCRIBE, K_CONFIRM_JOIN, K_CONFIRM_WITHIN_HOURS,
@@ -96,6 +96,7 @@ static const struct config_key keys[K_COUNT] = {
 	[K_WA_MESSAGING_LIMIT] = { "whatsapp", "messaging_limit", 0 },
 	[K_WA_MAX_IN_FLIGHT] = { "whatsapp", "max_in_flight", 0 },
 	[K_WA_CHANNEL_URL] = { "whatsapp", "channel_url", 0 },
+	[K_WA_CHANNEL_MODE] = { "whatsapp", "channel_mode", 0 },
 	[K_WA_NOTICE_TEMPLATE] = { "whatsapp", "notice_template", 0 },
 	[K_WA_APP_SECRET] = { "whatsapp", "app_secret", CONFIG_KEY_SECRET },
 	[K_WA_ACCESS_TOKEN] = { "whatsapp", "access_token", CONFIG_KEY_SECRET },
@@ -784,6 +785,21 @@ static void get_whatsapp(struct loader *ld)
 		get_int(ld, K_WA_MESSAGING_LIMIT, &cfg->wa_messaging_limit, 250, 100000000, 0);
 	get_int(ld, K_WA_MAX_IN_FLIGHT, &cfg->wa_max_in_flight, 1, 1024, 256);
 	get_url(ld, K_WA_CHANNEL_URL, &cfg->wa_channel_url, 0, "");
+	/* A WhatsApp Channel has no API: "manual" makes a posting task of each approved
+	 * message, which a person publishes in the app and marks as posted. */
+	if (val(ld, K_WA_CHANNEL_MODE)) {
+		const char *mode = val(ld, K_WA_CHANNEL_MODE);
+		if (!strcasecmp(mode, "manual"))
+			cfg->wa_channel_manual = 1;
+		else if (strcasecmp(mode, "none"))
+			error_line(ld, line_of(ld, K_WA_CHANNEL_MODE),
+				   T("channel_mode: '%s' non va bene: manual o none",
+				     "channel_mode: '%s' is wrong: manual or none"), mode);
+		if (cfg->wa_channel_manual && (!cfg->wa_channel_url || !*cfg->wa_channel_url))
+			error_line(ld, line_of(ld, K_WA_CHANNEL_MODE),
+				   T("channel_mode = manual richiede channel_url (l'indirizzo del Canale WhatsApp)",
+				     "channel_mode = manual needs channel_url (the WhatsApp Channel's address)"));
+	}
 	set_str(ld, &cfg->wa_app_secret, "");
 	set_str(ld, &cfg->wa_access_token, "");
 	set_str(ld, &cfg->wa_verify_token, "");

@@ -102,6 +102,8 @@ struct config {
 	int wa_max_in_flight;       /* broadcast sends in flight at once (default 256) */
 	char *wa_channel_url;       /* the comune's WhatsApp Channel link ("" : none); the
 				     * public page shows it with its QR code */
+	int wa_channel_manual;      /* channel_mode = manual: each approved message makes a
+				     * posting task in the console (Channels have no API) */
 	int wa_unreachable_after;   /* consecutive permanent failures before a subscriber is
 				     * unreachable (default 3) */
 	int wa_messaging_limit;     /* the number's messaging limit: unique people sent to per

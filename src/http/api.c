@@ -24,7 +24,7 @@
 #define JOINS_PATH "/api/v1/joins"
 #define POLICY_CHECK_PATH "/api/v1/policy/check"
 #define INBOX_PATH "/api/v1/inbox"
-#define AUDIENCE_PATH "/api/v1/audience"
+#define CHANNEL_PATH "/api/v1/channel/posts"
 
 int api_new(const struct http_ctx *ctx, struct api **out)
 {
@@ -339,6 +339,21 @@ static enum MHD_Result route(struct api_request *r, const char *method, const ch
 		NEED(STAFF_INBOX);
 		return api_inbox_list(r);
 	}
+	if (!strcmp(url, CHANNEL_PATH)) {
+		if (!is_get)
+			return method_not_allowed(r->conn, "GET");
+		NEED(STAFF_CHANNEL_POST);
+		return api_channel_list(r);
+	}
+	if (!strncmp(url, CHANNEL_PATH "/", strlen(CHANNEL_PATH) + 1)) {
+		int64_t id = parse_id(url + strlen(CHANNEL_PATH), &rest);
+		if (!id || strcmp(rest, "/posted"))
+			return route_not_found(r->conn);
+		if (!is_post)
+			return method_not_allowed(r->conn, "POST");
+		NEED(STAFF_CHANNEL_POST);
+		return api_channel_posted(r, id);
+	}
 	if (!strncmp(url, INBOX_PATH "/", strlen(INBOX_PATH) + 1)) {
 		int64_t id = parse_id(url + strlen(INBOX_PATH), &rest);
 		if (!id || (strcmp(rest, "/reply") && strcmp(rest, "/delete")))
@@ -347,13 +362,6 @@ static enum MHD_Result route(struct api_request *r, const char *method, const ch
 			return method_not_allowed(r->conn, "POST");
 		NEED(STAFF_INBOX);
 		return api_inbox_act(r, id, !strcmp(rest, "/reply"));
-	}
-	if (!strncmp(url, AUDIENCE_PATH, strlen(AUDIENCE_PATH)) &&
-	    (!url[strlen(AUDIENCE_PATH)] || url[strlen(AUDIENCE_PATH)] == '?')) {
-		if (!is_get)
-			return method_not_allowed(r->conn, "GET");
-		NEED(STAFF_PROPOSE);
-		return api_audience_reach(r, url[strlen(AUDIENCE_PATH)] ? url + strlen(AUDIENCE_PATH) + 1 : NULL);
 	}
 	if (!strcmp(url, POLICY_CHECK_PATH)) {
 		if (!is_post)

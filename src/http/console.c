@@ -354,6 +354,7 @@ json_t *console_model(const struct console_req *r, const char *page_id, const ch
 		{ "staff", "/console/staff", "manage_staff", "Staff", "Staff" },
 		{ "registro", "/console/registro", "read_audit", "Registro", "Audit log" },
 		{ "ricevuti", "/console/messaggi-ricevuti", "inbox", "Messaggi ricevuti", "Received messages" },
+		{ "canale", "/console/canale-whatsapp", "channel_post", "Canale WhatsApp", "WhatsApp Channel" },
 		{ "sicurezza", "/console/sicurezza", "own_totp", "Sicurezza", "Security" },
 	};
 	const struct config *cfg = r->c->ctx->cfg;
@@ -378,6 +379,9 @@ json_t *console_model(const struct console_req *r, const char *page_id, const ch
 			/* private messages are kept only in keep-until-answered mode */
 			if (!strcmp(items[i].id, "ricevuti") &&
 			    cfg->inbound_mode != CONFIG_INBOUND_KEEP_UNTIL_ANSWERED)
+				continue;
+			/* posting tasks exist only where the Channel is posted by hand */
+			if (!strcmp(items[i].id, "canale") && !cfg->wa_channel_manual)
 				continue;
 			json_array_append_new(nav, json_pack("{s:s,s:s,s:b}", "href", items[i].path,
 							     "label", en ? items[i].en : items[i].it,
@@ -471,6 +475,11 @@ static enum MHD_Result route(struct console_req *r, const char *path, int is_pos
 	if (is_post && (id = parse_action(path, "/messaggi-ricevuti/", what, sizeof(what))) > 0 &&
 	    (!strcmp(what, "rispondi") || !strcmp(what, "cancella")))
 		return console_inbox_act(r, id, what);
+	if (!strcmp(path, "/canale-whatsapp") && !is_post)
+		return console_channel(r);
+	if (is_post && (id = parse_action(path, "/canale-whatsapp/", what, sizeof(what))) > 0 &&
+	    !strcmp(what, "pubblicato"))
+		return console_channel_posted(r, id);
 	if (!strcmp(path, "/sicurezza") && !is_post)
 		return console_security(r);
 	if (is_post && (!strcmp(path, "/sicurezza/nuovo") || !strcmp(path, "/sicurezza/conferma") ||

@@ -3,7 +3,7 @@
  *
  * console.c: the door (routes, session, language, layout, answers, forms);
  * console_login.c, console_dashboard.c, console_compose.c, console_messages.c,
- * console_subscribers.c, console_staff.c, console_audit.c, console_inbox.c, console_security.c: one page
+ * console_subscribers.c, console_staff.c, console_audit.c, console_inbox.c, console_security.c, console_channel.c: one page
  * (or two) each.
  */
 #ifndef BANDITORE_CONSOLE_INTERNAL_H
@@ -106,6 +106,9 @@ enum MHD_Result console_audit(struct console_req *r, int verify);
 /* console_inbox.c: kept private messages; what: "rispondi", "cancella". */
 enum MHD_Result console_inbox(struct console_req *r);
 enum MHD_Result console_inbox_act(struct console_req *r, long long id, const char *what);
+/* console_channel.c: posting tasks of a WhatsApp Channel kept by hand. */
+enum MHD_Result console_channel(struct console_req *r);
+enum MHD_Result console_channel_posted(struct console_req *r, long long id);
 /* console_security.c: one's own second factor; what: "nuovo", "conferma", "disattiva". */
 enum MHD_Result console_security(struct console_req *r);
 enum MHD_Result console_security_post(struct console_req *r, const char *what);

@@ -522,15 +522,20 @@ int public_page_archive(const struct public_req *r, struct public_body *out)
 int public_page_message(const struct public_req *r, struct public_body *out)
 {
 	struct store_message msg;
+	struct store_channel_post post;
 	struct store *st;
 	json_t *m;
 	int rc;
 
 	memset(&msg, 0, sizeof(msg));
+	memset(&post, 0, sizeof(post));
 	st = public_store_get(r->site);
 	if (!st)
 		return BANDITORE_ESTORE;
 	rc = store_message_get(st, strtoll(r->path, NULL, 10), &msg);
+	/* Where the WhatsApp Channel is posted by hand: when it was posted there. */
+	if (!rc && r->cfg->wa_channel_manual && store_channel_post_get(st, msg.id, &post))
+		post.posted_at = 0;
 	public_store_put(r->site, st, rc != 0 && rc != BANDITORE_ENOTFOUND);
 	if (rc)
 		return rc;
@@ -540,8 +545,15 @@ int public_page_message(const struct public_req *r, struct public_body *out)
 		return BANDITORE_ENOTFOUND;
 	}
 	m = public_model_base(r, "messaggio", msg.title, msg.title);
-	if (m)
-		json_object_set_new(m, "message", message_model(r, &msg, 1));
+	if (m) {
+		json_t *item = message_model(r, &msg, 1);
+		if (item && post.posted_at > 0) {
+			char human[64], iso[40];
+			date_of(post.posted_at, r->lang, human, sizeof(human), iso, sizeof(iso));
+			json_object_set_new(item, "channel_posted", json_pack("{s:s, s:s}", "date", human, "iso", iso));
+		}
+		json_object_set_new(m, "message", item);
+	}
 	out->modified = msg.finished_at ? msg.finished_at : public_message_time(&msg);
 	store_message_clear(&msg);
 	out->max_age = 300;

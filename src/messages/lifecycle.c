@@ -217,6 +217,8 @@ int messages_send_checked(struct store *st, int64_t id, int64_t now,
 	}
 	if (!rc)
 		rc = store_message_approve(st, id, now, max_id, count);
+	if (!rc && rules && rules->channel_posts)
+		rc = store_channel_post_add(st, id, now);
 	if (!rc && rules && rules->tier_limit > 0)
 		rc = store_subscribers_contacted(st, PLATFORM_WHATSAPP, now - TIER_WINDOW, &contacted);
 	if (rc)

@@ -45,6 +45,8 @@ struct messages_rules {
 	const struct policy *policy;   /* borrowed (the configuration's); NULL: no policy */
 	const char *data_dir;          /* attachments are DATA/media/<sha256> (media.h); NULL:
 					* a message's attachment is refused (JSON) or not re-read */
+	int channel_posts;             /* a WhatsApp Channel posted by hand: each approval
+					* makes a posting task (store_channel_post_add) */
 };
 
 void messages_rules_from_config(const struct config *cfg, struct messages_rules *out);

@@ -356,6 +356,17 @@ static const struct migration migrations[] = {
 	  "  categories_mask INTEGER NOT NULL DEFAULT 0,"
 	  "  areas_mask INTEGER NOT NULL DEFAULT 0"
 	  ") STRICT;" },
+	{ "posting tasks of a WhatsApp Channel (channel_mode = manual)",
+	  /* One row per approved message while the Channel is posted by hand: when it was
+	   * approved, when and by whom (a staff or token name) it was posted. No personal
+	   * data. */
+	  "CREATE TABLE channel_posts ("
+	  "  message_id INTEGER PRIMARY KEY,"
+	  "  created_at INTEGER NOT NULL,"
+	  "  posted_at INTEGER NOT NULL DEFAULT 0 CHECK (posted_at >= 0),"
+	  "  posted_by TEXT NOT NULL DEFAULT '' CHECK (length(posted_by) < 80)"
+	  ") STRICT;"
+	  "CREATE INDEX channel_posts_waiting ON channel_posts (posted_at, created_at);" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

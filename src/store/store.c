@@ -215,6 +215,27 @@ int store_kept_expire(struct store *s, int64_t now, int64_t *removed)
 	FORWARD(kept_expire, now, removed);
 }
 
+int store_channel_post_add(struct store *s, int64_t message_id, int64_t now)
+{
+	FORWARD(channel_post_add, message_id, now);
+}
+
+int store_channel_post_list(struct store *s, int waiting, struct store_channel_post *out, int max,
+			    int *n)
+{
+	FORWARD(channel_post_list, waiting, out, max, n);
+}
+
+int store_channel_post_get(struct store *s, int64_t message_id, struct store_channel_post *out)
+{
+	FORWARD(channel_post_get, message_id, out);
+}
+
+int store_channel_post_mark(struct store *s, int64_t message_id, const char *by, int64_t at)
+{
+	FORWARD(channel_post_mark, message_id, by, at);
+}
+
 int store_message_add(struct store *s, const struct store_message *m, int64_t *id)
 {
 	FORWARD(message_add, m, id);

@@ -168,6 +168,28 @@ int store_kept_list(struct store *s, int64_t after_id, struct store_kept_message
 int store_kept_remove(struct store *s, int64_t id); /* BANDITORE_ENOTFOUND when gone */
 int store_kept_expire(struct store *s, int64_t now, int64_t *removed);
 
+/* --- posting tasks of a WhatsApp Channel ([whatsapp] channel_mode = manual) --- */
+/* A Channel has no API: each approved message becomes a task a person publishes in the
+ * app and then marks as posted. No personal data: the message, times, a staff name. */
+struct store_channel_post {
+	int64_t message_id;
+	int64_t created_at;      /* when the message was approved */
+	int64_t posted_at;       /* 0 while waiting */
+	char posted_by[80];      /* "staff:NAME" or "token:NAME"; "" while waiting */
+};
+/* Adds the task of message `message_id` at `now`; a task there already (a message
+ * edited after approval and approved again) waits again to be posted. */
+int store_channel_post_add(struct store *s, int64_t message_id, int64_t now);
+/* Up to `max` tasks: waiting ones (oldest first) when `waiting` is 1, else posted ones
+ * (most recently posted first). */
+int store_channel_post_list(struct store *s, int waiting, struct store_channel_post *out, int max,
+			    int *n);
+int store_channel_post_get(struct store *s, int64_t message_id,
+			   struct store_channel_post *out); /* BANDITORE_ENOTFOUND */
+/* Marks the task posted by `by` at `at`: BANDITORE_ENOTFOUND, BANDITORE_ESTATE when it
+ * was posted already. */
+int store_channel_post_mark(struct store *s, int64_t message_id, const char *by, int64_t at);
+
 /* --- messages and their broadcasts --- */
 
 /* A message's lifecycle. Stored as numbers: never renumber, only append. The approval

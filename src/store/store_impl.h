@@ -73,6 +73,11 @@ struct store_ops {
 			 int max, int *n);
 	int (*kept_remove)(struct store *s, int64_t id);
 	int (*kept_expire)(struct store *s, int64_t now, int64_t *removed);
+	int (*channel_post_add)(struct store *s, int64_t message_id, int64_t now);
+	int (*channel_post_list)(struct store *s, int waiting, struct store_channel_post *out,
+				 int max, int *n);
+	int (*channel_post_get)(struct store *s, int64_t message_id, struct store_channel_post *out);
+	int (*channel_post_mark)(struct store *s, int64_t message_id, const char *by, int64_t at);
 
 	int (*message_add)(struct store *s, const struct store_message *m, int64_t *id);
 	int (*message_get)(struct store *s, int64_t id, struct store_message *out);

@@ -55,6 +55,11 @@ enum store_sqlite_stmt {
 	SQ_KEPT_LIST,
 	SQ_KEPT_REMOVE,
 	SQ_KEPT_EXPIRE,
+	SQ_CHANNEL_POST_ADD,
+	SQ_CHANNEL_POST_WAITING,
+	SQ_CHANNEL_POST_POSTED,
+	SQ_CHANNEL_POST_GET,
+	SQ_CHANNEL_POST_MARK,
 	SQ_MSG_ADD,
 	SQ_MSG_GET,
 	SQ_MSG_UPDATE,
@@ -214,6 +219,14 @@ int store_sqlite_kept_list(struct store *s, int64_t after_id, struct store_kept_
 			   int max, int *n);
 int store_sqlite_kept_remove(struct store *s, int64_t id);
 int store_sqlite_kept_expire(struct store *s, int64_t now, int64_t *removed);
+/* store_sqlite_channel.c */
+int store_sqlite_channel_post_add(struct store *s, int64_t message_id, int64_t now);
+int store_sqlite_channel_post_list(struct store *s, int waiting, struct store_channel_post *out,
+				   int max, int *n);
+int store_sqlite_channel_post_get(struct store *s, int64_t message_id,
+				  struct store_channel_post *out);
+int store_sqlite_channel_post_mark(struct store *s, int64_t message_id, const char *by,
+				   int64_t at);
 
 int store_sqlite_message_add(struct store *s, const struct store_message *m, int64_t *id);
 int store_sqlite_message_get(struct store *s, int64_t id, struct store_message *out);

@@ -194,7 +194,7 @@ static void test_text_errors(void **state)
 static void test_category_errors(void **state)
 {
 	static const char *const cats[] = { "eventi", "emergenze" };
-	struct messages_rules rules = { cats, 2, 0, NULL, NULL };
+	struct messages_rules rules = { cats, 2, 0, NULL, NULL, 0 };
 	struct messages_input in = base_input();
 	struct store_message m;
 	struct messages_error err;
@@ -647,7 +647,7 @@ static void test_send_fixes_audience(void **state)
 static void test_send_scheduled_and_tier(void **state)
 {
 	struct fx *f = *state;
-	struct messages_rules rules = { NULL, 0, 2, NULL, NULL };
+	struct messages_rules rules = { NULL, 0, 2, NULL, NULL, 0 };
 	struct messages_approval a;
 	struct store_message m;
 	int64_t id = create(f->st, "2026-12-01T09:00:00+01:00", NULL);

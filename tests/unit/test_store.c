@@ -538,6 +538,11 @@ static void seed_version(sqlite3 *db, int v)
 		raw_exec(db, "UPDATE subscribers SET areas = 4 WHERE method = 'import'");
 		raw_exec(db, "INSERT INTO message_audience VALUES (7, 'fornacino', 0, 4)");
 		break;
+	case 15:
+		/* Message 7 waits to be posted on the WhatsApp Channel, message 8 was. */
+		raw_exec(db, "INSERT INTO channel_posts VALUES (7, 1500, 0, '')");
+		raw_exec(db, "INSERT INTO channel_posts VALUES (8, 1400, 1600, 'staff:stampa')");
+		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
@@ -764,6 +769,20 @@ static void check_version(struct store *st, int v)
 		assert_string_equal(targets, seeded_upto >= 14 ? "fornacino" : "");
 		assert_int_equal(store_message_get_audience(st, 7, &aud), 0);
 		assert_true(aud.areas == (seeded_upto >= 14 ? 4u : 0u));
+		break;
+	}
+	case 15: {
+		/* The posting tasks read back; a task waits, another was posted. */
+		struct store_channel_post cp[4];
+		int waiting = 0;
+		assert_int_equal(store_channel_post_list(st, 1, cp, 4, &waiting), 0);
+		assert_int_equal(waiting, seeded_upto >= 15 ? 1 : 0);
+		if (seeded_upto >= 15) {
+			assert_int_equal(cp[0].message_id, 7);
+			assert_int_equal(store_channel_post_get(st, 8, &cp[1]), 0);
+			assert_int_equal(cp[1].posted_at, 1600);
+			assert_string_equal(cp[1].posted_by, "staff:stampa");
+		}
 		break;
 	}
 	default:
