@@ -25,6 +25,7 @@
 #define POLICY_CHECK_PATH "/api/v1/policy/check"
 #define INBOX_PATH "/api/v1/inbox"
 #define CHANNEL_PATH "/api/v1/channel/posts"
+#define AUDIENCE_PATH "/api/v1/audience"
 
 int api_new(const struct http_ctx *ctx, struct api **out)
 {
@@ -362,6 +363,13 @@ static enum MHD_Result route(struct api_request *r, const char *method, const ch
 			return method_not_allowed(r->conn, "POST");
 		NEED(STAFF_INBOX);
 		return api_inbox_act(r, id, !strcmp(rest, "/reply"));
+	}
+	if (!strncmp(url, AUDIENCE_PATH, strlen(AUDIENCE_PATH)) &&
+	    (!url[strlen(AUDIENCE_PATH)] || url[strlen(AUDIENCE_PATH)] == '?')) {
+		if (!is_get)
+			return method_not_allowed(r->conn, "GET");
+		NEED(STAFF_PROPOSE);
+		return api_audience_reach(r, url[strlen(AUDIENCE_PATH)] ? url + strlen(AUDIENCE_PATH) + 1 : NULL);
 	}
 	if (!strcmp(url, POLICY_CHECK_PATH)) {
 		if (!is_post)

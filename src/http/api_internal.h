@@ -51,6 +51,17 @@ enum MHD_Result api_message_send(struct api_request *r, int64_t id);
 enum MHD_Result api_message_cancel(struct api_request *r, int64_t id);
 enum MHD_Result api_message_get(struct api_request *r, int64_t id);
 
+/* --- api_audience.c: who a message reaches --- */
+/* GET /api/v1/audience; `query` is the URL's query ("category=x&areas=a,b") when the
+ * console calls, NULL to read the HTTP request's arguments. */
+enum MHD_Result api_audience_reach(struct api_request *r, const char *query);
+/* Message `id`'s target areas as a JSON array of ids (new reference; [] when none). */
+json_t *api_audience_areas_json(struct store *st, int64_t id);
+/* The body's "areas" into out ("a,b"), *present 0 when absent: 0, or 1 after
+ * answering 422 (an area that does not exist). */
+int api_audience_parse(struct api_request *r, char *out, size_t cap, int *present,
+		       enum MHD_Result *answer);
+
 /* --- api_job.c: a write, run by the writer and waited for --- */
 enum api_job_kind { API_JOB_CREATE, API_JOB_SEND, API_JOB_CANCEL, API_JOB_FN };
 
@@ -62,6 +73,8 @@ struct api_job {
 	const struct store_message *msg; /* create: borrowed */
 	const char *created_by;          /* create: borrowed */
 	const struct messages_notes *notes; /* create: borrowed, may be NULL */
+	const char *areas;               /* create, edit: the target areas "a,b" (borrowed;
+					  * NULL: leave them as they are) */
 	const struct messages_rules *rules;
 	struct messages_approval approval; /* send: what it did */
 	struct policy_result *verdicts;  /* send: borrowed, may be NULL; filled on a refusal */
