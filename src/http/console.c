@@ -356,6 +356,8 @@ json_t *console_model(const struct console_req *r, const char *page_id, const ch
 		{ "ricevuti", "/console/messaggi-ricevuti", "inbox", "Messaggi ricevuti", "Received messages" },
 		{ "canale", "/console/canale-whatsapp", "channel_post", "Canale WhatsApp", "WhatsApp Channel" },
 		{ "sicurezza", "/console/sicurezza", "own_totp", "Sicurezza", "Security" },
+		{ "sportello", "/console/sportello", "enroll", "Sportello", "Front desk" },
+		{ "richieste", "/console/richieste", "moderate", "Richieste di iscrizione", "Join requests" },
 	};
 	const struct config *cfg = r->c->ctx->cfg;
 	int en = console_en(r);
@@ -379,6 +381,10 @@ json_t *console_model(const struct console_req *r, const char *page_id, const ch
 			/* private messages are kept only in keep-until-answered mode */
 			if (!strcmp(items[i].id, "ricevuti") &&
 			    cfg->inbound_mode != CONFIG_INBOUND_KEEP_UNTIL_ANSWERED)
+				continue;
+			/* the front desk and the join queue only where the channel has them */
+			if ((!strcmp(items[i].id, "sportello") && !cfg->assisted_enrollment) ||
+			    (!strcmp(items[i].id, "richieste") && !cfg->moderate_joins))
 				continue;
 			/* posting tasks exist only where the Channel is posted by hand */
 			if (!strcmp(items[i].id, "canale") && !cfg->wa_channel_manual)
@@ -485,6 +491,20 @@ static enum MHD_Result route(struct console_req *r, const char *path, int is_pos
 	if (is_post && (!strcmp(path, "/sicurezza/nuovo") || !strcmp(path, "/sicurezza/conferma") ||
 			!strcmp(path, "/sicurezza/disattiva")))
 		return console_security_post(r, path + 11);
+	if (!strcmp(path, "/sportello"))
+		return is_post ? console_desk_post(r) : console_desk(r);
+	if (!strcmp(path, "/modulo") && !is_post)
+		return console_form(r);
+	if (!strcmp(path, "/richieste") && !is_post)
+		return console_joins(r);
+	if (is_post && !strncmp(path, "/richieste/", 11)) {
+		const char *slash = strchr(path + 11, '/');
+		if (slash && slash > path + 11 && (size_t)(slash - path - 11) < sizeof(name) &&
+		    (!strcmp(slash, "/approva") || !strcmp(slash, "/respingi"))) {
+			snprintf(name, sizeof(name), "%.*s", (int)(slash - path - 11), path + 11);
+			return console_joins_act(r, name, slash + 1);
+		}
+	}
 	if (!strcmp(path, "/registro") && !is_post)
 		return console_audit(r, 0);
 	if (!strcmp(path, "/registro/verifica") && is_post)

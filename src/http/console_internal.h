@@ -103,6 +103,13 @@ enum MHD_Result console_staff(struct console_req *r);
 enum MHD_Result console_staff_create(struct console_req *r);
 enum MHD_Result console_staff_revoke(struct console_req *r, const char *name);
 enum MHD_Result console_audit(struct console_req *r, int verify);
+/* console_joins.c: the front desk, its printable consent form, the join queue
+ * (what: "approva", "respingi"). */
+enum MHD_Result console_desk(struct console_req *r);
+enum MHD_Result console_desk_post(struct console_req *r);
+enum MHD_Result console_form(struct console_req *r);
+enum MHD_Result console_joins(struct console_req *r);
+enum MHD_Result console_joins_act(struct console_req *r, const char *ref, const char *what);
 /* console_inbox.c: kept private messages; what: "rispondi", "cancella". */
 enum MHD_Result console_inbox(struct console_req *r);
 enum MHD_Result console_inbox_act(struct console_req *r, long long id, const char *what);
