@@ -687,5 +687,126 @@ class CategoryApprovers(unittest.TestCase):
         finally:
             d.cleanup()
 
+# The front desk and the join queue (issue 8, items 3 and 5): action -> roles allowed.
+JOIN_MATRIX = {
+    "enroll": {"responsabile", "gestore", "delegato"},
+    "moderate": {"responsabile", "gestore", "delegato"},
+    "see_numbers": {"responsabile", "gestore"},
+}
+
+
+class JoinPermissions(unittest.TestCase):
+    """Every role x the front desk's and the queue's actions, and the token scopes; a
+    denied attempt gets 403 and changes nothing in the database (requests, subscribers,
+    outbox, audit log). Leini's example with the desk and moderation switched on."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Deployment(example="leini", extra=[("channel", "assisted_enrollment", "yes"),
+                                                   ("channel", "moderate_joins", "yes")]).start()
+        cls.clients = {}
+        for i, role in enumerate(ROLES):
+            extra = ["--decree", "7/2026", "--from", day(-30), "--to", day(365)] if role == "delegato" else []
+            r = subprocess.run([BANDITORE, "staff", "create", ACCOUNT[role], "--role", role, *extra,
+                                "--config", cls.d.config, "--data-dir", cls.d.data],
+                               input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            c = Client(cls.d.base, "192.0.2.%d" % (120 + i))
+            assert c.login(ACCOUNT[role])[0] == 201
+            cls.clients[role] = c
+        cls.tokens = {}
+        for scope in ("subscribers:read", "subscribers:write"):
+            r = cls.d.cli("token", "create", scope.replace(":", "-"), "--scope", scope)
+            assert r.returncode == 0, r.stderr
+            cls.tokens[scope] = [l for l in r.stdout.splitlines() if l.startswith("bnd_")][0]
+        cls.number = 7500
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def next_number(self):
+        JoinPermissions.number += 1
+        return "39333000%04d" % JoinPermissions.number
+
+    def queued(self):
+        number = self.next_number()
+        self.d.say(number, "ATTIVA ISCRIZIONE")
+        self.d.wait_received(number, 1)
+        data = self.clients["gestore"].request("GET", "/api/v1/joins")[1]
+        return number, [q["id"] for q in data["requests"] if q["number"] == "+" + number][0]
+
+    def snapshot(self):
+        q = self.d.query
+        return (q("SELECT token_hash, state, method, ref FROM pending_joins ORDER BY token_hash"),
+                q("SELECT id FROM subscribers ORDER BY id"),
+                q("SELECT count(*) FROM outbox")[0][0],
+                q("SELECT seq, action FROM audit_log ORDER BY seq"))
+
+    def attempt(self, who, action):
+        """(status, data, check): check() asserts the allowed effect."""
+        if action == "enroll":
+            number = self.next_number()
+            status, data, _ = who.request("POST", "/api/v1/subscribers/enroll",
+                                          {"number": "+" + number, "form_number": "P-%s" % number[-4:],
+                                           "form_date": day(0)}, **self.auth)
+            return status, data, lambda: self.assertEqual(
+                self.d.query("SELECT method, consent_detail FROM pending_joins WHERE consent_detail LIKE ?",
+                             ("modulo n. P-%s %%" % number[-4:],)),
+                [("assisted", "modulo n. P-%s del %s" % (number[-4:], day(0)))])
+        if action == "moderate":
+            number, ref = self.queued()
+            status, data, _ = who.request("POST", "/api/v1/joins/%s/approve" % ref, {}, **self.auth)
+            return status, data, lambda: (
+                self.assertEqual(self.d.query("SELECT count(*) FROM pending_joins WHERE ref = ?", (ref,))[0][0], 0),
+                self.assertEqual(self.d.wait_received(number, 2)[-1]["type"], "text"))
+        if action == "see_numbers":
+            number, ref = self.queued()
+            status, data, _ = who.request("GET", "/api/v1/joins", **self.auth)
+            if status != 200:
+                return status, data, None
+            mine = [q for q in data["requests"] if q["id"] == ref]
+            # reading the queue is "moderate"; the number in full is "see_numbers"
+            return (200 if not mine[0]["masked"] else 403), data, lambda: self.assertEqual(
+                mine[0]["number"], "+" + number)
+        raise AssertionError(action)
+
+    def test_every_role_every_join_action(self):
+        self.auth = {}
+        for action, allowed_roles in JOIN_MATRIX.items():
+            for role in ROLES:
+                with self.subTest(role=role, action=action):
+                    before = self.snapshot()
+                    status, data, check = self.attempt(self.clients[role], action)
+                    if role in allowed_roles:
+                        self.assertIn(status, (200, 202), (role, action, data))
+                        check()
+                    else:
+                        self.assertEqual(status, 403, (role, action, data))
+                        after = self.snapshot()
+                        # only the fixture (a queued request and its reply) may be new
+                        self.assertEqual([p for p in after[0] if p in before[0] or p[1] == 1],
+                                         after[0], (role, action))
+                        self.assertEqual(after[1], before[1], (role, action))
+                        new_audit = [a for a in after[3] if a not in before[3]]
+                        self.assertEqual([a for (_, a) in new_audit
+                                          if a in ("subscriber.enroll", "join.approve", "join.refuse")], [])
+
+    def test_token_scopes(self):
+        read = Client(self.d.base, "192.0.2.130")
+        self.auth = {"headers": {"Authorization": "Bearer " + self.tokens["subscribers:read"]}}
+        for action in JOIN_MATRIX:
+            before = self.snapshot()[1]
+            status, data, _ = self.attempt(read, action)
+            self.assertEqual(status, 403, (action, data))
+            self.assertEqual(data["error"], "scope")
+            self.assertEqual(self.snapshot()[1], before)
+        self.auth = {"headers": {"Authorization": "Bearer " + self.tokens["subscribers:write"]}}
+        for action in JOIN_MATRIX:
+            status, data, check = self.attempt(read, action)
+            self.assertIn(status, (200, 202), (action, data))
+            check()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
