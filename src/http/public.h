@@ -102,6 +102,10 @@ int public_qr(const struct public_req *r, const char *which, struct public_body 
 
 /* The click-to-chat link (wa.me/NUMBER?text=KEYWORD), or "" when WhatsApp is off. */
 void public_whatsapp_link(const struct config *cfg, char *out, size_t cap);
+/* Telegram's join link: the bot's deep link t.me/BOT?start=iscrizione in bot mode, the
+ * public channel's t.me/NAME in channel mode; "" when Telegram is off or the channel is
+ * private (a numeric id). */
+void public_telegram_link(const struct config *cfg, char *out, size_t cap);
 
 /* When a message went out (started_at, else approved_at, else created_at). */
 int64_t public_message_time(const struct store_message *msg);

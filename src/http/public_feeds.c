@@ -5,7 +5,10 @@
  * CAP: /cap.xml is an Atom index of the emergency messages (as civil protection feeds
  * are), each entry pointing at /cap/ID.xml, one <alert> valid against the OASIS schema.
  * An emergency cancelled after it started going out is published as msgType Cancel,
- * referencing the original alert; one that is going out or was sent as Alert.
+ * referencing the original alert; one that replaces an earlier emergency (the message's
+ * `replaces`) as msgType Update, referencing the alert it updates (CAP 1.2 section
+ * 3.2.1: <references> is "sender,identifier,sent" of the earlier message); any other
+ * that is going out or was sent as Alert.
  */
 #include "http/public.h"
 
@@ -311,8 +314,40 @@ static int cancelled(const struct store_message *m)
 	return m->state == STORE_MSG_CANCELLED;
 }
 
-/* One <alert> for message `m` (an emergency). */
-static int cap_alert(const struct public_req *r, const struct store_message *m, xmlTextWriterPtr w)
+/* The emergency that message `m` updates, into *orig: 1 when there is one that was
+ * published as an alert (an emergency that started going out), else 0 (*orig cleared). */
+static int updated_alert(const struct public_req *r, const struct store_message *m,
+			 struct store_message *orig)
+{
+	struct store *st;
+	int rc;
+
+	memset(orig, 0, sizeof(*orig));
+	if (m->replaces <= 0 || cancelled(m))
+		return 0;
+	st = public_store_get(r->site);
+	if (!st)
+		return 0;
+	rc = store_message_get(st, m->replaces, orig);
+	public_store_put(r->site, st, rc != 0 && rc != BANDITORE_ENOTFOUND);
+	if (rc)
+		return 0;
+	if (orig->priority != STORE_PRIORITY_EMERGENCY || orig->started_at <= 0) {
+		store_message_clear(orig);
+		memset(orig, 0, sizeof(*orig));
+		return 0;
+	}
+	return 1;
+}
+
+static const char *cap_kind(const struct store_message *m, const struct store_message *orig)
+{
+	return cancelled(m) ? "Cancel" : orig ? "Update" : "Alert";
+}
+
+/* One <alert> for message `m` (an emergency); `orig` is the alert it updates, or NULL. */
+static int cap_alert(const struct public_req *r, const struct store_message *m,
+		     const struct store_message *orig, xmlTextWriterPtr w)
 {
 	char sender[300], id[400], sent[40], orig_sent[40], refs[900], web[1200], exp[40];
 	int rc = 0;
@@ -333,11 +368,18 @@ static int cap_alert(const struct public_req *r, const struct store_message *m, 
 	W(xmlTextWriterWriteElement(w, BAD_CAST "sender", BAD_CAST sender));
 	W(xmlTextWriterWriteElement(w, BAD_CAST "sent", BAD_CAST sent));
 	W(xmlTextWriterWriteElement(w, BAD_CAST "status", BAD_CAST "Actual"));
-	W(xmlTextWriterWriteElement(w, BAD_CAST "msgType", BAD_CAST (cancelled(m) ? "Cancel" : "Alert")));
+	W(xmlTextWriterWriteElement(w, BAD_CAST "msgType", BAD_CAST cap_kind(m, orig)));
 	W(xmlTextWriterWriteElement(w, BAD_CAST "scope", BAD_CAST "Public"));
 	if (cancelled(m)) {
 		snprintf(refs, sizeof(refs), "%s,%s,%s", sender, id, orig_sent);
 		W(xmlTextWriterWriteElement(w, BAD_CAST "note", BAD_CAST "Avviso annullato dal Comune"));
+		W(xmlTextWriterWriteElement(w, BAD_CAST "references", BAD_CAST refs));
+	} else if (orig) {
+		char note[120], osent[40];
+		rfc3339(public_message_time(orig), osent, sizeof(osent));
+		snprintf(refs, sizeof(refs), "%s,%s-%lld,%s", sender, sender, (long long)orig->id, osent);
+		snprintf(note, sizeof(note), "Aggiorna l'avviso n. %lld del Comune", (long long)orig->id);
+		W(xmlTextWriterWriteElement(w, BAD_CAST "note", BAD_CAST note));
 		W(xmlTextWriterWriteElement(w, BAD_CAST "references", BAD_CAST refs));
 	}
 	W(xmlTextWriterStartElement(w, BAD_CAST "info"));
@@ -408,7 +450,10 @@ int public_cap(const struct public_req *r, struct public_body *out)
 	rc = 0;
 	W(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
 	if (r->path) {
-		rc = cap_alert(r, &msgs[0], w);
+		struct store_message orig;
+		int has = updated_alert(r, &msgs[0], &orig);
+		rc = cap_alert(r, &msgs[0], has ? &orig : NULL, w);
+		store_message_clear(&orig);
 		out->type = "application/cap+xml; charset=utf-8";
 		rc = writer_done(w, xb, out, rc);
 		goto done;
@@ -430,7 +475,10 @@ int public_cap(const struct public_req *r, struct public_body *out)
 	W(xmlTextWriterEndElement(w));
 	for (int i = 0; i < n; i++) {
 		const struct store_message *m = &msgs[i];
+		struct store_message orig;
+		const char *kind = cap_kind(m, updated_alert(r, m, &orig) ? &orig : NULL);
 		char id[1300];
+		store_message_clear(&orig);
 		snprintf(url, sizeof(url), "%s/cap/%lld.xml", r->cfg->public_url, (long long)m->id);
 		snprintf(id, sizeof(id), "%s%s", url, cancelled(m) ? "#cancel" : "");
 		W(xmlTextWriterStartElement(w, BAD_CAST "entry"));
@@ -439,7 +487,7 @@ int public_cap(const struct public_req *r, struct public_body *out)
 		rfc3339(cancelled(m) && m->finished_at ? m->finished_at : public_message_time(m), t, sizeof(t));
 		W(xmlTextWriterWriteElement(w, BAD_CAST "updated", BAD_CAST t));
 		W(xmlTextWriterStartElement(w, BAD_CAST "category"));
-		W(xmlTextWriterWriteAttribute(w, BAD_CAST "term", BAD_CAST (cancelled(m) ? "Cancel" : "Alert")));
+		W(xmlTextWriterWriteAttribute(w, BAD_CAST "term", BAD_CAST kind));
 		W(xmlTextWriterEndElement(w));
 		W(xmlTextWriterStartElement(w, BAD_CAST "link"));
 		W(xmlTextWriterWriteAttribute(w, BAD_CAST "rel", BAD_CAST "alternate"));

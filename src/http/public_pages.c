@@ -7,8 +7,10 @@
  */
 #include "http/public.h"
 
+#include "common/e164.h"
 #include "common/err.h"
 #include "common/platform.h"
+#include "connectors/telegram.h"
 #include "store/store.h"
 #include "web/qr.h"
 
@@ -153,11 +155,44 @@ static json_t *qr_string(const char *text, const char *label, const char *size)
 	return j;
 }
 
-/* whatsapp: {number, link, qr, join_word, leave_word}; wa_channel: {url, qr}. */
+void public_telegram_link(const struct config *cfg, char *out, size_t cap)
+{
+	const char *name;
+
+	out[0] = '\0';
+	if (!(cfg->platforms & (1 << PLATFORM_TELEGRAM)))
+		return;
+	if (cfg->tg_mode == TELEGRAM_MODE_BOT && cfg->tg_bot_username && *cfg->tg_bot_username) {
+		/* The payload is only a mark (the bot joins on any /start): no categories. */
+		snprintf(out, cap, "https://t.me/%s?start=iscrizione", cfg->tg_bot_username);
+		return;
+	}
+	/* A public channel is "@name"; a private one ("-100...") has no link to show. */
+	name = cfg->tg_channel_id;
+	if (cfg->tg_mode == TELEGRAM_MODE_CHANNEL && name && name[0] == '@' && name[1])
+		snprintf(out, cap, "https://t.me/%s", name + 1);
+}
+
+/* The SMS number citizens write to, when inbound SMS is configured (the gateway's
+ * webhook secret is set) and the sender is a number rather than a name; else "". */
+static void sms_number(const struct config *cfg, char *out, size_t cap)
+{
+	char e164[E164_MAX];
+
+	out[0] = '\0';
+	if (!(cfg->platforms & (1 << PLATFORM_SMS)) || !cfg->sms_webhook_secret ||
+	    !*cfg->sms_webhook_secret || !cfg->sms_sender || e164_normalize(cfg->sms_sender, e164))
+		return;
+	snprintf(out, cap, "%s", cfg->sms_sender);
+}
+
+/* whatsapp: {number, link, qr, join_word, leave_word}; wa_channel: {url, qr};
+ * telegram: {bot|channel, name, link, qr}; email: {action}; push: true;
+ * sms: {number, join_word, leave_word}; codes: how many QR codes (the poster's layout). */
 static void add_join(const struct public_req *r, json_t *m, const char *qr_size)
 {
 	const struct config *cfg = r->cfg;
-	int en = !strcmp(r->lang, "en");
+	int en = !strcmp(r->lang, "en"), codes = 0;
 	char link[LINK_MAX], join[128];
 
 	public_whatsapp_link(cfg, link, sizeof(link));
@@ -170,12 +205,45 @@ static void add_join(const struct public_req *r, json_t *m, const char *qr_size)
 					qr_size),
 			"join_word", join, "leave_word", cfg->unsubscribe_word));
 	}
-	if (*cfg->wa_channel_url)
+	if (*link)
+		codes++;
+	if (*cfg->wa_channel_url) {
 		json_object_set_new(m, "wa_channel", json_pack("{s:s,s:o*}",
 			"url", cfg->wa_channel_url,
 			"qr", qr_string(cfg->wa_channel_url,
 					en ? "QR code: opens the comune's WhatsApp Channel"
 					   : "Codice QR: apre il canale WhatsApp del Comune", qr_size)));
+		codes++;
+	}
+	public_telegram_link(cfg, link, sizeof(link));
+	if (*link) {
+		int bot = cfg->tg_mode == TELEGRAM_MODE_BOT;
+		json_object_set_new(m, "telegram", json_pack("{s:b,s:b,s:s,s:s,s:o*}",
+			"bot", bot, "channel", !bot,
+			"name", bot ? cfg->tg_bot_username : cfg->tg_channel_id + 1, "link", link,
+			"qr", qr_string(link, bot ? (en ? "QR code: opens the comune's Telegram bot"
+							: "Codice QR: apre il bot Telegram del Comune")
+						  : (en ? "QR code: opens the comune's Telegram channel"
+							: "Codice QR: apre il canale Telegram del Comune"),
+					qr_size)));
+		codes++;
+	}
+	if ((cfg->platforms & (1 << PLATFORM_EMAIL)) && cfg->email_from_address &&
+	    *cfg->email_from_address && cfg->email_smtp_url && *cfg->email_smtp_url)
+		json_object_set_new(m, "email", json_pack("{s:s}", "action", "/email/subscribe"));
+	if (cfg->platforms & (1 << PLATFORM_WEBPUSH))
+		json_object_set_new(m, "push", json_true());
+	sms_number(cfg, link, sizeof(link));
+	if (*link && cfg->n_subscribe > 0) {
+		upper(cfg->subscribe[0], join, sizeof(join));
+		json_object_set_new(m, "sms", json_pack("{s:s,s:s,s:s}", "number", link,
+			"join_word", join, "leave_word", cfg->unsubscribe_word));
+	}
+	json_object_set_new(m, "other_ways", json_boolean(json_object_get(m, "email") ||
+							 json_object_get(m, "push") ||
+							 json_object_get(m, "sms")));
+	json_object_set_new(m, "codes", json_integer(codes));
+	json_object_set_new(m, "many_codes", json_boolean(codes > 2));
 }
 
 static json_t *categories(const struct config *cfg, const char *selected)
@@ -350,6 +418,18 @@ int public_page_notice(const struct public_req *r, struct public_body *out)
 	json_object_set_new(m, "version", json_string(version));
 	if (cfg->platforms & (1 << PLATFORM_WHATSAPP))
 		json_object_set_new(m, "whatsapp", json_true());
+	/* What each other platform keeps, and who delivers for it. */
+	if (cfg->platforms & (1 << PLATFORM_TELEGRAM)) {
+		json_object_set_new(m, "telegram", json_true());
+		json_object_set_new(m, cfg->tg_mode == TELEGRAM_MODE_BOT ? "telegram_bot"
+									 : "telegram_channel", json_true());
+	}
+	if (cfg->platforms & (1 << PLATFORM_EMAIL))
+		json_object_set_new(m, "email", json_true());
+	if (cfg->platforms & (1 << PLATFORM_WEBPUSH))
+		json_object_set_new(m, "push", json_true());
+	if (cfg->platforms & (1 << PLATFORM_SMS))
+		json_object_set_new(m, "sms", json_true());
 	buf_free(&cats);
 	out->max_age = 300;
 	return public_render(r, "informativa", m, out);
@@ -431,6 +511,45 @@ static json_t *message_model(const struct public_req *r, const struct store_mess
 	return j;
 }
 
+/* An update and what it replaces link each other: j gets "replaces" (the earlier message)
+ * and "replaced_by" (the newest sent update), each {id, title}, when the other message
+ * is public (sent). *modified (may be NULL) moves to the update's time, so that a
+ * conditional GET of the older page sees it changed. */
+static void add_update_links(const struct public_req *r, const struct store_message *msg,
+			     json_t *j, int64_t *modified)
+{
+	const int64_t ids[2] = { msg->replaces, msg->replaced_by };
+	const char *keys[2] = { "replaces", "replaced_by" };
+	struct store *st;
+
+	if (!j || (ids[0] <= 0 && ids[1] <= 0))
+		return;
+	st = public_store_get(r->site);
+	if (!st)
+		return;
+	for (int i = 0; i < 2; i++) {
+		struct store_message o;
+		int rc;
+
+		if (ids[i] <= 0)
+			continue;
+		memset(&o, 0, sizeof(o));
+		rc = store_message_get(st, ids[i], &o);
+		if (rc == 0 && (o.state == STORE_MSG_SENT || o.state == STORE_MSG_PARTLY_FAILED)) {
+			json_object_set_new(j, keys[i], json_pack("{s:I,s:s}", "id", (json_int_t)o.id,
+								 "title", o.title));
+			if (i == 1 && modified && public_message_time(&o) > *modified)
+				*modified = public_message_time(&o);
+		}
+		store_message_clear(&o);
+		if (rc && rc != BANDITORE_ENOTFOUND) {
+			public_store_put(r->site, st, 1);
+			return;
+		}
+	}
+	public_store_put(r->site, st, 0);
+}
+
 static void archive_link(const struct public_req *r, int page, char *out, size_t cap)
 {
 	struct buf b;
@@ -479,9 +598,11 @@ int public_page_archive(const struct public_req *r, struct public_body *out)
 	m = public_model_base(r, "archivio", "Archivio degli avvisi", "Archive of messages");
 	list = json_array();
 	for (int i = 0; i < n; i++) {
-		json_array_append_new(list, message_model(r, &msgs[i], 0));
+		json_t *item = message_model(r, &msgs[i], 0);
 		if (public_message_time(&msgs[i]) > out->modified)
 			out->modified = public_message_time(&msgs[i]);
+		add_update_links(r, &msgs[i], item, &out->modified);
+		json_array_append_new(list, item);
 		store_message_clear(&msgs[i]);
 	}
 	if (!m) {
@@ -545,8 +666,10 @@ int public_page_message(const struct public_req *r, struct public_body *out)
 		return BANDITORE_ENOTFOUND;
 	}
 	m = public_model_base(r, "messaggio", msg.title, msg.title);
+	out->modified = msg.finished_at ? msg.finished_at : public_message_time(&msg);
 	if (m) {
 		json_t *item = message_model(r, &msg, 1);
+		add_update_links(r, &msg, item, &out->modified);
 		if (item && post.posted_at > 0) {
 			char human[64], iso[40];
 			date_of(post.posted_at, r->lang, human, sizeof(human), iso, sizeof(iso));
@@ -554,7 +677,6 @@ int public_page_message(const struct public_req *r, struct public_body *out)
 		}
 		json_object_set_new(m, "message", item);
 	}
-	out->modified = msg.finished_at ? msg.finished_at : public_message_time(&msg);
 	store_message_clear(&msg);
 	out->max_age = 300;
 	return public_render(r, "messaggio", m, out);

@@ -5,7 +5,10 @@
 // with a real feed parser (rss-parser).
 //
 // Usage: node check_public.mjs SITES.json ARTIFACTS_DIR
-//   SITES.json: [{name, base, wa_link, channel_url, ids: {normal, draft, ...}, secret}]
+//   SITES.json: [{name, base, wa_link, channel_url, telegram_link, email_to,
+//                 ids: {normal, alert, update, draft, ...}, secret}]
+//   email_to: when set, the page's e-mail form is posted without JavaScript with this
+//   address (the caller checks that the confirmation mail arrived).
 // Exit: 0 all good, 1 a check failed, 77 chromium cannot start (the test is skipped).
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
@@ -84,7 +87,8 @@ for (const site of sites) {
     ['canale', '/'], ['canale-en', '/?lang=en'], ['archivio', '/archivio'],
     ['archivio-p2', '/archivio?pagina=2'], ['archivio-cerca', '/archivio?q=via+roma'],
     ['messaggio', `/archivio/${site.ids.normal}`], ['allerta', `/archivio/${site.ids.alert}`],
-    ['scaduto', `/archivio/${site.ids.expired}`], ['policy', '/policy'],
+    ['scaduto', `/archivio/${site.ids.expired}`], ['aggiornamento', `/archivio/${site.ids.update}`],
+    ['policy', '/policy'],
     ['informativa', '/informativa'], ['informativa-en', '/informativa?lang=en'], ['poster', '/poster'],
   ];
   for (const [name, url] of pages) {
@@ -122,12 +126,33 @@ for (const site of sites) {
     const got = await decodeElement(page, '#qr-canale svg', path.join(artifacts, `${site.name}-qr-canale.png`));
     check(got === site.channel_url, `${site.name}: Channel QR decodes to ${JSON.stringify(got)}, want ${site.channel_url}`);
   }
+  if (site.telegram_link) {
+    const got = await decodeElement(page, '#qr-telegram svg', path.join(artifacts, `${site.name}-qr-telegram.png`));
+    check(got === site.telegram_link, `${site.name}: Telegram QR decodes to ${JSON.stringify(got)}, want ${site.telegram_link}`);
+    const href = await page.locator('#join-telegram a.btn-primary').getAttribute('href');
+    check(href === site.telegram_link, `${site.name}: Telegram link ${href}`);
+  } else {
+    check(await page.locator('#join-telegram').count() === 0, `${site.name}: a Telegram section without Telegram`);
+  }
+  // The push button stays hidden where the browser cannot subscribe (headless chromium
+  // without a push service still has PushManager: the button shows), never an error.
+  if (await page.locator('#join-push').count()) {
+    check(await page.locator('#join-push noscript').count() === 1, `${site.name}: push explanation for no-JS`);
+  }
 
   // The poster: exactly one A4 page, and its QR code decodes too.
   await page.goto(site.base + '/poster');
   if (site.wa_link) {
     const got = await decodeElement(page, '#poster-qr-whatsapp svg', path.join(artifacts, `${site.name}-poster-qr.png`));
     check(got === site.wa_link, `${site.name}: poster QR decodes to ${JSON.stringify(got)}`);
+  }
+  if (site.telegram_link) {
+    const got = await decodeElement(page, '#poster-qr-telegram svg', path.join(artifacts, `${site.name}-poster-qr-telegram.png`));
+    check(got === site.telegram_link, `${site.name}: poster Telegram QR decodes to ${JSON.stringify(got)}`);
+  }
+  if (site.channel_url) {
+    const got = await decodeElement(page, '#poster-qr-canale svg', path.join(artifacts, `${site.name}-poster-qr-canale.png`));
+    check(got === site.channel_url, `${site.name}: poster Channel QR decodes to ${JSON.stringify(got)}`);
   }
   await page.emulateMedia({ media: 'print' });
   const pdf = await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true });
@@ -144,6 +169,20 @@ for (const site of sites) {
   const p2 = await noJs.newPage();
   await p2.goto(site.base + '/');
   if (site.wa_link) check(await p2.locator(`a[href="${site.wa_link}"]`).count() >= 1, `${site.name}: no-JS join link`);
+  if (site.telegram_link) check(await p2.locator(`a[href="${site.telegram_link}"]`).count() >= 1, `${site.name}: no-JS Telegram link`);
+  if (await p2.locator('[data-banditore-push]').count()) {
+    check(!(await p2.locator('[data-banditore-push]').isVisible()), `${site.name}: push button hidden without JavaScript`);
+    check(await p2.locator('.push-nojs').isVisible(), `${site.name}: push explanation shown without JavaScript`);
+  }
+  if (site.email_to) {
+    // The e-mail form works without JavaScript: a plain POST, answered with a page.
+    await p2.fill('#email-address', site.email_to);
+    const [resp] = await Promise.all([p2.waitForNavigation(), p2.click('#join-email button[type=submit]')]);
+    check(resp && resp.status() === 202, `${site.name}: no-JS e-mail form status ${resp && resp.status()}`);
+    check((await p2.locator('body').innerText()).includes('Le abbiamo inviato un messaggio'),
+      `${site.name}: no-JS e-mail form answer`);
+    await p2.screenshot({ path: path.join(artifacts, `${site.name}-mobile-email.png`), fullPage: true });
+  }
   await p2.goto(site.base + '/archivio');
   await p2.fill('#q', 'via roma');
   await Promise.all([p2.waitForNavigation(), p2.press('#q', 'Enter')]);

@@ -30,19 +30,40 @@ COLS = ("title, text, category, link, media_sha256, media_type, media_name, medi
 
 
 class Site:
-    def __init__(self, example):
-        self.example = example
+    def __init__(self, example, smtp_url=None, extra="", platforms=None, name=None, smtp_from=None):
+        """`smtp_url`: the SMTP server for e-mail sign-ups (tls none), which may insist on
+        the sender `smtp_from`; `extra`: text appended
+        to the configuration (a section that is not in the example, or a test variant);
+        `platforms`: replaces the example's [channel] platforms; `name`: the variant's name
+        in reports (default: the example's)."""
+        self.example = name or example
         self.dir = tempfile.mkdtemp(prefix="banditore-pub-")
         self.port = harness.free_port()
         self.config = os.path.join(self.dir, "comune.ini")
         with open(os.path.join(ROOT, "examples", "comuni", example + ".ini"), encoding="utf-8") as f:
             text = f.read()
+        if platforms:
+            text = re.sub(r"(?m)^platforms\s*=.*$", "platforms = " + platforms, text)
         text = re.sub(r"(?m)^\s*api_base\s*=.*\n", "", text)
         text = re.sub(r"(?m)^\[whatsapp\]\s*$", "[whatsapp]\napi_base = http://127.0.0.1:9", text)
+        # The other platforms' peers are never called either (the SMS gateway's url may be
+        # plain http on loopback); e-mail goes to the test's SMTP server when given.
+        text = re.sub(r"(?m)^\[telegram\]\s*$", "[telegram]\napi_base = http://127.0.0.1:9", text)
+        text = re.sub(r"(?m)^(\[sms\]\s*\n(?:.*\n)*?)url\s*=.*\n", r"\1url = http://127.0.0.1:9/sms\n", text)
+        if smtp_url:
+            text = re.sub(r"(?m)^\s*(smtp_url|tls|user)\s*=.*\n", "", text)
+            text = re.sub(r"(?m)^\[email\]\s*$", "[email]\nsmtp_url = %s\ntls = none" % smtp_url, text)
+            if smtp_from:
+                text = re.sub(r"(?m)^from_address\s*=.*$", "from_address = " + smtp_from, text)
+        text += "\n" + extra
         with open(self.config, "w", encoding="utf-8") as f:
             f.write(text)
+        m = re.search(r"(?m)^from_address\s*=\s*(\S+)", text)
+        self.email_from = m.group(1) if m else ""
         with open(os.path.join(self.dir, "secrets.ini"), "w", encoding="utf-8") as f:
-            f.write("[whatsapp]\napp_secret = s\naccess_token = t\nverify_token = v\n")
+            f.write("[whatsapp]\napp_secret = s\naccess_token = t\nverify_token = v\n"
+                    "[telegram]\nbot_token = 123456:FAKE\nwebhook_secret = w\n"
+                    "[sms]\nauth_secret = a\nwebhook_secret = w\n")
         os.chmod(os.path.join(self.dir, "secrets.ini"), 0o600)
         self.data = os.path.join(self.dir, "data")
         self.db = os.path.join(self.data, "banditore.db")
@@ -58,6 +79,20 @@ class Site:
         self.number = re.sub(r"\D", "", m.group(1)) if m else ""
         m = re.search(r"(?m)^channel_url\s*=\s*(\S+)", text)
         self.channel_url = m.group(1) if m else ""
+        # The join links each configured platform must show (issue 6).
+        platforms = re.search(r"(?m)^platforms\s*=\s*(.+)$", text)
+        self.platforms = [p.strip() for p in platforms.group(1).split(",")] if platforms else ["whatsapp"]
+        self.telegram_link = ""
+        if "telegram" in self.platforms:
+            mode = re.search(r"(?m)^mode\s*=\s*(bot|channel)\s*$", text)
+            if mode and mode.group(1) == "channel":
+                m = re.search(r"(?m)^channel_id\s*=\s*@(\S+)", text)
+                self.telegram_link = "https://t.me/%s" % m.group(1) if m else ""
+            else:
+                m = re.search(r"(?m)^bot_username\s*=\s*@?(\S+)", text)
+                self.telegram_link = "https://t.me/%s?start=iscrizione" % m.group(1)
+        m = re.search(r"(?m)^sender\s*=\s*(\+[0-9 ]+?)\s*$", text)
+        self.sms_number = m.group(1) if m and "sms" in self.platforms else ""
         self.server = None
         self.ids = {}
 
@@ -105,6 +140,11 @@ class Site:
                  priority=1, started=now - 3000, expires=now + 86400)
         self.add(db, "expired", "Allerta neve conclusa", "Neve attesa nella notte.", emer,
                  priority=1, started=now - 200000, expires=now - 100000)
+        # an update of the alert: CAP msgType Update, "sostituito da" in the archive
+        self.add(db, "update", "Allerta meteo arancione prorogata",
+                 "L'allerta per temporali forti è prorogata fino a dopodomani.", emer,
+                 priority=1, started=now - 1000, expires=now + 2 * 86400)
+        db.execute("UPDATE messages SET replaces = ? WHERE id = ?", (self.ids["alert"], self.ids["update"]))
         self.add(db, "cancelled", "Evacuazione scuola (annullata)",
                  "Evacuazione preventiva della scuola primaria.", emer, priority=1, state=6,
                  started=now - 2500, finished=now - 2400)

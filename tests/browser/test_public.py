@@ -25,11 +25,17 @@ import urllib.error
 import urllib.request
 
 import pubsite
+import test_email  # noqa: E402  (tests/integration: the SMTP peer)
 
 ROOT = pubsite.ROOT
 SHARED = os.environ.get("BANDITORE_SHARED") or os.path.join(os.path.dirname(ROOT), "shared")
 SCHEMA = os.path.join(SHARED, "contracts", "cap-v1.2.xsd")
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts", "public")
+
+
+def email_date(text):
+    import email.utils
+    return int(email.utils.parsedate_to_datetime(text).timestamp())
 
 
 def get(url, headers=None, method="GET"):
@@ -44,15 +50,29 @@ def get(url, headers=None, method="GET"):
 class PublicFace(unittest.TestCase):
     sites = []
 
+    smtp = None
+
     @classmethod
     def setUpClass(cls):
+        # Seveso's example has every platform: its e-mail form posts to a real SMTP server.
+        if test_email.have_peer():
+            cls.smtp = test_email.SmtpPeer()
         for name in pubsite.COMUNI:
-            cls.sites.append(pubsite.Site(name).start())
+            smtp = cls.smtp.url if cls.smtp and name == "seveso" else None
+            cls.sites.append(pubsite.Site(name, smtp_url=smtp, smtp_from=test_email.FROM).start())
+        # Telegram in channel mode, with a WhatsApp number and a WhatsApp Channel: three QR
+        # codes on one poster.
+        cls.sites.append(pubsite.Site(
+            "siracusa", name="siracusa-telegram", platforms="whatsapp, telegram",
+            extra="[telegram]\nmode = channel\nchannel_id = @SiracusaInformaEsempio\n"
+                  "api_base = http://127.0.0.1:9\n").start())
 
     @classmethod
     def tearDownClass(cls):
         for s in cls.sites:
             s.stop()
+        if cls.smtp:
+            cls.smtp.stop()
 
     def test_conditional_get_gzip_and_cache(self):
         for s in self.sites:
@@ -109,7 +129,7 @@ class PublicFace(unittest.TestCase):
             status, _, body = get(s.base + "/archivio")
             self.assertIn(b"Scaduto", body)
             self.assertIn(b"badge-emergency", body)
-            self.assertIn(b"29 avvisi", body)   # 25 old + normal + partly-failed + alert + expired
+            self.assertIn(b"30 avvisi", body)   # 25 old + normal + partly-failed + alert + update + expired
             status, _, body = get(s.base + "/archivio?q=LUNEDI+roma")   # lunedì: accents folded
             self.assertIn(b"Chiusura di via Roma", body)
             status, _, body = get(s.base + "/archivio?q=%22roma%22+OR+(NEAR")
@@ -128,9 +148,10 @@ class PublicFace(unittest.TestCase):
                 self.assertEqual(status, 200)
                 links = re.findall(rb'href="[^"]*(/cap/(\d+)\.xml)"', index)
                 ids = sorted(int(i) for _, i in links)
-                self.assertEqual(ids, sorted([s.ids["alert"], s.ids["expired"], s.ids["cancelled"]]),
-                                 s.example)
-                files = []
+                self.assertEqual(ids, sorted([s.ids["alert"], s.ids["update"], s.ids["expired"],
+                                              s.ids["cancelled"]]), s.example)
+                self.assertRegex(index, rb'term="Update"')
+                files, alerts = [], {}
                 for path, i in links:
                     status, h, body = get(s.base + path.decode())
                     self.assertEqual(status, 200)
@@ -140,11 +161,22 @@ class PublicFace(unittest.TestCase):
                         out.write(body)
                     files.append(f)
                     kind = re.search(rb"<msgType>(\w+)</msgType>", body).group(1)
+                    alerts[int(i)] = body
                     if int(i) == s.ids["cancelled"]:
                         self.assertEqual(kind, b"Cancel")
                         self.assertIn(b"<references>", body)
+                    elif int(i) == s.ids["update"]:
+                        self.assertEqual(kind, b"Update")
                     else:
                         self.assertEqual(kind, b"Alert")
+                        self.assertNotIn(b"<references>", body)
+                # The update references the alert it updates: its sender, identifier and
+                # sent, exactly as the alert itself states them (CAP 1.2 section 3.2.1).
+                orig = alerts[s.ids["alert"]]
+                want = b",".join(re.search(rb"<%s>([^<]+)</%s>" % (k, k), orig).group(1)
+                                 for k in (b"sender", b"identifier", b"sent"))
+                got = re.search(rb"<references>([^<]+)</references>", alerts[s.ids["update"]]).group(1)
+                self.assertEqual(got, want, s.example)
                 r = subprocess.run(["xmllint", "--noout", "--schema", SCHEMA] + files,
                                    capture_output=True, text=True)
                 self.assertEqual(r.returncode, 0, r.stderr)
@@ -152,6 +184,76 @@ class PublicFace(unittest.TestCase):
                 self.assertEqual(status, 404)   # not an emergency
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_update_links_in_archive(self):
+        for s in self.sites:
+            alert, update = s.ids["alert"], s.ids["update"]
+            status, h, body = get(s.base + "/archivio/%d" % alert)
+            self.assertEqual(status, 200)
+            self.assertIn(b"Sostituito da", body, s.example)
+            self.assertRegex(body, rb'href="/archivio/%d">Allerta meteo arancione prorogata</a>' % update)
+            # the older page changed when the update went out: Last-Modified says so
+            lm = h["Last-Modified"]
+            upd_started = self.started(s, update)
+            self.assertGreaterEqual(email_date(lm), upd_started, s.example)
+            status, h, body = get(s.base + "/archivio/%d" % update)
+            self.assertIn(b"Aggiorna l&#39;avviso", body, s.example)
+            self.assertRegex(body, rb'href="/archivio/%d">Allerta meteo arancione</a>' % alert)
+            self.assertNotIn(b"Sostituito da", body)
+            status, h, body = get(s.base + "/archivio/%d?lang=en" % alert)
+            self.assertIn(b"Replaced by", body)
+            status, h, body = get(s.base + "/archivio")
+            self.assertRegex(body, rb'Sostituito da</strong> <a href="/archivio/%d">' % update)
+            # a message nobody replaced says nothing of the kind
+            status, h, body = get(s.base + "/archivio/%d" % s.ids["normal"])
+            self.assertNotIn(b"Sostituito da", body)
+            self.assertNotIn(b"Aggiorna l", body)
+
+    @staticmethod
+    def started(s, mid):
+        import sqlite3
+        con = sqlite3.connect("file:%s?mode=ro" % s.db, uri=True)
+        try:
+            return con.execute("SELECT started_at FROM messages WHERE id = ?", (mid,)).fetchone()[0]
+        finally:
+            con.close()
+
+    def test_join_sections_per_platform(self):
+        sections = {"telegram": b'id="join-telegram"', "email": b'id="join-email"',
+                    "webpush": b'id="join-push"', "sms": b'id="join-sms"'}
+        for s in self.sites:
+            status, _, page = get(s.base + "/")
+            self.assertEqual(status, 200)
+            status, _, poster = get(s.base + "/poster")
+            for platform, marker in sections.items():
+                self.assertEqual(marker in page, platform in s.platforms, (s.example, platform))
+            if "telegram" in s.platforms:
+                self.assertIn(('href="%s"' % s.telegram_link).encode(), page, s.example)
+                self.assertIn(b'id="qr-telegram"', page)
+                self.assertIn(b'id="poster-qr-telegram"', poster)
+            else:
+                self.assertNotIn(b"t.me/", page + poster)
+            if "email" in s.platforms:
+                # a plain form: works without JavaScript
+                self.assertRegex(page, rb'<form method="post" action="/email/subscribe"')
+                self.assertRegex(page, rb'<input type="email"[^>]* name="email"[^>]* required')
+                self.assertIn(b"Per e-mail: ogni messaggio contiene", page)
+            if "webpush" in s.platforms:
+                self.assertRegex(page, rb'<button type="button"[^>]*data-banditore-push hidden>')
+                self.assertIn(b'<script src="/push/button.js" defer></script>', page)
+                self.assertRegex(page, rb"<noscript><p[^>]*>Per attivare le notifiche serve JavaScript")
+                status, h, _ = get(s.base + "/push/button.js")
+                self.assertEqual(status, 200)
+            else:
+                self.assertNotIn(b"/push/button.js", page)
+            if "sms" in s.platforms:
+                self.assertIn(("<strong>%s</strong>" % s.sms_number).encode(), page)
+                self.assertIn(b"Per gli SMS: invia <strong>DISATTIVA ISCRIZIONE</strong>", page)
+            # the poster: three lines, whatever the platforms
+            self.assertEqual(len(re.findall(rb"<li>", poster.split(b'class="poster-steps"')[1]
+                                            .split(b"</ol>")[0])), 3, s.example)
+            if set(s.platforms) & {"email", "webpush", "sms"}:
+                self.assertIn(b"Altri modi per iscriversi", poster)
 
     def test_policy_version_shown(self):
         for s in self.sites:
@@ -176,7 +278,12 @@ class PublicFace(unittest.TestCase):
             cat = next((c for c in s.categories if c not in s.emergency), "")
             sites.append({"name": s.example, "base": s.base, "wa_link": wa,
                           "channel_url": s.channel_url, "ids": s.ids,
-                          "secret": pubsite.SECRET_TITLE, "category": cat})
+                          "secret": pubsite.SECRET_TITLE, "category": cat,
+                          "telegram_link": s.telegram_link,
+                          "email_to": ("cittadina.%s@example.org" % s.example
+                                       if "email" in s.platforms and self.smtp else "")})
+        if self.smtp:
+            self.smtp.clear()
         fd, spec = tempfile.mkstemp(suffix=".json")
         with os.fdopen(fd, "w") as f:
             json.dump(sites, f)
@@ -189,12 +296,22 @@ class PublicFace(unittest.TestCase):
         if r.returncode == 77:
             raise unittest.SkipTest(r.stdout.strip())
         self.assertEqual(r.returncode, 0, r.stdout[-4000:] + r.stderr[-2000:])
+        # The e-mail form, posted by chromium without JavaScript, made the SMTP server get
+        # the confirmation mail, to that address only, with the link to confirm.
+        wanted = [x["email_to"] for x in sites if x["email_to"]]
+        self.assertTrue(wanted, "no example with e-mail and an SMTP peer: nothing tested")
+        got = self.smtp.wait(len(wanted))
+        for addr in wanted:
+            mails = [m for m in got if m["to"] == [addr]]
+            self.assertEqual(len(mails), 1, addr)
+            plain = mails[0]["msg"].get_body(("plain",)).get_content()
+            self.assertRegex(plain, r"/email/confirm\?t=[A-Za-z0-9_-]{43}")
 
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
     if not result.wasSuccessful():
         sys.exit(1)
-    if result.skipped and result.testsRun == len(result.skipped) + 4:
+    if result.skipped and result.testsRun == len(result.skipped) + 6:
         sys.exit(77)   # only the browser part was skipped: chromium cannot start
     sys.exit(0)
