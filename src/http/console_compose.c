@@ -1,7 +1,9 @@
 /*
  * console_compose.c - writing a message: category (the policy's categories), title,
  * text, link, when to send it, emergency; the policy's verdicts on it; the reasons that
- * override its warnings; a preview of the WhatsApp bubble. "Proponi" stores it and
+ * override its warnings; the sent message it replaces, if it is an update ("sostituisce
+ * il messaggio": CAP Update and "sostituito da" in the public archive); a preview of the
+ * WhatsApp bubble. "Proponi" stores it and
  * proposes it for approval; "Invia" (roles that approve) also approves it, which the
  * API allows only where the workflow does (an emergency of a gestore or responsabile);
  * "Verifica" only asks the policy. With JavaScript (web/static/console.js) the verdicts
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #define OVERRIDE_RULES_MAX 512
+#define REPLACEABLE_MAX 20 /* the latest sent messages offered as "replaces" */
 
 /* "2026-12-01T09:30" (a datetime-local input, Rome's time) → RFC 3339 UTC, or "". */
 static void local_to_rfc3339(const char *in, char out[MESSAGES_TIME_MAX])
@@ -45,12 +48,41 @@ static json_t *categories(const struct console_req *r, const char *chosen)
 	return arr;
 }
 
+/* The latest sent messages, which an update may replace, with `chosen` (an id in
+ * decimal, or "") marked; an empty array when the store cannot be read. */
+static json_t *replaceable(struct console_req *r, const char *chosen)
+{
+	struct store_message *list = calloc(REPLACEABLE_MAX, sizeof(*list));
+	struct store_archive_query q;
+	struct store *st = console_store(r);
+	json_t *arr = json_array();
+	int n = 0, rc = -1;
+
+	memset(&q, 0, sizeof(q));
+	if (list && st)
+		rc = store_archive_list(st, &q, list, REPLACEABLE_MAX, &n, NULL);
+	for (int i = 0; rc == 0 && i < n; i++) {
+		char id[24], when[32];
+		snprintf(id, sizeof(id), "%lld", (long long)list[i].id);
+		console_time(list[i].started_at, when, sizeof(when));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "id", id, "title",
+						     list[i].title, "when", when, "selected",
+						     !strcmp(id, chosen)));
+		store_message_clear(&list[i]);
+	}
+	if (st)
+		console_store_put(r, st, rc != 0);
+	free(list);
+	return arr;
+}
+
 /* The form's fields as the API's message body (new reference). */
 static json_t *message_body(struct console_req *r, int with_notes)
 {
 	char *text = malloc(CONSOLE_FIELD_MAX), rules[OVERRIDE_RULES_MAX];
 	char title[STORE_TITLE_MAX + 8], category[STORE_CATEGORY_MAX + 8], link[STORE_LINK_MAX + 8];
 	char when[40], rfc[MESSAGES_TIME_MAX], emergency[8], just[MESSAGES_JUSTIFICATION_MAX + 8];
+	char replaces[24];
 	json_t *o, *overrides;
 	char *save = NULL, *rule;
 
@@ -63,6 +95,7 @@ static json_t *message_body(struct console_req *r, int with_notes)
 	console_field(r, "scheduled_at", when, sizeof(when));
 	console_field(r, "emergency", emergency, sizeof(emergency));
 	console_field(r, "justification", just, sizeof(just));
+	console_field(r, "replaces", replaces, sizeof(replaces));
 	local_to_rfc3339(when, rfc);
 	o = json_pack("{s:s, s:s, s:s, s:s}", "text", text, "category", category, "priority",
 		      emergency[0] ? "emergency" : "normal", "title", title);
@@ -73,6 +106,12 @@ static json_t *message_body(struct console_req *r, int with_notes)
 		json_object_set_new(o, "link", json_string(link));
 	if (rfc[0])
 		json_object_set_new(o, "scheduled_at", json_string(rfc));
+	/* Digits only, as the select offers them; anything else goes as it is, and the API
+	 * refuses it with its own reason. */
+	if (replaces[0] && strspn(replaces, "0123456789") == strlen(replaces) && strlen(replaces) < 19)
+		json_object_set_new(o, "replaces", json_integer(strtoll(replaces, NULL, 10)));
+	else if (replaces[0])
+		json_object_set_new(o, "replaces", json_string(replaces));
 	if (!with_notes)
 		return o;
 	if (just[0])
@@ -140,7 +179,7 @@ static enum MHD_Result form(struct console_req *r, unsigned int status, json_t *
 {
 	json_t *m = console_model(r, "scrivi", "Scrivi un messaggio", "Compose a message");
 	char title[STORE_TITLE_MAX + 8], category[STORE_CATEGORY_MAX + 8], link[STORE_LINK_MAX + 8];
-	char when[40], emergency[8], just[MESSAGES_JUSTIFICATION_MAX + 8];
+	char when[40], emergency[8], just[MESSAGES_JUSTIFICATION_MAX + 8], replaces[24];
 	char *text = malloc(CONSOLE_FIELD_MAX);
 	json_t *rules = NULL;
 
@@ -157,7 +196,9 @@ static enum MHD_Result form(struct console_req *r, unsigned int status, json_t *
 	console_field(r, "scheduled_at", when, sizeof(when));
 	console_field(r, "emergency", emergency, sizeof(emergency));
 	console_field(r, "justification", just, sizeof(just));
+	console_field(r, "replaces", replaces, sizeof(replaces));
 	json_object_set_new(m, "categories", categories(r, category));
+	json_object_set_new(m, "replaceable", replaceable(r, replaces));
 	json_object_set_new(m, "free_category", json_boolean(!r->c->ctx->cfg->policy ||
 							      r->c->ctx->cfg->policy->n_categories == 0));
 	json_object_set_new(m, "category", json_string(category));

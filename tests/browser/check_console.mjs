@@ -165,6 +165,21 @@ try {
   await d.goto(base + '/console/messaggi');
   await d.waitForTimeout(300);
   check(await d.locator('tr.msg-sent', { hasText: 'Chiusura di via Roma' }).count() === 1, 'the messages list shows it as sent');
+
+  // --- an update: the compose form offers the sent message as "sostituisce il messaggio" ---
+  await p.goto(base + '/console/scrivi');
+  const replaceOpt = p.locator('#replaces option', { hasText: 'Chiusura di via Roma' });
+  check(await replaceOpt.count() === 1, 'the compose form offers the sent message to replace');
+  if (await replaceOpt.count() === 1) {
+    await p.selectOption('#replaces', await replaceOpt.getAttribute('value'));
+    await p.fill('#category', 'avvisi');
+    await p.fill('#title', 'Via Roma riaperta');
+    await p.fill('#text', 'I lavori sono finiti in anticipo: via Roma è di nuovo aperta al traffico.');
+    await shot(p, 'scrivi-aggiornamento');
+    await axeCheck(p, 'scrivi-aggiornamento');
+    await Promise.all([p.waitForURL(/\/console\/messaggi/), p.click('button[value=proponi]')]);
+    check((await p.textContent('main')).includes('proposto per l'), 'the update is proposed like any message');
+  }
   await d.goto(base + '/console');
   await d.waitForFunction(() => document.querySelectorAll('#progressi progress').length > 0, null, { timeout: 8000 }).catch(() => {});
   check(await d.locator('#progressi progress').count() >= 1, 'the dashboard shows the broadcast\'s progress bar');

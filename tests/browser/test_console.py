@@ -72,7 +72,11 @@ class Console(unittest.TestCase):
             titles = [t for (t,) in d.query("SELECT title FROM messages")]
             self.assertIn("Chiusura di via Roma", titles)
             self.assertNotIn("SENZA TOKEN", titles)
-            self.assertEqual(d.query("SELECT count(*) FROM messages")[0][0], 1)
+            self.assertEqual(d.query("SELECT count(*) FROM messages")[0][0], 2)
+            # the update proposed from the form names the sent message it replaces
+            self.assertEqual(d.query("SELECT u.replaces = o.id FROM messages u, messages o"
+                                     " WHERE u.title = 'Via Roma riaperta'"
+                                     " AND o.title = 'Chiusura di via Roma'"), [(1,)])
             # every phone got the broadcast, each as its own one-to-one message
             for phone in PHONES:
                 msgs = d.received(phone)
