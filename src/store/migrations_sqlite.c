@@ -367,6 +367,12 @@ static const struct migration migrations[] = {
 	  "  posted_by TEXT NOT NULL DEFAULT '' CHECK (length(posted_by) < 80)"
 	  ") STRICT;"
 	  "CREATE INDEX channel_posts_waiting ON channel_posts (posted_at, created_at);" },
+	{ "audience: counting who a target reaches without reading the table",
+	  /* GET /api/v1/audience and the console count the subscribers a category and areas
+	   * reach on every platform: from this covering index, 0.39 s instead of 1.3 s for
+	   * 1,100,000 subscribers (bench/audience). The broadcast's walk keeps the rowid
+	   * (`+platform`), and no send writes these columns, so sends do not pay for it. */
+	  "CREATE INDEX subscribers_audience ON subscribers (platform, categories, areas);" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
