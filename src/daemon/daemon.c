@@ -7,6 +7,7 @@
 #include "common/platform.h"
 #include "daemon/writer.h"
 #include "delivery/broadcast.h"
+#include "delivery/lane.h"
 #include "delivery/replies.h"
 #include "http/server.h"
 #include "inbound/inbound.h"
@@ -72,6 +73,8 @@ int daemon_run(const struct daemon_options *opt)
 	struct replies *replies = NULL;
 	struct broadcast *broadcast = NULL;
 	struct broadcast_settings bs;
+	struct lanes *lanes = NULL;     /* the other platforms of the channel (lane.h) */
+	struct lane_settings ls;
 	struct ratelimit_shared pace; /* the number's one schedule, for replies and broadcasts */
 	int pace_ready = 0;
 	struct http_server *http = NULL;
@@ -144,6 +147,16 @@ int daemon_run(const struct daemon_options *opt)
 		log_error("start-failed", "step=broadcast error=\"%s\"", banditore_strerror(rc));
 		goto fail;
 	}
+	memset(&ls, 0, sizeof(ls));
+	ls.store_url = opt->store_url;
+	ls.keys = opt->keys;
+	ls.writer = writer;
+	ls.cfg = cfg;
+	rc = opt->keys ? lanes_start(&ls, &lanes) : 0;
+	if (rc) {
+		log_error("start-failed", "step=lanes error=\"%s\"", banditore_strerror(rc));
+		goto fail;
+	}
 	memset(&hctx, 0, sizeof(hctx));
 	hctx.cfg = cfg;
 	hctx.keys = opt->keys;
@@ -168,6 +181,7 @@ fail:
 	if (writer)
 		writer_on_commit(writer, NULL, NULL);
 	broadcast_stop(broadcast);
+	lanes_stop(lanes);
 	replies_stop(replies);
 	writer_stop(writer);
 	if (pace_ready)

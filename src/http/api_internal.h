@@ -102,6 +102,10 @@ int api_job_run(struct writer *w, struct api_job *j);
 /* --- api_render.c --- */
 /* The message as the API shows it (NULL when out of memory). */
 json_t *api_render_message(const struct store_message *m);
+/* The message's progress on each platform of the channel (api_platforms.c): an array of
+ * {platform, state, total, sent, failed}, WhatsApp's from the message's counters. */
+json_t *api_render_platforms(struct store *st, const struct config *cfg,
+			     const struct store_message *m);
 /* {"error": code, "field": field (when not NULL), "message": it, "message_en": en}. */
 json_t *api_render_error(const char *code, const char *field, const char *it, const char *en);
 /* Answers `body` (taken: released here) with `status`, and one extra header when

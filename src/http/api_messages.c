@@ -77,6 +77,8 @@ static enum MHD_Result answer_message(struct api_request *r, unsigned int status
 	}
 	o = api_render_message(&m);
 	if (o)
+		json_object_set_new(o, "platforms", api_render_platforms(r->st, r->api->ctx->cfg, &m));
+	if (o)
 		json_object_set_new(o, "areas", api_audience_areas_json(r->st, id));
 	if (o) {
 		json_t *cost = cost_json(r, &m);

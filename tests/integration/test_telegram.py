@@ -58,7 +58,9 @@ class TelegramDeployment(Deployment):
 
     def start(self):
         env = {"NODE_PATH": os.path.join(ROOT, "tests", "node_modules")}
-        self.peer = harness.start_process(["node", PEER, str(self.peer_port)], env=env)
+        # The emulator itself listens on a port of its own behind the peer's front.
+        self.peer = harness.start_process(["node", PEER, str(self.peer_port), str(harness.free_port())],
+                                          env=env)
         self.procs.append(self.peer)
         harness.wait_port("127.0.0.1", self.peer_port, 30, self.peer)
         return super().start()

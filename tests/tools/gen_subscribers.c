@@ -3,11 +3,14 @@
  * for benchmarks and load tests of broadcasting (a million joins through webhooks would
  * measure the webhooks, not the sender).
  *
- *   gen_subscribers DATA_DIR COUNT [FIRST]
+ *   gen_subscribers DATA_DIR COUNT [FIRST [PLATFORM]]
  *
  * Subscriber k (FIRST <= k < FIRST + COUNT) is +39 370 kkkkkkk (seven digits, so up to
  * 10,000,000): fictitious numbers, sealed and hashed with the folder's own key exactly as
  * a join through the webhook stores them. `banditore init` must have made the folder.
+ * PLATFORM (whatsapp by default) may be "email" (utente.kkkkkkk@example.org), "telegram"
+ * (chat id 7000kkkkkkk) or "sms" (the same numbers as WhatsApp), for the lanes' tests
+ * and bench/platforms.
  */
 #include "common/err.h"
 #include "common/keyfile.h"
@@ -34,16 +37,19 @@ static long whole(const char *s)
 
 int main(int argc, char **argv)
 {
-	char db[4096], key[4096], canonical[32];
+	char db[4096], key[4096], canonical[64];
 	struct keyfile_keys keys;
 	struct store *st = NULL;
 	long count, first = 1;
+	int platform = PLATFORM_WHATSAPP;
 	int64_t now = (int64_t)time(NULL);
 	int rc;
 
-	if (argc < 3 || argc > 4 || (count = whole(argv[2])) < 0 ||
-	    (argc == 4 && (first = whole(argv[3])) < 0) || first + count > 10000000) {
-		fprintf(stderr, "usage: gen_subscribers DATA_DIR COUNT [FIRST] (FIRST + COUNT <= 10000000)\n");
+	if (argc < 3 || argc > 5 || (count = whole(argv[2])) < 0 ||
+	    (argc >= 4 && (first = whole(argv[3])) < 0) || first + count > 10000000 ||
+	    (argc == 5 && (platform = platform_from_name(argv[4])) < 0)) {
+		fprintf(stderr, "usage: gen_subscribers DATA_DIR COUNT [FIRST [PLATFORM]]"
+				" (FIRST + COUNT <= 10000000)\n");
 		return 2;
 	}
 	snprintf(db, sizeof(db), "%s/banditore.db", argv[1]);
@@ -58,8 +64,13 @@ int main(int argc, char **argv)
 	for (long k = first; k < first + count && !rc; k += BATCH) {
 		rc = store_begin(st);
 		for (long i = k; i < k + BATCH && i < first + count && !rc; i++) {
-			snprintf(canonical, sizeof(canonical), "+39370%07ld", i);
-			rc = subscribers_join(st, &keys, PLATFORM_WHATSAPP, canonical, "cli",
+			if (platform == PLATFORM_EMAIL)
+				snprintf(canonical, sizeof(canonical), "utente.%07ld@example.org", i);
+			else if (platform == PLATFORM_TELEGRAM)
+				snprintf(canonical, sizeof(canonical), "7000%07ld", i);
+			else
+				snprintf(canonical, sizeof(canonical), "+39370%07ld", i);
+			rc = subscribers_join(st, &keys, platform, canonical, "cli",
 					      "0000000000000000000000000000000000000000000000000000000000000000",
 					      now, NULL);
 		}
