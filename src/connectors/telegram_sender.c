@@ -13,6 +13,7 @@
 struct item {
 	struct item *next;
 	char *chat, *html, *callback_id, *notice;
+	char *markup;        /* the message's inline keyboard, or NULL */
 };
 
 struct telegram_sender {
@@ -54,6 +55,7 @@ static void item_free(struct item *it)
 	wipe_free(it->html);
 	wipe_free(it->callback_id);
 	free(it->notice);
+	free(it->markup);
 	free(it);
 }
 
@@ -91,7 +93,7 @@ static int send_one(struct telegram_sender *s, struct item *it, int *gone)
 		if (it->callback_id)
 			rc = telegram_answer_callback(s->tg, it->callback_id, it->notice, &res);
 		else
-			rc = telegram_send_html(s->tg, it->chat, it->html, NULL, &res);
+			rc = telegram_send_html(s->tg, it->chat, it->html, it->markup, &res);
 		if (res.outcome != CONNECTOR_RETRY || res.retry_after > TELEGRAM_SENDER_WAIT_MAX)
 			break;
 		log_info("telegram-reply-retry", "wait=%d error=\"%s\"", res.retry_after, res.error);
@@ -195,6 +197,12 @@ int telegram_sender_start(const struct telegram_settings *ts, int per_second,
 int telegram_sender_post(struct telegram_sender *s, const char *chat, const char *html,
 			 const char *callback_id, const char *notice)
 {
+	return telegram_sender_post_markup(s, chat, html, NULL, callback_id, notice);
+}
+
+int telegram_sender_post_markup(struct telegram_sender *s, const char *chat, const char *html,
+				const char *markup, const char *callback_id, const char *notice)
+{
 	struct item *it;
 	int oom = 0;
 
@@ -207,6 +215,7 @@ int telegram_sender_post(struct telegram_sender *s, const char *chat, const char
 	it->html = dup_or_null(html, &oom);
 	it->callback_id = dup_or_null(callback_id, &oom);
 	it->notice = dup_or_null(notice, &oom);
+	it->markup = html ? dup_or_null(markup, &oom) : NULL;
 	if (oom) {
 		item_free(it);
 		return BANDITORE_ENOMEM;

@@ -34,6 +34,11 @@ int telegram_sender_start(const struct telegram_settings *ts, int per_second,
 int telegram_sender_post(struct telegram_sender *s, const char *chat, const char *html,
 			 const char *callback_id, const char *notice);
 
+/* The same with an inline keyboard (`markup`, reply_markup JSON, may be NULL) on the
+ * message. */
+int telegram_sender_post_markup(struct telegram_sender *s, const char *chat, const char *html,
+				const char *markup, const char *callback_id, const char *notice);
+
 /* Sends what is queued (for at most TELEGRAM_SENDER_DRAIN_MS) and stops. Accepts NULL. */
 void telegram_sender_stop(struct telegram_sender *s);
 

@@ -111,6 +111,7 @@ static void job_done(struct writer_job *job, int rc)
 static void job_free(struct tg_job *j)
 {
 	tg_inbound_prepared_clear(&j->prepared);
+	tg_reply_clear(&j->reply);
 	crypto_wipe(&j->reply, sizeof(j->reply));
 	crypto_wipe(&j->update, sizeof(j->update));
 	free(j);
@@ -172,9 +173,10 @@ int webhook_telegram_finish(struct tg_job *j)
 			 inbound_outcome_name(j->outcome),
 			 j->prepared.categories ? " categories=selected" : "");
 		if (r->html || r->callback_id[0]) {
-			int rc = telegram_sender_post(j->wt->sender, r->html ? r->chat : NULL, r->html,
-						      r->callback_id[0] ? r->callback_id : NULL,
-						      r->notice);
+			int rc = telegram_sender_post_markup(j->wt->sender, r->html ? r->chat : NULL,
+							     r->html, r->markup,
+							     r->callback_id[0] ? r->callback_id : NULL,
+							     r->notice);
 			if (rc)
 				log_warn("telegram-reply-dropped", "subscriber=%s error=\"%s\"",
 					 j->prepared.pseudonym, banditore_strerror(rc));

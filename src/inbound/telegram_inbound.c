@@ -7,6 +7,7 @@
 #include "common/keyword.h"
 #include "common/platform.h"
 #include "connectors/telegram.h"
+#include "inbound/choices.h"
 #include "inbound/inbound.h"
 #include "subscribers/subscribers.h"
 
@@ -22,8 +23,9 @@
 #define TEXT_REFUSED                                                                       \
 	"Non è possibile iscriversi di nuovo a {channel}: l'iscrizione è stata chiusa dal "  \
 	"Comune per violazione delle condizioni d'uso. Per informazioni: {website}"
-/* Category choices are not kept yet (issue 7, categories): the button says so. */
-#define NOTICE_CATEGORIES "Scelta delle categorie non ancora disponibile: ricevi tutti gli avvisi."
+/* A button that is not (or no longer) one of the lists. */
+#define NOTICE_UNKNOWN "Scelta non riconosciuta: nulla è cambiato."
+#define NOTICE_DONE "Fatto."
 
 /* Expands `text` (+ `suffix`) and escapes it for parse_mode HTML; NULL if out of memory. */
 static char *html_text(const struct config *cfg, const char *text, const char *suffix)
@@ -167,6 +169,82 @@ static void reply_to(struct tg_reply *r, const struct tg_prepared *p, const char
 	memcpy(r->chat, p->chat, sizeof(r->chat));
 }
 
+void tg_reply_clear(struct tg_reply *r)
+{
+	if (r->html_owned)
+		free(r->html_owned);
+	free(r->markup);
+	memset(r, 0, sizeof(*r));
+}
+
+/* `head` (already HTML, may be NULL) and `plain` escaped, as the chat's own reply, with
+ * the keyboard of `l` when it has items (taken: markup may be NULL). */
+static int reply_owned(struct tg_reply *r, const struct tg_prepared *p, const char *head,
+		       char *plain, const struct choices_list *l)
+{
+	struct buf b;
+	int rc = plain ? 0 : BANDITORE_ENOMEM;
+
+	buf_init(&b, 65536);
+	if (!rc && head)
+		rc = buf_appends(&b, head) || buf_appends(&b, "\n\n") ? BANDITORE_ENOMEM : 0;
+	if (!rc)
+		rc = telegram_escape_html(plain, &b);
+	free(plain);
+	if (!rc && l && l->n && !(r->markup = choices_telegram_markup(l)))
+		rc = BANDITORE_ENOMEM;
+	if (!rc && !(r->html_owned = buf_steal(&b)))
+		rc = BANDITORE_ENOMEM;
+	buf_free(&b);
+	if (!rc)
+		reply_to(r, p, r->html_owned);
+	return rc;
+}
+
+/* The list of `kind` for the chat, as a message with its buttons (`head` before it). */
+static int reply_list(struct store *st, const struct config *cfg, const struct tg_prepared *p,
+		      int kind, const char *head, struct tg_reply *r)
+{
+	struct choices_list *l = malloc(sizeof(*l));
+	int rc;
+
+	if (!l)
+		return BANDITORE_ENOMEM;
+	rc = choices_load(st, cfg, PLATFORM_TELEGRAM, p->hash, kind, l);
+	if (!rc)
+		rc = reply_owned(r, p, head, l->n ? choices_intro(cfg, l) : choices_text_none(cfg, kind), l);
+	free(l);
+	return rc;
+}
+
+/* A button of a list: toggles the choice; the answer says what is chosen now. */
+static int pick(struct store *st, const struct config *cfg, const struct tg_prepared *p,
+		int *outcome, struct tg_reply *r)
+{
+	struct choices_list *l;
+	int kind = STORE_AUDIENCE_AREA;
+	int rc = choices_pick(st, cfg, PLATFORM_TELEGRAM, p->hash, p->up->callback_data, &kind);
+
+	memcpy(r->callback_id, p->up->callback_id, sizeof(r->callback_id));
+	if (rc == BANDITORE_EINVAL || rc == BANDITORE_ENOTFOUND) {
+		*outcome = rc == BANDITORE_EINVAL ? INBOUND_IGNORED : INBOUND_NOT_SUBSCRIBED;
+		r->notice = rc == BANDITORE_EINVAL ? NOTICE_UNKNOWN : "Non risulti iscritto.";
+		return rc == BANDITORE_EINVAL ? reply_owned(r, p, NULL, choices_text_unknown(cfg, kind), NULL) : 0;
+	}
+	if (rc)
+		return rc;
+	l = malloc(sizeof(*l));
+	if (!l)
+		return BANDITORE_ENOMEM;
+	rc = choices_load(st, cfg, PLATFORM_TELEGRAM, p->hash, kind, l);
+	if (!rc)
+		rc = reply_owned(r, p, NULL, choices_summary(cfg, l), l);
+	free(l);
+	*outcome = INBOUND_CHOSEN;
+	r->notice = NOTICE_DONE;
+	return rc;
+}
+
 int tg_inbound_apply(struct store *st, const struct tg_inbound_ctx *ctx,
 		     const struct tg_prepared *p, int64_t now, int *outcome, int *erased,
 		     struct tg_reply *reply)
@@ -176,7 +254,7 @@ int tg_inbound_apply(struct store *st, const struct tg_inbound_ctx *ctx,
 
 	*outcome = INBOUND_IGNORED;
 	*erased = 0;
-	memset(reply, 0, sizeof(*reply));
+	tg_reply_clear(reply); /* the writer may run this twice */
 	if (p->action == TG_ACTION_NONE)
 		return 0;
 	rc = store_event_mark(st, p->event_hash, now);
@@ -204,6 +282,10 @@ int tg_inbound_apply(struct store *st, const struct tg_inbound_ctx *ctx,
 			return rc;
 		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
 		reply_to(reply, p, joined ? ctx->html_join : ctx->html_already);
+		/* The welcome carries the buttons to choose areas (or categories). */
+		if (joined && (cfg->n_areas || (cfg->policy && cfg->policy->n_categories)))
+			return reply_list(st, cfg, p, cfg->n_areas ? STORE_AUDIENCE_AREA : STORE_AUDIENCE_CATEGORY,
+					  ctx->html_join, reply);
 		return 0;
 	}
 	case TG_ACTION_LEAVE:
@@ -218,15 +300,30 @@ int tg_inbound_apply(struct store *st, const struct tg_inbound_ctx *ctx,
 		return 0;
 	case TG_ACTION_CALLBACK:
 		*outcome = INBOUND_IGNORED;
+		if (choices_classify(cfg, NULL, p->up->callback_data) == CHOICES_PICK)
+			return pick(st, cfg, p, outcome, reply);
 		memcpy(reply->callback_id, p->up->callback_id, sizeof(reply->callback_id));
-		reply->notice = NOTICE_CATEGORIES;
+		reply->notice = NOTICE_UNKNOWN;
 		return 0;
 	default: { /* TG_ACTION_TEXT */
-		int due = 0;
-		char day[11];
+		int due = 0, ask;
+		char day[11], norm[KEYWORD_MAX];
 		rc = store_subscriber_touch(st, PLATFORM_TELEGRAM, p->hash, now);
 		if (rc && rc != BANDITORE_ENOTFOUND)
 			return rc;
+		if (keyword_normalize(p->up->text, strlen(p->up->text), norm, sizeof(norm)) != 0)
+			norm[0] = '\0';
+		ask = choices_classify(cfg, norm, NULL);
+		if (ask == CHOICES_ASK_AREAS || ask == CHOICES_ASK_CATEGORIES) {
+			if (rc == BANDITORE_ENOTFOUND) {
+				*outcome = INBOUND_NOT_SUBSCRIBED;
+				return reply_owned(reply, p, NULL, choices_text_not_subscribed(cfg), NULL);
+			}
+			*outcome = INBOUND_LISTED;
+			return reply_list(st, cfg, p, ask == CHOICES_ASK_AREAS ? STORE_AUDIENCE_AREA
+									 : STORE_AUDIENCE_CATEGORY,
+					  NULL, reply);
+		}
 		if (cfg->inbound_mode == CONFIG_INBOUND_NONE)
 			return 0;
 		rc = store_autoreply_claim(st, PLATFORM_TELEGRAM, p->hash, now,

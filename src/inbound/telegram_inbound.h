@@ -76,7 +76,14 @@ struct tg_reply {
 	char chat[24];
 	char callback_id[TG_CALLBACK_ID_MAX + 1]; /* a button to answer, or "" */
 	const char *notice;      /* the short text shown for the button */
+	/* Replies made for this chat (choosing areas and categories, choices.h): owned,
+	 * freed by tg_reply_clear; html then points at html_owned. */
+	char *html_owned;
+	char *markup;            /* the message's inline keyboard, or NULL */
 };
+
+/* Frees what a reply owns and zeroes it (accepts a zeroed reply). */
+void tg_reply_clear(struct tg_reply *r);
 
 int tg_inbound_prepare(const struct tg_inbound_ctx *ctx, const struct tg_update *up,
 		       struct tg_prepared *p);

@@ -12,7 +12,11 @@ the keyword CATEGORIE brings the list of categories. Then:
 - a list reply naming a row that does not exist changes nothing and says so;
 - leaving erases the subscriber with its choices: the database and its WAL are scanned.
 
-Environment: BANDITORE, BANDITORE_SIM. Numbers are fictitious (+39 333 000 7xxx).
+On Telegram (bot mode, against npm telegram-test-api; skipped when it is not installed)
+the welcome carries inline buttons, each press toggles an area and brings fresh buttons,
+CATEGORIE brings the categories, an unknown button changes nothing, /stop erases.
+
+Environment: BANDITORE, BANDITORE_SIM. Numbers and chat ids are fictitious.
 """
 import json
 import os
@@ -108,8 +112,6 @@ class Audience(unittest.TestCase):
                 break
             time.sleep(0.1)
         time.sleep(0.3)  # nobody else may get it late
-        if os.environ.get("AUDIENCE_DEBUG"):
-            print(m, json.loads(http("GET", self.d.sim_base + "/sim/messages", timeout=30)[1])["messages"][-3:])
         return created, sent, self.broadcast_to(created["id"])
 
     # -- the journey --
@@ -238,6 +240,90 @@ class Audience(unittest.TestCase):
         # The bits table holds names only.
         for (name,) in d.query("SELECT name FROM audience_bits"):
             self.assertRegex(name, r"^[a-z0-9-]+$")
+
+
+class TelegramButtons(unittest.TestCase):
+    """Bot mode against npm telegram-test-api: the welcome carries inline buttons, each
+    press toggles an area, the keyword CATEGORIE brings the categories' buttons, and a
+    targeted broadcast's count follows the choice."""
+
+    @classmethod
+    def setUpClass(cls):
+        from test_telegram import TelegramDeployment, peer_available
+        if not peer_available():
+            raise unittest.SkipTest("node or telegram-test-api not installed")
+        cls.d = TelegramDeployment()
+        with open(cls.d.config, "a", encoding="utf-8") as f:
+            f.write(CATEGORIES)
+        cls.d.inbox = {}
+        cls.d.start()
+        r = cls.d.cli("token", "create", "redazione")
+        assert r.returncode == 0, r.stderr
+        cls.token = re.findall(r"(?m)^(bnd_[A-Za-z0-9_-]{43})$", r.stdout)[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def press(self, chat, data):
+        from test_telegram import TOKEN
+        d = self.d
+        body = {"botToken": TOKEN, "date": int(time.time()), "data": data,
+                "from": {"id": chat, "is_bot": False, "first_name": "Prova"},
+                "message": {"from": {"id": chat, "is_bot": False, "first_name": "Prova"},
+                            "chat": {"id": chat, "type": "private", "first_name": "Prova"}}}
+        status, raw = http("POST", d.peer_base + "/sendCallback", json.dumps(body).encode(),
+                           {"Content-Type": "application/json"})
+        self.assertEqual(status, 200, raw)
+        self.assertEqual(d.relay(), [200])
+
+    def reach(self, query):
+        status, raw = http("GET", self.d.base + "/api/v1/audience?" + query,
+                           headers={"Authorization": "Bearer " + self.token})
+        self.assertEqual(status, 200, raw)
+        return json.loads(raw)["reach"]
+
+    def test_buttons_choose_areas_and_categories(self):
+        d = self.d
+        chat, other = 7300005550001, 7300005550002
+        self.assertEqual(d.user_command(other, "/start"), [200])
+        self.assertEqual(d.user_command(chat, "/start"), [200])
+        welcome = d.wait_received(chat, 1)[0]
+        self.assertIn("Scegli le zone", welcome["text"])
+        rows = welcome["reply_markup"]["inline_keyboard"]
+        self.assertEqual([r[0]["callback_data"] for r in rows], ["a:*", "a:capoluogo", "a:fornacino", "a:tedeschi"])
+        self.assertTrue(rows[0][0]["text"].startswith("✓"), "everything is chosen at first")
+        self.assertEqual(self.reach("category=viabilita&areas=tedeschi")["telegram"], 2)
+        # A press on Fornacino: the answer and fresh buttons with the tick moved.
+        self.press(chat, "a:fornacino")
+        msg = d.wait_received(chat, 2)[-1]
+        self.assertIn("Zone scelte: Fornacino", msg["text"])
+        rows = msg["reply_markup"]["inline_keyboard"]
+        self.assertEqual([r[0]["text"] for r in rows][2], "✓ Fornacino")
+        self.assertFalse(rows[0][0]["text"].startswith("✓"))
+        self.assertEqual(self.reach("category=viabilita&areas=tedeschi")["telegram"], 1)
+        self.assertEqual(self.reach("category=viabilita&areas=fornacino")["telegram"], 2)
+        # Categories by keyword; emergencies not offered; choosing eventi.
+        self.assertEqual(d.user_command(chat, "CATEGORIE"), [200])
+        msg = d.wait_received(chat, 3)[-1]
+        self.assertEqual([r[0]["callback_data"] for r in msg["reply_markup"]["inline_keyboard"]],
+                         ["c:*", "c:viabilita", "c:eventi"])
+        self.press(chat, "c:eventi")
+        self.assertIn("Categorie scelte: Eventi", d.wait_received(chat, 4)[-1]["text"])
+        self.assertEqual(self.reach("category=viabilita")["telegram"], 1)
+        self.assertEqual(self.reach("category=emergenze&areas=tedeschi")["telegram"], 2)
+        # A button that names nothing known changes nothing and says so.
+        masks = d.query("SELECT categories, areas FROM subscribers WHERE platform = 2 ORDER BY id")
+        self.press(chat, "a:piazza-grande")
+        msgs = d.wait_received(chat, 5)
+        self.assertIn("Scelta non riconosciuta", msgs[-1]["text"])
+        self.assertEqual(d.query("SELECT categories, areas FROM subscribers WHERE platform = 2 ORDER BY id"), masks)
+        # Leaving erases the chat with its choices.
+        sealed = [r[0] for r in d.telegram_rows()]
+        self.assertEqual(d.user_command(chat, "/stop"), [200])
+        d.wait_received(chat, 6)
+        self.assertEqual(len(d.telegram_rows()), 1)
+        d.assert_gone(self, chat, [s for s in sealed if s not in [r[0] for r in d.telegram_rows()]])
 
 
 if __name__ == "__main__":
