@@ -572,6 +572,7 @@ static int r_json(const struct public_req *r, struct public_body *o) { return pu
 static int r_cap(const struct public_req *r, struct public_body *o) { return public_cap(r, o); }
 static int r_qr_wa(const struct public_req *r, struct public_body *o) { return public_qr(r, "whatsapp", o); }
 static int r_qr_channel(const struct public_req *r, struct public_body *o) { return public_qr(r, "canale", o); }
+static int r_qr_telegram(const struct public_req *r, struct public_body *o) { return public_qr(r, "telegram", o); }
 static int r_404(const struct public_req *r, struct public_body *o)
 {
 	int rc = public_page_error(r, 404, o);
@@ -645,6 +646,8 @@ int public_handle(struct public_site *site, struct MHD_Connection *conn, const c
 		fn = r_qr_wa;
 	else if (!strcmp(url, "/qr/canale.svg"))
 		fn = r_qr_channel;
+	else if (!strcmp(url, "/qr/telegram.svg"))
+		fn = r_qr_telegram;
 	else if (!strncmp(url, "/archivio/", 10) && (n = strspn(url + 10, "0123456789")) > 0 &&
 		 n < 19 && url[10 + n] == '\0') {
 		snprintf(id, sizeof(id), "%s", url + 10);

@@ -5,15 +5,18 @@
  *
  * Routes (GET and HEAD; every page in Italian, English with ?lang=en or Accept-Language):
  *   /  /canale              the channel: what it is and is not, categories, how to join
- *                           and leave on each platform (link + QR code), help desk
+ *                           and leave on each platform (WhatsApp and Telegram: link + QR
+ *                           code; e-mail: the opt-in form; push: the button; SMS: number
+ *                           and keyword), help desk
  *   /poster                 an A4 poster with the QR codes (print stylesheet)
  *   /policy  /informativa   the policy as configured; the privacy notice (GDPR art. 13)
  *   /archivio               everything sent: ?pagina=N, ?categoria=ID, ?q=words
  *   /archivio/ID            one message (permalink)
  *   /feed.atom /feed.rss /feed.json          the archive's feeds (?categoria=ID)
  *   /categoria/ID.atom|.rss|.json            the same per category
- *   /cap.xml                emergencies as CAP 1.2 alerts (cancellations as Cancel)
- *   /qr/whatsapp.svg  /qr/canale.svg         the QR codes alone
+ *   /cap.xml                emergencies as CAP 1.2 alerts (cancellations as Cancel,
+ *                           updates of an earlier alert as Update)
+ *   /qr/whatsapp.svg  /qr/canale.svg  /qr/telegram.svg   the QR codes alone
  *   /static/VERSION/...     assets, cacheable for a year (the version changes with them)
  *
  * Every answer carries an ETag (a digest of the body), Last-Modified and Cache-Control;

@@ -302,6 +302,8 @@ int public_qr(const struct public_req *r, const char *which, struct public_body 
 
 	if (!strcmp(which, "whatsapp"))
 		public_whatsapp_link(r->cfg, link, sizeof(link));
+	else if (!strcmp(which, "telegram"))
+		public_telegram_link(r->cfg, link, sizeof(link));
 	else
 		text = r->cfg->wa_channel_url;
 	if (!*text)

@@ -227,7 +227,11 @@ class PublicFace(unittest.TestCase):
             status, _, poster = get(s.base + "/poster")
             for platform, marker in sections.items():
                 self.assertEqual(marker in page, platform in s.platforms, (s.example, platform))
+            status, h, svg = get(s.base + "/qr/telegram.svg")
+            self.assertEqual(status, 200 if "telegram" in s.platforms else 404, s.example)
             if "telegram" in s.platforms:
+                self.assertTrue(h["Content-Type"].startswith("image/svg+xml"))
+                self.assertIn(b"<svg", svg)
                 self.assertIn(('href="%s"' % s.telegram_link).encode(), page, s.example)
                 self.assertIn(b'id="qr-telegram"', page)
                 self.assertIn(b'id="poster-qr-telegram"', poster)
