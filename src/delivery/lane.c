@@ -687,8 +687,9 @@ static int send_page(struct lane *l, struct store_message_platform *row, int *do
 	recs = calloc((size_t)l->page_size, sizeof(*recs));
 	if (!recs)
 		return BANDITORE_ENOMEM;
-	rc = store_subscribers_page(l->st, l->platform, row->cursor, row->max_id, l->skip_failures,
-				    recs, l->page_size, &n);
+	/* Only those the message's categories and areas reach (messages_audience.h). */
+	rc = store_message_recipients(l->st, l->msg.id, l->platform, row->cursor, row->max_id,
+				      l->skip_failures, recs, l->page_size, &n);
 	if (rc)
 		goto out;
 	if (n == 0) {
@@ -851,6 +852,18 @@ static int run_message(struct lane *l, int64_t since)
 			rc = store_subscribers_extent(l->st, l->platform, &max_id, &count);
 		else
 			rc = 0, count = 1;
+		if (!rc && !l->channel_mode) {
+			/* A targeted message: its total is those it reaches (its filter was fixed
+			 * at approval). */
+			struct store_audience aud;
+			int64_t counts[PLATFORM_MAX + 1];
+			rc = store_message_get_audience(l->st, l->msg.id, &aud);
+			if (!rc && (aud.categories || aud.areas)) {
+				rc = store_audience_count(l->st, &aud, counts, PLATFORM_MAX + 1);
+				if (!rc && l->platform >= 0 && l->platform <= PLATFORM_MAX)
+					count = counts[l->platform];
+			}
+		}
 		if (rc)
 			return rc;
 		memset(&w, 0, sizeof(w));

@@ -318,10 +318,25 @@ class TelegramButtons(unittest.TestCase):
         msgs = d.wait_received(chat, 5)
         self.assertIn("Scelta non riconosciuta", msgs[-1]["text"])
         self.assertEqual(d.query("SELECT categories, areas FROM subscribers WHERE platform = 2 ORDER BY id"), masks)
+        # A targeted broadcast through Telegram's lane: road works in Tedeschi reach the
+        # other chat (no choice) and not this one (Fornacino, eventi).
+        n_chat, n_other = len(d.received(chat)), len(d.received(other))
+        headers = {"Authorization": "Bearer " + self.token, "Content-Type": "application/json"}
+        status, raw = http("POST", d.base + "/api/v1/messages", json.dumps(
+            {"title": "Lavori", "text": "Lavori in via dei Tedeschi.", "category": "viabilita",
+             "areas": ["tedeschi"]}).encode(), headers)
+        self.assertEqual(status, 201, raw)
+        mid = json.loads(raw)["id"]
+        status, raw = http("POST", d.base + "/api/v1/messages/%d/send" % mid, None, headers)
+        self.assertEqual(status, 202, raw)
+        got = d.wait_received(other, n_other + 1)[-1]
+        self.assertIn("via dei Tedeschi", got["text"])
+        time.sleep(1)
+        self.assertEqual(len(d.received(chat)), n_chat, "not to a chat that chose another area")
         # Leaving erases the chat with its choices.
         sealed = [r[0] for r in d.telegram_rows()]
         self.assertEqual(d.user_command(chat, "/stop"), [200])
-        d.wait_received(chat, 6)
+        d.wait_received(chat, n_chat + 1)
         self.assertEqual(len(d.telegram_rows()), 1)
         d.assert_gone(self, chat, [s for s in sealed if s not in [r[0] for r in d.telegram_rows()]])
 
