@@ -9,6 +9,8 @@
 # Banditore composing each message for its own recipient (headers, both parts,
 # unsubscribe token) and sending it over libcurl with C connections in parallel.
 # Both share the 2-core machine with the sink, so the ratio means more than the figures.
+# Then (3) email_lane.py: the same end to end through the daemon's e-mail lane (pages of
+# subscribers unsealed, composed and sent, each page settled through the writer).
 #
 # usage: bench/platforms/email.sh [N=5000] [CONNECTIONS=8]
 set -euo pipefail
@@ -37,3 +39,5 @@ echo "sink: npm smtp-server $(node -p "require('$root/tests/node_modules/smtp-se
 node "$root/bench/platforms/smtp_blast.js" "$port" "$n" "$conns" 2525
 "$build/tests/tools/bench_email" "smtp://127.0.0.1:$port" "$n" "$conns"
 "$build/tests/tools/bench_email" "smtp://127.0.0.1:$port" "$n" 4 | grep '^sent'
+ninja -C "$build" src/cli/banditore src/sim/banditore-sim tests/tools/gen_subscribers >/dev/null
+python3 "$root/bench/platforms/email_lane.py" "$build" "$n" "$conns"
