@@ -5,7 +5,8 @@
  *   POST /api/v1/subscribers/enroll {"number", "form_number", "form_date"}
  *        202: the request waits for the citizen's "Sì" (nothing is subscribed yet);
  *        422 naming the field; 409 not_enabled, already_subscribed, blocked, in_queue.
- *   GET  /api/v1/joins                 the requests waiting for staff, oldest first
+ *   GET  /api/v1/joins                 the requests waiting for staff, the oldest 200
+ *                                      ("more": true when there are others)
  *   POST /api/v1/joins/{id}/approve    the subscriber is made and welcomed
  *   POST /api/v1/joins/{id}/refuse     the request is erased and the citizen told
  *        404 when the request is not there (decided, withdrawn), 410 when it expired.
@@ -182,19 +183,23 @@ out:
 enum MHD_Result api_joins_list(struct api_request *r)
 {
 	const struct http_ctx *ctx = r->api->ctx;
-	struct store_pending *p = calloc(LIST_MAX, sizeof(*p));
-	int full = api_allowed(r, STAFF_SEE_NUMBERS);
+	struct store_pending *p = calloc(LIST_MAX + 1, sizeof(*p));
+	int full = api_allowed(r, STAFF_SEE_NUMBERS), more;
 	int64_t ttl = (int64_t)ctx->cfg->moderate_within_days * 86400;
 	json_t *arr;
 	int n = 0, rc;
 
 	if (!p)
 		return internal(r, "joins", BANDITORE_ENOMEM);
-	rc = store_pending_list(r->st, PLATFORM_WHATSAPP, STORE_PENDING_MODERATE, 0, "", p, LIST_MAX, &n);
+	rc = store_pending_list(r->st, PLATFORM_WHATSAPP, STORE_PENDING_MODERATE, 0, "", p, LIST_MAX + 1,
+				&n);
 	if (rc) {
 		free(p);
 		return internal(r, "joins", rc);
 	}
+	more = n > LIST_MAX; /* the oldest LIST_MAX are shown: decide them first */
+	if (more)
+		n = LIST_MAX;
 	arr = json_array();
 	for (int i = 0; i < n; i++) {
 		char number[SUBSCRIBERS_ADDRESS_MAX], shown[JOINS_MASKED_MAX];
@@ -211,10 +216,11 @@ enum MHD_Result api_joins_list(struct api_request *r)
 						     time_json(p[i].created_at + ttl)));
 		crypto_wipe(number, sizeof(number));
 	}
-	crypto_wipe(p, LIST_MAX * sizeof(*p));
+	crypto_wipe(p, (LIST_MAX + 1) * sizeof(*p));
 	free(p);
 	return api_respond(r->conn, 200,
-			   json_pack("{s:b, s:o}", "enabled", ctx->cfg->moderate_joins, "requests", arr),
+			   json_pack("{s:b, s:b, s:o}", "enabled", ctx->cfg->moderate_joins, "more", more,
+				     "requests", arr),
 			   NULL, NULL);
 }
 

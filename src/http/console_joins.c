@@ -166,6 +166,7 @@ static enum MHD_Result queue_page(struct console_req *r, unsigned int status, co
 	}
 	json_object_set(m, "requests", json_object_get(res.body, "requests"));
 	json_object_set_new(m, "empty", json_boolean(json_array_size(json_object_get(res.body, "requests")) == 0));
+	json_object_set_new(m, "more", json_boolean(json_is_true(json_object_get(res.body, "more"))));
 	json_object_set_new(m, "days", json_integer(r->c->ctx->cfg->moderate_within_days));
 	json_object_set_new(m, "may_see_numbers", json_boolean(console_may(r, "see_numbers")));
 	json_decref(res.body);
