@@ -215,7 +215,7 @@ static void choose_keyword(const struct config_audience_input *in, struct config
 		if (cfg->unsubscribe[i] && !strcmp(cfg->unsubscribe[i], tmp))
 			err_at(in, v->line, T("%s: '%s' è anche in unsubscribe", "%s: '%s' is also in unsubscribe"),
 			       key, tmp);
-	snprintf(norm, CONFIG_CHOOSE_KEYWORD_MAX, "%s", tmp);
+	snprintf(norm, CONFIG_CHOOSE_KEYWORD_MAX, "%.*s", CONFIG_CHOOSE_KEYWORD_MAX - 1, tmp);
 	snprintf(word, CONFIG_CHOOSE_KEYWORD_MAX, "%s", s);
 }
 
