@@ -17,6 +17,7 @@
 #include <time.h>
 
 #define EMAIL_BODY_MAX 4096
+#define CHOICE_MAX 1024 /* the ids ticked on the form, "a.b.c" */
 
 struct email_site {
 	const struct http_ctx *ctx;
@@ -31,6 +32,7 @@ struct email_http_job {
 	enum email_job_kind kind;
 	const struct email_optin_request *req;
 	uint8_t hash[CRYPTO_HASH_LEN];
+	const char *areas, *categories; /* confirm: the ids ticked, "a.b" (checked) */
 	int64_t now;
 	int status;
 	int rc;
@@ -108,8 +110,24 @@ static int job_apply(struct store *st, struct writer_job *wj)
 	switch (j->kind) {
 	case EMAIL_JOB_REQUEST:
 		return email_optin_store(st, j->req, j->now, &j->status);
-	case EMAIL_JOB_CONFIRM:
-		return email_optin_confirm(st, j->hash, j->now, &j->status);
+	case EMAIL_JOB_CONFIRM: {
+		uint64_t masks[2] = { 0, 0 };
+		const char *lists[2] = { j->categories, j->areas };
+		for (int k = 0; k < 2; k++)
+			for (const char *p = lists[k]; p && *p;) {
+				const char *dot = strchr(p, '.'), *end = dot ? dot : p + strlen(p);
+				char name[STORE_AUDIENCE_NAME_MAX];
+				int bit = -1, rc;
+				snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
+				rc = store_audience_bit(st, k ? STORE_AUDIENCE_AREA : STORE_AUDIENCE_CATEGORY,
+							name, 1, &bit);
+				if (rc)
+					return rc;
+				masks[k] |= (uint64_t)1 << bit;
+				p = dot ? dot + 1 : end;
+			}
+		return email_optin_confirm_audience(st, j->hash, j->now, masks[0], masks[1], &j->status);
+	}
 	case EMAIL_JOB_LEAVE:
 		wj->erased = 1; /* the writer then purges the log of the old rows */
 		return email_optin_leave(st, j->hash, j->now, &j->status);
@@ -186,6 +204,80 @@ static int form_value(const char *body, size_t len, const char *name, char *out,
 	return BANDITORE_ENOTFOUND;
 }
 
+/* 1 when `id` may be ticked: a configured area, or a category that is not an emergency. */
+static int choosable(const struct config *cfg, int area, const char *id)
+{
+	const struct policy_category *c;
+
+	if (area)
+		return config_area_find(cfg, id) >= 0;
+	c = cfg->policy ? policy_category_find(cfg->policy, id) : NULL;
+	return c && !c->emergency;
+}
+
+/* Appends a checked id to "a.b" (no repeats); 0, or -1 when it does not fit. */
+static int add_choice(char *list, size_t cap, const char *id)
+{
+	size_t used = strlen(list), n = strlen(id);
+
+	for (const char *p = list; *p;) {
+		const char *dot = strchr(p, '.'), *end = dot ? dot : p + strlen(p);
+		if ((size_t)(end - p) == n && !strncmp(p, id, n))
+			return 0;
+		p = dot ? dot + 1 : end;
+	}
+	if (used + n + 2 > cap)
+		return -1;
+	snprintf(list + used, cap - used, "%s%s", used ? "." : "", id);
+	return 0;
+}
+
+/* The areas ("area", repeated) and categories ("category") ticked on the form, or the
+ * JSON body's "areas" and "categories" arrays, into "a.b" lists. 0; or -1 with *bad the
+ * first id that is not one of the choices (for the answer). */
+static int body_choices(const struct config *cfg, const char *body, size_t len, char *areas,
+			char *categories, size_t cap, char *bad, size_t bad_cap)
+{
+	areas[0] = categories[0] = bad[0] = '\0';
+	if (len > 0 && body[0] == '{') {
+		json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL), *v;
+		size_t i;
+		int rc = 0;
+		for (int k = 0; k < 2 && !rc; k++) {
+			json_t *arr = json_object_get(doc, k ? "categories" : "areas");
+			json_array_foreach(arr, i, v) {
+				const char *id = json_string_value(v);
+				if (!id || !choosable(cfg, !k, id) ||
+				    add_choice(k ? categories : areas, cap, id)) {
+					snprintf(bad, bad_cap, "%s", id ? id : "?");
+					rc = -1;
+					break;
+				}
+			}
+		}
+		json_decref(doc);
+		return rc;
+	}
+	for (size_t i = 0; i < len;) {
+		const char *amp = memchr(body + i, '&', len - i);
+		size_t end = amp ? (size_t)(amp - body) : len;
+		int area = end - i > 5 && !strncmp(body + i, "area=", 5);
+		int cat = end - i > 9 && !strncmp(body + i, "category=", 9);
+		if (area || cat) {
+			size_t off = i + (area ? 5 : 9), n = end - off;
+			char id[64];
+			snprintf(id, sizeof(id), "%.*s", (int)(n < sizeof(id) ? n : sizeof(id) - 1), body + off);
+			if (n >= sizeof(id) || strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(id) ||
+			    !choosable(cfg, area, id) || add_choice(area ? areas : categories, cap, id)) {
+				snprintf(bad, bad_cap, "%s", id);
+				return -1;
+			}
+		}
+		i = end + 1;
+	}
+	return 0;
+}
+
 static int body_address(const char *body, size_t len, char *out, size_t cap)
 {
 	char raw[EMAIL_ADDR_MAX * 3 + 1];
@@ -205,7 +297,8 @@ static int body_address(const char *body, size_t len, char *out, size_t cap)
 
 /* Composes and sends the confirmation mail; 0 or a negative code (nothing logged here
  * about the address). */
-static int send_confirmation(struct email_site *es, const char *to, const char *token)
+static int send_confirmation(struct email_site *es, const char *to, const char *token,
+			     const char *areas, const char *categories)
 {
 	const struct config *cfg = es->ctx->cfg;
 	struct email_settings set;
@@ -219,6 +312,14 @@ static int send_confirmation(struct email_site *es, const char *to, const char *
 	rc = email_link(cfg->public_url, "/email/confirm", token, link, sizeof(link));
 	if (rc)
 		return rc;
+	/* What was ticked travels in the link (ids, nothing personal) until it is opened. */
+	if (*areas || *categories) {
+		size_t used = strlen(link);
+		int n = snprintf(link + used, sizeof(link) - used, "%s%s%s%s", *areas ? "&a=" : "", areas,
+				 *categories ? "&c=" : "", categories);
+		if (n < 0 || (size_t)n >= sizeof(link) - used)
+			return BANDITORE_ETOOBIG;
+	}
 	snprintf(text, sizeof(text),
 		 "Buongiorno,\n\n"
 		 "qualcuno (speriamo lei) ha chiesto di ricevere per e-mail gli avvisi di %s.\n"
@@ -268,13 +369,21 @@ static enum MHD_Result subscribe(struct email_site *es, struct MHD_Connection *c
 {
 	struct email_optin_request req;
 	struct email_http_job j;
-	char addr[EMAIL_ADDR_MAX + 1];
+	char addr[EMAIL_ADDR_MAX + 1], areas[CHOICE_MAX], categories[CHOICE_MAX], bad[64];
 	int json = len > 0 && body[0] == '{', rc;
 
 	if (body_address(body, len, addr, sizeof(addr)) != 0)
 		return json ? reply(conn, 400, "application/json", "{\"error\":\"invalid address\"}") :
 			      page(conn, 400, "L'indirizzo e-mail non è valido.",
 				   "The e-mail address is not valid.", "");
+	if (body_choices(es->ctx->cfg, body, len, areas, categories, sizeof(areas), bad, sizeof(bad))) {
+		char it[256], en[256];
+		crypto_wipe(addr, sizeof(addr));
+		snprintf(it, sizeof(it), "La zona o l'argomento '%.60s' non esiste: nulla è stato registrato.", bad);
+		snprintf(en, sizeof(en), "Area or topic '%.60s' does not exist: nothing was stored.", bad);
+		return json ? reply(conn, 400, "application/json", "{\"error\":\"unknown area or category\"}")
+			    : page(conn, 400, it, en, "");
+	}
 	memset(&j, 0, sizeof(j));
 	j.kind = EMAIL_JOB_REQUEST;
 	j.now = (int64_t)time(NULL);
@@ -283,7 +392,7 @@ static enum MHD_Result subscribe(struct email_site *es, struct MHD_Connection *c
 	if (!rc)
 		rc = run_job(es, &j);
 	if (!rc && j.status == EMAIL_OPTIN_STORED)
-		rc = send_confirmation(es, addr, req.token);
+		rc = send_confirmation(es, addr, req.token, areas, categories);
 	log_info("email-subscribe", "status=%d rc=%d", rc ? -1 : j.status, rc);
 	crypto_wipe(&req, sizeof(req));
 	crypto_wipe(addr, sizeof(addr));
@@ -298,13 +407,37 @@ static enum MHD_Result subscribe(struct email_site *es, struct MHD_Connection *c
 			   "We sent you a message: open its link within 48 hours to confirm.", "");
 }
 
+/* The ticked ids of a confirmation link's a= or c=, keeping only those still offered
+ * (a link is days old at most, but the configuration may have changed meanwhile). */
+static void link_choices(const struct config *cfg, int area, const char *v, char *out, size_t cap)
+{
+	out[0] = '\0';
+	for (const char *p = v; p && *p;) {
+		const char *dot = strchr(p, '.'), *end = dot ? dot : p + strlen(p);
+		char id[64];
+		if ((size_t)(end - p) < sizeof(id)) {
+			snprintf(id, sizeof(id), "%.*s", (int)(end - p), p);
+			if (*id && choosable(cfg, area, id))
+				add_choice(out, cap, id);
+		}
+		p = dot ? dot + 1 : end;
+	}
+}
+
 static enum MHD_Result confirm(struct email_site *es, struct MHD_Connection *conn,
 			       const char *token)
 {
 	struct email_http_job j;
+	char areas[CHOICE_MAX], categories[CHOICE_MAX];
 	int rc;
 
 	memset(&j, 0, sizeof(j));
+	link_choices(es->ctx->cfg, 1, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "a"),
+		     areas, sizeof(areas));
+	link_choices(es->ctx->cfg, 0, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "c"),
+		     categories, sizeof(categories));
+	j.areas = areas;
+	j.categories = categories;
 	j.kind = EMAIL_JOB_CONFIRM;
 	j.now = (int64_t)time(NULL);
 	if (email_optin_token_hash(es->ctx->keys, token, j.hash) != 0)

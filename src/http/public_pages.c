@@ -229,8 +229,22 @@ static void add_join(const struct public_req *r, json_t *m, const char *qr_size)
 		codes++;
 	}
 	if ((cfg->platforms & (1 << PLATFORM_EMAIL)) && cfg->email_from_address &&
-	    *cfg->email_from_address && cfg->email_smtp_url && *cfg->email_smtp_url)
-		json_object_set_new(m, "email", json_pack("{s:s}", "action", "/email/subscribe"));
+	    *cfg->email_from_address && cfg->email_smtp_url && *cfg->email_smtp_url) {
+		/* The opt-in form's checkboxes: the areas, and the categories one may choose
+		 * (emergencies reach everyone). */
+		json_t *email = json_pack("{s:s, s:[], s:[]}", "action", "/email/subscribe", "areas",
+					  "categories");
+		for (int i = 0; email && i < cfg->n_areas; i++)
+			json_array_append_new(json_object_get(email, "areas"),
+					      json_pack("{s:s, s:s}", "id", cfg->areas[i].id, "name",
+							cfg->areas[i].name));
+		for (int i = 0; email && cfg->policy && i < cfg->policy->n_categories; i++)
+			if (!cfg->policy->categories[i].emergency)
+				json_array_append_new(json_object_get(email, "categories"),
+						      json_pack("{s:s, s:s}", "id", cfg->policy->categories[i].id,
+								"label", cfg->policy->categories[i].label));
+		json_object_set_new(m, "email", email);
+	}
 	if (cfg->platforms & (1 << PLATFORM_WEBPUSH))
 		json_object_set_new(m, "push", json_true());
 	sms_number(cfg, link, sizeof(link));

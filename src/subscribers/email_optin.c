@@ -117,7 +117,14 @@ int email_optin_store(struct store *st, const struct email_optin_request *r, int
 int email_optin_confirm(struct store *st, const uint8_t token_hash_[CRYPTO_HASH_LEN], int64_t now,
 			int *status)
 {
+	return email_optin_confirm_audience(st, token_hash_, now, 0, 0, status);
+}
+
+int email_optin_confirm_audience(struct store *st, const uint8_t token_hash_[CRYPTO_HASH_LEN],
+				 int64_t now, uint64_t categories, uint64_t areas, int *status)
+{
 	struct store_pending p;
+	uint8_t addr_hash[CRYPTO_HASH_LEN];
 	int joined = 0, rc;
 
 	rc = store_pending_take(st, token_hash_, &p);
@@ -134,7 +141,11 @@ int email_optin_confirm(struct store *st, const uint8_t token_hash_[CRYPTO_HASH_
 	}
 	rc = subscribers_join_sealed(st, PLATFORM_EMAIL, p.addr_hash, p.sealed, p.sealed_len,
 				     EMAIL_OPTIN_METHOD, p.policy_version, now, &joined);
+	memcpy(addr_hash, p.addr_hash, sizeof(addr_hash));
 	crypto_wipe(&p, sizeof(p));
+	if (!rc && joined && (categories || areas))
+		rc = store_subscriber_set_audience(st, PLATFORM_EMAIL, addr_hash, categories, areas);
+	crypto_wipe(addr_hash, sizeof(addr_hash));
 	if (!rc)
 		*status = joined ? EMAIL_OPTIN_SUBSCRIBED : EMAIL_OPTIN_ALREADY;
 	return rc;

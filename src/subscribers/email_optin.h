@@ -71,6 +71,11 @@ int email_optin_token_hash(const struct keyfile_keys *keys, const char *token,
  * EXPIRED (older than EMAIL_OPTIN_TTL: deleted, nothing stored) or UNKNOWN. */
 int email_optin_confirm(struct store *st, const uint8_t token_hash[CRYPTO_HASH_LEN], int64_t now,
 			int *status);
+/* The same, and a new subscriber gets the categories and areas it ticked on the form
+ * (masks as in store.h, 0: everything); a confirmation of one already subscribed
+ * changes nothing. */
+int email_optin_confirm_audience(struct store *st, const uint8_t token_hash[CRYPTO_HASH_LEN],
+				 int64_t now, uint64_t categories, uint64_t areas, int *status);
 
 /* Erases the subscriber whose keyed hash is `addr_hash` (from a checked unsubscribe
  * token, email.h) and any pending join of it: *status LEFT or NOT_SUBSCRIBED. */

@@ -341,5 +341,82 @@ class TelegramButtons(unittest.TestCase):
         d.assert_gone(self, chat, [s for s in sealed if s not in [r[0] for r in d.telegram_rows()]])
 
 
+class EmailCheckboxes(unittest.TestCase):
+    """E-mail against npm smtp-server: the opt-in form shows the areas and the categories
+    one may choose as checkboxes; what is ticked travels in the confirmation link and is
+    the new subscriber's choice; an area that does not exist is refused, nothing stored."""
+
+    @classmethod
+    def setUpClass(cls):
+        import test_email as te
+        if not te.have_peer():
+            raise unittest.SkipTest("node or tests/node_modules/smtp-server missing")
+        cls.te = te
+        cls.smtp = te.SmtpPeer()
+        cls.d = Deployment(example="leini", extra=[("channel", "platforms", "whatsapp, email")])
+        cls.public = te.PUBLIC % cls.d.port
+        with open(cls.d.config, encoding="utf-8") as f:
+            text = f.read()
+        text = re.sub(r"(?m)^\s*public_url\s*=.*\n", "", text)
+        text = re.sub(r"(?m)^\[server\]\s*$", "[server]\npublic_url = %s" % cls.public, text)
+        text += ("\n[email]\nfrom_address = %s\nfrom_name = Leini Informa\nsmtp_url = %s\ntls = none\n"
+                 % (te.FROM, cls.smtp.url)) + CATEGORIES
+        with open(cls.d.config, "w", encoding="utf-8") as f:
+            f.write(text)
+        cls.d.start()
+        r = cls.d.cli("token", "create", "redazione")
+        assert r.returncode == 0, r.stderr
+        cls.token = re.findall(r"(?m)^(bnd_[A-Za-z0-9_-]{43})$", r.stdout)[0]
+
+    @classmethod
+    def tearDownClass(cls):
+        if hasattr(cls, "d"):
+            cls.d.cleanup()
+        if hasattr(cls, "smtp"):
+            cls.smtp.stop()
+
+    def reach(self, query):
+        status, raw = http("GET", self.d.base + "/api/v1/audience?" + query,
+                           headers={"Authorization": "Bearer " + self.token})
+        self.assertEqual(status, 200, raw)
+        return json.loads(raw)["reach"]
+
+    def test_form_checkboxes_travel_to_the_subscription(self):
+        import urllib.parse
+        d = self.d
+        status, page = http("GET", d.base + "/")
+        self.assertEqual(status, 200)
+        page = page.decode()
+        self.assertIn('name="area" value="fornacino"', page)
+        self.assertIn('name="category" value="eventi"', page)
+        self.assertNotIn('value="emergenze"', page, "emergencies are not a choice")
+        addr = "cittadina.leini@example.org"
+        # An area that does not exist: refused, nothing waits for confirmation.
+        body = urllib.parse.urlencode([("email", addr), ("area", "centro")]).encode()
+        status, raw = http("POST", d.base + "/email/subscribe", body,
+                           {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 400, raw)
+        self.assertIn("non esiste", raw.decode())
+        self.assertEqual(d.query("SELECT count(*) FROM pending_joins"), [(0,)])
+        # Fornacino and eventi ticked.
+        body = urllib.parse.urlencode([("email", addr), ("area", "fornacino"), ("category", "eventi")]).encode()
+        status, raw = http("POST", d.base + "/email/subscribe", body,
+                           {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 202, raw)
+        msg = [m for m in self.smtp.wait(1) if m["to"] == [addr]][0]
+        plain, _ = self.te.parts(msg["msg"])
+        link = re.search(re.escape(self.public) + r"/email/confirm\?t=[A-Za-z0-9_-]{43}&a=fornacino&c=eventi", plain)
+        self.assertIsNotNone(link, plain)
+        self.assertEqual(self.reach("category=eventi")["email"], 0, "nothing before confirming")
+        status, raw = http("GET", link.group(0))
+        self.assertEqual(status, 200, raw)
+        self.assertEqual(d.query("SELECT count(*) FROM subscribers WHERE platform = 3 AND areas <> 0"
+                                 " AND categories <> 0"), [(1,)])
+        self.assertEqual(self.reach("category=eventi&areas=fornacino")["email"], 1)
+        self.assertEqual(self.reach("category=eventi&areas=tedeschi")["email"], 0)
+        self.assertEqual(self.reach("category=viabilita&areas=fornacino")["email"], 0)
+        self.assertEqual(self.reach("category=emergenze&areas=tedeschi")["email"], 1)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
