@@ -7,9 +7,10 @@
  * server offers it (https), or opens up to `slots` HTTP/1.1 connections otherwise.
  * Finished transfers are classified by the connector, exactly as a blocking send.
  *
- * One thread drives it (wa_multi_send, wa_multi_poll, wa_multi_done); wa_multi_wakeup
- * may be called from any thread to end a wa_multi_poll early. Bodies hold recipients'
- * numbers: each slot's copy is wiped when its transfer ends.
+ * One thread drives it (wa_multi_send, wa_multi_poll, wa_multi_done) while the HTTP
+ * work runs on a worker thread of its own; wa_multi_wakeup may be called from any thread
+ * to end a wa_multi_poll early. Bodies hold recipients' numbers: each slot's copy is
+ * wiped when its transfer ends.
  */
 #ifndef BANDITORE_WA_MULTI_H
 #define BANDITORE_WA_MULTI_H
