@@ -27,6 +27,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from test_whatsapp_inbound import BANDITORE, Deployment, text_of  # noqa: E402
 from test_permissions import PASSWORD, Client  # noqa: E402
 
@@ -106,9 +107,13 @@ class Common:
                 q("SELECT count(*) FROM audit_log")[0][0])
 
     def audit_has_no_number(self, number):
+        """Neither the audit log nor the daemon's log names the number."""
         details = json.dumps(self.d.query("SELECT actor, action, object, details FROM audit_log"))
+        log = harness.read_log(self.d.server)
+        self.assertIn("join-", log)  # the log does speak of the joins
         for form in (number, number[2:], number[-7:]):
             self.assertNotIn(form, details)
+            self.assertNotIn(form, log)
 
 
 class FrontDesk(Common, unittest.TestCase):
