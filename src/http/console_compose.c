@@ -6,7 +6,9 @@
  * WhatsApp bubble. "Proponi" stores it and
  * proposes it for approval; "Invia" (roles that approve) also approves it, which the
  * API allows only where the workflow does (an emergency of a gestore or responsabile);
- * "Verifica" only asks the policy. With JavaScript (web/static/console.js) the verdicts
+ * "Verifica" only asks the policy. The areas a message targets are checkboxes (none: the
+ * whole territory), and the page says how many subscribers the chosen category and areas
+ * reach on each platform (GET /api/v1/audience) before it is sent. With JavaScript (web/static/console.js) the verdicts
  * and the preview follow the typing through POST /api/v1/policy/check.
  */
 #include "http/console_internal.h"
@@ -76,6 +78,84 @@ static json_t *replaceable(struct console_req *r, const char *chosen)
 	return arr;
 }
 
+/* The comune's areas as checkboxes ("area_ID"), marked as ticked in the form. */
+static json_t *areas_model(const struct console_req *r)
+{
+	const struct config *cfg = r->c->ctx->cfg;
+	json_t *arr = json_array();
+	char key[80], v[8];
+
+	for (int i = 0; arr && i < cfg->n_areas; i++) {
+		snprintf(key, sizeof(key), "area_%s", cfg->areas[i].id);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "id", cfg->areas[i].id,
+						     "field", key, "name", cfg->areas[i].name, "checked",
+						     console_field(r, key, v, sizeof(v)) && v[0]));
+	}
+	return arr;
+}
+
+/* The ticked areas, "a,b" into out (ids are [a-z0-9-]: nothing to escape in a URL). */
+static void ticked_areas(const struct console_req *r, char *out, size_t cap)
+{
+	const struct config *cfg = r->c->ctx->cfg;
+	size_t used = 0;
+	char key[80], v[8];
+
+	out[0] = '\0';
+	for (int i = 0; i < cfg->n_areas; i++) {
+		snprintf(key, sizeof(key), "area_%s", cfg->areas[i].id);
+		if (console_field(r, key, v, sizeof(v)) && v[0]) {
+			int n = snprintf(out + used, cap - used, "%s%s", used ? "," : "", cfg->areas[i].id);
+			if (n < 0 || (size_t)n >= cap - used)
+				break;
+			used += (size_t)n;
+		}
+	}
+}
+
+/* "Raggiunge N iscritti": the API's count for the category, areas and priority in the
+ * form, with each platform's share; NULL when it cannot say (no category yet, or the
+ * API refused: the form's own error says why). */
+static json_t *reach_model(struct console_req *r, const char *category, int emergency)
+{
+	static const struct { const char *id, *label; } names[] = {
+		{ "whatsapp", "WhatsApp" }, { "telegram", "Telegram" }, { "email", "E-mail" },
+		{ "webpush", "Notifiche" }, { "sms", "SMS" },
+	};
+	char areas[STORE_TARGETS_MAX], url[STORE_TARGETS_MAX + 160];
+	struct api_result res;
+	json_t *out = NULL, *reach;
+	char detail[160] = "";
+	size_t used = 0;
+
+	if (!category[0] || strspn(category, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(category))
+		return NULL;
+	ticked_areas(r, areas, sizeof(areas));
+	snprintf(url, sizeof(url), "/api/v1/audience?category=%s&areas=%s&priority=%s", category,
+		 areas, emergency ? "emergency" : "normal");
+	if (console_api(r, "GET", url, NULL, &res))
+		return NULL;
+	reach = json_object_get(res.body, "reach");
+	if (res.status == 200 && json_is_object(reach)) {
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			json_t *n = json_object_get(reach, names[k].id);
+			int w;
+			if (!json_is_integer(n))
+				continue;
+			w = snprintf(detail + used, sizeof(detail) - used, "%s%s %lld", used ? ", " : "",
+				     names[k].label, (long long)json_integer_value(n));
+			if (w < 0 || (size_t)w >= sizeof(detail) - used)
+				break;
+			used += (size_t)w;
+		}
+		out = json_pack("{s:O, s:s, s:b, s:b}", "total", json_object_get(res.body, "total"),
+				"platforms", detail, "targeted", areas[0] != '\0',
+				"emergency", json_is_true(json_object_get(res.body, "emergency")));
+	}
+	json_decref(res.body);
+	return out;
+}
+
 /* The form's fields as the API's message body (new reference). */
 static json_t *message_body(struct console_req *r, int with_notes)
 {
@@ -112,6 +192,15 @@ static json_t *message_body(struct console_req *r, int with_notes)
 		json_object_set_new(o, "replaces", json_integer(strtoll(replaces, NULL, 10)));
 	else if (replaces[0])
 		json_object_set_new(o, "replaces", json_string(replaces));
+	if (r->c->ctx->cfg->n_areas > 0) {
+		char areas[STORE_TARGETS_MAX];
+		json_t *list = json_array();
+		ticked_areas(r, areas, sizeof(areas));
+		for (char *p = areas, *save2 = NULL, *a = strtok_r(p, ",", &save2); list && a;
+		     a = strtok_r(NULL, ",", &save2))
+			json_array_append_new(list, json_string(a));
+		json_object_set_new(o, "areas", list ? list : json_array());
+	}
 	if (!with_notes)
 		return o;
 	if (just[0])
@@ -199,6 +288,12 @@ static enum MHD_Result form(struct console_req *r, unsigned int status, json_t *
 	console_field(r, "replaces", replaces, sizeof(replaces));
 	json_object_set_new(m, "categories", categories(r, category));
 	json_object_set_new(m, "replaceable", replaceable(r, replaces));
+	json_object_set_new(m, "areas", areas_model(r));
+	{
+		json_t *reach = reach_model(r, category, emergency[0] != '\0');
+		if (reach)
+			json_object_set_new(m, "reach", reach);
+	}
 	json_object_set_new(m, "free_category", json_boolean(!r->c->ctx->cfg->policy ||
 							      r->c->ctx->cfg->policy->n_categories == 0));
 	json_object_set_new(m, "category", json_string(category));

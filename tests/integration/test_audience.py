@@ -242,6 +242,52 @@ class Audience(unittest.TestCase):
             self.assertRegex(name, r"^[a-z0-9-]+$")
 
 
+    def test_d_console_shows_areas_and_reach(self):
+        """The console's compose page: the areas as checkboxes, and after «Verifica» how
+        many subscribers the category and areas reach (a, e and f of test_a)."""
+        import subprocess
+        import urllib.parse
+        from test_permissions import PASSWORD
+        d = self.d
+        r = subprocess.run([os.environ["BANDITORE"], "staff", "create", "redattrice", "--role", "gestore",
+                            "--config", d.config, "--data-dir", d.data],
+                           input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # Log in as a browser does, keeping the session cookie and the CSRF token.
+        import http.client as httpclient
+        conn = httpclient.HTTPConnection("127.0.0.1", d.port, timeout=20)
+        conn.request("POST", "/api/v1/session", json.dumps({"name": "redattrice", "password": PASSWORD}),
+                     {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        body = json.loads(resp.read())
+        self.assertEqual(resp.status, 201, body)
+        sid = resp.getheader("Set-Cookie").split(";")[0]
+        csrf = body["csrf_token"]
+        conn.close()
+        cookie = {"Cookie": sid}
+        status, page = http("GET", d.base + "/console/scrivi", headers=cookie)
+        self.assertEqual(status, 200)
+        page = page.decode()
+        for area in ("capoluogo", "fornacino", "tedeschi"):
+            self.assertIn('name="area_%s"' % area, page)
+        form = urllib.parse.urlencode({"csrf_token": csrf, "azione": "verifica", "category": "viabilita",
+                                       "title": "Lavori", "text": "Strada chiusa.",
+                                       "area_fornacino": "1"}).encode()
+        status, page = http("POST", d.base + "/console/scrivi", form,
+                            {**cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        page = page.decode()
+        self.assertEqual(status, 200, page[-2000:])
+        self.assertRegex(page, r"Raggiunge 3 iscritti</strong> \(WhatsApp 3\)")
+        self.assertIn('id="area_fornacino" name="area_fornacino" value="1" checked', page)
+        # the whole territory for the same category: a and b too (b's Tedeschi no longer
+        # matters), not c (eventi only)
+        form = urllib.parse.urlencode({"csrf_token": csrf, "azione": "verifica", "category": "viabilita",
+                                       "title": "Lavori", "text": "Strada chiusa."}).encode()
+        status, page = http("POST", d.base + "/console/scrivi", form,
+                            {**cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        self.assertRegex(page.decode(), r"Raggiunge 4 iscritti")
+
+
 class TelegramButtons(unittest.TestCase):
     """Bot mode against npm telegram-test-api: the welcome carries inline buttons, each
     press toggles an area, the keyword CATEGORIE brings the categories' buttons, and a
