@@ -11,6 +11,7 @@
 #include "delivery/replies.h"
 #include "http/server.h"
 #include "inbound/inbound.h"
+#include "messages/messages_audience.h"
 #include "staff/staff.h"
 #include "subscribers/email_optin.h"
 #include "subscribers/subscribers.h"
@@ -108,6 +109,18 @@ int daemon_run(const struct daemon_options *opt)
 		log_error("start-failed", "step=store error=\"%s\"", banditore_strerror(rc));
 		store_free(st);
 		return rc;
+	}
+	{
+		/* Choices of categories and areas the configuration no longer names. */
+		int pruned = 0;
+		rc = messages_audience_prune(st, cfg, &pruned);
+		if (rc) {
+			log_error("start-failed", "step=audience error=\"%s\"", banditore_strerror(rc));
+			store_free(st);
+			return rc;
+		}
+		if (pruned)
+			log_info("audience-pruned", "names=%d", pruned);
 	}
 	rc = inbound_ctx_init(&inbound, cfg, opt->keys);
 	if (rc)

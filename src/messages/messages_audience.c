@@ -159,6 +159,30 @@ int messages_audience_filter(struct store *st, const struct policy *policy, cons
 	return 0;
 }
 
+int messages_audience_prune(struct store *st, const struct config *cfg, int *removed)
+{
+	const char *cats[POLICY_CATEGORIES_MAX], *areas[CONFIG_AREAS_MAX];
+	int n_cats = 0, gone_c = 0, gone_a = 0, rc;
+
+	for (int i = 0; cfg->policy && i < cfg->policy->n_categories; i++)
+		cats[n_cats++] = cfg->policy->categories[i].id;
+	for (int i = 0; i < cfg->n_areas; i++)
+		areas[i] = cfg->areas[i].id;
+	rc = store_begin(st);
+	if (rc)
+		return rc;
+	rc = store_audience_prune(st, STORE_AUDIENCE_CATEGORY, cats, n_cats, &gone_c);
+	if (!rc)
+		rc = store_audience_prune(st, STORE_AUDIENCE_AREA, areas, cfg->n_areas, &gone_a);
+	if (!rc)
+		rc = store_commit(st);
+	else
+		store_rollback(st);
+	if (removed)
+		*removed = gone_c + gone_a;
+	return rc;
+}
+
 int messages_reach(struct store *st, const struct policy *policy, const char *category,
 		   int priority, const char *areas, int64_t counts[PLATFORM_MAX + 1])
 {

@@ -55,4 +55,9 @@ int messages_reach(struct store *st, const struct policy *policy, const char *ca
 int messages_audience_fix(struct store *st, const struct policy *policy,
 			  const struct store_message *m, int64_t *whatsapp);
 
+/* At start, in its own transaction: forgets the bits of the categories and areas the
+ * configuration no longer names (store_audience_prune), so that a name added later never
+ * inherits an old choice. *removed (may be NULL) how many names went. */
+int messages_audience_prune(struct store *st, const struct config *cfg, int *removed);
+
 #endif

@@ -21,6 +21,8 @@
 #include "common/err.h"
 #include "common/platform.h"
 #include "config/config.h"
+#include "connectors/whatsapp.h"
+#include "inbound/choices.h"
 #include "messages/messages_audience.h"
 #include "store/store.h"
 
@@ -475,6 +477,118 @@ static void test_areas_json(void **state)
 	assert_string_equal(out, "tedeschi,fornacino");
 }
 
+/* ---- choosing: the lists, the picks, WhatsApp's list message ---- */
+
+#define CHOICES_CONFIG                                                                     \
+	MINIMAL "[area fornacino]\nname = Fornacino\n[area tedeschi]\nname = Tedeschi\n"    \
+		"[category viabilita]\nlabel = Viabilità, lavori stradali e trasporto pubblico\n" \
+		"[category emergenze]\nlabel = Emergenze\nemergency = yes\n"
+
+static void test_choices(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	struct choices_list *l = calloc(1, sizeof(*l));
+	char path[192], *body, *markup;
+	uint8_t h[CRYPTO_HASH_LEN];
+	uint64_t cats, areas;
+	int kind = -1, removed = -1;
+
+	assert_non_null(l);
+	assert_int_equal(load(f, CHOICES_CONFIG), 0);
+	snprintf(path, sizeof(path), "%s/b.db", f->dir);
+	assert_int_equal(store_open(path, &st), 0);
+	assert_int_equal(choices_classify(f->cfg, "zone", NULL), CHOICES_ASK_AREAS);
+	assert_int_equal(choices_classify(f->cfg, "categorie", NULL), CHOICES_ASK_CATEGORIES);
+	assert_int_equal(choices_classify(f->cfg, "ciao", "a:x"), CHOICES_PICK);
+	assert_int_equal(choices_classify(f->cfg, "ciao", "banditore:join:yes"), CHOICES_NONE);
+	add_sub(st, PLATFORM_WHATSAPP, 1, NULL);
+	hash_of(PLATFORM_WHATSAPP, 1, h);
+	/* Not a subscriber; an unknown id; then a toggle on and off. */
+	{
+		uint8_t other[CRYPTO_HASH_LEN];
+		hash_of(PLATFORM_WHATSAPP, 2, other);
+		assert_int_equal(choices_pick(st, f->cfg, PLATFORM_WHATSAPP, other, "a:fornacino", &kind),
+				 BANDITORE_ENOTFOUND);
+	}
+	assert_int_equal(choices_pick(st, f->cfg, PLATFORM_WHATSAPP, h, "a:centro", &kind), BANDITORE_EINVAL);
+	assert_int_equal(choices_pick(st, f->cfg, PLATFORM_WHATSAPP, h, "c:emergenze", &kind), BANDITORE_EINVAL);
+	assert_int_equal(choices_pick(st, f->cfg, PLATFORM_WHATSAPP, h, "a:tedeschi", &kind), 0);
+	assert_int_equal(kind, STORE_AUDIENCE_AREA);
+	assert_int_equal(choices_load(st, f->cfg, PLATFORM_WHATSAPP, h, STORE_AUDIENCE_AREA, l), 0);
+	assert_int_equal(l->n, 2);
+	assert_false(l->all);
+	assert_false(l->items[0].chosen);
+	assert_true(l->items[1].chosen);
+	body = choices_summary(f->cfg, l);
+	assert_non_null(strstr(body, "Zone scelte: Tedeschi"));
+	free(body);
+	/* The list body: "all" first, the chosen row marked, ids a:<id>. */
+	body = choices_whatsapp_body(f->cfg, l);
+	assert_non_null(strstr(body, "[\"a:*\",\"Tutte le zone\""));
+	assert_non_null(strstr(body, "[\"a:tedeschi\",\"Tedeschi\",\"✓"));
+	free(body);
+	markup = choices_telegram_markup(l);
+	assert_non_null(strstr(markup, "\"text\":\"✓ Tedeschi\",\"callback_data\":\"a:tedeschi\""));
+	free(markup);
+	assert_int_equal(choices_pick(st, f->cfg, PLATFORM_WHATSAPP, h, "a:tedeschi", &kind), 0);
+	assert_int_equal(store_subscriber_get_audience(st, PLATFORM_WHATSAPP, h, &cats, &areas), 0);
+	assert_true(areas == 0);
+	/* Categories: emergencies are not offered; a long label is cut to a row's 24. */
+	assert_int_equal(choices_load(st, f->cfg, PLATFORM_WHATSAPP, h, STORE_AUDIENCE_CATEGORY, l), 0);
+	assert_int_equal(l->n, 1);
+	body = choices_whatsapp_body(f->cfg, l);
+	assert_non_null(strstr(body, "\"Viabilità, lavori strad…\""));
+	free(body);
+	assert_int_equal(choices_pick(st, f->cfg, PLATFORM_WHATSAPP, h, "c:viabilita", &kind), 0);
+	assert_int_equal(choices_pick(st, f->cfg, PLATFORM_WHATSAPP, h, "a:fornacino", &kind), 0);
+	assert_int_equal(choices_pick(st, f->cfg, PLATFORM_WHATSAPP, h, "c:*", &kind), 0);
+	assert_int_equal(store_subscriber_get_audience(st, PLATFORM_WHATSAPP, h, &cats, &areas), 0);
+	assert_true(cats == 0 && areas != 0);
+	/* At start, names the configuration no longer has are pruned with their choices. */
+	assert_int_equal(store_audience_bit(st, STORE_AUDIENCE_AREA, "vecchia", 1, &kind), 0);
+	assert_int_equal(messages_audience_prune(st, f->cfg, &removed), 0);
+	assert_int_equal(removed, 1);
+	assert_int_equal(load(f, MINIMAL "[area tedeschi]\nname = Tedeschi\n"), 0);
+	assert_int_equal(messages_audience_prune(st, f->cfg, &removed), 0);
+	assert_int_equal(removed, 2); /* fornacino and the category viabilita */
+	assert_int_equal(store_subscriber_get_audience(st, PLATFORM_WHATSAPP, h, &cats, &areas), 0);
+	assert_true(cats == 0 && areas == 0);
+	store_free(st);
+	free(l);
+}
+
+static void test_whatsapp_list(void **state)
+{
+	const char *ids[11] = { "a:*", "a:x", "a:y" }, *titles[11] = { "Tutte", "X", "Y" };
+	const char *descs[11] = { "tocca", NULL, "" };
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(whatsapp_build_list("+393330007001", "Scegli", "Scegli le zone", ids, titles, descs, 3, &out), 0);
+	assert_non_null(strstr(out, "\"type\":\"list\""));
+	assert_non_null(strstr(out, "\"button\":\"Scegli le zone\""));
+	assert_non_null(strstr(out, "{\"id\":\"a:*\",\"title\":\"Tutte\",\"description\":\"tocca\"}"));
+	assert_non_null(strstr(out, "{\"id\":\"a:x\",\"title\":\"X\"}"));
+	free(out);
+	/* The Cloud API's limits: 10 rows, a 24-character title, a 20-character button,
+	 * unique ids. */
+	for (int i = 3; i < 11; i++) {
+		ids[i] = i % 2 ? "a:1" : "a:2";
+		titles[i] = "T";
+		descs[i] = NULL;
+	}
+	assert_int_equal(whatsapp_build_list("+393330007001", "S", "B", ids, titles, descs, 11, &out), BANDITORE_EINVAL);
+	titles[1] = "Un titolo di venticinque c";
+	assert_int_equal(whatsapp_build_list("+393330007001", "S", "B", ids, titles, descs, 3, &out), BANDITORE_EINVAL);
+	titles[1] = "X";
+	assert_int_equal(whatsapp_build_list("+393330007001", "S", "Un bottone lungo più di venti", ids, titles, descs, 3, &out),
+			 BANDITORE_EINVAL);
+	ids[2] = "a:x";
+	assert_int_equal(whatsapp_build_list("+393330007001", "S", "B", ids, titles, descs, 3, &out), BANDITORE_EINVAL);
+	assert_null(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +600,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bits_run_out, db_setup, db_teardown),
 		cmocka_unit_test_setup_teardown(test_filter, db_setup, db_teardown),
 		cmocka_unit_test_setup_teardown(test_message_recipients, db_setup, db_teardown),
+		cmocka_unit_test_setup_teardown(test_choices, setup, teardown),
+		cmocka_unit_test(test_whatsapp_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
