@@ -147,6 +147,9 @@ json_t *console_progress_json(struct console_req *r, struct store *st)
 			"delivered", (json_int_t)pr.delivered, "read", (json_int_t)pr.read,
 			"failed", (json_int_t)(pr.failed + pr.unreachable), "queued", (json_int_t)pr.queued,
 			"active", m->state == STORE_MSG_SENDING || m->state == STORE_MSG_APPROVED));
+		if (m->state >= STORE_MSG_SENDING) /* each platform's own bar (console_messages.c) */
+			json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "platforms",
+					    console_platforms_json(r, st, m));
 		store_message_clear(m);
 	}
 	free(list);

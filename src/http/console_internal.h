@@ -89,6 +89,10 @@ enum MHD_Result console_login_post(struct console_req *r);
 enum MHD_Result console_logout(struct console_req *r);
 enum MHD_Result console_dashboard(struct console_req *r);
 enum MHD_Result console_events(struct console_req *r);
+/* A message's delivery on each platform of the channel (api_render_platforms) with the
+ * console's labels, state_label, percent and message_title (console_messages.c). */
+json_t *console_platforms_json(struct console_req *r, struct store *st,
+			       const struct store_message *m);
 /* The broadcasts under way as JSON [{id, title, state, percent, sent, ...}]. */
 json_t *console_progress_json(struct console_req *r, struct store *st);
 enum MHD_Result console_compose_page(struct console_req *r);

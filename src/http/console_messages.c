@@ -1,12 +1,13 @@
 /*
  * console_messages.c - the approvals queue (proposed messages, each with Approve and
  * Reject-with-a-reason forms) and the list of messages (scheduled, sending, sent, with
- * delivered / read / failed counts), and the actions on one message: approve, reject,
- * cancel. The rules (nobody approves their own proposal, a reason for a rejection) are
+ * delivered / read / failed counts, and under each a row per platform of the channel
+ * with its own progress bar), and the actions on one message: approve, reject, cancel. The rules (nobody approves their own proposal, a reason for a rejection) are
  * the API's; the page says what it answered.
  */
 #include "http/console_internal.h"
 
+#include "http/api_internal.h"
 #include "messages/messages.h"
 
 #include <stdio.h>
@@ -14,6 +15,63 @@
 #include <string.h>
 
 #define LIST_MAX 100
+
+/* What the console calls each platform and each state of its delivery. */
+static const char *platform_label(struct console_req *r, const char *name)
+{
+	if (!strcmp(name, "whatsapp"))
+		return "WhatsApp";
+	if (!strcmp(name, "telegram"))
+		return "Telegram";
+	if (!strcmp(name, "email"))
+		return "E-mail";
+	if (!strcmp(name, "webpush"))
+		return console_en(r) ? "Browser notifications" : "Notifiche del browser";
+	if (!strcmp(name, "sms"))
+		return "SMS";
+	return name;
+}
+
+static const char *platform_state_label(struct console_req *r, const char *state)
+{
+	static const char *const labels[][3] = {
+		{ "waiting", "In attesa", "Waiting" },
+		{ "sending", "In invio", "Sending" },
+		{ "sent", "Inviato", "Sent" },
+		{ "partly-failed", "Inviato in parte", "Partly failed" },
+		{ "stopped", "Fermato", "Stopped" },
+	};
+
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (!strcmp(state, labels[i][0]))
+			return labels[i][console_en(r) ? 2 : 1];
+	return state;
+}
+
+json_t *console_platforms_json(struct console_req *r, struct store *st,
+			       const struct store_message *m)
+{
+	json_t *list = api_render_platforms(st, r->c->ctx->cfg, m), *v;
+	size_t i;
+
+	json_array_foreach(list, i, v) {
+		const char *name = json_string_value(json_object_get(v, "platform"));
+		const char *state = json_string_value(json_object_get(v, "state"));
+		json_int_t total = json_integer_value(json_object_get(v, "total"));
+		json_int_t done = json_integer_value(json_object_get(v, "sent")) +
+				  json_integer_value(json_object_get(v, "failed"));
+		int finished = state && (!strcmp(state, "sent") || !strcmp(state, "partly-failed") ||
+					 !strcmp(state, "stopped"));
+		int pct = total > 0 ? (int)(done * 100 / total) : (finished ? 100 : 0);
+
+		json_object_set_new(v, "label", json_string(platform_label(r, name ? name : "")));
+		json_object_set_new(v, "state_label",
+				    json_string(platform_state_label(r, state ? state : "")));
+		json_object_set_new(v, "percent", json_integer(pct > 100 ? 100 : pct));
+		json_object_set_new(v, "message_title", json_string(m->title[0] ? m->title : m->category));
+	}
+	return list;
+}
 
 enum MHD_Result console_approvals(struct console_req *r)
 {
@@ -85,6 +143,9 @@ enum MHD_Result console_messages(struct console_req *r)
 			"emergency", x->priority == STORE_PRIORITY_EMERGENCY,
 			"cancellable", may_cancel && messages_cancellable(x->state),
 			"done", x->state >= STORE_MSG_SENT));
+		if (x->state >= STORE_MSG_SENDING) /* a row per platform, once it goes out */
+			json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "platforms",
+					    console_platforms_json(r, st, x));
 		store_message_clear(x);
 	}
 	free(list);

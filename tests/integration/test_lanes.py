@@ -38,6 +38,7 @@ import test_email as em  # noqa: E402  (SmtpPeer, parts)
 import test_telegram as tg  # noqa: E402  (TelegramDeployment: the Telegram peer and /start)
 import test_webpush as wp  # noqa: E402  (PushService)
 import test_whatsapp_inbound as wa  # noqa: E402
+from test_permissions import PASSWORD, Client  # noqa: E402
 
 ROOT = wa.ROOT
 BANDITORE = wa.BANDITORE
@@ -257,6 +258,34 @@ class Lanes(unittest.TestCase):
                                             "failed": 0})
         for p in ("telegram", "email", "webpush"):
             self.assertEqual(plat[p], {"platform": p, "state": "sent", "total": 1, "sent": 1, "failed": 0})
+        # The console's messages page: a row per platform, each with its own progress bar.
+        r = subprocess.run([BANDITORE, "staff", "create", "redattrice", "--role", "gestore", "--config",
+                            d.config, "--data-dir", d.data], input=PASSWORD + "\n", capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        c = Client(d.base)
+        self.assertEqual(c.login("redattrice")[0], 201)
+        status, page = wa.http("GET", d.base + "/console/messaggi",
+                               headers={"Cookie": "banditore_session=" + c.cookie, "X-Forwarded-For": c.source})
+        self.assertEqual(status, 200)
+        page = page.decode()
+        rows = re.findall(r'<li class="row g-2 align-items-center platform-(\w+) state-([\w-]+)">.*?'
+                          r'<progress class="w-100" max="100" value="(\d+)" aria-label="Chiusura scuole, ([^:]+): ',
+                          page, re.S)
+        self.assertEqual(sorted(rows), sorted([("whatsapp", "sent", "100", "WhatsApp"),
+                                               ("telegram", "sent", "100", "Telegram"),
+                                               ("email", "sent", "100", "E-mail"),
+                                               ("webpush", "sent", "100", "Notifiche del browser")]), page[-3000:])
+        self.assertIn("Inviato · inviati 1 / 1 · non riusciti 0", page)
+        # And the dashboard's server-sent progress carries the same rows.
+        status, events = wa.http("GET", d.base + "/console/eventi",
+                                 headers={"Cookie": "banditore_session=" + c.cookie, "X-Forwarded-For": c.source})
+        self.assertEqual(status, 200)
+        data = json.loads(re.search(r"(?m)^data: (.*)$", events.decode()).group(1))
+        mine = [x for x in data if x["id"] == mid][0]
+        self.assertEqual(sorted((q["platform"], q["state"], q["sent"], q["total"]) for q in mine["platforms"]),
+                         [("email", "sent", 1, 1), ("telegram", "sent", 1, 1), ("webpush", "sent", 1, 1),
+                          ("whatsapp", "sent", 2, 2)])
         log = harness.read_log(d.server)
         self.assertNotIn(addr, log)
         self.assertNotIn(str(chat), log)

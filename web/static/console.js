@@ -40,6 +40,19 @@
           (en ? 'sent ' : 'inviati ') + m.sent + ' / ' + m.audience + ' · ' +
           (en ? 'delivered ' : 'consegnati ') + m.delivered + ' · ' + (en ? 'read ' : 'letti ') + m.read +
           ' · ' + (en ? 'failed ' : 'non riusciti ') + m.failed));
+        if (m.platforms && m.platforms.length) { // each platform's own bar
+          var ul = el('ul', { 'class': 'list-unstyled small mt-1 mb-0 console-platforms',
+            'aria-label': en ? 'Delivery per platform' : 'Invio per piattaforma' });
+          m.platforms.forEach(function (q) {
+            var li = el('li', { 'class': 'platform-' + q.platform }, q.label + ' ');
+            li.appendChild(el('progress', { max: '100', value: String(q.percent),
+              'aria-label': q.message_title + ', ' + q.label + ': ' + q.percent + '%' }, q.percent + '%'));
+            li.appendChild(document.createTextNode(' ' + q.state_label + ' · ' + q.sent + ' / ' + q.total +
+              ' · ' + (en ? 'failed ' : 'non riusciti ') + q.failed));
+            ul.appendChild(li);
+          });
+          d.appendChild(ul);
+        }
         box.appendChild(d);
       });
     });
