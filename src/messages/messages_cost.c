@@ -1,5 +1,6 @@
 /* messages_cost.c - cost of a broadcast and of the month so far, in integer millionths. */
 #include "messages/messages_cost.h"
+#include "messages/messages_audience.h"
 
 #include "common/err.h"
 #include "common/platform.h"
@@ -131,9 +132,15 @@ int messages_cost_report(struct store *st, const struct config *cfg,
 	out->price_micros = messages_cost_price(cfg, PLATFORM_WHATSAPP);
 	out->audience = m->audience;
 	if (m->state == STORE_MSG_DRAFT) {
-		rc = store_subscriber_count(st, PLATFORM_WHATSAPP, &out->audience);
+		/* A draft: those its category and areas would reach now (messages_audience.h). */
+		char areas[STORE_TARGETS_MAX];
+		int64_t counts[PLATFORM_MAX + 1];
+		rc = store_message_get_areas(st, m->id, areas, sizeof(areas));
+		if (!rc)
+			rc = messages_reach(st, cfg->policy, m->category, m->priority, areas, counts);
 		if (rc)
 			return rc;
+		out->audience = counts[PLATFORM_WHATSAPP];
 	}
 	out->sent = m->sent;
 	rc = messages_cost_of(out->audience, out->price_micros, &out->estimate);

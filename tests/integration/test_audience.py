@@ -168,6 +168,7 @@ class Audience(unittest.TestCase):
         created, sent, got = self.send({"title": "Lavori", "text": "Via Roma chiusa per lavori.", "category": "viabilita",
                                         "areas": ["fornacino"]}, [a, e, f])
         self.assertEqual(created["areas"], ["fornacino"])
+        self.assertEqual(created["cost"]["audience"], 3, "the estimate before sending counts the target")
         self.assertEqual(sent["audience"], 3, "the audience counts those the target reaches")
         self.assertEqual(got, sorted([a, e, f]))
 
