@@ -4,7 +4,8 @@
  *
  *   POST /api/v1/subscribers/enroll {"number", "form_number", "form_date"}
  *        202: the request waits for the citizen's "Sì" (nothing is subscribed yet);
- *        422 naming the field; 409 not_enabled, already_subscribed, blocked, in_queue.
+ *        422 naming the field; 409 not_enabled, already_subscribed, blocked, in_queue,
+ *        asked_recently (the same number within 10 minutes: a form posted twice).
  *   GET  /api/v1/joins                 the requests waiting for staff, the oldest 200
  *                                      ("more": true when there are others)
  *   POST /api/v1/joins/{id}/approve    the subscriber is made and welcomed
@@ -159,6 +160,12 @@ enum MHD_Result api_joins_enroll(struct api_request *r)
 					"condizioni d'uso e non può essere iscritto",
 					"the number was expelled for breaking the terms of use and cannot be "
 					"enrolled");
+	else if (rc == BANDITORE_ESTATE && e->result == JOINS_ASKED_RECENTLY)
+		ret = api_respond_error(r->conn, 409, "asked_recently", "number",
+					"a questo numero è stata inviata la domanda di conferma da pochi minuti: "
+					"attenda la risposta del cittadino (si può ripetere dopo 10 minuti)",
+					"this number was sent the confirmation question a few minutes ago: wait "
+					"for the citizen's answer (it can be repeated after 10 minutes)");
 	else if (rc == BANDITORE_ESTATE && e->result == JOINS_IN_QUEUE)
 		ret = api_respond_error(r->conn, 409, "in_queue", "number",
 					"il numero ha già una richiesta di iscrizione in attesa di approvazione",

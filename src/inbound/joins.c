@@ -229,6 +229,12 @@ int joins_enroll(struct store *st, const struct inbound_ctx *ctx, const struct j
 		rc = BANDITORE_ESTATE;
 		goto fail;
 	}
+	if (!rc && !strcmp(pend.method, JOINS_METHOD_ASSISTED) &&
+	    pend.created_at > now - JOINS_ASK_AGAIN_AFTER) {
+		*result = JOINS_ASKED_RECENTLY;
+		rc = BANDITORE_ESTATE;
+		goto fail;
+	}
 	if (rc && rc != BANDITORE_ENOTFOUND)
 		goto fail;
 	/* A request waiting for the citizen (a keyword's, or an earlier desk's) is

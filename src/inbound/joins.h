@@ -36,6 +36,7 @@
 #define JOINS_WINDOW 86400               /* WhatsApp's customer-service window */
 #define JOINS_WINDOW_MARGIN 600          /* a reply this close to its end goes as a template */
 #define JOINS_MASKED_MAX 64
+#define JOINS_ASK_AGAIN_AFTER 600        /* a desk's question is not sent twice within this */
 
 /* The key under which number `hash` keeps its pending request (a keyed hash of the
  * number's hash under its own label, so that it is found from the number alone). */
@@ -79,6 +80,8 @@ enum joins_enroll_result {
 	JOINS_ALREADY_SUBSCRIBED,
 	JOINS_BLOCKED,      /* the number was expelled */
 	JOINS_IN_QUEUE,     /* a request of this number waits for staff already */
+	JOINS_ASKED_RECENTLY, /* the desk asked this number less than JOINS_ASK_AGAIN_AFTER
+			       * ago (a form sent twice; each question is a paid template) */
 };
 
 /* Makes the request and queues the question (a template). *result says what happened;

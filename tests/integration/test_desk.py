@@ -264,6 +264,14 @@ class FrontDesk(Common, unittest.TestCase):
         d = self.d
         number = "393330006040"
         self.enrolled(number, "D-4")
+        # the same form posted twice does not send a second (paid) question
+        status, data = self.enroll(number, "D-4")
+        self.assertEqual(status, 409, data)
+        self.assertEqual(data["error"], "asked_recently")
+        self.assertIn("pochi minuti", data["message"])
+        self.assertEqual(len(self.d.received(number)), 1)
+        # ten minutes later, a new form replaces the question
+        age(self.d, 11 * 60, "consent_detail LIKE 'modulo n. D-4 %'")
         self.enrolled(number, "D-5")
         rows = [r for r in self.pending() if "D-" in r[3]]
         self.assertEqual(len(rows), 1, "one request per number")

@@ -350,9 +350,13 @@ static void test_desk_expired_no_and_blocked(void **state)
 	assert_int_equal(joins_enroll(f->st, &f->ctx, &e, NOW, &result, &expires), 0);
 	assert_int_equal(store_pending_expire_platform(f->st, PLATFORM_WHATSAPP, NOW + 1, &n), 0);
 	assert_int_equal(n, 1);
-	/* "No" forgets */
+	/* the same form twice within ten minutes: one question only */
 	assert_int_equal(joins_enroll(f->st, &f->ctx, &e, NOW, &result, &expires), 0);
-	assert_int_equal(say(f, "393330006002", "NO", NOW + 60, &outcome), 0);
+	assert_int_equal(joins_enroll(f->st, &f->ctx, &e, NOW + 599, &result, &expires), BANDITORE_ESTATE);
+	assert_int_equal(result, JOINS_ASKED_RECENTLY);
+	/* later it may be asked again (replacing the question); "No" forgets */
+	assert_int_equal(joins_enroll(f->st, &f->ctx, &e, NOW + 600, &result, &expires), 0);
+	assert_int_equal(say(f, "393330006002", "NO", NOW + 660, &outcome), 0);
 	assert_int_equal(outcome, INBOUND_DECLINED);
 	assert_int_equal(store_pending_get_addr(f->st, PLATFORM_WHATSAPP, hash, &pend), BANDITORE_ENOTFOUND);
 	/* an expelled number cannot be enrolled */
