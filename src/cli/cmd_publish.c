@@ -13,6 +13,7 @@
 #include "common/i18n.h"
 #include "media/media.h"
 #include "messages/messages.h"
+#include "messages/messages_audience.h"
 #include "messages/messages_audit.h"
 #include "messages/messages_cost.h"
 #include "store/store.h"
@@ -47,7 +48,9 @@ static void usage(FILE *out)
 		  "--emergency      emergenza: passa davanti agli altri invii\n"
 		  "--at             invio programmato, per esempio 2026-12-01T09:00:00+01:00\n"
 		  "--expires        oltre questo momento non si invia più (stesso formato)\n"
-		  "--draft          registra solo la bozza, senza approvarla\n",
+		  "--draft          registra solo la bozza, senza approvarla\n"
+		  "--areas          le zone interessate, es. fornacino,tedeschi (arriva a chi le ha\n"
+		  "                 scelte e a chi non ha scelto zone; le emergenze a tutti)\n",
 		  "Usage: banditore publish --config FILE [--data-dir FOLDER] --category CATEGORY\n"
 		  "       [--title TITLE] (--text TEXT | --text-file FILE) [--link URL]\n"
 		  "       [--emergency] [--at DATE_TIME] [--expires DATE_TIME] [--draft]\n"
@@ -64,7 +67,9 @@ static void usage(FILE *out)
 		  "--emergency      emergency: goes ahead of other sends\n"
 		  "--at             scheduled sending, for example 2026-12-01T09:00:00+01:00\n"
 		  "--expires        not sent any more after this moment (same format)\n"
-		  "--draft          store the draft only, without approving it\n"));
+		  "--draft          store the draft only, without approving it\n"
+		  "--areas          the areas concerned, e.g. fornacino,tedeschi (reaches who chose\n"
+		  "                 them and who chose no area; emergencies reach everyone)\n"));
 }
 
 /* The command-line option that sets a field, for error messages. */
@@ -206,7 +211,7 @@ static void print_cost(struct store *st, const struct config *cfg, int64_t id)
  * audit's entries of both. */
 static int store_and_approve(struct store *st, const struct config *cfg,
 			     const struct audit_keys *ak, const struct store_message *m, const struct messages_notes *notes,
-			     const struct messages_rules *rules, int draft)
+			     const struct messages_rules *rules, int draft, const char *areas)
 {
 	struct messages_approval a;
 	int64_t now = (int64_t)time(NULL), id = 0;
@@ -219,6 +224,8 @@ static int store_and_approve(struct store *st, const struct config *cfg,
 		rc = messages_create(st, m, "cli", now, &id);
 	if (!rc) /* before approval, which checks the policy again with them */
 		rc = messages_keep_notes(st, id, notes);
+	if (!rc && areas && *areas) /* before approval, which fixes who it reaches */
+		rc = store_message_set_areas(st, id, areas);
 	if (!rc)
 		rc = messages_audit(st, ak, "cli", "message.create", id, NULL, now);
 	if (!rc && !draft)
@@ -272,10 +279,13 @@ int cmd_publish(int argc, char **argv)
 		{ "justification", required_argument, NULL, 'J' },
 		{ "override", required_argument, NULL, 'O' },
 		{ "attachment", required_argument, NULL, 'A' },
+		{ "areas", required_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *data_dir = NULL, *text_file = NULL, *attachment = NULL;
+	const char *areas_arg = NULL;
+	char areas[STORE_TARGETS_MAX] = "";
 	struct media_info media;
 	struct messages_input in;
 	struct messages_rules rules;
@@ -299,6 +309,7 @@ int cmd_publish(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'd': data_dir = optarg; break;
 		case 'C': in.category = optarg; break;
+		case 'Z': areas_arg = optarg; break;
 		case 'T': in.title = optarg; break;
 		case 't': in.text = optarg; break;
 		case 'f': text_file = optarg; break;
@@ -355,6 +366,21 @@ int cmd_publish(int argc, char **argv)
 	}
 	messages_rules_from_config(env.cfg, &rules);
 	rules.data_dir = env.data_dir;
+	if (areas_arg) {
+		char split[STORE_TARGETS_MAX];
+		const char *ids[CONFIG_AREAS_MAX];
+		int n = 0;
+		snprintf(split, sizeof(split), "%s", areas_arg);
+		for (char *save = NULL, *a = strtok_r(split, ", ", &save); a && n < CONFIG_AREAS_MAX;
+		     a = strtok_r(NULL, ", ", &save))
+			ids[n++] = a;
+		if (messages_areas_check(env.cfg, ids, n, areas, sizeof(areas), &err) != 0) {
+			fprintf(stderr, T("Messaggio non valido, %s: %s\n", "Invalid message, %s: %s\n"),
+				"--areas", T(err.message, err.message_en));
+			rc = 1;
+			goto done;
+		}
+	}
 	if (attachment) {
 		rc = take_attachment(attachment, env.data_dir, env.cfg->policy, &media);
 		if (rc)
@@ -402,7 +428,7 @@ int cmd_publish(int argc, char **argv)
 		goto done;
 	}
 	audit_keys_from(&ak, &env.keys);
-	rc = store_and_approve(st, env.cfg, &ak, &m, &notes, &rules, draft);
+	rc = store_and_approve(st, env.cfg, &ak, &m, &notes, &rules, draft, areas);
 	crypto_wipe(&ak, sizeof(ak));
 done:
 	free(res);

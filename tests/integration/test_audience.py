@@ -204,6 +204,18 @@ class Audience(unittest.TestCase):
         status, err = self.api("GET", "/api/v1/audience?category=nessuna")
         self.assertEqual(status, 422, err)
         self.assertEqual(err["field"], "category")
+        # The command line: the same check, and the areas stored with the draft.
+        r = self.d.cli("publish", "--category", "viabilita", "--title", "Lavori", "--text", "Strada chiusa.",
+                       "--areas", "centro", "--draft")
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertRegex(r.stderr, r"zona 'centro' non esiste|area 'centro' does not exist")
+        self.assertEqual(self.d.query("SELECT count(*) FROM messages"), before)
+        r = self.d.cli("publish", "--category", "viabilita", "--title", "Lavori", "--text", "Strada chiusa.",
+                       "--areas", "tedeschi,fornacino", "--draft")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        mid = int(re.search(r"(?m)^id\s+(\d+)", r.stdout).group(1))
+        self.assertEqual(self.d.query("SELECT areas FROM message_audience WHERE message_id = ?", (mid,)),
+                         [("tedeschi,fornacino",)])
 
     def test_c_not_subscribed_and_leaving_erases_choices(self):
         d = self.d
