@@ -11,7 +11,8 @@ Asserted:
     each rendered for its platform, and the API shows the counts per platform;
   - Telegram's 429 (retry_after) slows only the Telegram lane and an SMTP server that is
     down fails only the e-mail lane (after its retries), while WhatsApp finishes;
-  - a cancel stops the lanes between pages;
+  - a cancel stops the lanes between pages, and an emergency preempts a routine message
+    on a lane, which then resumes from its cursor;
   - kill -9 and a restart resume a lane from its durable cursor: nobody is lost and at
     most one page is sent twice;
   - Telegram in channel mode posts once to the channel and walks nobody;
@@ -378,6 +379,28 @@ class Lanes(unittest.TestCase):
         self.assertEqual(posts[0]["text"], "<b>Allerta meteo</b>\n\nAllerta gialla per temporali.")
         self.assertEqual((rows[2]["total"], rows[2]["sent"], rows[2]["state"]), (1, 1, 2))
 
+    def test_g_emergency_preempts_a_routine_lane(self):
+        d = self.deploy()
+        d.gen("telegram", 200, 1)
+        routine = d.publish("--title", "Festa", "--text", "Festa del paese sabato in piazza.")
+        deadline = time.time() + 20
+        while len(d.telegram_sent()) < 20 and time.time() < deadline:
+            time.sleep(0.05)
+        emergency = d.publish("--title", "Allerta", "--text", "Allerta meteo rossa: restate in casa.",
+                              "--emergency")
+        rows_e = d.wait_lanes(emergency, (2,), timeout=60)
+        rows_r = d.wait_lanes(routine, (2,), timeout=60)
+        self.assertEqual((rows_e[2]["sent"], rows_r[2]["sent"]), (200, 200))
+        sent = d.telegram_sent()
+        festa = [s["at"] for s in sent if "Festa" in s["text"]]
+        allerta = [s["at"] for s in sent if "Allerta" in s["text"]]
+        self.assertEqual(len({s["chat_id"] for s in sent if "Festa" in s["text"]}), 200)
+        self.assertEqual(len(festa), 200, "the routine message resumed where it stopped")
+        self.assertEqual(len(allerta), 200)
+        # The emergency went out whole before the routine message finished.
+        self.assertLess(max(allerta), max(festa))
+        self.assertIn("lane-preempted platform=telegram message=%d" % routine, harness.read_log(d.server))
+
     def test_f_erasure_per_platform(self):
         d = self.deploy()
         d.gen("telegram", 3, 1)
@@ -414,6 +437,43 @@ class Lanes(unittest.TestCase):
                 break
             time.sleep(0.1)
         self.assertEqual(leaks, [], "erased data still in the database or its WAL")
+
+
+class LanesSms(unittest.TestCase):
+    """The SMS lane against the fake gateway of test_sms.py, which counts each text's parts."""
+
+    def test_sms_lane_fits_the_text_and_counts(self):
+        import test_sms  # noqa: E402  (sms_deployment, the gateway's settings)
+        gw = test_sms.Gateway(expect_auth="Bearer " + test_sms.SMS_TOKEN, content_type="json",
+                              max_parts=3, sender="ComuneTest").start()
+        d = test_sms.sms_deployment(gw).start()
+        try:
+            r = subprocess.run([GEN, d.data, "3", "1", "sms"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            text = ("Da lunedì 2 dicembre la raccolta della carta passa al martedì in tutto il territorio "
+                    "comunale. ") * 6  # about 570 characters: more than three SMS parts
+            r = d.cli("publish", "--category", "avvisi", "--title", "Raccolta rifiuti", "--text", text)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            mid = int(re.search(r"(?m)^id\s+(\d+)$", r.stdout).group(1))
+            deadline = time.time() + 30
+            rows = []
+            while time.time() < deadline:
+                rows = d.query("SELECT state, total, sent, failed FROM message_platforms WHERE message_id = ?"
+                               " AND platform = 5", (mid,))
+                if rows and rows[0][0] >= 2:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(rows, [(2, 3, 3, 0)])
+            self.assertEqual(gw.rejected, [])
+            for k in (1, 2, 3):
+                got = gw.to("+39370%07d" % k)
+                self.assertEqual(len(got), 1)
+                self.assertTrue(got[0]["text"].startswith("Raccolta rifiuti\nDa lunedì 2 dicembre"))
+                self.assertLessEqual(got[0]["parts"], 3)
+                self.assertLess(len(got[0]["text"]), len(text))  # cut to fit, with "..." and the link
+        finally:
+            d.cleanup()
+            gw.stop()
 
 
 if __name__ == "__main__":
