@@ -103,6 +103,10 @@ static void summary(const char *path, const struct config *cfg, int secrets_chec
 	config_policy_version(cfg, version);
 	printf("  %-12s %.12s\n", T("informativa:", "policy:"), version);
 	policy_summary(cfg->policy);
+	printf("  %-12s %d", T("zone:", "areas:"), cfg->n_areas);
+	for (int i = 0; i < cfg->n_areas; i++)
+		printf("%s%s%s", i ? ", " : " (", cfg->areas[i].name, i + 1 == cfg->n_areas ? ")" : "");
+	printf("\n");
 }
 
 static int check_one(const char *path)

@@ -185,6 +185,13 @@ class Audience(unittest.TestCase):
                                "areas": ["tedeschi"]}, [b, e, f])
         self.assertEqual(got, sorted([b, e, f]))
 
+    def test_0_config_check_names_the_areas(self):
+        import subprocess
+        r = subprocess.run([os.environ["BANDITORE"], "config", "check", self.d.config],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(zone|areas):\s+3 \(Leini capoluogo, Fornacino, Tedeschi\)")
+
     def test_b_unknown_area_refused_nothing_stored(self):
         before = self.d.query("SELECT count(*) FROM messages")
         status, err = self.api("POST", "/api/v1/messages", {"text": "Lavori.", "category": "viabilita",
