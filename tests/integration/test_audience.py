@@ -224,6 +224,25 @@ class Audience(unittest.TestCase):
         self.assertEqual(self.d.query("SELECT areas FROM message_audience WHERE message_id = ?", (mid,)),
                          [("tedeschi,fornacino",)])
 
+    def test_b2_edit_changes_the_areas(self):
+        body = {"title": "Acqua", "text": "Interruzione dell'acqua.", "category": "viabilita",
+                "areas": ["fornacino"]}
+        status, created = self.api("POST", "/api/v1/messages", body)
+        self.assertEqual(status, 201, created)
+        mid = created["id"]
+        status, edited = self.api("POST", "/api/v1/messages/%d/edit" % mid, dict(body, areas=["tedeschi", "capoluogo"]))
+        self.assertEqual(status, 200, edited)
+        self.assertEqual(edited["areas"], ["tedeschi", "capoluogo"])
+        body.pop("areas")
+        status, edited = self.api("POST", "/api/v1/messages/%d/edit" % mid, body)
+        self.assertEqual(edited["areas"], ["tedeschi", "capoluogo"], "no field: unchanged")
+        status, err = self.api("POST", "/api/v1/messages/%d/edit" % mid, dict(body, areas=["ovunque"]))
+        self.assertEqual(status, 422, err)
+        status, m = self.api("GET", "/api/v1/messages/%d" % mid)
+        self.assertEqual(m["areas"], ["tedeschi", "capoluogo"], "a refused edit changes nothing")
+        status, edited = self.api("POST", "/api/v1/messages/%d/edit" % mid, dict(body, areas=[]))
+        self.assertEqual(edited["areas"], [])
+
     def test_c_not_subscribed_and_leaving_erases_choices(self):
         d = self.d
         g = number(9)
