@@ -309,6 +309,9 @@ class Lanes(unittest.TestCase):
         rows = d.wait_lanes(mid, (2, 3), timeout=90)
         self.assertEqual((rows[2]["state"], rows[2]["sent"], rows[2]["failed"]), (2, 40, 0))
         self.assertEqual((rows[3]["state"], rows[3]["sent"], rows[3]["failed"]), (3, 0, 5))
+        # Each e-mail subscriber has one failure counted ([email] unreachable_after skips
+        # them once they reach it); nobody was erased for a relay that was down.
+        self.assertEqual(d.query("SELECT failures FROM subscribers WHERE platform = 3"), [(1,)] * 5)
         sends = sorted(s["at"] for s in d.telegram_sent() if s["chat_id"].startswith("7000"))
         self.assertEqual(len(sends), 40)
         floods = sorted(s["at"] for s in d.telegram_sent(refused=True))
