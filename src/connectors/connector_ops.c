@@ -17,6 +17,7 @@
 #include "connectors/webpush.h"
 #include "connectors/whatsapp.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,29 +375,30 @@ WRAP(render_email)
 WRAP(render_webpush)
 WRAP(render_sms)
 
+static struct connector_ops ops_table[PLATFORM_MAX + 1];
+static pthread_once_t ops_once = PTHREAD_ONCE_INIT;
+
+/* The table is filled from functions (the connectors' caps), once for the process. */
+static void ops_init(void)
+{
+	ops_table[PLATFORM_WHATSAPP] = (struct connector_ops){ PLATFORM_WHATSAPP, &whatsapp_caps,
+								render_whatsapp_entry };
+	ops_table[PLATFORM_TELEGRAM] = (struct connector_ops){
+		PLATFORM_TELEGRAM, telegram_caps(TELEGRAM_MODE_BOT), render_telegram_entry };
+	ops_table[PLATFORM_EMAIL] = (struct connector_ops){ PLATFORM_EMAIL, email_caps(),
+							     render_email_entry };
+	ops_table[PLATFORM_WEBPUSH] = (struct connector_ops){ PLATFORM_WEBPUSH, webpush_caps(),
+							       render_webpush_entry };
+	ops_table[PLATFORM_SMS] = (struct connector_ops){ PLATFORM_SMS, sms_caps(),
+							   render_sms_entry };
+}
+
 const struct connector_ops *connector_ops_for(int platform)
 {
-	static struct connector_ops ops[PLATFORM_MAX + 1];
-	static int ready;
-
-	/* The table is filled from functions (the connectors' caps), once; the values never
-	 * change, so a race between two first callers writes the same bytes. */
-	if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-		ops[PLATFORM_WHATSAPP] = (struct connector_ops){ PLATFORM_WHATSAPP, &whatsapp_caps,
-								  render_whatsapp_entry };
-		ops[PLATFORM_TELEGRAM] = (struct connector_ops){
-			PLATFORM_TELEGRAM, telegram_caps(TELEGRAM_MODE_BOT), render_telegram_entry };
-		ops[PLATFORM_EMAIL] = (struct connector_ops){ PLATFORM_EMAIL, email_caps(),
-							       render_email_entry };
-		ops[PLATFORM_WEBPUSH] = (struct connector_ops){ PLATFORM_WEBPUSH, webpush_caps(),
-								 render_webpush_entry };
-		ops[PLATFORM_SMS] = (struct connector_ops){ PLATFORM_SMS, sms_caps(),
-							     render_sms_entry };
-		__atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-	}
+	pthread_once(&ops_once, ops_init);
 	if (platform < 1 || platform > PLATFORM_MAX)
 		return NULL;
-	return &ops[platform];
+	return &ops_table[platform];
 }
 
 static int media_kind_of(const char *mime)
