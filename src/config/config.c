@@ -1911,5 +1911,16 @@ void config_policy_version(const struct config *cfg, char out[65])
 		(void)crypto_sha256(s, strlen(s), all + i * CRYPTO_HASH_LEN);
 	}
 	(void)crypto_sha256(all, sizeof(all), digest);
+	/* The notice also says what each platform other than WhatsApp keeps and who delivers
+	 * for it (and the page how to join on it): those platforms, and Telegram's mode, are
+	 * folded in only when there are any, so that a WhatsApp-only version stays put. */
+	if (cfg->platforms & ~(1 << PLATFORM_WHATSAPP)) {
+		char more[48];
+		uint8_t pair[2 * CRYPTO_HASH_LEN];
+		snprintf(more, sizeof(more), "platforms=%d telegram=%d", cfg->platforms, cfg->tg_mode);
+		memcpy(pair, digest, CRYPTO_HASH_LEN);
+		(void)crypto_sha256(more, strlen(more), pair + CRYPTO_HASH_LEN);
+		(void)crypto_sha256(pair, sizeof(pair), digest);
+	}
 	crypto_hex(digest, sizeof(digest), out);
 }

@@ -1023,11 +1023,19 @@ static void test_policy_version(void **state)
 		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[inbound]\nmode = keep-until-answered\n[texts]\njoin = Ciao\n",
 		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[whatsapp]\nchannel_url = https://whatsapp.com/channel/x\n[texts]\njoin = Ciao\n",
 		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[category avvisi]\nlabel = Avvisi\n[texts]\njoin = Ciao\n",
+		/* another platform: the notice says what it keeps and who delivers for it */
+		MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[texts]\njoin = Ciao\n"
+			"[channel]\nplatforms = whatsapp, webpush\n[push]\nsubject = mailto:urp@example.org\n",
 	};
 	for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
 		version_of(f, changes[i], other);
 		assert_string_not_equal(base, other);
 	}
+	/* Naming WhatsApp alone, as before other platforms existed, leaves it alone. */
+	version_of(f, MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[texts]\njoin = Ciao\n"
+			      "[channel]\nplatforms = whatsapp\n", again);
+	version_of(f, MINIMAL "[comune]\npolicy_url = https://p.example.org/a\n[texts]\njoin = Ciao\n", base);
+	assert_string_equal(base, again);
 	/* No shifting of bytes between fields: "ab"+"" differs from "a"+"b". */
 	version_of(f, MINIMAL "[comune]\ncontroller = ab\n", base);
 	version_of(f, MINIMAL "[comune]\ncontroller = a\ncontroller_email = b@x\n", other);
