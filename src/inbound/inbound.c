@@ -390,6 +390,10 @@ static int handle_status(struct store *st, const struct wa_event *ev, int64_t no
 	return store_counter_add(st, day, PLATFORM_WHATSAPP, name, 1);
 }
 
+/* After a join, the list of areas (defined below, with the other choices). */
+static int after_join(struct store *st, const struct config *cfg, const struct inbound_prepared *p,
+		      int64_t now);
+
 /* Two-step joining: a keyword from someone not subscribed keeps the request (the hash
  * and the sealed number only) and asks; "Sì" within confirm_within_hours joins; "No"
  * forgets; anything else while a request waits gets the help. A front-desk enrollment
@@ -521,6 +525,8 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
 		rc = queue_reply(st, p, joined ? "join" : "already",
 				 joined ? ctx->body_join : ctx->body_already, now);
+		if (!rc && joined) /* the "Sì" opened the window: the list of areas */
+			rc = after_join(st, cfg, p, now);
 		break;
 	case INBOUND_INTENT_NO:
 		if (!have) {
