@@ -165,6 +165,11 @@ enum MHD_Result api_joins_list(struct api_request *r);
 /* POST /api/v1/joins/{ref}/approve (approve 1) or /refuse (0). */
 enum MHD_Result api_joins_decide(struct api_request *r, const char *ref, int approve);
 
+/* --- api_preview.c --- */
+/* How each platform of the channel shows `m`: [{platform, title, body, chars, parts,
+ * cut, media_dropped} or {platform, error}] (new reference; NULL when out of memory). */
+json_t *api_render_previews(const struct config *cfg, const struct store_message *m);
+
 /* --- api_policy.c --- */
 /* POST /api/v1/policy/check: the comune's policy on a message as typed, without storing
  * it (the console shows the verdicts while one writes). */

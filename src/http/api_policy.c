@@ -2,7 +2,8 @@
  * api_policy.c - POST /api/v1/policy/check: what the comune's policy says about a
  * message as typed, without storing anything. The body is the one POST /api/v1/messages
  * takes (with "justification" and "overrides"); the answer is the policy's result as
- * `banditore policy check` prints it: {"allowed", "send_at", "verdicts": [...]}. The
+ * `banditore policy check` prints it: {"allowed", "send_at", "verdicts": [...]}, with
+ * "previews": how each platform of the channel will show it (api_preview.c). The
  * console calls it while one writes, so the verdicts show before the proposal.
  */
 #include "http/api_internal.h"
@@ -23,7 +24,7 @@ enum MHD_Result api_policy_check(struct api_request *r)
 	struct policy_result *res = malloc(sizeof(*res));
 	int64_t now = (int64_t)time(NULL);
 	enum MHD_Result ret;
-	json_t *o;
+	json_t *o, *previews;
 	int rc;
 
 	if (!notes || !res) {
@@ -44,10 +45,15 @@ enum MHD_Result api_policy_check(struct api_request *r)
 	rc = messages_policy_history(r->st, times, MESSAGES_HISTORY_MAX, &h.n);
 	if (!rc)
 		rc = messages_policy_check(&r->api->rules, &m, notes, &h, now, res);
+	previews = rc ? NULL : api_render_previews(r->api->ctx->cfg, &m);
 	store_message_clear(&m);
 	if (rc)
 		goto fail;
 	o = messages_policy_json(res);
+	if (o && previews)
+		json_object_set_new(o, "previews", previews);
+	else
+		json_decref(previews);
 	ret = api_respond(r->conn, 200, o, NULL, NULL);
 out:
 	free(notes);

@@ -263,8 +263,40 @@ static json_t *verdicts_model(struct console_req *r, json_t *verdicts, json_t **
 	return arr;
 }
 
+/* How each platform shows the message (the API's "previews"), with labels to read. */
+static json_t *previews_model(const struct console_req *r, json_t *previews)
+{
+	static const struct { const char *id, *it, *en, *title_it, *title_en; } names[] = {
+		{ "whatsapp", "WhatsApp (i campi del modello approvato)", "WhatsApp (the approved template's fields)", "", "" },
+		{ "telegram", "Telegram", "Telegram", "", "" },
+		{ "email", "E-mail (testo semplice)", "E-mail (plain text)", "Oggetto", "Subject" },
+		{ "webpush", "Notifica del browser", "Browser notification", "Titolo", "Title" },
+		{ "sms", "SMS", "Text message (SMS)", "", "" },
+	};
+	int en = console_en(r);
+	json_t *out = json_array(), *p;
+	size_t i;
+
+	json_array_foreach(previews, i, p) {
+		const char *id = json_string_value(json_object_get(p, "platform"));
+		json_t *o = json_deep_copy(p);
+		if (!id || !o) {
+			json_decref(o);
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+			if (strcmp(id, names[k].id))
+				continue;
+			json_object_set_new(o, "label", json_string(en ? names[k].en : names[k].it));
+			json_object_set_new(o, "title_label", json_string(en ? names[k].title_en : names[k].title_it));
+		}
+		json_array_append_new(out, o);
+	}
+	return out;
+}
+
 static enum MHD_Result form(struct console_req *r, unsigned int status, json_t *verdicts,
-			    int checked, int allowed, const char *error)
+			    int checked, int allowed, const char *error, json_t *previews)
 {
 	json_t *m = console_model(r, "scrivi", "Scrivi un messaggio", "Compose a message");
 	char title[STORE_TITLE_MAX + 8], category[STORE_CATEGORY_MAX + 8], link[STORE_LINK_MAX + 8];
@@ -276,7 +308,12 @@ static enum MHD_Result form(struct console_req *r, unsigned int status, json_t *
 		free(text);
 		json_decref(m);
 		json_decref(verdicts);
+		json_decref(previews);
 		return console_error(r, 500, "Errore interno.", "Internal error.");
+	}
+	if (previews) {
+		json_object_set_new(m, "previews", previews_model(r, previews));
+		json_decref(previews);
 	}
 	console_field(r, "text", text, CONSOLE_FIELD_MAX);
 	console_field(r, "title", title, sizeof(title));
@@ -322,7 +359,7 @@ enum MHD_Result console_compose_page(struct console_req *r)
 {
 	if (!console_may(r, "propose"))
 		return console_forbidden(r);
-	return form(r, 200, NULL, 0, 0, NULL);
+	return form(r, 200, NULL, 0, 0, NULL, NULL);
 }
 
 /* The verdicts of a 422 policy refusal, or of a check (new reference or NULL). */
@@ -348,9 +385,10 @@ enum MHD_Result console_compose_post(struct console_req *r)
 			return console_error(r, 500, "Errore interno.", "Internal error.");
 		if (res.status == 200)
 			ret = form(r, 200, verdicts_of(&res), 1,
-				   json_is_true(json_object_get(res.body, "allowed")), NULL);
+				   json_is_true(json_object_get(res.body, "allowed")), NULL,
+				   json_incref(json_object_get(res.body, "previews")));
 		else if (res.status == 422 || res.status == 400)
-			ret = form(r, 422, NULL, 0, 0, console_api_message(r, &res));
+			ret = form(r, 422, NULL, 0, 0, console_api_message(r, &res), NULL);
 		else
 			ret = console_refused(r, &res);
 		json_decref(res.body);
@@ -362,12 +400,13 @@ enum MHD_Result console_compose_post(struct console_req *r)
 	if (res.status == 422 && code && !strcmp(code, "policy")) {
 		ret = form(r, 422, verdicts_of(&res), 1, 0,
 			   console_en(r) ? "The comune's policy does not allow the message as it is: see the verdicts below."
-					 : "La policy del comune non permette il messaggio così com'è: veda i verdetti qui sotto.");
+					 : "La policy del comune non permette il messaggio così com'è: veda i verdetti qui sotto.",
+			   NULL);
 		json_decref(res.body);
 		return ret;
 	}
 	if (res.status == 422 || res.status == 400) {
-		ret = form(r, 422, NULL, 0, 0, console_api_message(r, &res));
+		ret = form(r, 422, NULL, 0, 0, console_api_message(r, &res), NULL);
 		json_decref(res.body);
 		return ret;
 	}

@@ -1,7 +1,8 @@
 // check_console_more.mjs - drives Debian's chromium (playwright-core) through the console
 // pages added after the first journey: "Messaggi ricevuti" (a citizen's kept message
 // answered and deleted), warning and expulsion with their confirmation pages, the
-// WhatsApp Channel's posting task marked "Pubblicato", and one's own second factor (QR
+// WhatsApp Channel's posting task marked "Pubblicato", each platform's preview while
+// composing, and one's own second factor (QR
 // code and key, confirmed by a computed code, then a login that asks for the code).
 // axe-core must find no WCAG 2.1 AA violation on any of these pages; screenshots go to
 // ARTIFACTS_DIR.
@@ -189,6 +190,17 @@ try {
   check(await g.locator('h1', { hasText: 'To post on the WhatsApp Channel' }).count() === 1, 'the Channel page speaks English');
   await axeCheck(g, 'canale-whatsapp-en');
   await g.goto(base + '/console?lang=it');
+
+  // --- compose: each platform's preview follows the typing ---
+  await g.goto(base + '/console/scrivi');
+  check((await g.textContent('#anteprime')).includes('compare qui mentre scrive'), 'before typing, the previews say where they will appear');
+  await g.fill('#category', 'avvisi');
+  await g.fill('#title', 'Raccolta rifiuti');
+  await g.fill('#text', 'Giovedì la raccolta della carta è anticipata a mercoledì.');
+  await g.waitForFunction(() => document.querySelectorAll('#anteprime .platform-preview').length > 0, null, { timeout: 10000 });
+  check((await g.textContent('#anteprime .preview-whatsapp')).includes('la raccolta della carta è anticipata'), 'the WhatsApp preview is what its connector renders');
+  await shot(g, 'scrivi-anteprime');
+  await axeCheck(g, 'scrivi-anteprime');
 
   // --- one's own second factor: set up, confirmed by a code, then asked at login ---
   const dctx = await person();

@@ -1,8 +1,9 @@
 // console.js - the little the staff console does with JavaScript; every page works
 // without it. On the dashboard, the progress bars follow the broadcasts through
 // server-sent events (/console/eventi). On the compose page, the policy's verdicts and
-// the WhatsApp preview follow the typing (POST /api/v1/policy/check with the session's
-// CSRF token), and a field for the reason appears under each warning.
+// the previews (the WhatsApp bubble, and each platform's as its connector renders it)
+// follow the typing (POST /api/v1/policy/check with the session's CSRF token), and a field
+// for the reason appears under each warning.
 (function () {
   'use strict';
 
@@ -115,6 +116,42 @@
     document.getElementById('override_rules').value = rules.join(',');
   }
 
+  // How each platform of the channel shows it: the API renders it with the platform's
+  // connector, the same function that sends it.
+  var names = {
+    whatsapp: en ? 'WhatsApp (the approved template\'s fields)' : 'WhatsApp (i campi del modello approvato)',
+    telegram: 'Telegram',
+    email: en ? 'E-mail (plain text)' : 'E-mail (testo semplice)',
+    webpush: en ? 'Browser notification' : 'Notifica del browser',
+    sms: en ? 'Text message (SMS)' : 'SMS'
+  };
+  var titles = { email: en ? 'Subject' : 'Oggetto', webpush: en ? 'Title' : 'Titolo' };
+  function previews(list) {
+    var box = document.getElementById('anteprime');
+    if (!box || !list) return;
+    box.textContent = '';
+    list.forEach(function (p) {
+      var a = el('article', { 'class': 'platform-preview preview-' + p.platform + ' mb-3' });
+      a.appendChild(el('h3', { 'class': 'h6 mb-1' }, names[p.platform] || p.platform));
+      if (p.error) {
+        a.appendChild(el('p', { 'class': 'console-ko' }, en ? 'This platform cannot show the message as it is.'
+          : 'Questa piattaforma non può mostrare il messaggio così com\'è.'));
+      } else {
+        if (p.title) {
+          var t = el('p', { 'class': 'mb-1' });
+          t.appendChild(el('strong', {}, (titles[p.platform] || '') + ':'));
+          t.appendChild(document.createTextNode(' ' + p.title));
+          a.appendChild(t);
+        }
+        a.appendChild(el('pre', { 'class': 'preview-body' }, p.body));
+        a.appendChild(el('p', { 'class': 'small mb-0 preview-counts' }, (en ? 'characters: ' : 'caratteri: ') + p.chars +
+          (en ? ' · messages per recipient: ' : ' · messaggi per destinatario: ') + p.parts + (p.cut ? (en ? ' · text shortened' : ' · testo accorciato') : '') +
+          (p.media_dropped ? (en ? ' · attachment not sent: the link carries it' : ' · allegato non inviato: il link lo porta') : '')));
+      }
+      box.appendChild(a);
+    });
+  }
+
   function show(res) {
     out.textContent = '';
     if (res.error) {
@@ -142,6 +179,7 @@
     });
     out.appendChild(ul);
     overrides(res.verdicts);
+    previews(res.previews);
   }
 
   function check() {
