@@ -53,9 +53,9 @@ int messages_areas_check(const struct config *cfg, const char *const *ids, int n
 				snprintf(en, sizeof(en), "area '%.60s' does not exist: the comune has "
 					 "configured no areas", ids[i] ? ids[i] : "");
 			} else {
-				snprintf(it, sizeof(it), "la zona '%.60s' non esiste (zone configurate: %s)",
+				snprintf(it, sizeof(it), "la zona '%.60s' non esiste (zone configurate: %.120s)",
 					 ids[i] ? ids[i] : "", known);
-				snprintf(en, sizeof(en), "area '%.60s' does not exist (configured areas: %s)",
+				snprintf(en, sizeof(en), "area '%.60s' does not exist (configured areas: %.120s)",
 					 ids[i] ? ids[i] : "", known);
 			}
 			return refuse(err, it, en);
