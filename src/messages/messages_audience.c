@@ -139,7 +139,9 @@ int messages_audience_filter(struct store *st, const struct policy *policy, cons
 	memset(out, 0, sizeof(*out));
 	if (priority == STORE_PRIORITY_EMERGENCY || (c && c->emergency))
 		return 0; /* emergencies reach everyone */
-	if (category && *category) {
+	/* Only a configured category can have been chosen: with free categories (no
+	 * [category] sections) or an unknown one, the category filters nobody out. */
+	if (c) {
 		rc = name_mask(st, STORE_AUDIENCE_CATEGORY, category, assign, &out->categories);
 		if (rc)
 			return rc;

@@ -24,6 +24,7 @@
 #include "connectors/whatsapp.h"
 #include "inbound/choices.h"
 #include "messages/messages_audience.h"
+#include "policy/policy.h"
 #include "store/store.h"
 
 #define MINIMAL                                             \
@@ -334,6 +335,26 @@ static void seed_choices(struct store *st, int64_t ids[7])
 	assert_int_equal(store_subscriber_set_audience(st, PLATFORM_WHATSAPP, h, 1u << via, 1u << ted), 0);
 }
 
+/* A policy with the categories the tests name (their ids only matter). */
+static struct policy *test_policy(void)
+{
+	static struct policy *p;
+	const char *ids[] = { "viabilita", "eventi", "bandi", "allerta" };
+
+	if (p)
+		return p;
+	p = calloc(1, sizeof(*p));
+	assert_non_null(p);
+	policy_init(p);
+	for (int i = 0; i < 4; i++) {
+		snprintf(p->categories[i].id, sizeof(p->categories[i].id), "%s", ids[i]);
+		snprintf(p->categories[i].label, sizeof(p->categories[i].label), "%s", ids[i]);
+	}
+	p->categories[3].emergency = 1;
+	p->n_categories = 4;
+	return p;
+}
+
 /* The ids (1..5 as seeded) a filter lets through, as a bit set, walking pages of 2. */
 static unsigned walk(struct store *st, const int64_t ids[7], const struct store_audience *aud)
 {
@@ -366,28 +387,36 @@ static void test_filter(void **state)
 	assert_int_equal(walk(d->st, ids, NULL), 0x3e);
 	/* A road-works notice: category viabilita, no area: 1 (nothing chosen), 2, 4 (no
 	 * category chosen), 5; not 3 (only eventi). */
-	assert_int_equal(messages_audience_filter(d->st, NULL, "viabilita", STORE_PRIORITY_NORMAL, "", 0, &aud), 0);
+	assert_int_equal(messages_audience_filter(d->st, test_policy(), "viabilita", STORE_PRIORITY_NORMAL, "", 0, &aud), 0);
 	assert_int_equal(walk(d->st, ids, &aud), (1u << 1) | (1u << 2) | (1u << 4) | (1u << 5));
 	/* ... in Fornacino: 1, 2 (no area chosen), 4; not 5 (Tedeschi), not 3. */
-	assert_int_equal(messages_audience_filter(d->st, NULL, "viabilita", STORE_PRIORITY_NORMAL, "fornacino", 0, &aud), 0);
+	assert_int_equal(messages_audience_filter(d->st, test_policy(), "viabilita", STORE_PRIORITY_NORMAL, "fornacino", 0, &aud), 0);
 	assert_int_equal(walk(d->st, ids, &aud), (1u << 1) | (1u << 2) | (1u << 4));
 	/* ... in both areas: 5 too. */
-	assert_int_equal(messages_audience_filter(d->st, NULL, "viabilita", STORE_PRIORITY_NORMAL, "fornacino,tedeschi", 0, &aud), 0);
+	assert_int_equal(messages_audience_filter(d->st, test_policy(), "viabilita", STORE_PRIORITY_NORMAL, "fornacino,tedeschi", 0, &aud), 0);
 	assert_int_equal(walk(d->st, ids, &aud), (1u << 1) | (1u << 2) | (1u << 4) | (1u << 5));
 	/* An emergency in Fornacino reaches everyone. */
-	assert_int_equal(messages_audience_filter(d->st, NULL, "viabilita", STORE_PRIORITY_EMERGENCY, "fornacino", 0, &aud), 0);
+	assert_int_equal(messages_audience_filter(d->st, test_policy(), "viabilita", STORE_PRIORITY_EMERGENCY, "fornacino", 0, &aud), 0);
 	assert_true(aud.categories == 0 && aud.areas == 0);
 	assert_int_equal(walk(d->st, ids, &aud), 0x3e);
 	/* A category nobody chose reaches only those who chose no category (1, 4). */
-	assert_int_equal(messages_audience_filter(d->st, NULL, "bandi", STORE_PRIORITY_NORMAL, "", 0, &aud), 0);
+	assert_int_equal(messages_audience_filter(d->st, test_policy(), "bandi", STORE_PRIORITY_NORMAL, "", 0, &aud), 0);
 	assert_true(aud.categories == STORE_AUDIENCE_NOBODY);
 	assert_int_equal(walk(d->st, ids, &aud), (1u << 1) | (1u << 4));
+	/* A category configured emergency = yes reaches everyone, like the priority. */
+	assert_int_equal(messages_audience_filter(d->st, test_policy(), "allerta", STORE_PRIORITY_NORMAL, "fornacino", 0, &aud), 0);
+	assert_true(aud.categories == 0 && aud.areas == 0);
+	/* Without configured categories (free ones) the category filters nobody out. */
+	assert_int_equal(messages_audience_filter(d->st, NULL, "viabilita", STORE_PRIORITY_NORMAL, "", 1, &aud), 0);
+	assert_true(aud.categories == 0 && aud.areas == 0);
+	assert_int_equal(messages_audience_filter(d->st, test_policy(), "sconosciuta", STORE_PRIORITY_NORMAL, "", 1, &aud), 0);
+	assert_true(aud.categories == 0);
 	/* Counts per platform, with the same rule: the Telegram subscriber chose nothing. */
-	assert_int_equal(messages_reach(d->st, NULL, "viabilita", STORE_PRIORITY_NORMAL, "fornacino", counts), 0);
+	assert_int_equal(messages_reach(d->st, test_policy(), "viabilita", STORE_PRIORITY_NORMAL, "fornacino", counts), 0);
 	assert_int_equal(counts[PLATFORM_WHATSAPP], 3);
 	assert_int_equal(counts[PLATFORM_TELEGRAM], 1);
 	assert_int_equal(counts[PLATFORM_EMAIL], 0);
-	assert_int_equal(messages_reach(d->st, NULL, "eventi", STORE_PRIORITY_EMERGENCY, "tedeschi", counts), 0);
+	assert_int_equal(messages_reach(d->st, test_policy(), "eventi", STORE_PRIORITY_EMERGENCY, "tedeschi", counts), 0);
 	assert_int_equal(counts[PLATFORM_WHATSAPP], 5);
 }
 
@@ -416,7 +445,7 @@ static void test_message_recipients(void **state)
 	assert_int_equal(n, 5);
 	/* Targeting Tedeschi: fixed at approval. */
 	assert_int_equal(store_message_set_areas(d->st, id, "tedeschi"), 0);
-	assert_int_equal(messages_audience_fix(d->st, NULL, &m, &reach), 0);
+	assert_int_equal(messages_audience_fix(d->st, test_policy(), &m, &reach), 0);
 	assert_int_equal(reach, 3); /* 1, 2 (no area), 5; not 3 (eventi), not 4 (Fornacino) */
 	assert_int_equal(store_message_recipients(d->st, id, PLATFORM_WHATSAPP, 0, INT64_MAX, 0, page, 8, &n), 0);
 	assert_int_equal(n, 3);
