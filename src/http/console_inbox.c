@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INBOX_TEXT_MAX 4097 /* a reply: 4096 bytes and NUL */
+/* A reply: the API takes 4096 bytes; one more reaches it when the form held more, so
+ * that a too long reply is refused rather than cut here. */
+#define INBOX_TEXT_MAX (4096 + 2)
 
 /* "2026-11-29T09:30:00Z" (the API's RFC 3339, UTC) as Rome's "2026-11-29 10:30". */
 static void local_time(const char *rfc3339, char *out, size_t cap)

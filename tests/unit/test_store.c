@@ -1508,6 +1508,59 @@ static void test_kept(void **state)
 	free(out);
 }
 
+/* Posting tasks of a WhatsApp Channel kept by hand: waiting oldest first, marked once,
+ * approved again after an edit waits again; posted ones newest first. */
+static void test_channel_posts(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_channel_post p[4];
+	int n = -1;
+
+	assert_int_equal(store_channel_post_add(st, 0, 100), BANDITORE_EINVAL);
+	assert_int_equal(store_channel_post_add(st, 7, 300), 0);
+	assert_int_equal(store_channel_post_add(st, 5, 200), 0);
+	assert_int_equal(store_channel_post_add(st, 9, 400), 0);
+	assert_int_equal(store_channel_post_list(st, 1, p, 4, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(p[0].message_id, 5);
+	assert_int_equal(p[1].message_id, 7);
+	assert_int_equal(p[2].message_id, 9);
+	assert_int_equal(p[0].posted_at, 0);
+	assert_string_equal(p[0].posted_by, "");
+	assert_int_equal(store_channel_post_list(st, 1, p, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_channel_post_list(st, 0, p, 4, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* Marked: by whom and when; a second time is ESTATE, an unknown one ENOTFOUND. */
+	assert_int_equal(store_channel_post_mark(st, 7, "staff:stampa", 500), 0);
+	assert_int_equal(store_channel_post_mark(st, 7, "staff:altro", 600), BANDITORE_ESTATE);
+	assert_int_equal(store_channel_post_mark(st, 8, "staff:stampa", 600), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_channel_post_mark(st, 5, "", 600), BANDITORE_EINVAL);
+	assert_int_equal(store_channel_post_mark(st, 5, "token:portale", 700), 0);
+	assert_int_equal(store_channel_post_get(st, 7, &p[0]), 0);
+	assert_int_equal(p[0].posted_at, 500);
+	assert_string_equal(p[0].posted_by, "staff:stampa");
+	assert_int_equal(store_channel_post_get(st, 8, &p[0]), BANDITORE_ENOTFOUND);
+	assert_int_equal(store_channel_post_list(st, 0, p, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(p[0].message_id, 5); /* posted last, shown first */
+	assert_int_equal(p[1].message_id, 7);
+	assert_int_equal(store_channel_post_list(st, 1, p, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(p[0].message_id, 9);
+
+	/* Approved again after an edit: the task waits again, with the new time. */
+	assert_int_equal(store_channel_post_add(st, 7, 800), 0);
+	assert_int_equal(store_channel_post_get(st, 7, &p[0]), 0);
+	assert_int_equal(p[0].posted_at, 0);
+	assert_int_equal(p[0].created_at, 800);
+	assert_string_equal(p[0].posted_by, "");
+	assert_int_equal(store_channel_post_list(st, 1, p, 4, &n), 0);
+	assert_int_equal(n, 2);
+}
+
 /* ------------------------------------------------------------------ messages */
 
 static void make_msg(struct store_message *m, const char *title, char *text, int priority,
@@ -2738,6 +2791,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_channel_posts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_notes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_replaces, setup, teardown),
