@@ -399,6 +399,53 @@ static int token_owner_active(struct store *st, const struct store_token *t)
 	return active ? 0 : BANDITORE_EAUTH;
 }
 
+int api_upload_allowed(struct api *api, struct MHD_Connection *conn, enum staff_action action)
+{
+	struct api_request r;
+	struct store_token token;
+	const char *secret = bearer(conn);
+	int rc, status;
+
+	if (!api->pool)
+		return 503;
+	if (!secret)
+		return 401;
+	memset(&r, 0, sizeof(r));
+	r.api = api;
+	r.conn = conn;
+	if (read_pool_get(api->pool, &r.st) != 0)
+		return 503;
+	rc = tokens_verify(r.st, secret, NULL, &token);
+	if (!rc)
+		rc = token_owner_active(r.st, &token);
+	if (rc == BANDITORE_EAUTH) {
+		log_warn("api-refused", "reason=token");
+		status = 402; /* presented and refused: answered as 401 invalid_token */
+	} else if (rc) {
+		r.broken = 1;
+		status = 503;
+	} else {
+		r.token = &token;
+		status = api_allowed(&r, action) ? 0 : 403;
+	}
+	read_pool_put(api->pool, r.st, r.broken);
+	crypto_wipe(&token, sizeof(token));
+	return status;
+}
+
+enum MHD_Result api_upload_refuse(struct api *api, struct MHD_Connection *conn, int status)
+{
+	(void)api;
+	if (status == 401 || status == 402)
+		return unauthorized(conn, status == 402);
+	if (status == 403)
+		return api_respond_error(conn, 403, "forbidden", NULL,
+					 "il token non permette di caricare allegati (serve messages:write)",
+					 "the token may not upload attachments (messages:write needed)");
+	return api_respond_error(conn, 503, "unavailable", NULL, "API non disponibile",
+				 "API not available");
+}
+
 static enum MHD_Result handle(struct api *api, struct MHD_Connection *conn, const char *method,
 			      const char *url, const char *body, size_t len, int too_big,
 			      const char *csrf)

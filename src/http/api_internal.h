@@ -127,6 +127,14 @@ enum MHD_Result api_respond_error(struct MHD_Connection *conn, unsigned int stat
  * (CSRF). */
 int api_session_authenticate(struct api_request *r, const char *method, struct store_session *se,
 			     struct store_staff *a, enum MHD_Result *answer);
+/* --- api.c, for the upload server.c streams (api_media.c) --- */
+/* Whether the request's bearer token may do `action`, from its headers alone: 0 when
+ * it may; else 401 (no token), 402 (a token refused: answered 401 invalid_token), 403,
+ * or 503 (the database). */
+int api_upload_allowed(struct api *api, struct MHD_Connection *conn, enum staff_action action);
+/* Answers a status from api_upload_allowed. */
+enum MHD_Result api_upload_refuse(struct api *api, struct MHD_Connection *conn, int status);
+
 /* 1 when the requester may do `action` (role for a session, scope for a token). */
 int api_allowed(const struct api_request *r, enum staff_action action);
 /* Answers 403 for `action`. */

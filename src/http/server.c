@@ -5,6 +5,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "http/api.h"
+#include "http/api_media.h"
 #include "http/console.h"
 #include "http/email_http.h"
 #include "http/push.h"
@@ -50,6 +51,7 @@ struct request {
 	struct webhook_job *job; /* while suspended, waiting for the writer */
 	int settled;             /* the writer is done: answer on the next call */
 	struct tg_job *tg_job;   /* a Telegram update, while suspended */
+	struct api_upload *upload; /* POST /api/v1/media: streamed, not kept in `body` */
 };
 
 /* In the writer's thread: the job is durable (or failed); wake the connection. */
@@ -204,10 +206,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		req->srv = srv;
 		req->conn = conn;
 		*con_cls = req;
+		if (is_post && !strcmp(url, API_MEDIA_PATH)) {
+			/* Authorised on its headers; refused at once, before the body. */
+			if (api_media_begin(srv->api, conn, &req->upload) != 0)
+				return MHD_NO;
+			if (api_media_refused(req->upload))
+				return api_media_finish(srv->api, conn, req->upload);
+			return MHD_YES;
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (is_post && cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
 			req->too_big = 1;
 		return MHD_YES;
+	}
+	if (req->upload) {
+		if (*upload_size) {
+			api_media_chunk(req->upload, upload, *upload_size);
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		return api_media_finish(srv->api, conn, req->upload);
 	}
 	if (is_post && *upload_size) {
 		if (!req->too_big && buf_append(&req->body, upload, *upload_size) != 0)
@@ -277,6 +295,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			webhook_telegram_finish(req->tg_job);
 			in_flight_done(req->srv);
 		}
+		api_media_free(req->upload);
 		buf_free(&req->body);
 		free(req);
 		*con_cls = NULL;
