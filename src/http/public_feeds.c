@@ -8,7 +8,9 @@
  * referencing the original alert; one that replaces an earlier emergency (the message's
  * `replaces`) as msgType Update, referencing the alert it updates (CAP 1.2 section
  * 3.2.1: <references> is "sender,identifier,sent" of the earlier message); any other
- * that is going out or was sent as Alert.
+ * that is going out or was sent as Alert. A message that is not an emergency but was
+ * sent to update one (the all-clear after an alert, say) is in the CAP feed too, as the
+ * Update it is, so that systems showing the alert learn of it.
  */
 #include "http/public.h"
 
@@ -408,6 +410,46 @@ static int cap_alert(const struct public_req *r, const struct store_message *m,
 	return rc;
 }
 
+static int sent(const struct store_message *m)
+{
+	return m->state == STORE_MSG_SENT || m->state == STORE_MSG_PARTLY_FAILED;
+}
+
+/* Adds to msgs[*n] (room for `cap`) the sent messages that are not emergencies but
+ * replace one of the emergencies listed, once each. */
+static void add_plain_updates(const struct public_req *r, struct store_message *msgs, int *n,
+			      int cap)
+{
+	struct store *st;
+	int listed = *n;
+
+	st = public_store_get(r->site);
+	if (!st)
+		return;
+	for (int i = 0; i < listed && *n < cap; i++) {
+		struct store_message u;
+		int seen = 0, rc;
+
+		if (msgs[i].replaced_by <= 0)
+			continue;
+		for (int k = 0; k < *n; k++)
+			seen |= msgs[k].id == msgs[i].replaced_by;
+		if (seen)
+			continue;
+		memset(&u, 0, sizeof(u));
+		rc = store_message_get(st, msgs[i].replaced_by, &u);
+		if (rc == 0 && u.priority != STORE_PRIORITY_EMERGENCY && sent(&u))
+			msgs[(*n)++] = u; /* owned by msgs now */
+		else
+			store_message_clear(&u);
+		if (rc && rc != BANDITORE_ENOTFOUND) {
+			public_store_put(r->site, st, 1);
+			return;
+		}
+	}
+	public_store_put(r->site, st, 0);
+}
+
 int public_cap(const struct public_req *r, struct public_body *out)
 {
 	struct store_message msgs[PUBLIC_FEED_SIZE];
@@ -427,16 +469,25 @@ int public_cap(const struct public_req *r, struct public_body *out)
 		if (rc)
 			return rc;
 		n = 1;
-		if (msgs[0].priority != STORE_PRIORITY_EMERGENCY ||
-		    !(msgs[0].state == STORE_MSG_SENDING || msgs[0].state == STORE_MSG_SENT ||
-		      msgs[0].state == STORE_MSG_PARTLY_FAILED ||
-		      ((msgs[0].state == STORE_MSG_CANCELLED || msgs[0].state == STORE_MSG_EXPIRED) &&
-		       msgs[0].started_at > 0))) {
+		if (msgs[0].priority != STORE_PRIORITY_EMERGENCY) {
+			/* not an emergency: only as the update of one */
+			struct store_message orig;
+			int update = sent(&msgs[0]) && updated_alert(r, &msgs[0], &orig);
+			store_message_clear(&orig);
+			if (!update) {
+				store_message_clear(&msgs[0]);
+				return BANDITORE_ENOTFOUND;
+			}
+		} else if (!(msgs[0].state == STORE_MSG_SENDING || sent(&msgs[0]) ||
+			     ((msgs[0].state == STORE_MSG_CANCELLED || msgs[0].state == STORE_MSG_EXPIRED) &&
+			      msgs[0].started_at > 0))) {
 			store_message_clear(&msgs[0]);
 			return BANDITORE_ENOTFOUND;
 		}
 	} else if ((rc = load(r, 1, msgs, &n))) {
 		return rc;
+	} else {
+		add_plain_updates(r, msgs, &n, PUBLIC_FEED_SIZE);
 	}
 	out->modified = newest(r, msgs, n);
 	out->max_age = 30;

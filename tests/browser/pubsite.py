@@ -145,6 +145,11 @@ class Site:
                  "L'allerta per temporali forti è prorogata fino a dopodomani.", emer,
                  priority=1, started=now - 1000, expires=now + 2 * 86400)
         db.execute("UPDATE messages SET replaces = ? WHERE id = ?", (self.ids["alert"], self.ids["update"]))
+        # the all-clear, not an emergency, updates the update: in the CAP feed as an Update
+        self.add(db, "allclear", "Allerta meteo terminata",
+                 "L'allerta per temporali è terminata: i sottopassi sono di nuovo aperti.", emer,
+                 started=now - 500)
+        db.execute("UPDATE messages SET replaces = ? WHERE id = ?", (self.ids["update"], self.ids["allclear"]))
         self.add(db, "cancelled", "Evacuazione scuola (annullata)",
                  "Evacuazione preventiva della scuola primaria.", emer, priority=1, state=6,
                  started=now - 2500, finished=now - 2400)

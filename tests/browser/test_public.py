@@ -129,7 +129,8 @@ class PublicFace(unittest.TestCase):
             status, _, body = get(s.base + "/archivio")
             self.assertIn(b"Scaduto", body)
             self.assertIn(b"badge-emergency", body)
-            self.assertIn(b"30 avvisi", body)   # 25 old + normal + partly-failed + alert + update + expired
+            self.assertIn(b"31 avvisi", body)   # 25 old + normal + partly-failed + alert + update
+            #                                     + all-clear + expired
             status, _, body = get(s.base + "/archivio?q=LUNEDI+roma")   # lunedì: accents folded
             self.assertIn(b"Chiusura di via Roma", body)
             status, _, body = get(s.base + "/archivio?q=%22roma%22+OR+(NEAR")
@@ -148,8 +149,9 @@ class PublicFace(unittest.TestCase):
                 self.assertEqual(status, 200)
                 links = re.findall(rb'href="[^"]*(/cap/(\d+)\.xml)"', index)
                 ids = sorted(int(i) for _, i in links)
-                self.assertEqual(ids, sorted([s.ids["alert"], s.ids["update"], s.ids["expired"],
-                                              s.ids["cancelled"]]), s.example)
+                # the all-clear is no emergency, but it updates one: it is there too
+                self.assertEqual(ids, sorted([s.ids["alert"], s.ids["update"], s.ids["allclear"],
+                                              s.ids["expired"], s.ids["cancelled"]]), s.example)
                 self.assertRegex(index, rb'term="Update"')
                 files, alerts = [], {}
                 for path, i in links:
@@ -165,23 +167,24 @@ class PublicFace(unittest.TestCase):
                     if int(i) == s.ids["cancelled"]:
                         self.assertEqual(kind, b"Cancel")
                         self.assertIn(b"<references>", body)
-                    elif int(i) == s.ids["update"]:
+                    elif int(i) in (s.ids["update"], s.ids["allclear"]):
                         self.assertEqual(kind, b"Update")
                     else:
                         self.assertEqual(kind, b"Alert")
                         self.assertNotIn(b"<references>", body)
                 # The update references the alert it updates: its sender, identifier and
                 # sent, exactly as the alert itself states them (CAP 1.2 section 3.2.1).
-                orig = alerts[s.ids["alert"]]
-                want = b",".join(re.search(rb"<%s>([^<]+)</%s>" % (k, k), orig).group(1)
-                                 for k in (b"sender", b"identifier", b"sent"))
-                got = re.search(rb"<references>([^<]+)</references>", alerts[s.ids["update"]]).group(1)
-                self.assertEqual(got, want, s.example)
+                for older, newer in (("alert", "update"), ("update", "allclear")):
+                    orig = alerts[s.ids[older]]
+                    want = b",".join(re.search(rb"<%s>([^<]+)</%s>" % (k, k), orig).group(1)
+                                     for k in (b"sender", b"identifier", b"sent"))
+                    got = re.search(rb"<references>([^<]+)</references>", alerts[s.ids[newer]]).group(1)
+                    self.assertEqual(got, want, (s.example, newer))
                 r = subprocess.run(["xmllint", "--noout", "--schema", SCHEMA] + files,
                                    capture_output=True, text=True)
                 self.assertEqual(r.returncode, 0, r.stderr)
                 status, _, _ = get(s.base + "/cap/%d.xml" % s.ids["normal"])
-                self.assertEqual(status, 404)   # not an emergency
+                self.assertEqual(status, 404)   # not an emergency, nor the update of one
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -199,6 +202,8 @@ class PublicFace(unittest.TestCase):
             status, h, body = get(s.base + "/archivio/%d" % update)
             self.assertIn(b"Aggiorna l&#39;avviso", body, s.example)
             self.assertRegex(body, rb'href="/archivio/%d">Allerta meteo arancione</a>' % alert)
+            self.assertRegex(body, rb'Sostituito da</strong> <a href="/archivio/%d">' % s.ids["allclear"])
+            status, h, body = get(s.base + "/archivio/%d" % s.ids["allclear"])
             self.assertNotIn(b"Sostituito da", body)
             status, h, body = get(s.base + "/archivio/%d?lang=en" % alert)
             self.assertIn(b"Replaced by", body)
