@@ -371,7 +371,7 @@ class KeepUntilAnswered(unittest.TestCase):
     """Seveso's rule: private messages are kept (encrypted) until answered, and erased on leave."""
 
     def test_kept_sealed_and_erased_on_leave(self):
-        d = Deployment("seveso").start()
+        d = Deployment("seveso", extra=[("channel", "platforms", "whatsapp")]).start()
         try:
             number = "393330000601"
             d.say(number, "ATTIVA ISCRIZIONE")
