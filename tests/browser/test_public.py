@@ -258,6 +258,16 @@ class PublicFace(unittest.TestCase):
             if "sms" in s.platforms:
                 self.assertIn(("<strong>%s</strong>" % s.sms_number).encode(), page)
                 self.assertIn(b"Per gli SMS: invia <strong>DISATTIVA ISCRIZIONE</strong>", page)
+            # the privacy notice says what each platform keeps and who delivers for it
+            status, _, notice = get(s.base + "/informativa")
+            self.assertEqual(b"Telegram Messenger Inc." in notice, "telegram" in s.platforms, s.example)
+            self.assertEqual(b"Se ti iscrivi su Telegram" in notice,
+                             "telegram" in s.platforms and "?start=" in s.telegram_link, s.example)
+            self.assertEqual(b"Se segui il canale Telegram: nessun dato" in notice,
+                             "telegram" in s.platforms and "?start=" not in s.telegram_link, s.example)
+            self.assertEqual(b"Se ti iscrivi per e-mail" in notice, "email" in s.platforms)
+            self.assertEqual(b"Se attivi le notifiche del browser" in notice, "webpush" in s.platforms)
+            self.assertEqual(b"Se ti iscrivi per SMS" in notice, "sms" in s.platforms)
             # the poster: three lines, whatever the platforms
             self.assertEqual(len(re.findall(rb"<li>", poster.split(b'class="poster-steps"')[1]
                                             .split(b"</ol>")[0])), 3, s.example)
