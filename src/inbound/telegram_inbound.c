@@ -85,7 +85,8 @@ static int matches_any(const char *norm, char *const *list, int n)
 }
 
 /* Categories a deep link selects: "c_<id>_<id>..." with ids of the policy's categories
- * (whose alphabet [a-z0-9-] fits a start parameter). Counted only, for now. */
+ * (whose alphabet [a-z0-9-] fits a start parameter). Counted here; a new subscriber gets
+ * them as its choice (deep_link_choice). */
 static int payload_categories(const struct config *cfg, const char *payload)
 {
 	const char *p;
@@ -217,6 +218,34 @@ static int reply_list(struct store *st, const struct config *cfg, const struct t
 	return rc;
 }
 
+/* A new subscriber's categories from its /start payload ("c_viabilita_eventi"): those
+ * the policy offers (not emergencies, which reach everyone anyway). */
+static int deep_link_choice(struct store *st, const struct config *cfg, const struct tg_prepared *p)
+{
+	uint64_t mask = 0;
+	const char *s;
+
+	if (strncmp(p->up->payload, "c_", 2) != 0 || !cfg->policy)
+		return 0;
+	for (s = p->up->payload + 2; *s;) {
+		size_t len = strcspn(s, "_");
+		for (int i = 0; i < cfg->policy->n_categories; i++) {
+			const struct policy_category *c = &cfg->policy->categories[i];
+			int bit = -1, rc;
+			if (c->emergency || strlen(c->id) != len || strncmp(c->id, s, len))
+				continue;
+			rc = store_audience_bit(st, STORE_AUDIENCE_CATEGORY, c->id, 1, &bit);
+			if (rc)
+				return rc;
+			mask |= (uint64_t)1 << bit;
+		}
+		s += len;
+		if (*s == '_')
+			s++;
+	}
+	return mask ? store_subscriber_set_audience(st, PLATFORM_TELEGRAM, p->hash, mask, 0) : 0;
+}
+
 /* A button of a list: toggles the choice; the answer says what is chosen now. */
 static int pick(struct store *st, const struct config *cfg, const struct tg_prepared *p,
 		int *outcome, struct tg_reply *r)
@@ -282,6 +311,11 @@ int tg_inbound_apply(struct store *st, const struct tg_inbound_ctx *ctx,
 			return rc;
 		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
 		reply_to(reply, p, joined ? ctx->html_join : ctx->html_already);
+		if (joined && p->categories > 0) {
+			rc = deep_link_choice(st, cfg, p);
+			if (rc)
+				return rc;
+		}
 		/* The welcome carries the buttons to choose areas (or categories). */
 		if (joined && (cfg->n_areas || (cfg->policy && cfg->policy->n_categories)))
 			return reply_list(st, cfg, p, cfg->n_areas ? STORE_AUDIENCE_AREA : STORE_AUDIENCE_CATEGORY,

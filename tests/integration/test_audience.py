@@ -424,6 +424,12 @@ class TelegramButtons(unittest.TestCase):
         d.wait_received(chat, n_chat + 1)
         self.assertEqual(len(d.telegram_rows()), 1)
         d.assert_gone(self, chat, [s for s in sealed if s not in [r[0] for r in d.telegram_rows()]])
+        # A deep link from the public page that names categories makes them the choice.
+        third = 7300005550003
+        self.assertEqual(d.user_command(third, "/start c_eventi_emergenze"), [200])
+        d.wait_received(third, 1)
+        self.assertEqual(self.reach("category=viabilita")["telegram"], 1, "only the chat without a choice")
+        self.assertEqual(self.reach("category=eventi")["telegram"], 2)
 
 
 class EmailCheckboxes(unittest.TestCase):
