@@ -12,11 +12,13 @@
 #include "common/err.h"
 #include "common/i18n.h"
 #include "common/platform.h"
+#include "inbound/choices.h"
 #include "store/store.h"
 #include "subscribers/subscribers.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -102,6 +104,26 @@ static int do_show(struct store *st, const struct cli_env *env, const char *cano
 	printf("  %-28s %s\n", T("versione informativa accettata", "policy version accepted"),
 	       sub.policy_version);
 	printf("  %-28s %s\n", T("ultimo messaggio ricevuto", "last message received"), last);
+	/* What they chose to hear about (choices.h): held on the same row, gone with it. */
+	for (int kind = STORE_AUDIENCE_AREA; kind >= STORE_AUDIENCE_CATEGORY; kind--) {
+		struct choices_list *l = malloc(sizeof(*l));
+		const char *sep = "";
+		if (!l || choices_load(st, env->cfg, PLATFORM_WHATSAPP, hash, kind, l)) {
+			free(l);
+			return EXIT_INTERNAL;
+		}
+		printf("  %-28s ", kind == STORE_AUDIENCE_AREA ? T("zone scelte", "areas chosen")
+							      : T("argomenti scelti", "topics chosen"));
+		if (l->all)
+			printf("%s", T("tutti (nessuna scelta)", "all (no choice)"));
+		for (int i = 0; !l->all && i < l->n; i++)
+			if (l->items[i].chosen) {
+				printf("%s%s", sep, l->items[i].title);
+				sep = ", ";
+			}
+		printf("\n");
+		free(l);
+	}
 	return 0;
 }
 

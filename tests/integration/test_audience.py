@@ -180,6 +180,13 @@ class Audience(unittest.TestCase):
         # category (c chose eventi; the others chose no category).
         _, _, got = self.send({"title": "Festa", "text": "Sabato festa patronale.", "category": "eventi"}, [a, b, c, e, f])
         self.assertEqual(got, sorted([a, b, c, e, f]))
+        # GDPR art. 15: what is held about a number shows its choices.
+        r = d.cli("subscribers", "show", "+" + a)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"(zone scelte|areas chosen)\s+Fornacino\n")
+        self.assertRegex(r.stdout, r"(argomenti scelti|topics chosen)\s+(tutti|all)")
+        r = d.cli("subscribers", "show", "+" + c)
+        self.assertRegex(r.stdout, r"(argomenti scelti|topics chosen)\s+Eventi\n")
         # Road works in Tedeschi: b, e, f; not c (eventi only), not a (Fornacino).
         _, _, got = self.send({"title": "Acquedotto", "text": "Lavori all'acquedotto.", "category": "viabilita",
                                "areas": ["tedeschi"]}, [b, e, f])
