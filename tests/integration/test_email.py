@@ -18,9 +18,6 @@ and the list headers; an address the server refuses (550) counts as a failure.
 Environment: BANDITORE, BANDITORE_SIM, EMAIL_SEND. Skipped (77) without node or
 tests/node_modules/smtp-server.
 """
-import email
-import email.policy
-import glob
 import hashlib
 import hmac
 import json
@@ -49,52 +46,13 @@ def have_peer():
     return shutil.which("node") and os.path.isdir(os.path.join(ROOT, "tests", "node_modules", "smtp-server"))
 
 
-def index_key(key_path):
-    """keys->index of keyfile.c: HKDF-SHA256 (no salt) of the master key, "banditore index v1"."""
-    with open(key_path, encoding="ascii") as f:
-        master = bytes.fromhex(f.read().split()[1])
-    prk = hmac.new(b"\0" * 32, master, hashlib.sha256).digest()
-    return hmac.new(prk, b"banditore index v1\x01", hashlib.sha256).digest()
+# The index key and the SMTP peer are harness.py's (shared with test_lanes and others).
+index_key = harness.index_key
 
 
-class SmtpPeer:
+class SmtpPeer(harness.SmtpPeer):
     def __init__(self, reject=()):
-        self.port = harness.free_port()
-        self.out = os.path.join(os.environ.get("TMPDIR", "/tmp"), "banditore-smtp-%d" % self.port)
-        os.makedirs(self.out, exist_ok=True)
-        args = ["node", os.path.join(HERE, "smtp_peer.js"), "--port", str(self.port), "--out", self.out,
-                "--from", FROM]
-        if reject:
-            args += ["--reject", ",".join(reject)]
-        self.proc = harness.start_process(args, env={"NODE_PATH": os.path.join(ROOT, "tests", "node_modules")})
-        harness.wait_port("127.0.0.1", self.port, 20, self.proc)
-        self.url = "smtp://127.0.0.1:%d" % self.port
-
-    def messages(self):
-        out = []
-        for path in sorted(glob.glob(os.path.join(self.out, "*.json"))):
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-            doc["msg"] = email.message_from_string(doc["raw"], policy=email.policy.default)
-            out.append(doc)
-        return out
-
-    def wait(self, n, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            m = self.messages()
-            if len(m) >= n:
-                return m
-            time.sleep(0.05)
-        raise AssertionError("expected %d messages, got %d" % (n, len(self.messages())))
-
-    def clear(self):
-        for path in glob.glob(os.path.join(self.out, "*.json")):
-            os.unlink(path)
-
-    def stop(self):
-        harness.stop_process(self.proc)
-        shutil.rmtree(self.out, ignore_errors=True)
+        super().__init__(reject=reject, sender=FROM)
 
 
 def parts(msg):
@@ -164,14 +122,7 @@ class Email(unittest.TestCase):
         return hmac.new(index_key(self.key_path), ("3:" + addr).encode(), hashlib.sha256).digest()
 
     def files_bytes(self):
-        blobs = b""
-        for suffix in ("", "-wal"):
-            try:
-                with open(self.d.db + suffix, "rb") as f:
-                    blobs += f.read()
-            except FileNotFoundError:
-                pass
-        return blobs
+        return harness.db_bytes(self.d.db)
 
     def join(self, addr):
         status, _ = self.subscribe(addr)

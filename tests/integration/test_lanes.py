@@ -35,9 +35,9 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-import test_email as em  # noqa: E402  (SmtpPeer, parts)
+import test_email as em  # noqa: E402  (have_peer, parts, FROM)
 import test_telegram as tg  # noqa: E402  (TelegramDeployment: the Telegram peer and /start)
-import test_webpush as wp  # noqa: E402  (PushService)
+import test_webpush as wp  # noqa: E402  (have_node_peer, SUBJECT)
 import test_whatsapp_inbound as wa  # noqa: E402
 from test_permissions import PASSWORD, Client  # noqa: E402
 
@@ -48,10 +48,6 @@ GEN = os.environ.get("GEN_SUBSCRIBERS", os.path.join(BUILD, "tests", "tools", "g
 FROM = em.FROM
 CHANNEL = "@comune_prova_lanes"
 FINAL = ("sent", "partly-failed", "stopped")
-
-
-def index_key(key_path):
-    return em.index_key(key_path)
 
 
 class LanesDeployment(tg.TelegramDeployment):
@@ -140,17 +136,10 @@ class LanesDeployment(tg.TelegramDeployment):
         assert status == 200, body
 
     def files_bytes(self):
-        blobs = b""
-        for suffix in ("", "-wal"):
-            try:
-                with open(self.db + suffix, "rb") as f:
-                    blobs += f.read()
-            except FileNotFoundError:
-                pass
-        return blobs
+        return harness.db_bytes(self.db)
 
     def addr_hash(self, platform, addr):
-        key = index_key(os.path.join(self.data, "banditore.key"))
+        key = harness.index_key(os.path.join(self.data, "banditore.key"))
         return hmac.new(key, ("%d:%s" % (platform, addr)).encode(), hashlib.sha256).digest()
 
     def restart(self):
@@ -169,8 +158,8 @@ class Lanes(unittest.TestCase):
     def setUpClass(cls):
         if not have_peers():
             raise unittest.SkipTest("node or the npm peers missing: run scripts/install-deps")
-        cls.smtp = em.SmtpPeer(reject=("rifiutata@example.org",))
-        cls.push = wp.PushService()
+        cls.smtp = harness.SmtpPeer(reject=("rifiutata@example.org",), sender=FROM)
+        cls.push = harness.PushService()
 
     @classmethod
     def tearDownClass(cls):
@@ -292,7 +281,7 @@ class Lanes(unittest.TestCase):
         self.assertNotIn(str(chat), log)
 
     def test_b_flood_and_smtp_down_hold_only_their_lane(self):
-        smtp = em.SmtpPeer()
+        smtp = harness.SmtpPeer(sender=FROM)
         d = self.deploy(smtp_url=smtp.url)
         smtp.stop()  # the relay is down for the whole broadcast
         d.gen("whatsapp", 20)

@@ -38,43 +38,10 @@ def have_node_peer():
     return shutil.which("node") and os.path.isdir(os.path.join(ROOT, "tests", "node_modules", "http_ece"))
 
 
-def index_key(key_path):
-    """keys->index of keyfile.c: HKDF-SHA256 (no salt) of the master key, "banditore index v1"."""
-    with open(key_path, encoding="ascii") as f:
-        master = bytes.fromhex(f.read().split()[1])
-    prk = hmac.new(b"\0" * 32, master, hashlib.sha256).digest()
-    return hmac.new(prk, b"banditore index v1\x01", hashlib.sha256).digest()
-
-
-class PushService:
-    def __init__(self):
-        self.port = harness.free_port()
-        self.proc = harness.start_process(["node", os.path.join(HERE, "push_service.mjs"), str(self.port)],
-                                          env={"NODE_PATH": os.path.join(ROOT, "tests", "node_modules")})
-        harness.wait_port("127.0.0.1", self.port, 20, self.proc)
-        self.base = "http://127.0.0.1:%d" % self.port
-
-    def call(self, method, path, body=None):
-        status, data = wa.http(method, self.base + path,
-                               json.dumps(body).encode() if body is not None else None,
-                               {"Content-Type": "application/json"})
-        assert status == 200, (status, data)
-        return json.loads(data)
-
-    def subscriber(self):
-        return self.call("POST", "/control/subscribers", {})
-
-    def answer(self, sid, status, retry_after=None):
-        body = {"id": sid, "status": status}
-        if retry_after is not None:
-            body["retryAfter"] = retry_after
-        self.call("POST", "/control/answer", body)
-
-    def received(self):
-        return self.call("GET", "/control/received")
-
-    def stop(self):
-        harness.stop_process(self.proc)
+# The index key and the push service are harness.py's (shared with test_lanes and the
+# browser test of the push button).
+index_key = harness.index_key
+PushService = harness.PushService
 
 
 class WebPush(unittest.TestCase):
@@ -105,14 +72,7 @@ class WebPush(unittest.TestCase):
         return self.d.query("SELECT addr_hash, sealed FROM subscribers WHERE platform = 4")
 
     def files_bytes(self):
-        blobs = b""
-        for suffix in ("", "-wal"):
-            try:
-                with open(self.d.db + suffix, "rb") as f:
-                    blobs += f.read()
-            except FileNotFoundError:
-                pass
-        return blobs
+        return harness.db_bytes(self.d.db)
 
     def traces(self, sub, sealed):
         """Everything about one subscriber that could be left in the files."""
