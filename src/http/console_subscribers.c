@@ -14,6 +14,7 @@
 #include "common/crypto.h"
 #include "common/err.h"
 #include "common/platform.h"
+#include "inbound/choices.h"
 #include "messages/messages.h"
 #include "subscribers/subscribers.h"
 
@@ -134,6 +135,31 @@ enum MHD_Result console_subscribers(struct console_req *r)
 	return page(r, 200, NULL, NULL, NULL);
 }
 
+/* The areas or topics a subscriber chose, as a line to read ("" for all). */
+static int chosen_text(struct store *st, const struct config *cfg, const uint8_t hash[CRYPTO_HASH_LEN],
+		       int kind, char *out, size_t cap)
+{
+	struct choices_list *l = malloc(sizeof(*l));
+	size_t used = 0;
+	int rc;
+
+	out[0] = '\0';
+	if (!l)
+		return BANDITORE_ENOMEM;
+	rc = choices_load(st, cfg, PLATFORM_WHATSAPP, hash, kind, l);
+	for (int i = 0; !rc && !l->all && i < l->n; i++) {
+		int n;
+		if (!l->items[i].chosen)
+			continue;
+		n = snprintf(out + used, cap - used, "%s%s", used ? ", " : "", l->items[i].title);
+		if (n < 0 || (size_t)n >= cap - used)
+			break;
+		used += (size_t)n;
+	}
+	free(l);
+	return rc;
+}
+
 /* What the comune holds about `canonical` on WhatsApp (new object), or NULL when it is
  * not a subscriber; *rc gets a store error. */
 static json_t *lookup(struct console_req *r, const char *canonical, int *rc)
@@ -141,7 +167,7 @@ static json_t *lookup(struct console_req *r, const char *canonical, int *rc)
 	struct store *st = console_store(r);
 	uint8_t hash[CRYPTO_HASH_LEN];
 	struct store_subscriber sub;
-	char joined[MESSAGES_TIME_MAX], last[MESSAGES_TIME_MAX];
+	char joined[MESSAGES_TIME_MAX], last[MESSAGES_TIME_MAX], areas[512], topics[1024];
 	json_t *o = NULL;
 
 	*rc = BANDITORE_ESTORE;
@@ -150,6 +176,10 @@ static json_t *lookup(struct console_req *r, const char *canonical, int *rc)
 	*rc = subscribers_hash(r->c->ctx->keys, PLATFORM_WHATSAPP, canonical, hash);
 	if (!*rc)
 		*rc = store_subscriber_get(st, PLATFORM_WHATSAPP, hash, &sub);
+	if (!*rc)
+		*rc = chosen_text(st, r->c->ctx->cfg, hash, STORE_AUDIENCE_AREA, areas, sizeof(areas));
+	if (!*rc)
+		*rc = chosen_text(st, r->c->ctx->cfg, hash, STORE_AUDIENCE_CATEGORY, topics, sizeof(topics));
 	if (*rc == BANDITORE_ENOTFOUND) {
 		*rc = 0;
 	} else if (!*rc) {
@@ -162,6 +192,10 @@ static json_t *lookup(struct console_req *r, const char *canonical, int *rc)
 			      canonical, "joined_at", joined, "method", sub.method, "policy_version",
 			      sub.policy_version, "last_message_at", last, "consent_detail",
 			      sub.consent_detail);
+		if (o) { /* what they chose to hear about ("" : everything) */
+			json_object_set_new(o, "areas", json_string(areas));
+			json_object_set_new(o, "topics", json_string(topics));
+		}
 		crypto_wipe(&sub, sizeof(sub));
 	}
 	console_store_put(r, st, *rc == BANDITORE_ESTORE);

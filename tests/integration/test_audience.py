@@ -325,6 +325,13 @@ class Audience(unittest.TestCase):
         self.assertEqual(status, 200, page[-2000:])
         self.assertRegex(page, r"Raggiunge 3 iscritti</strong> \(WhatsApp 3\)")
         self.assertIn('id="area_fornacino" name="area_fornacino" value="1" checked', page)
+        # the subscribers page shows what a number chose (GDPR art. 15)
+        form = urllib.parse.urlencode({"csrf_token": csrf, "number": "+" + number(1)}).encode()
+        status, page = http("POST", d.base + "/console/iscritti/mostra", form,
+                            {**cookie, "Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 200)
+        self.assertRegex(page.decode(), r"Zone scelte</dt><dd class=\"col-sm-8\">Fornacino</dd>")
+        self.assertRegex(page.decode(), r"Argomenti scelti</dt><dd class=\"col-sm-8\">tutti \(nessuna scelta\)</dd>")
         # the whole territory for the same category: a and b too (b's Tedeschi no longer
         # matters), not c (eventi only)
         form = urllib.parse.urlencode({"csrf_token": csrf, "azione": "verifica", "category": "viabilita",
