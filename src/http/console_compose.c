@@ -3,7 +3,8 @@
  * text, link, when to send it, emergency; the policy's verdicts on it; the reasons that
  * override its warnings; the sent message it replaces, if it is an update ("sostituisce
  * il messaggio": CAP Update and "sostituito da" in the public archive); a preview of the
- * WhatsApp bubble. "Proponi" stores it and
+ * WhatsApp bubble, and of how each platform of the channel shows it (the API's
+ * "previews", rendered by each connector). "Proponi" stores it and
  * proposes it for approval; "Invia" (roles that approve) also approves it, which the
  * API allows only where the workflow does (an emergency of a gestore or responsabile);
  * "Verifica" only asks the policy. The areas a message targets are checkboxes (none: the
