@@ -133,6 +133,10 @@ try {
   check(await g.locator('article.kept', { hasText: setup.kept_text }).count() === 0, 'the answered message is gone from the page');
   await shot(g, 'ricevuti-risposto');
   await axeCheck(g, 'ricevuti-risposto');
+  await g.goto(base + '/console/messaggi-ricevuti?lang=en');
+  check(await g.locator('h1', { hasText: 'Received messages' }).count() === 1, 'the received messages page speaks English');
+  await axeCheck(g, 'ricevuti-en');
+  await g.goto(base + '/console?lang=it');
   let got = false;
   for (let i = 0; i < 100 && !got; i++) {
     got = (await simMessages(setup.writer)).some((m) => JSON.stringify(m).includes('la squadra interviene domani'));
@@ -237,6 +241,9 @@ try {
   await d.fill('#code', totp(secret, Date.now() / 1000 + 30));
   await submit(d, d.locator('button', { hasText: 'Disattiva il secondo fattore' }));
   check((await d.textContent('main')).includes('Il secondo fattore è disattivato'), 'a current code turns it off');
+  await d.goto(base + '/console/sicurezza?lang=en');
+  check(await d.locator('h1', { hasText: 'Account security' }).count() === 1, 'the security page speaks English');
+  await axeCheck(d, 'sicurezza-en');
 } catch (err) {
   failures.push('exception: ' + (err && err.stack ? err.stack : err));
   console.log('FAIL exception: ' + (err && err.stack ? err.stack : err));
