@@ -26,6 +26,7 @@
 #define INBOX_PATH "/api/v1/inbox"
 #define CHANNEL_PATH "/api/v1/channel/posts"
 #define AUDIENCE_PATH "/api/v1/audience"
+#define AREAS_PATH "/api/v1/areas"
 
 int api_new(const struct http_ctx *ctx, struct api **out)
 {
@@ -370,6 +371,13 @@ static enum MHD_Result route(struct api_request *r, const char *method, const ch
 			return method_not_allowed(r->conn, "GET");
 		NEED(STAFF_PROPOSE);
 		return api_audience_reach(r, url[strlen(AUDIENCE_PATH)] ? url + strlen(AUDIENCE_PATH) + 1 : NULL);
+	}
+	if (!strncmp(url, AREAS_PATH, strlen(AREAS_PATH)) &&
+	    (!url[strlen(AREAS_PATH)] || url[strlen(AREAS_PATH)] == '?')) {
+		if (!is_get)
+			return method_not_allowed(r->conn, "GET");
+		NEED(STAFF_PROPOSE);
+		return api_audience_areas(r, url[strlen(AREAS_PATH)] ? url + strlen(AREAS_PATH) + 1 : NULL);
 	}
 	if (!strcmp(url, POLICY_CHECK_PATH)) {
 		if (!is_post)

@@ -10,6 +10,11 @@
  *
  * The query comes from the URL the console hands to api_call ("...?category=x"), or
  * from the HTTP request's arguments.
+ *
+ *     GET /api/v1/areas[?lat=45.19&lon=7.73]
+ *
+ * lists the comune's areas {"id", "name", "polygon": [[lat, lon]...] or null}; with a
+ * point, only the areas whose polygon holds it (which areas a road's works concern).
  */
 #include "http/api_internal.h"
 
@@ -157,4 +162,47 @@ int api_audience_parse(struct api_request *r, char *out, size_t cap, int *presen
 		return 1;
 	}
 	return rc;
+}
+
+/* A coordinate of the query: a decimal within [-limit, limit]; 0, or -1. */
+static int coordinate(const char *v, double limit, double *out)
+{
+	char *end;
+
+	if (!v || !*v || strspn(v, "+-0123456789.") != strlen(v))
+		return -1;
+	*out = strtod(v, &end);
+	return *end || *out < -limit || *out > limit ? -1 : 0;
+}
+
+enum MHD_Result api_audience_areas(struct api_request *r, const char *query)
+{
+	const struct config *cfg = r->api->ctx->cfg;
+	char lat_buf[32], lon_buf[32];
+	const char *lat_s = arg(r, query, "lat", lat_buf, sizeof(lat_buf));
+	const char *lon_s = arg(r, query, "lon", lon_buf, sizeof(lon_buf));
+	double lat = 0, lon = 0;
+	int point = lat_s || lon_s;
+	json_t *list = json_array();
+
+	if (point && (coordinate(lat_s, 90, &lat) || coordinate(lon_s, 180, &lon))) {
+		json_decref(list);
+		return api_respond_error(r->conn, 422, "invalid", "lat",
+					 "serve un punto: lat (da -90 a 90) e lon (da -180 a 180) in gradi",
+					 "a point is needed: lat (-90 to 90) and lon (-180 to 180) in degrees");
+	}
+	for (int i = 0; list && i < cfg->n_areas; i++) {
+		const struct config_area *a = &cfg->areas[i];
+		json_t *poly = a->n_points ? json_array() : json_null();
+		if (point && !config_area_contains(a, lat, lon)) {
+			json_decref(poly);
+			continue;
+		}
+		for (int k = 0; k < a->n_points; k++)
+			json_array_append_new(poly, json_pack("[f,f]", a->points[k].lat, a->points[k].lon));
+		json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "id", a->id, "name", a->name,
+						      "polygon", poly));
+	}
+	return api_respond(r->conn, 200, json_pack("{s:o}", "areas", list ? list : json_array()), NULL,
+			   NULL);
 }

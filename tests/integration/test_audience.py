@@ -231,6 +231,20 @@ class Audience(unittest.TestCase):
         self.assertEqual(self.d.query("SELECT areas FROM message_audience WHERE message_id = ?", (mid,)),
                          [("tedeschi,fornacino",)])
 
+    def test_b1_areas_and_the_point_they_hold(self):
+        status, got = self.api("GET", "/api/v1/areas")
+        self.assertEqual(status, 200, got)
+        self.assertEqual([a["id"] for a in got["areas"]], ["capoluogo", "fornacino", "tedeschi"])
+        self.assertEqual(len(got["areas"][1]["polygon"]), 4)
+        self.assertIsNone(got["areas"][0]["polygon"])
+        status, got = self.api("GET", "/api/v1/areas?lat=45.1935&lon=7.7345")
+        self.assertEqual([a["id"] for a in got["areas"]], ["fornacino"])
+        status, got = self.api("GET", "/api/v1/areas?lat=45.30&lon=7.70")
+        self.assertEqual(got["areas"], [])
+        status, err = self.api("GET", "/api/v1/areas?lat=nord&lon=7.7")
+        self.assertEqual(status, 422, err)
+        self.assertIn("lat", err["message"])
+
     def test_b2_edit_changes_the_areas(self):
         body = {"title": "Acqua", "text": "Interruzione dell'acqua.", "category": "viabilita",
                 "areas": ["fornacino"]}
