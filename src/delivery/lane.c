@@ -774,14 +774,19 @@ out:
 
 /* ---------------------------------------------------------------- one message */
 
-/* 1 when the message must stop (cancelled, expired), 2 when an emergency waits for this
- * lane and this message is routine, else 0. */
+/* 1 when the message must stop (cancelled, expired, or this lane stopped by a cancel
+ * that came after WhatsApp had finished: messages_cancel), 2 when an emergency waits for
+ * this lane and this message is routine, else 0. */
 static int look_again(struct lane *l, int64_t since)
 {
 	struct store_message m;
+	struct store_message_platform row;
 	int64_t next = 0;
 	int rc, verdict = 0;
 
+	if (store_lane_get(l->st, l->msg.id, l->platform, &row) == 0 &&
+	    row.state == STORE_LANE_STOPPED)
+		return 1;
 	memset(&m, 0, sizeof(m));
 	if (store_message_get(l->st, l->msg.id, &m) == 0) {
 		if (m.state == STORE_MSG_CANCELLED || m.state == STORE_MSG_EXPIRED ||

@@ -143,9 +143,22 @@ enum MHD_Result console_messages(struct console_req *r)
 			"emergency", x->priority == STORE_PRIORITY_EMERGENCY,
 			"cancellable", may_cancel && messages_cancellable(x->state),
 			"done", x->state >= STORE_MSG_SENT));
-		if (x->state >= STORE_MSG_SENDING) /* a row per platform, once it goes out */
-			json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "platforms",
-					    console_platforms_json(r, st, x));
+		if (x->state >= STORE_MSG_SENDING) { /* a row per platform, once it goes out */
+			json_t *row = json_array_get(arr, json_array_size(arr) - 1);
+			json_t *plats = console_platforms_json(r, st, x), *q;
+			size_t k;
+
+			/* Sent on WhatsApp while another platform still sends: a cancel stops
+			 * that platform (messages_cancel). */
+			json_array_foreach(plats, k, q)
+				if (may_cancel && (x->state == STORE_MSG_SENT ||
+						   x->state == STORE_MSG_PARTLY_FAILED) &&
+				    !strcmp(json_string_value(json_object_get(q, "state")) ?
+						    json_string_value(json_object_get(q, "state")) : "",
+					    "sending"))
+					json_object_set_new(row, "cancellable", json_true());
+			json_object_set_new(row, "platforms", plats);
+		}
 		store_message_clear(x);
 	}
 	free(list);

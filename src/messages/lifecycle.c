@@ -231,6 +231,27 @@ fail:
 	return rc;
 }
 
+/* Stops the lanes of finished message `m` that are still sending; BANDITORE_ESTATE when
+ * none is (the message is finished everywhere). */
+static int cancel_lanes(struct store *st, const struct store_message *m, int64_t now)
+{
+	struct store_message_platform rows[PLATFORM_MAX];
+	int n = 0, stopped = 0, rc;
+
+	if (m->state != STORE_MSG_SENT && m->state != STORE_MSG_PARTLY_FAILED)
+		return BANDITORE_ESTATE;
+	rc = store_lane_list(st, m->id, rows, PLATFORM_MAX, &n);
+	for (int i = 0; !rc && i < n; i++) {
+		if (rows[i].state != STORE_LANE_SENDING)
+			continue;
+		rc = store_lane_progress(st, m->id, rows[i].platform, 0, 0, 0, STORE_LANE_STOPPED, now);
+		stopped++;
+	}
+	if (!rc && stopped == 0)
+		rc = BANDITORE_ESTATE;
+	return rc;
+}
+
 int messages_cancel(struct store *st, int64_t id, int64_t now, int *before)
 {
 	struct store_message m;
@@ -243,7 +264,9 @@ int messages_cancel(struct store *st, int64_t id, int64_t now, int *before)
 	if (before)
 		*before = m.state;
 	if (!messages_cancellable(m.state)) {
-		rc = BANDITORE_ESTATE;
+		/* WhatsApp is done, but another platform's lane may still be sending: those
+		 * lanes stop (delivery/lane.h) and the message keeps its state. */
+		rc = cancel_lanes(st, &m, now);
 		goto fail;
 	}
 	rc = store_message_transition(st, id, m.state, STORE_MSG_CANCELLED, now);

@@ -208,8 +208,10 @@ int messages_send_checked(struct store *st, int64_t id, int64_t now,
 			  struct messages_approval *out);
 
 /* Cancels `id` at `now` (from draft, approved, scheduled or sending) and forgets its
- * retries; *before (may be NULL) gets the state it was in. ENOTFOUND; BANDITORE_ESTATE
- * when it is finished already (sent, partly failed, cancelled, expired). */
+ * retries; *before (may be NULL) gets the state it was in. A message WhatsApp has
+ * finished (sent, partly failed) whose other platforms are still sending keeps its state
+ * and those platforms' lanes stop (store_lane_*, delivery/lane.h). ENOTFOUND;
+ * BANDITORE_ESTATE when it is finished everywhere already. */
 int messages_cancel(struct store *st, int64_t id, int64_t now, int *before);
 
 #endif

@@ -336,6 +336,31 @@ class Lanes(unittest.TestCase):
         self.assertEqual(len(d.telegram_sent()), n, "sends after the cancel")
         self.assertEqual(d.message_state(mid), 6)
 
+    def test_c2_cancel_after_whatsapp_finished_stops_the_other_lanes(self):
+        d = self.deploy()
+        d.gen("whatsapp", 3)
+        d.gen("telegram", 300, 1)
+        mid = d.publish("--text", "Avviso da fermare su Telegram.")
+        self.assertEqual(d.wait_whatsapp(mid), 4)
+        deadline = time.time() + 20
+        while len(d.telegram_sent()) < 30 and time.time() < deadline:
+            time.sleep(0.05)
+        status, body = d.api("POST", "/api/v1/messages/%d/cancel" % mid)
+        self.assertEqual(status, 200, body)
+        plat = {p["platform"]: p for p in body["platforms"]}
+        self.assertEqual(plat["telegram"]["state"], "stopped")
+        self.assertEqual(plat["whatsapp"]["state"], "sent")  # WhatsApp had finished: it stays so
+        rows = d.wait_lanes(mid, (2,), timeout=20)
+        time.sleep(1.5)
+        n = len(d.telegram_sent())
+        self.assertLess(n, 300)
+        self.assertEqual(rows[2]["state"], 4)
+        self.assertEqual(d.lanes(mid)[2]["sent"], n)  # the page in flight was settled, then none
+        self.assertEqual(d.message_state(mid), 4)
+        # Finished everywhere now: a second cancel is refused.
+        status, body = d.api("POST", "/api/v1/messages/%d/cancel" % mid)
+        self.assertEqual(status, 409, body)
+
     def test_d_restart_resumes_from_the_cursor(self):
         d = self.deploy()
         d.gen("telegram", 150, 1)

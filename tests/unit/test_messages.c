@@ -728,6 +728,25 @@ static void test_cancel(void **state)
 		assert_int_equal(store_message_get(f->st, done, &m), 0);
 		assert_int_equal(m.state, STORE_MSG_SENT);
 		store_message_clear(&m);
+
+		/* ...unless another platform is still sending it: its lane stops, the e-mail
+		 * lane that finished stays finished, and the message stays sent */
+		struct store_message_platform lp;
+		assert_int_equal(store_lane_start(f->st, done, PLATFORM_TELEGRAM, 5, 5, NOW + 2), 0);
+		assert_int_equal(store_lane_start(f->st, done, PLATFORM_EMAIL, 5, 5, NOW + 2), 0);
+		assert_int_equal(store_lane_progress(f->st, done, PLATFORM_EMAIL, 5, 5, 0, STORE_LANE_SENT,
+						     NOW + 3), 0);
+		assert_int_equal(messages_cancel(f->st, done, NOW + 6, &before), 0);
+		assert_int_equal(before, STORE_MSG_SENT);
+		assert_int_equal(store_lane_get(f->st, done, PLATFORM_TELEGRAM, &lp), 0);
+		assert_int_equal(lp.state, STORE_LANE_STOPPED);
+		assert_int_equal(lp.finished_at, NOW + 6);
+		assert_int_equal(store_lane_get(f->st, done, PLATFORM_EMAIL, &lp), 0);
+		assert_int_equal(lp.state, STORE_LANE_SENT);
+		assert_int_equal(store_message_get(f->st, done, &m), 0);
+		assert_int_equal(m.state, STORE_MSG_SENT);
+		store_message_clear(&m);
+		assert_int_equal(messages_cancel(f->st, done, NOW + 7, &before), BANDITORE_ESTATE);
 	}
 	assert_int_equal(messages_cancel(f->st, 424242, NOW, NULL), BANDITORE_ENOTFOUND);
 }
