@@ -206,3 +206,20 @@ enum MHD_Result api_audience_areas(struct api_request *r, const char *query)
 	return api_respond(r->conn, 200, json_pack("{s:o}", "areas", list ? list : json_array()), NULL,
 			   NULL);
 }
+
+json_t *api_audience_message_reach(struct api_request *r, const struct store_message *m)
+{
+	const struct config *cfg = r->api->ctx->cfg;
+	char areas[STORE_TARGETS_MAX];
+	int64_t counts[PLATFORM_MAX + 1];
+	json_t *o;
+
+	if (store_message_get_areas(r->st, m->id, areas, sizeof(areas)) != 0 ||
+	    messages_reach(r->st, cfg->policy, m->category, m->priority, areas, counts) != 0)
+		return NULL;
+	o = json_object();
+	for (int p = 1; o && p <= PLATFORM_MAX; p++)
+		if (cfg->platforms & (1 << p))
+			json_object_set_new(o, platform_name(p), json_integer((json_int_t)counts[p]));
+	return o;
+}

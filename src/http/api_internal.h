@@ -57,6 +57,9 @@ enum MHD_Result api_message_get(struct api_request *r, int64_t id);
 enum MHD_Result api_audience_reach(struct api_request *r, const char *query);
 /* GET /api/v1/areas[?lat=&lon=]: the comune's areas, or those holding a point. */
 enum MHD_Result api_audience_areas(struct api_request *r, const char *query);
+/* Who draft `m` would reach now on each platform of the channel, {"whatsapp": N, ...}
+ * (new reference), or NULL when it cannot be counted. */
+json_t *api_audience_message_reach(struct api_request *r, const struct store_message *m);
 /* Message `id`'s target areas as a JSON array of ids (new reference; [] when none). */
 json_t *api_audience_areas_json(struct store *st, int64_t id);
 /* The body's "areas" into out ("a,b"), *present 0 when absent: 0, or 1 after

@@ -80,6 +80,11 @@ static enum MHD_Result answer_message(struct api_request *r, unsigned int status
 		json_object_set_new(o, "platforms", api_render_platforms(r->st, r->api->ctx->cfg, &m));
 	if (o)
 		json_object_set_new(o, "areas", api_audience_areas_json(r->st, id));
+	if (o && m.state == STORE_MSG_DRAFT) { /* before sending: who it would reach */
+		json_t *reach = api_audience_message_reach(r, &m);
+		if (reach)
+			json_object_set_new(o, "reach", reach);
+	}
 	if (o) {
 		json_t *cost = cost_json(r, &m);
 		if (!cost || json_object_set_new(o, "cost", cost)) {

@@ -169,6 +169,7 @@ class Audience(unittest.TestCase):
                                         "areas": ["fornacino"]}, [a, e, f])
         self.assertEqual(created["areas"], ["fornacino"])
         self.assertEqual(created["cost"]["audience"], 3, "the estimate before sending counts the target")
+        self.assertEqual(created["reach"], {"whatsapp": 3}, "a draft says who it would reach")
         self.assertEqual(sent["audience"], 3, "the audience counts those the target reaches")
         self.assertEqual(got, sorted([a, e, f]))
 
