@@ -9,6 +9,12 @@
  *                                      409 {"error":"expired"} when its expiry has passed
  *   POST /api/v1/messages/{id}/cancel  200 cancelled; 409 when it is finished already
  *   GET  /api/v1/messages/{id}         its state, times (RFC 3339) and progress
+ * A message may target areas, "areas": ["fornacino", ...] (422 {"field":"areas"} for one
+ * that does not exist); every message shows its "areas", a draft its "reach" per platform.
+ *   GET  /api/v1/audience?category=ID&areas=a,b[&priority=emergency]   how many
+ *                                      subscribers that target reaches on each platform
+ *                                      of the channel, before sending (messages_audience.h)
+ *   GET  /api/v1/areas[?lat=&lon=]     the comune's areas, or those holding a point
  *
  * For staff (api_staff.c, api_workflow.c; docs/permessi.md has the whole list):
  *   POST/GET/DELETE /api/v1/session    log in ({name, password, totp} → 201, cookie
