@@ -12,8 +12,10 @@
 #include "http/console_internal.h"
 
 #include "common/buf.h"
+#include "common/crypto.h"
 #include "common/err.h"
 #include "common/platform.h"
+#include "config/config.h"
 #include "messages/messages.h"
 #include "subscribers/subscribers.h"
 
@@ -29,6 +31,8 @@
 #define PAD_B 28
 #define RECENT_MESSAGES 50
 #define AUDIT_SHOWN 8
+#define TODO_PAGE 16   /* kept messages read at a time for the count */
+#define TODO_MAX 200   /* counted at most (the pages list them all) */
 
 static const char *const colours[PLATFORM_MAX + 1] = { "#000", "#0b6e3b", "#1f5fa8", "#8a3b00",
 						       "#5b2a86", "#a61919" };
@@ -156,6 +160,62 @@ json_t *console_progress_json(struct console_req *r, struct store *st)
 	return arr;
 }
 
+/* What waits for staff on the pages added for keep-until-answered mode and a WhatsApp
+ * Channel posted by hand: how many private messages await a reply (and when the oldest
+ * is deleted anyway), how many approved messages await posting on the Channel. NULL when
+ * neither applies to this comune or this role. */
+static json_t *todo(struct console_req *r, struct store *st)
+{
+	const struct config *cfg = r->c->ctx->cfg;
+	struct store_kept_message *k;
+	struct store_channel_post *p;
+	int64_t after = 0, first_expiry = 0, kept = 0, posts = 0;
+	char when[32];
+	json_t *o = json_object();
+	int n = 0;
+
+	if (!o)
+		return NULL;
+	if (cfg->inbound_mode == CONFIG_INBOUND_KEEP_UNTIL_ANSWERED && console_may(r, "inbox") &&
+	    (k = calloc(TODO_PAGE, sizeof(*k))) != NULL) {
+		do {
+			if (store_kept_list(st, after, k, TODO_PAGE, &n))
+				break;
+			for (int i = 0; i < n; i++)
+				if (!first_expiry || k[i].expires_at < first_expiry)
+					first_expiry = k[i].expires_at;
+			kept += n;
+			after = n ? k[n - 1].id : after;
+		} while (n == TODO_PAGE && kept < TODO_MAX);
+		crypto_wipe(k, TODO_PAGE * sizeof(*k));
+		free(k);
+		console_time(first_expiry, when, sizeof(when));
+		json_object_set_new(o, "kept", json_integer(kept));
+		json_object_set_new(o, "kept_expiry", json_string(when));
+		json_object_set_new(o, "inbox", json_true());
+	}
+	if (cfg->wa_channel_manual && console_may(r, "channel_post") &&
+	    (p = calloc(TODO_MAX, sizeof(*p))) != NULL) {
+		if (!store_channel_post_list(st, 1, p, TODO_MAX, &n))
+			for (int i = 0; i < n; i++) {
+				struct store_message m;
+				memset(&m, 0, sizeof(m));
+				if (store_message_get(st, p[i].message_id, &m))
+					continue;
+				posts += m.state != STORE_MSG_CANCELLED && m.state != STORE_MSG_EXPIRED;
+				store_message_clear(&m);
+			}
+		free(p);
+		json_object_set_new(o, "posts", json_integer(posts));
+		json_object_set_new(o, "channel", json_true());
+	}
+	if (!json_object_size(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 enum MHD_Result console_dashboard(struct console_req *r)
 {
 	int64_t local[PLATFORM_MAX + 1][DAYS];
@@ -194,6 +254,11 @@ enum MHD_Result console_dashboard(struct console_req *r)
 			active = 1;
 	if (console_may(r, "read_audit") && m)
 		json_object_set_new(m, "audit", console_audit_recent(r, st, AUDIT_SHOWN));
+	if (m) {
+		json_t *t = todo(r, st);
+		if (t)
+			json_object_set_new(m, "todo", t);
+	}
 	console_store_put(r, st, rc == BANDITORE_ESTORE);
 	if (m) {
 		json_object_set_new(m, "platforms", plist);

@@ -117,6 +117,10 @@ try {
   const g = await gctx.newPage();
   await login(g, accounts.gestore);
   check(new URL(g.url()).pathname === '/console', 'the gestore is logged in');
+  check((await g.textContent('.todo-kept')).trim() === '1', 'the dashboard says one private message awaits a reply');
+  check((await g.textContent('.todo-posts')).trim() === '0', 'the dashboard says nothing waits for the Channel yet');
+  await shot(g, 'cruscotto-da-fare');
+  await axeCheck(g, 'cruscotto-da-fare');
 
   // --- the inbox: a kept message, its expiry, reply and delete ---
   check(await g.locator('nav a', { hasText: 'Messaggi ricevuti' }).count() === 1, 'the navigation shows "Messaggi ricevuti" (keep-until-answered mode)');
@@ -178,6 +182,9 @@ try {
   await g.goto(base + '/console/approvazioni');
   const card = g.locator('article.approval', { hasText: setup.message_title });
   await Promise.all([g.waitForURL(/\/console\/messaggi/), card.locator('button', { hasText: 'Approva' }).click()]);
+  await g.goto(base + '/console');
+  check((await g.textContent('.todo-posts')).trim() === '1', 'the dashboard says one message waits for the Channel');
+  check((await g.textContent('.todo-kept')).trim() === '0', 'the dashboard says no private message awaits a reply any more');
   await g.goto(base + '/console/canale-whatsapp');
   const task = g.locator('article.channel-task', { hasText: setup.message_title });
   check(await task.count() === 1, 'the approved message waits to be posted on the Channel');

@@ -131,7 +131,8 @@ class ConsoleMore(unittest.TestCase):
                 self.assertEqual(urllib.parse.parse_qs(uri.query)["secret"], [secret])
             for name in ("ricevuti", "ricevuti-risposto", "iscritti-conferma-diffida",
                          "iscritti-conferma-estromissione", "canale-whatsapp", "canale-whatsapp-pubblicato",
-                         "sicurezza", "sicurezza-qr-pagina", "accesso-codice", "scrivi-anteprime"):
+                         "sicurezza", "sicurezza-qr-pagina", "accesso-codice", "scrivi-anteprime",
+                         "cruscotto-da-fare"):
                 self.assertTrue(os.path.getsize(os.path.join(ARTIFACTS, name + ".png")) > 10000, name)
         finally:
             d.cleanup()
