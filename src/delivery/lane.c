@@ -867,6 +867,13 @@ static int run_message(struct lane *l, int64_t since)
 				rc = store_audience_count(l->st, &aud, counts, PLATFORM_MAX + 1);
 				if (!rc && l->platform >= 0 && l->platform <= PLATFORM_MAX)
 					count = counts[l->platform];
+			} else if (!rc && l->skip_failures > 0) {
+				/* Those the walk skips as unreachable ([email] unreachable_after)
+				 * are not part of the audience. */
+				int64_t unreachable = 0;
+				rc = store_subscribers_unreachable(l->st, l->platform, l->skip_failures,
+								   &unreachable);
+				count = count > unreachable ? count - unreachable : 0;
 			}
 		}
 		if (rc)

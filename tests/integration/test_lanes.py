@@ -28,6 +28,7 @@ import hmac
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -434,9 +435,18 @@ class Lanes(unittest.TestCase):
         h_wp = d.addr_hash(4, gone["subscription"]["endpoint"])
         sealed_wp = d.query("SELECT sealed FROM subscribers WHERE platform = 4 AND addr_hash = ?", (h_wp,))[0][0]
         self.push.answer(gone["id"], 410)
-        d.gen("email", 1, 1)
+        d.gen("email", 2, 1)
+        # The second address bounced too often ([email] unreachable_after): skipped, and not
+        # part of the e-mail audience.
+        con = sqlite3.connect(d.db, timeout=10)
+        con.execute("UPDATE subscribers SET failures = 1000 WHERE platform = 3 AND addr_hash = ?",
+                    (d.addr_hash(3, "utente.0000002@example.org"),))
+        con.commit()
+        con.close()
         mid = d.publish("--text", "Avviso: raccolta rifiuti spostata a giovedì.", "--emergency")
         rows = d.wait_lanes(mid, (2, 3, 4))
+        self.assertEqual((rows[3]["total"], rows[3]["sent"], rows[3]["failed"]), (1, 1, 0))
+        self.assertEqual([m["to"] for m in self.smtp.wait(1)], [["utente.0000001@example.org"]])
         self.assertEqual((rows[2]["sent"], rows[2]["failed"]), (2, 1))
         self.assertEqual((rows[4]["sent"], rows[4]["failed"]), (1, 1))
         self.assertEqual(len(d.query("SELECT 1 FROM subscribers WHERE platform = 2")), 2)
