@@ -95,6 +95,14 @@ class TotpSetup(unittest.TestCase):
         entries = self.d.query("SELECT actor, action, object, details FROM audit_log WHERE seq > ?", (head,))
         self.assertEqual(entries, [("staff:stampa", "staff.totp", "staff:stampa", '{"enabled":true}')])
         self.assertNotIn(secret, json.dumps(self.d.query("SELECT * FROM audit_log"), default=repr))
+        # the secret is nowhere in plaintext: neither in the database file nor in its WAL
+        raw = b""
+        for suffix in ("", "-wal"):
+            if os.path.exists(self.d.db + suffix):
+                with open(self.d.db + suffix, "rb") as f:
+                    raw += f.read()
+        self.assertNotIn(base64.b32decode(secret), raw)
+        self.assertNotIn(secret.encode(), raw)
         status, data, _ = g.request("POST", "/api/v1/session/totp/setup", {})
         self.assertEqual(status, 409)
         # logging in now needs the code; the confirming code is not accepted again
