@@ -471,7 +471,8 @@ struct store_audience {
  * taken). EINVAL for an empty name or one of STORE_AUDIENCE_NAME_MAX bytes or more. */
 int store_audience_bit(struct store *s, int kind, const char *name, int assign, int *bit);
 /* Forgets every name of `kind` not among live[0..n) and clears its bit from every
- * subscriber's choice first, so that a freed bit never carries an old meaning.
+ * subscriber's choice and every message's filter first, so that a freed bit never
+ * carries an old meaning.
  * *removed (may be NULL) how many names went. */
 int store_audience_prune(struct store *s, int kind, const char *const *live, int n,
 			 int *removed);

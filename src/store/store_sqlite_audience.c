@@ -76,7 +76,7 @@ int store_sqlite_audience_prune(struct store *s, int kind, const char *const *li
 				int *removed)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
-	sqlite3_stmt *list = NULL, *clear = NULL, *del = NULL;
+	sqlite3_stmt *list = NULL, *clear = NULL, *del = NULL, *msgs = NULL;
 	int bits[STORE_AUDIENCE_BITS], n_bits = 0, gone = 0, rc = 0;
 
 	if (removed)
@@ -94,7 +94,17 @@ int store_sqlite_audience_prune(struct store *s, int kind, const char *const *li
 					 " WHERE areas & (1 << ?1)",
 			       -1, &clear, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(q->db, "DELETE FROM audience_bits WHERE kind = ?1 AND bit = ?2", -1,
-			       &del, NULL) != SQLITE_OK) {
+			       &del, NULL) != SQLITE_OK ||
+	    /* A message whose filter named it (one still waiting or sending): the bit goes
+	     * from its filter too, so that a name given the bit later does not narrow it;
+	     * a filter left empty lets everyone through (more, never fewer). */
+	    sqlite3_prepare_v2(q->db,
+			       kind == STORE_AUDIENCE_CATEGORY
+				       ? "UPDATE message_audience SET categories_mask ="
+					 " categories_mask & ~(1 << ?1) WHERE categories_mask & (1 << ?1)"
+				       : "UPDATE message_audience SET areas_mask = areas_mask & ~(1 << ?1)"
+					 " WHERE areas_mask & (1 << ?1)",
+			       -1, &msgs, NULL) != SQLITE_OK) {
 		rc = store_sqlite_fail(q, "audience prune: prepare", sqlite3_errcode(q->db));
 		goto out;
 	}
@@ -120,7 +130,10 @@ int store_sqlite_audience_prune(struct store *s, int kind, const char *const *li
 		sqlite3_reset(del);
 		sqlite3_bind_int(del, 1, kind);
 		sqlite3_bind_int(del, 2, bits[i]);
-		if (sqlite3_step(clear) != SQLITE_DONE || sqlite3_step(del) != SQLITE_DONE) {
+		sqlite3_reset(msgs);
+		sqlite3_bind_int(msgs, 1, bits[i]);
+		if (sqlite3_step(clear) != SQLITE_DONE || sqlite3_step(del) != SQLITE_DONE ||
+		    sqlite3_step(msgs) != SQLITE_DONE) {
 			rc = store_sqlite_fail(q, "audience prune", sqlite3_errcode(q->db));
 			goto out;
 		}
@@ -132,6 +145,7 @@ out:
 	sqlite3_finalize(list);
 	sqlite3_finalize(clear);
 	sqlite3_finalize(del);
+	sqlite3_finalize(msgs);
 	return rc;
 }
 

@@ -279,8 +279,18 @@ static void test_bits_stable(void **state)
 	add_sub(d->st, PLATFORM_WHATSAPP, 1, NULL);
 	hash_of(PLATFORM_WHATSAPP, 1, h);
 	assert_int_equal(store_subscriber_set_audience(d->st, PLATFORM_WHATSAPP, h, 0, 3), 0);
+	{
+		/* A message aimed at both keeps only Tedeschi in its filter. */
+		struct store_audience aud = { 0, 3 };
+		assert_int_equal(store_message_set_audience(d->st, 77, &aud), 0);
+	}
 	assert_int_equal(store_audience_prune(d->st, STORE_AUDIENCE_AREA, live, 1, &removed), 0);
 	assert_int_equal(removed, 1);
+	{
+		struct store_audience aud;
+		assert_int_equal(store_message_get_audience(d->st, 77, &aud), 0);
+		assert_true(aud.areas == 2);
+	}
 	assert_int_equal(store_subscriber_get_audience(d->st, PLATFORM_WHATSAPP, h, &cats, &areas), 0);
 	assert_true(cats == 0 && areas == 2);
 	assert_int_equal(store_audience_bit(d->st, STORE_AUDIENCE_AREA, "ortigia", 1, &again), 0);
