@@ -26,7 +26,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_whatsapp_inbound import Deployment, http, text_of  # noqa: E402
+from test_whatsapp_inbound import ACCESS_TOKEN, Deployment, http, text_of  # noqa: E402
 
 CATEGORIES = """
 [category viabilita]
@@ -231,6 +231,33 @@ class Audience(unittest.TestCase):
         mid = int(re.search(r"(?m)^id\s+(\d+)", r.stdout).group(1))
         self.assertEqual(self.d.query("SELECT areas FROM message_audience WHERE message_id = ?", (mid,)),
                          [("tedeschi,fornacino",)])
+
+    def test_0_simulator_checks_the_list_shape(self):
+        """The simulator refuses list messages the Cloud API would refuse, so that the
+        lists Banditore sends are checked in every test."""
+        d = self.d
+
+        def send(rows, button="Scegli le zone", text="Scegli"):
+            msg = {"messaging_product": "whatsapp", "recipient_type": "individual",
+                   "to": "393330007899", "type": "interactive",
+                   "interactive": {"type": "list", "body": {"text": text},
+                                   "action": {"button": button, "sections": [{"rows": rows}]}}}
+            return http("POST", d.sim_base + "/v23.0/%s/messages" % d.phone_number_id(),
+                        json.dumps(msg).encode(), {"Authorization": "Bearer " + ACCESS_TOKEN,
+                                                   "Content-Type": "application/json"})[0]
+
+        def row(i, title="Zona", desc=None):
+            r = {"id": "a:%d" % i, "title": title}
+            if desc is not None:
+                r["description"] = desc
+            return r
+
+        self.assertEqual(send([row(1), row(2, desc="tocca per aggiungere")]), 200)
+        self.assertEqual(send([row(i) for i in range(11)]), 400, "at most 10 rows")
+        self.assertEqual(send([]), 400)
+        self.assertEqual(send([row(1, "x" * 25)]), 400, "title at most 24")
+        self.assertEqual(send([row(1, desc="x" * 73)]), 400, "description at most 72")
+        self.assertEqual(send([row(1)], button="x" * 21), 400, "button at most 20")
 
     def test_b1_areas_and_the_point_they_hold(self):
         status, got = self.api("GET", "/api/v1/areas")
