@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/err.h"
 #include "connectors/whatsapp.h"
 
 /* Fictitious recipients only. */
@@ -208,6 +209,22 @@ int main(int argc, char **argv)
 		rc = whatsapp_send_template_header(w, TO_PLUS, "avviso_comune", "it", &doc, params, 2, "m=43", &res);
 		ok &= report(&o, "template (document header with filename)", rc, &res, body);
 		free(body);
+	}
+
+	/* 8. The list with which a subscriber chooses areas or categories (inbound/choices.c),
+	 * posted as the reply sender posts it: a built body through the connector. */
+	{
+		const char *ids[] = { "a:*", "a:fornacino", "a:tedeschi" };
+		const char *titles[] = { "Tutte le zone", "Fornacino", "Tedeschi" };
+		const char *descs[] = { "\xe2\x9c\x93 ricevi tutto", "tocca per aggiungere", NULL };
+		whatsapp_build_list(TO_PLUS, "Scegli le zone che ti interessano.", "Scegli le zone", ids, titles,
+				    descs, 3, &body);
+		rc = body ? whatsapp_start(w, body, strlen(body)) : BANDITORE_EINVAL;
+		if (!rc)
+			rc = whatsapp_finish(w, curl_easy_perform(whatsapp_easy(w)), &res);
+		ok &= report(&o, "interactive list (areas to choose)", rc, &res, body);
+		free(body);
+		body = NULL;
 	}
 
 	/* 7. The upload of that media: multipart/form-data with messaging_product and file. */
