@@ -134,11 +134,22 @@ json_t *console_progress_json(struct console_req *r, struct store *st)
 		struct messages_progress pr;
 		int64_t done;
 		int pct;
+		int lanes_sending = 0;
+		if (m->state == STORE_MSG_SENT || m->state == STORE_MSG_PARTLY_FAILED) {
+			/* WhatsApp is done; another platform may still be sending it. */
+			struct store_message_platform rows[PLATFORM_MAX];
+			int nr = 0;
+			if (store_lane_list(st, m->id, rows, PLATFORM_MAX, &nr) == 0)
+				for (int k = 0; k < nr; k++)
+					lanes_sending |= rows[k].state == STORE_LANE_SENDING;
+		}
 		if (m->state != STORE_MSG_SENDING && m->state != STORE_MSG_APPROVED &&
-		    m->state != STORE_MSG_SCHEDULED &&
+		    m->state != STORE_MSG_SCHEDULED && !lanes_sending &&
 		    !((m->state == STORE_MSG_SENT || m->state == STORE_MSG_PARTLY_FAILED) &&
-		      m->finished_at > (int64_t)time(NULL) - 3600))
+		      m->finished_at > (int64_t)time(NULL) - 3600)) {
+			store_message_clear(m);
 			continue;
+		}
 		messages_progress(m, &pr);
 		done = pr.sent + pr.failed + pr.unreachable;
 		pct = m->audience > 0 ? (int)(done * 100 / m->audience) : (m->state >= STORE_MSG_SENT ? 100 : 0);
@@ -150,7 +161,8 @@ json_t *console_progress_json(struct console_req *r, struct store *st)
 			"percent", pct, "audience", (json_int_t)m->audience, "sent", (json_int_t)pr.sent,
 			"delivered", (json_int_t)pr.delivered, "read", (json_int_t)pr.read,
 			"failed", (json_int_t)(pr.failed + pr.unreachable), "queued", (json_int_t)pr.queued,
-			"active", m->state == STORE_MSG_SENDING || m->state == STORE_MSG_APPROVED));
+			"active", m->state == STORE_MSG_SENDING || m->state == STORE_MSG_APPROVED ||
+				  lanes_sending));
 		if (m->state >= STORE_MSG_SENDING) /* each platform's own bar (console_messages.c) */
 			json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "platforms",
 					    console_platforms_json(r, st, m));
