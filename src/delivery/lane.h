@@ -6,7 +6,8 @@
  * The WhatsApp engine (broadcast.h) stays the one that decides when a message goes out:
  * approval, schedule, service hours, emergencies first, cancel and expiry. A lane takes a
  * message once the engine has started it (SENDING, SENT or PARTLY_FAILED, started within
- * the last LANE_CATCHUP_DEFAULT seconds), emergencies first, and then works alone:
+ * the last LANE_CATCHUP_DEFAULT seconds; a lane already under way is resumed however old),
+ * emergencies first, and then works alone:
  *
  *   - its audience is fixed when it starts (the platform's subscribers with id <= the
  *     highest id then), its row in message_platforms (store.h, store_lane_*) holds its
@@ -41,7 +42,7 @@
 #include "config/config.h"
 #include "daemon/writer.h"
 
-#define LANE_CATCHUP_DEFAULT 86400   /* seconds: older started messages are not taken */
+#define LANE_CATCHUP_DEFAULT 86400   /* seconds: older started messages are not begun */
 #define LANE_ATTEMPTS_DEFAULT 4      /* sends of one recipient before it counts failed */
 #define LANE_RETRY_BASE_MS_DEFAULT 1000
 #define LANE_PUSH_PARALLEL 16        /* push requests in flight at once */

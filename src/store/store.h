@@ -444,8 +444,9 @@ int store_lane_get(struct store *s, int64_t message_id, int platform,
 int store_lane_list(struct store *s, int64_t message_id, struct store_message_platform *out,
 		    int max, int *n);
 /* The next message the lane of `platform` has work on: started by the WhatsApp engine
- * (SENDING, SENT or PARTLY_FAILED) at or after `since`, and whose row for the platform
- * is missing or SENDING; emergencies first, then by id. ENOTFOUND when none. */
+ * (SENDING, SENT or PARTLY_FAILED), whose row for the platform is SENDING (a lane to
+ * resume, however old) or missing (a lane to start, only if started at or after
+ * `since`); emergencies first, then by id. ENOTFOUND when none. */
 int store_lane_next(struct store *s, int platform, int64_t since, int64_t *message_id);
 
 /* --- who a message reaches: the categories and areas subscribers choose --- */

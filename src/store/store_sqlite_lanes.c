@@ -162,8 +162,8 @@ int store_sqlite_lane_next(struct store *s, int platform, int64_t since, int64_t
 	 * started ones is cheap. */
 	st = prepare(q, "SELECT m.id FROM messages m LEFT JOIN message_platforms p"
 			" ON p.message_id = m.id AND p.platform = ?1"
-			" WHERE m.state IN (3, 4, 5) AND m.started_at >= ?2"
-			" AND (p.state IS NULL OR p.state = 1)"
+			" WHERE m.state IN (3, 4, 5)"
+			" AND ((p.state IS NULL AND m.started_at >= ?2) OR p.state = 1)"
 			" ORDER BY m.priority DESC, m.id LIMIT 1", "lane next");
 	if (!st)
 		return BANDITORE_ESTORE;

@@ -1722,6 +1722,10 @@ static void test_lanes(void **state)
 	assert_int_equal(next, b); /* but not b's e-mail lane */
 
 	assert_int_equal(store_lane_start(st, b, 3, 50, 3, 1200), 0);
+	/* A lane under way is resumed however long ago the message started. */
+	assert_int_equal(store_lane_next(st, 3, 99999, &next), 0);
+	assert_int_equal(next, b);
+	assert_int_equal(store_lane_next(st, 2, 99999, &next), BANDITORE_ENOTFOUND);
 	assert_int_equal(store_lane_list(st, b, rows, 4, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(rows[0].platform, 2);
