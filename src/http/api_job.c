@@ -47,7 +47,7 @@ static int job_apply(struct store *st, struct writer_job *wj)
 			rc = record(st, j, "message.approve", NULL);
 		break;
 	case API_JOB_CANCEL:
-		rc = messages_cancel(st, j->id, j->now, &j->before);
+		rc = messages_cancel(st, j->rules, j->id, j->now, &j->before);
 		snprintf(extra, sizeof(extra), "{\"was\":\"%s\"}", messages_state_name(j->before));
 		if (!rc)
 			rc = record(st, j, "message.cancel", extra);

@@ -285,6 +285,7 @@ enum MHD_Result api_message_cancel(struct api_request *r, int64_t id)
 	int rc;
 
 	api_job_init(&job, API_JOB_CANCEL, r);
+	job.rules = &r->api->rules; /* the channel's platforms: lanes not begun stop too */
 	job.id = id;
 	job.now = (int64_t)time(NULL);
 	rc = api_job_run(ctx->writer, &job);

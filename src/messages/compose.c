@@ -22,6 +22,7 @@ void messages_rules_from_config(const struct config *cfg, struct messages_rules 
 	out->data_dir = cfg ? cfg->data_dir : NULL;
 	out->tier_limit = cfg ? cfg->wa_messaging_limit : 0;
 	out->channel_posts = cfg ? cfg->wa_channel_manual : 0;
+	out->platforms = cfg ? cfg->platforms : 0;
 }
 
 /* Fills *err for `field` and returns BANDITORE_EINVAL. */

@@ -231,9 +231,12 @@ fail:
 	return rc;
 }
 
-/* Stops the lanes of finished message `m` that are still sending; BANDITORE_ESTATE when
- * none is (the message is finished everywhere). */
-static int cancel_lanes(struct store *st, const struct store_message *m, int64_t now)
+/* Stops the other platforms of message `m`, which WhatsApp has finished: the lanes still
+ * sending it, and a stopped row for each platform of `platforms` that has not begun it
+ * yet (a lane busy with an earlier message would take it later: lane next skips a
+ * stopped row). BANDITORE_ESTATE when nothing was left to stop. */
+static int cancel_lanes(struct store *st, const struct store_message *m, int platforms,
+			int64_t now)
 {
 	struct store_message_platform rows[PLATFORM_MAX];
 	int n = 0, stopped = 0, rc;
@@ -242,9 +245,18 @@ static int cancel_lanes(struct store *st, const struct store_message *m, int64_t
 		return BANDITORE_ESTATE;
 	rc = store_lane_list(st, m->id, rows, PLATFORM_MAX, &n);
 	for (int i = 0; !rc && i < n; i++) {
+		platforms &= ~(1 << rows[i].platform); /* it has a row: begun already */
 		if (rows[i].state != STORE_LANE_SENDING)
 			continue;
 		rc = store_lane_progress(st, m->id, rows[i].platform, 0, 0, 0, STORE_LANE_STOPPED, now);
+		stopped++;
+	}
+	for (int p = 1; !rc && p <= PLATFORM_MAX; p++) {
+		if (p == PLATFORM_WHATSAPP || !(platforms & (1 << p)))
+			continue;
+		rc = store_lane_start(st, m->id, p, 0, 0, now);
+		if (!rc)
+			rc = store_lane_progress(st, m->id, p, 0, 0, 0, STORE_LANE_STOPPED, now);
 		stopped++;
 	}
 	if (!rc && stopped == 0)
@@ -252,7 +264,8 @@ static int cancel_lanes(struct store *st, const struct store_message *m, int64_t
 	return rc;
 }
 
-int messages_cancel(struct store *st, int64_t id, int64_t now, int *before)
+int messages_cancel(struct store *st, const struct messages_rules *rules, int64_t id,
+		    int64_t now, int *before)
 {
 	struct store_message m;
 	int rc;
@@ -266,7 +279,7 @@ int messages_cancel(struct store *st, int64_t id, int64_t now, int *before)
 	if (!messages_cancellable(m.state)) {
 		/* WhatsApp is done, but another platform's lane may still be sending: those
 		 * lanes stop (delivery/lane.h) and the message keeps its state. */
-		rc = cancel_lanes(st, &m, now);
+		rc = cancel_lanes(st, &m, rules ? rules->platforms : 0, now);
 		goto fail;
 	}
 	rc = store_message_transition(st, id, m.state, STORE_MSG_CANCELLED, now);

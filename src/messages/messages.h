@@ -47,6 +47,7 @@ struct messages_rules {
 					* a message's attachment is refused (JSON) or not re-read */
 	int channel_posts;             /* a WhatsApp Channel posted by hand: each approval
 					* makes a posting task (store_channel_post_add) */
+	int platforms;                 /* the channel's platforms, bit (1 << PLATFORM_x) */
 };
 
 void messages_rules_from_config(const struct config *cfg, struct messages_rules *out);
@@ -209,9 +210,11 @@ int messages_send_checked(struct store *st, int64_t id, int64_t now,
 
 /* Cancels `id` at `now` (from draft, approved, scheduled or sending) and forgets its
  * retries; *before (may be NULL) gets the state it was in. A message WhatsApp has
- * finished (sent, partly failed) whose other platforms are still sending keeps its state
- * and those platforms' lanes stop (store_lane_*, delivery/lane.h). ENOTFOUND;
+ * finished (sent, partly failed) keeps its state, and its other platforms stop: the
+ * lanes still sending it, and those of rules->platforms (may be NULL: none) that have not
+ * begun it yet, which then never do (store_lane_*, delivery/lane.h). ENOTFOUND;
  * BANDITORE_ESTATE when it is finished everywhere already. */
-int messages_cancel(struct store *st, int64_t id, int64_t now, int *before);
+int messages_cancel(struct store *st, const struct messages_rules *rules, int64_t id,
+		    int64_t now, int *before);
 
 #endif

@@ -61,8 +61,11 @@ int store_sqlite_lane_progress(struct store *s, int64_t message_id, int platform
 		return BANDITORE_EINVAL;
 	st = prepare(q, "UPDATE message_platforms SET cursor = max(cursor, ?3),"
 			" sent = sent + ?4, failed = failed + ?5,"
-			" state = CASE WHEN ?6 > 0 THEN ?6 ELSE state END,"
-			" finished_at = CASE WHEN ?6 >= 2 THEN ?7 ELSE finished_at END"
+			/* stopped is final: a lane's last page settling after a cancel
+			 * counts its sends but does not make the row sent again */
+			" state = CASE WHEN state = 4 THEN 4 WHEN ?6 > 0 THEN ?6 ELSE state END,"
+			" finished_at = CASE WHEN state = 4 THEN finished_at"
+			" WHEN ?6 >= 2 THEN ?7 ELSE finished_at END"
 			" WHERE message_id = ?1 AND platform = ?2", "lane progress");
 	if (!st)
 		return BANDITORE_ESTORE;

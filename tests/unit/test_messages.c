@@ -194,7 +194,7 @@ static void test_text_errors(void **state)
 static void test_category_errors(void **state)
 {
 	static const char *const cats[] = { "eventi", "emergenze" };
-	struct messages_rules rules = { cats, 2, 0, NULL, NULL, 0 };
+	struct messages_rules rules = { cats, 2, 0, NULL, NULL, 0, 0 };
 	struct messages_input in = base_input();
 	struct store_message m;
 	struct messages_error err;
@@ -647,7 +647,7 @@ static void test_send_fixes_audience(void **state)
 static void test_send_scheduled_and_tier(void **state)
 {
 	struct fx *f = *state;
-	struct messages_rules rules = { NULL, 0, 2, NULL, NULL, 0 };
+	struct messages_rules rules = { NULL, 0, 2, NULL, NULL, 0, 0 };
 	struct messages_approval a;
 	struct store_message m;
 	int64_t id = create(f->st, "2026-12-01T09:00:00+01:00", NULL);
@@ -690,17 +690,17 @@ static void test_cancel(void **state)
 	int before = -1;
 
 	add_subscribers(f->st, PLATFORM_WHATSAPP, 1, 5);
-	assert_int_equal(messages_cancel(f->st, draft, NOW + 1, &before), 0);
+	assert_int_equal(messages_cancel(f->st, NULL, draft, NOW + 1, &before), 0);
 	assert_int_equal(before, STORE_MSG_DRAFT);
 	assert_int_equal(store_message_get(f->st, draft, &m), 0);
 	assert_int_equal(m.state, STORE_MSG_CANCELLED);
 	store_message_clear(&m);
-	assert_int_equal(messages_cancel(f->st, draft, NOW + 2, &before), BANDITORE_ESTATE);
+	assert_int_equal(messages_cancel(f->st, NULL, draft, NOW + 2, &before), BANDITORE_ESTATE);
 	assert_int_equal(before, STORE_MSG_CANCELLED);
 	assert_int_equal(messages_send(f->st, draft, NOW + 2, NULL, &a), BANDITORE_ESTATE);
 
 	assert_int_equal(messages_send(f->st, approved, NOW, NULL, &a), 0);
-	assert_int_equal(messages_cancel(f->st, approved, NOW + 3, NULL), 0);
+	assert_int_equal(messages_cancel(f->st, NULL, approved, NOW + 3, NULL), 0);
 	assert_int_equal(store_message_get(f->st, approved, &m), 0);
 	assert_int_equal(m.state, STORE_MSG_CANCELLED);
 	store_message_clear(&m);
@@ -710,7 +710,7 @@ static void test_cancel(void **state)
 	assert_int_equal(store_message_transition(f->st, sending, STORE_MSG_APPROVED, STORE_MSG_SENDING,
 						  NOW + 1), 0);
 	assert_int_equal(store_retry_put(f->st, &r), 0);
-	assert_int_equal(messages_cancel(f->st, sending, NOW + 4, &before), 0);
+	assert_int_equal(messages_cancel(f->st, NULL, sending, NOW + 4, &before), 0);
 	assert_int_equal(before, STORE_MSG_SENDING);
 	assert_int_equal(store_retry_pending(f->st, sending, &count, &next), 0);
 	assert_int_equal(count, 0);
@@ -723,7 +723,7 @@ static void test_cancel(void **state)
 							  NOW + 1), 0);
 		assert_int_equal(store_message_transition(f->st, done, STORE_MSG_SENDING, STORE_MSG_SENT,
 							  NOW + 2), 0);
-		assert_int_equal(messages_cancel(f->st, done, NOW + 5, &before), BANDITORE_ESTATE);
+		assert_int_equal(messages_cancel(f->st, NULL, done, NOW + 5, &before), BANDITORE_ESTATE);
 		assert_int_equal(before, STORE_MSG_SENT);
 		assert_int_equal(store_message_get(f->st, done, &m), 0);
 		assert_int_equal(m.state, STORE_MSG_SENT);
@@ -736,7 +736,7 @@ static void test_cancel(void **state)
 		assert_int_equal(store_lane_start(f->st, done, PLATFORM_EMAIL, 5, 5, NOW + 2), 0);
 		assert_int_equal(store_lane_progress(f->st, done, PLATFORM_EMAIL, 5, 5, 0, STORE_LANE_SENT,
 						     NOW + 3), 0);
-		assert_int_equal(messages_cancel(f->st, done, NOW + 6, &before), 0);
+		assert_int_equal(messages_cancel(f->st, NULL, done, NOW + 6, &before), 0);
 		assert_int_equal(before, STORE_MSG_SENT);
 		assert_int_equal(store_lane_get(f->st, done, PLATFORM_TELEGRAM, &lp), 0);
 		assert_int_equal(lp.state, STORE_LANE_STOPPED);
@@ -746,9 +746,42 @@ static void test_cancel(void **state)
 		assert_int_equal(store_message_get(f->st, done, &m), 0);
 		assert_int_equal(m.state, STORE_MSG_SENT);
 		store_message_clear(&m);
-		assert_int_equal(messages_cancel(f->st, done, NOW + 7, &before), BANDITORE_ESTATE);
+		assert_int_equal(messages_cancel(f->st, NULL, done, NOW + 7, &before), BANDITORE_ESTATE);
 	}
-	assert_int_equal(messages_cancel(f->st, 424242, NOW, NULL), BANDITORE_ENOTFOUND);
+	/* A platform of the channel whose lane has not begun the message yet (busy with an
+	 * earlier one) never begins it after a cancel; and a lane's last page settling after
+	 * the cancel counts its sends but leaves the row stopped. */
+	{
+		struct messages_rules rules;
+		struct store_message_platform lp;
+		int64_t done = create(f->st, NULL, NULL), next_id = 0;
+
+		memset(&rules, 0, sizeof(rules));
+		rules.platforms = (1 << PLATFORM_WHATSAPP) | (1 << PLATFORM_TELEGRAM) | (1 << PLATFORM_EMAIL);
+		assert_int_equal(messages_send(f->st, done, NOW, NULL, &a), 0);
+		assert_int_equal(store_message_transition(f->st, done, STORE_MSG_APPROVED, STORE_MSG_SENDING,
+							  NOW + 1), 0);
+		assert_int_equal(store_message_transition(f->st, done, STORE_MSG_SENDING, STORE_MSG_SENT,
+							  NOW + 2), 0);
+		assert_int_equal(store_lane_start(f->st, done, PLATFORM_TELEGRAM, 5, 5, NOW + 2), 0);
+		assert_int_equal(store_lane_next(f->st, PLATFORM_EMAIL, NOW - 86400, &next_id), 0);
+		assert_int_equal(next_id, done); /* e-mail would take it */
+		assert_int_equal(messages_cancel(f->st, &rules, done, NOW + 8, &before), 0);
+		assert_int_equal(store_lane_get(f->st, done, PLATFORM_EMAIL, &lp), 0);
+		assert_int_equal(lp.state, STORE_LANE_STOPPED);
+		assert_int_equal(store_lane_next(f->st, PLATFORM_EMAIL, NOW - 86400, &next_id),
+				 BANDITORE_ENOTFOUND);
+		assert_int_equal(store_lane_get(f->st, done, PLATFORM_SMS, &lp), BANDITORE_ENOTFOUND);
+		/* Telegram's last page settles after the cancel: counted, still stopped. */
+		assert_int_equal(store_lane_progress(f->st, done, PLATFORM_TELEGRAM, 5, 3, 0,
+						     STORE_LANE_SENT, NOW + 9), 0);
+		assert_int_equal(store_lane_get(f->st, done, PLATFORM_TELEGRAM, &lp), 0);
+		assert_int_equal(lp.state, STORE_LANE_STOPPED);
+		assert_int_equal(lp.sent, 3);
+		assert_int_equal(lp.finished_at, NOW + 8);
+		assert_int_equal(messages_cancel(f->st, &rules, done, NOW + 10, &before), BANDITORE_ESTATE);
+	}
+	assert_int_equal(messages_cancel(f->st, NULL, 424242, NOW, NULL), BANDITORE_ENOTFOUND);
 }
 
 int main(void)
