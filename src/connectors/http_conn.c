@@ -89,6 +89,10 @@ int http_conn_open(struct http_conn *c, const struct http_conn_options *o)
 
 void http_conn_begin(struct http_conn *c)
 {
+	/* An answer may echo the recipient (WhatsApp's contacts[].input): wipe, not just
+	 * forget. */
+	if (c->response.data)
+		crypto_wipe(c->response.data, c->response.len);
 	buf_reset(&c->response);
 	c->overflow = 0;
 	c->retry_after = 0;

@@ -100,7 +100,7 @@ void api_media_chunk(struct api_upload *u, const char *data, size_t len)
 {
 	if (!u || u->status || u->fd < 0)
 		return;
-	if (u->len + (int64_t)len > MEDIA_SIZE_MAX) {
+	if (len > (size_t)MEDIA_SIZE_MAX || u->len + (int64_t)len > MEDIA_SIZE_MAX) {
 		u->status = 413; /* no Content-Length, or a false one */
 		return;
 	}

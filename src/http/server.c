@@ -223,6 +223,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		if (*upload_size) {
 			api_media_chunk(req->upload, upload, *upload_size);
 			*upload_size = 0;
+			/* Too large or unwritable midway: answer now, and the connection
+			 * closes, rather than reading the rest for nothing. */
+			if (api_media_refused(req->upload))
+				return api_media_finish(srv->api, conn, req->upload);
 			return MHD_YES;
 		}
 		return api_media_finish(srv->api, conn, req->upload);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <utf8proc.h>
 #include <unistd.h>
 
 #define MEDIA_DIR "media"
@@ -42,16 +43,21 @@ void media_clean_name(const char *name, char out[MEDIA_NAME_MAX])
 		return;
 	base = strrchr(name, '/');
 	base = base ? base + 1 : name;
-	for (const unsigned char *s = (const unsigned char *)base; *s && o < MEDIA_NAME_MAX - 1; s++) {
-		if (*s < 0x20 || *s == 0x7F || *s == '"' || *s == '\\')
+	for (const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)base; *s;) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate(s, -1, &c);
+		if (n <= 0) {
+			s++; /* not UTF-8: the byte is dropped */
 			continue;
-		out[o++] = (char)*s;
+		}
+		if (o + (size_t)n > MEDIA_NAME_MAX - 1)
+			break; /* whole characters only */
+		if (c >= 0x20 && c != 0x7F && !(c >= 0x80 && c < 0xA0) && c != '"' && c != '\\') {
+			memcpy(out + o, s, (size_t)n);
+			o += (size_t)n;
+		}
+		s += n;
 	}
-	/* do not end inside a UTF-8 sequence */
-	while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0x80)
-		o--;
-	if (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0xC0)
-		o--;
 	out[o] = '\0';
 	if (!strcmp(out, ".") || !strcmp(out, ".."))
 		out[0] = '\0';

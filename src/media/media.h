@@ -60,9 +60,9 @@ struct media_refusal {
  * BANDITORE_EIO when libmagic or its database cannot be opened. */
 int media_detect(const unsigned char *data, size_t len, char type[MEDIA_TYPE_MAX]);
 
-/* A name as shown to people: the last path component of `name`, control characters and
- * quotes dropped, at most MEDIA_NAME_MAX - 1 bytes of UTF-8 cut on a character; "" for
- * NULL. Always NUL-terminated. */
+/* A name as shown to people: the last path component of `name`, control characters,
+ * quotes and bytes that are not UTF-8 dropped, at most MEDIA_NAME_MAX - 1 bytes of UTF-8
+ * cut on a character; "" for NULL. Always NUL-terminated, always valid UTF-8. */
 void media_clean_name(const char *name, char out[MEDIA_NAME_MAX]);
 
 /* Says what `len` bytes are (type, kind, facts, size, SHA-256) under `name` (cleaned).

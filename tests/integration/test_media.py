@@ -179,6 +179,11 @@ class Attachments(unittest.TestCase):
         self.assertEqual(status, 422, body)
         self.assertIn("attachment.executable", json.dumps(body))
         self.assertIn("message", body)
+        # A name that is not UTF-8: its bad bytes dropped, the answer as usual.
+        status, body = self.upload(png(5), "%FF%FEmappa.png", writer)
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["name"], "mappa.png")
+        before = self.media_dir_names()
         # Nothing at all.
         status, body = self.upload(b"", "vuoto.pdf", writer)
         self.assertEqual(status, 400, body)

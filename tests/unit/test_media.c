@@ -93,6 +93,34 @@ static void test_detect(void **state)
 	assert_string_equal(t, "application/x-executable");
 }
 
+/* Names shown to people: the last path component, no control characters or quotes,
+ * never invalid UTF-8 (a JSON answer or page could not carry it), cut on a character. */
+static void test_clean_name(void **state)
+{
+	char out[MEDIA_NAME_MAX], long_name[MEDIA_NAME_MAX * 2];
+
+	(void)state;
+	media_clean_name("/tmp/x/mappa \"lavori\".png", out);
+	assert_string_equal(out, "mappa lavori.png");
+	media_clean_name("\xff\xfemappa\x01.png", out);
+	assert_string_equal(out, "mappa.png");
+	media_clean_name("citt\xc3\xa0\xc3.pdf", out); /* a cut sequence inside */
+	assert_string_equal(out, "citt\xc3\xa0.pdf");
+	media_clean_name("..", out);
+	assert_string_equal(out, "");
+	media_clean_name(NULL, out);
+	assert_string_equal(out, "");
+	/* 'à' (2 bytes) repeated past the limit: cut on a whole character */
+	for (size_t i = 0; i + 1 < sizeof(long_name); i += 2) {
+		long_name[i] = (char)0xc3;
+		long_name[i + 1] = (char)0xa0;
+	}
+	long_name[sizeof(long_name) - 1] = '\0';
+	media_clean_name(long_name, out);
+	assert_true(strlen(out) <= MEDIA_NAME_MAX - 1);
+	assert_int_equal(strlen(out) % 2, 0);
+}
+
 static void test_intake_png(void **state)
 {
 	struct fx *f = *state;
@@ -248,6 +276,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_clean_name),
 		cmocka_unit_test_setup_teardown(test_intake_png, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_leave_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gps_flagged_or_stripped, setup, teardown),
