@@ -11,6 +11,7 @@
 #include "delivery/replies.h"
 #include "http/server.h"
 #include "inbound/inbound.h"
+#include "media/media.h"
 #include "messages/messages_audience.h"
 #include "staff/staff.h"
 #include "subscribers/email_optin.h"
@@ -21,6 +22,7 @@
 
 #define EVENT_ID_KEEP (8 * 86400) /* Meta retries a webhook for up to 7 days */
 #define MAINTENANCE_PERIOD 600    /* seconds between expiry runs */
+#define MEDIA_UNUSED_KEEP 86400   /* an uploaded attachment no message names, then removed */
 #define WRITER_CACHE_KIB 16384    /* the writer's page cache: the hot index pages of webhooks
 				  * fit; a broadcast's walk over every row needs none */
 
@@ -29,6 +31,11 @@ struct maintenance_ctx {
 	struct audit_keys audit;
 	int have_audit;
 };
+
+static int media_in_use(void *arg, const char *sha256, int *yes)
+{
+	return store_media_referenced(arg, sha256, yes);
+}
 
 static int maintenance(struct store *st, int64_t now, void *arg)
 {
@@ -56,6 +63,15 @@ static int maintenance(struct store *st, int64_t now, void *arg)
 		rc = store_pending_expire_queue(st, PLATFORM_WHATSAPP,
 						now - (int64_t)cfg->moderate_within_days * 86400,
 						&removed);
+	/* Attachments uploaded a day ago that no message names (POST /api/v1/media). */
+	if (!rc && cfg->data_dir) {
+		int mrc = media_sweep(cfg->data_dir, now - MEDIA_UNUSED_KEEP, media_in_use, st,
+				      &removed);
+		if (mrc) /* the rest of the upkeep goes on */
+			log_warn("media-sweep-failed", "error=\"%s\"", banditore_strerror(mrc));
+		else if (removed > 0)
+			log_info("media-swept", "removed=%lld", (long long)removed);
+	}
 	if (!rc) /* staff sessions past their idle or absolute limit (staff.h) */
 		rc = store_session_expire(st, now - STAFF_SESSION_IDLE, now - STAFF_SESSION_ABSOLUTE);
 	/* Yesterday's anonymous joins and leaves, once, into the audit log (UTC days, as

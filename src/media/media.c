@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <utf8proc.h>
 #include <unistd.h>
@@ -180,6 +181,42 @@ int media_path(const char *data_dir, const char *sha256, char *out, size_t cap)
 		return BANDITORE_EINVAL;
 	n = snprintf(out, cap, "%s/" MEDIA_DIR "/%s", data_dir, sha256);
 	return n > 0 && (size_t)n < cap ? 0 : BANDITORE_ETOOBIG;
+}
+
+int media_sweep(const char *data_dir, int64_t before,
+		int (*referenced)(void *arg, const char *sha256, int *yes), void *arg,
+		int64_t *removed)
+{
+	char dir[4096], path[4200];
+	struct dirent *e;
+	DIR *d;
+	int rc = 0;
+
+	if (removed)
+		*removed = 0;
+	if (!data_dir || !referenced ||
+	    snprintf(dir, sizeof(dir), "%s/" MEDIA_DIR, data_dir) >= (int)sizeof(dir))
+		return BANDITORE_EINVAL;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : BANDITORE_EIO;
+	while (!rc && (e = readdir(d)) != NULL) {
+		const char *n = e->d_name;
+		int stored = strlen(n) == 64 && strspn(n, "0123456789abcdef") == 64, yes = 1;
+		int stale = !strncmp(n, ".tmp-", 5) || !strncmp(n, ".upload-", 8);
+		struct stat st;
+
+		if ((!stored && !stale) ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, n) >= (int)sizeof(path) ||
+		    lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || (int64_t)st.st_mtime >= before)
+			continue;
+		if (stored)
+			rc = referenced(arg, n, &yes);
+		if (!rc && (stale || !yes) && unlink(path) == 0 && removed)
+			(*removed)++;
+	}
+	closedir(d);
+	return rc;
 }
 
 static int write_all(int fd, const unsigned char *d, size_t n)

@@ -89,6 +89,15 @@ int media_load(const char *data_dir, const char *sha256, unsigned char **data, s
  * malformed hash, ETOOBIG when it does not fit. */
 int media_path(const char *data_dir, const char *sha256, char *out, size_t cap);
 
+/* Removes from `data_dir`/media the attachments no message names (referenced() gives
+ * *yes = 0) and the temporary files an interrupted intake left, when their file is older
+ * than `before` (Unix time): an upload nobody used is not kept for ever. *removed (may
+ * be NULL) counts the files removed. 0 (also when there is no such folder), or the error
+ * of referenced(), BANDITORE_EIO. */
+int media_sweep(const char *data_dir, int64_t before,
+		int (*referenced)(void *arg, const char *sha256, int *yes), void *arg,
+		int64_t *removed);
+
 /* media_load then media_describe, and a check that the bytes still hash to `sha256`
  * (BANDITORE_EINVAL when not: a file changed on disk is never sent). */
 int media_lookup(const char *data_dir, const char *sha256, const char *name,

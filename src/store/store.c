@@ -246,6 +246,11 @@ int store_message_get(struct store *s, int64_t id, struct store_message *out)
 	FORWARD(message_get, id, out);
 }
 
+int store_media_referenced(struct store *s, const char *sha256, int *referenced)
+{
+	FORWARD(media_referenced, sha256, referenced);
+}
+
 int store_message_update(struct store *s, const struct store_message *m)
 {
 	FORWARD(message_update, m);

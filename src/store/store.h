@@ -259,6 +259,8 @@ struct store_message {
 int store_message_add(struct store *s, const struct store_message *m, int64_t *id);
 /* Fills *out (out->text allocated: release with store_message_clear). ENOTFOUND. */
 int store_message_get(struct store *s, int64_t id, struct store_message *out);
+/* *referenced = 1 when a message (in any state) names attachment `sha256`, else 0. */
+int store_media_referenced(struct store *s, const char *sha256, int *referenced);
 void store_message_clear(struct store_message *m); /* frees text; accepts a zeroed struct */
 /* Replaces the editable fields (title, text, category, link, media_*, priority,
  * scheduled_at, expires_at) of message m->id if it is still in DRAFT; BANDITORE_ESTATE

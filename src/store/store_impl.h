@@ -81,6 +81,7 @@ struct store_ops {
 
 	int (*message_add)(struct store *s, const struct store_message *m, int64_t *id);
 	int (*message_get)(struct store *s, int64_t id, struct store_message *out);
+	int (*media_referenced)(struct store *s, const char *sha256, int *referenced);
 	int (*message_update)(struct store *s, const struct store_message *m);
 	int (*message_transition)(struct store *s, int64_t id, int from, int to, int64_t at);
 	int (*message_set_notes)(struct store *s, int64_t id, const char *notes);

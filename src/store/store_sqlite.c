@@ -504,6 +504,7 @@ static const struct store_ops sqlite_ops = {
 	.channel_post_mark = store_sqlite_channel_post_mark,
 	.message_add = store_sqlite_message_add,
 	.message_get = store_sqlite_message_get,
+	.media_referenced = store_sqlite_media_referenced,
 	.message_update = store_sqlite_message_update,
 	.message_transition = store_sqlite_message_transition,
 	.message_set_notes = store_sqlite_message_set_notes,

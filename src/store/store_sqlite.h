@@ -230,6 +230,7 @@ int store_sqlite_channel_post_mark(struct store *s, int64_t message_id, const ch
 
 int store_sqlite_message_add(struct store *s, const struct store_message *m, int64_t *id);
 int store_sqlite_message_get(struct store *s, int64_t id, struct store_message *out);
+int store_sqlite_media_referenced(struct store *s, const char *sha256, int *referenced);
 int store_sqlite_message_update(struct store *s, const struct store_message *m);
 int store_sqlite_message_set_notes(struct store *s, int64_t id, const char *notes);
 int store_sqlite_message_set_media_id(struct store *s, int64_t id, const char *media_id);

@@ -239,6 +239,30 @@ int store_sqlite_message_get(struct store *s, int64_t id, struct store_message *
 	return one_message(q, st, "message get", out);
 }
 
+int store_sqlite_media_referenced(struct store *s, const char *sha256, int *referenced)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0;
+	int rc;
+
+	if (!sha256 || !referenced)
+		return BANDITORE_EINVAL;
+	*referenced = 0;
+	/* A few messages a day: a scan costs less than an index every insert would keep. */
+	if (sqlite3_prepare_v2(q->db, "SELECT EXISTS (SELECT 1 FROM messages WHERE media_sha256 = ?1)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_sqlite_fail(q, "media referenced: prepare", sqlite3_errcode(q->db));
+	if (sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC))
+		rc = store_sqlite_fail(q, "media referenced: bind", SQLITE_ERROR);
+	else
+		rc = store_sqlite_int64(q, st, "media referenced", &n);
+	sqlite3_finalize(st);
+	if (!rc)
+		*referenced = n != 0;
+	return rc;
+}
+
 /* Why a conditional UPDATE of message `id` changed nothing: ENOTFOUND when there is no
  * such message, else ESTATE (it is there, in another state). */
 static int refusal(struct store_sqlite *q, int64_t id)

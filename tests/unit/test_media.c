@@ -9,16 +9,20 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attachment_samples.h"
 #include "common/err.h"
 #include "media/media.h"
 #include "messages/messages.h"
+#include "store/store.h"
 
 struct fx {
 	char dir[64];
@@ -119,6 +123,50 @@ static void test_clean_name(void **state)
 	media_clean_name(long_name, out);
 	assert_true(strlen(out) <= MEDIA_NAME_MAX - 1);
 	assert_int_equal(strlen(out) % 2, 0);
+}
+
+static int named_by_a_message(void *arg, const char *sha256, int *yes)
+{
+	*yes = !strcmp(sha256, (const char *)arg);
+	return 0;
+}
+
+/* The upkeep's sweep: old files no message names go, with an interrupted intake's
+ * leftovers; what a message names, and anything recent, stays. */
+static void test_sweep(void **state)
+{
+	struct fx *f = *state;
+	static const char *const names[] = {
+		"1111111111111111111111111111111111111111111111111111111111111111", /* named */
+		"2222222222222222222222222222222222222222222222222222222222222222", /* unused */
+		"3333333333333333333333333333333333333333333333333333333333333333", /* recent */
+		".tmp-2222222222222222-42", "README" };
+	char dir[4200], path[4300];
+	int64_t removed = -1;
+
+	snprintf(dir, sizeof(dir), "%s/media", f->dir);
+	assert_true(mkdir(dir, 0700) == 0 || errno == EEXIST);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct timespec ts[2] = { { 1000, 0 }, { 1000, 0 } };
+		FILE *fp;
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fputs("x", fp);
+		fclose(fp);
+		if (i != 2)
+			assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	}
+	assert_int_equal(media_sweep(f->dir, 5000, named_by_a_message, (void *)names[0], &removed), 0);
+	assert_int_equal(removed, 2);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		assert_int_equal(access(path, F_OK) == 0, i == 0 || i == 2 || i == 4);
+	}
+	/* No media folder at all: nothing to do. */
+	assert_int_equal(media_sweep("/nonexistent-banditore", 5000, named_by_a_message,
+				     (void *)names[0], &removed), 0);
+	assert_int_equal(removed, 0);
 }
 
 static void test_intake_png(void **state)
@@ -270,6 +318,27 @@ static void test_compose_with_attachment(void **state)
 		assert_int_equal(messages_parse_json(body, strlen(body), &rules, 1780000000, &m, &err), BANDITORE_EINVAL);
 		assert_string_equal(err.field, "attachment");
 	}
+	/* stored: the upkeep's sweep asks whether a message names the file */
+	{
+		struct store *st = NULL;
+		char url[4200];
+		int64_t id = 0;
+		int yes = -1;
+
+		snprintf(url, sizeof(url), "%s/banditore.db", f->dir);
+		assert_int_equal(store_open(url, &st), 0);
+		info.kind = POLICY_MEDIA_DOCUMENT;
+		assert_int_equal(messages_compose(&in, NULL, 1780000000, &m, &err), 0);
+		assert_int_equal(store_media_referenced(st, info.sha256, &yes), 0);
+		assert_int_equal(yes, 0);
+		assert_int_equal(store_message_add(st, &m, &id), 0);
+		assert_int_equal(store_media_referenced(st, info.sha256, &yes), 0);
+		assert_int_equal(yes, 1);
+		assert_int_equal(store_media_referenced(st, "00", &yes), 0);
+		assert_int_equal(yes, 0);
+		store_message_clear(&m);
+		store_free(st);
+	}
 }
 
 int main(void)
@@ -278,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_detect),
 		cmocka_unit_test(test_clean_name),
 		cmocka_unit_test_setup_teardown(test_intake_png, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_leave_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gps_flagged_or_stripped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compose_with_attachment, setup, teardown),
