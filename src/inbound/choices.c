@@ -74,6 +74,20 @@ int choices_load(struct store *st, const struct config *cfg, int platform,
 	return 0;
 }
 
+void choices_fresh(const struct config *cfg, int kind, struct choices_list *out)
+{
+	const char *id, *title;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = kind;
+	out->all = 1;
+	for (int i = 0; out->n < CHOICES_MAX && nth(cfg, kind, i, &id, &title); i++) {
+		struct choices_item *it = &out->items[out->n++];
+		snprintf(it->id, sizeof(it->id), "%s", id);
+		snprintf(it->title, sizeof(it->title), "%s", title);
+	}
+}
+
 int choices_pick(struct store *st, const struct config *cfg, int platform,
 		 const uint8_t hash[CRYPTO_HASH_LEN], const char *id, int *kind)
 {

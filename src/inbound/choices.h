@@ -53,6 +53,10 @@ struct choices_list {
 int choices_load(struct store *st, const struct config *cfg, int platform,
 		 const uint8_t hash[CRYPTO_HASH_LEN], int kind, struct choices_list *out);
 
+/* The list of `kind` as one who has chosen nothing sees it (everything, no row marked),
+ * from the configuration alone: what a subscriber who has just joined gets. */
+void choices_fresh(const struct config *cfg, int kind, struct choices_list *out);
+
 /* Applies a pick ("a:fornacino" toggles it; "a:*" chooses everything again). *kind gets
  * the kind picked. EINVAL for an id that is not (or no longer) in the configuration:
  * nothing changes; ENOTFOUND when not a subscriber. */

@@ -126,6 +126,7 @@ int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 		     const struct keyfile_keys *keys)
 {
 	char *refused, *ask;
+	int rc;
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cfg = cfg;
@@ -165,6 +166,21 @@ int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 		inbound_ctx_clear(ctx);
 		return BANDITORE_ENOMEM;
 	}
+	{
+		struct choices_list *l = malloc(sizeof(*l));
+		if (!l) {
+			inbound_ctx_clear(ctx);
+			return BANDITORE_ENOMEM;
+		}
+		choices_fresh(cfg, cfg->n_areas ? STORE_AUDIENCE_AREA : STORE_AUDIENCE_CATEGORY, l);
+		ctx->body_choices_new = l->n ? choices_whatsapp_body(cfg, l) : NULL;
+		rc = l->n && !ctx->body_choices_new ? BANDITORE_ENOMEM : 0;
+		free(l);
+		if (rc) {
+			inbound_ctx_clear(ctx);
+			return rc;
+		}
+	}
 	refused = config_expand(cfg, TEXT_REFUSED);
 	ctx->body_refused = refused ? inbound_text_body(refused) : NULL;
 	free(refused);
@@ -197,6 +213,7 @@ void inbound_ctx_clear(struct inbound_ctx *ctx)
 	free(ctx->text_join_waiting);
 	free(ctx->text_join_refused);
 	free(ctx->body_join_waiting);
+	free(ctx->body_choices_new);
 	memset(ctx, 0, sizeof(*ctx));
 }
 
@@ -390,9 +407,14 @@ static int handle_status(struct store *st, const struct wa_event *ev, int64_t no
 	return store_counter_add(st, day, PLATFORM_WHATSAPP, name, 1);
 }
 
-/* After a join, the list of areas (defined below, with the other choices). */
-static int after_join(struct store *st, const struct config *cfg, const struct inbound_prepared *p,
-		      int64_t now);
+/* Right after joining, inside the window the keyword opened: the areas to choose, or
+ * the categories when the comune has no areas. One who has just joined has chosen
+ * nothing yet, so the list is the one built at start (no store reads, no JSON here). */
+static int after_join(struct store *st, const struct inbound_ctx *ctx,
+		      const struct inbound_prepared *p, int64_t now)
+{
+	return ctx->body_choices_new ? queue_reply(st, p, "choices", ctx->body_choices_new, now) : 0;
+}
 
 /* Two-step joining: a keyword from someone not subscribed keeps the request (the hash
  * and the sealed number only) and asks; "Sì" within confirm_within_hours joins; "No"
@@ -400,13 +422,16 @@ static int after_join(struct store *st, const struct config *cfg, const struct i
  * (joins.h) waits for the same "Sì", and its receipt keeps the method "assisted" and
  * the paper form. With moderate_joins, the join (the keyword, or the "Sì") waits in
  * the queue for staff instead. Returns 1 when it handled the message, 0 to go on as
- * usual, or an error. */
+ * usual, or an error. *subscribed becomes 1 or 0 once its touch has told whether the
+ * sender is a subscriber (left as it was when it did not look), so that a join after it
+ * need not ask again. */
 static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
-			const struct inbound_prepared *p, int64_t now, int *outcome, int *erased)
+			const struct inbound_prepared *p, int64_t now, int *outcome, int *erased,
+			int *subscribed)
 {
 	const struct config *cfg = ctx->cfg;
 	struct store_pending pend;
-	int rc, subscribed, have, joined = 0;
+	int rc, have, joined = 0;
 	int64_t ttl;
 	const char *method;
 
@@ -417,8 +442,8 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 	rc = store_subscriber_touch(st, PLATFORM_WHATSAPP, p->hash, now);
 	if (rc && rc != BANDITORE_ENOTFOUND)
 		return rc;
-	subscribed = rc == 0;
-	if (subscribed)
+	*subscribed = rc == 0;
+	if (*subscribed)
 		return 0; /* "already subscribed", or an ordinary message */
 	memset(&pend, 0, sizeof(pend));
 	rc = store_pending_get_addr(st, PLATFORM_WHATSAPP, p->hash, &pend);
@@ -526,7 +551,7 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 		rc = queue_reply(st, p, joined ? "join" : "already",
 				 joined ? ctx->body_join : ctx->body_already, now);
 		if (!rc && joined) /* the "Sì" opened the window: the list of areas */
-			rc = after_join(st, cfg, p, now);
+			rc = after_join(st, ctx, p, now);
 		break;
 	case INBOUND_INTENT_NO:
 		if (!have) {
@@ -582,23 +607,6 @@ static int send_list(struct store *st, const struct config *cfg, const struct in
 				 l->n ? choices_whatsapp_body(cfg, l)
 				      : inbound_text_body_owned(choices_text_none(cfg, kind)),
 				 now);
-	free(l);
-	return rc;
-}
-
-/* Right after joining, inside the window the keyword opened: the areas to choose, or
- * the categories when the comune has no areas. */
-static int after_join(struct store *st, const struct config *cfg, const struct inbound_prepared *p,
-		      int64_t now)
-{
-	struct choices_list *l = malloc(sizeof(*l));
-	int rc, kind = cfg->n_areas ? STORE_AUDIENCE_AREA : STORE_AUDIENCE_CATEGORY;
-
-	if (!l)
-		return BANDITORE_ENOMEM;
-	rc = choices_load(st, cfg, PLATFORM_WHATSAPP, p->hash, kind, l);
-	if (!rc && l->n)
-		rc = queue_owned(st, p, "choices", choices_whatsapp_body(cfg, l), now);
 	free(l);
 	return rc;
 }
@@ -663,9 +671,9 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 {
 	const struct config *cfg = ctx->cfg;
 	char day[11];
-	int rc, done = 0, due = 0;
+	int rc, done = 0, due = 0, subscribed = -1;
 
-	rc = confirm_step(st, ctx, p, now, outcome, erased);
+	rc = confirm_step(st, ctx, p, now, outcome, erased, &subscribed);
 	if (rc)
 		return rc < 0 ? rc : 0;
 	rc = choices_step(st, ctx, p, now, outcome);
@@ -680,16 +688,25 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 			*outcome = INBOUND_REFUSED;
 			return queue_reply(st, p, "refused", ctx->body_refused, now);
 		}
-		rc = subscribers_join_sealed(st, PLATFORM_WHATSAPP, p->hash, p->sealed,
-					     p->sealed_len, "keyword", ctx->policy_version, now,
-					     &joined);
+		if (subscribed == 0) { /* confirm_step's touch found none: no second look */
+			rc = subscribers_join_new(st, PLATFORM_WHATSAPP, p->hash, p->sealed,
+						  p->sealed_len, "keyword", "", ctx->policy_version,
+						  now, now);
+			joined = rc == 0;
+		} else if (subscribed == 1) {
+			rc = 0; /* already one, and its window was opened by that touch */
+		} else {
+			rc = subscribers_join_sealed(st, PLATFORM_WHATSAPP, p->hash, p->sealed,
+						     p->sealed_len, "keyword", ctx->policy_version,
+						     now, &joined);
+		}
 		if (rc)
 			return rc;
 		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
 		rc = queue_reply(st, p, joined ? "join" : "already",
 				 joined ? ctx->body_join : ctx->body_already, now);
 		if (!rc && joined)
-			rc = after_join(st, cfg, p, now);
+			rc = after_join(st, ctx, p, now);
 		return rc;
 	}
 	if (p->intent == INBOUND_INTENT_LEAVE) {

@@ -39,6 +39,10 @@ struct inbound_ctx {
 	 * reply "your request waits for the comune". */
 	char *text_enroll_ask, *text_join_waiting, *text_join_refused;
 	char *body_join_waiting;
+	/* The list sent right after a join (the areas, else the categories) as a new
+	 * subscriber sees it, nothing chosen yet (choices_fresh): built once, since every
+	 * join queues it. NULL when the comune offers nothing to choose. */
+	char *body_choices_new;
 };
 
 /* The method of the consent receipt of a two-step join (the column holds 15 bytes). */

@@ -128,19 +128,35 @@ int subscribers_join_receipt(struct store *st, int platform, const uint8_t hash[
 			     const char *consent_detail, const char *policy_version, int64_t now,
 			     int64_t last_inbound_at, int *joined)
 {
-	struct store_subscriber sub;
-	char day[11];
 	int rc;
 
 	if (joined)
 		*joined = 0;
-	if (sealed_len > sizeof(sub.sealed))
+	if (sealed_len > STORE_SEALED_MAX)
 		return BANDITORE_ETOOBIG;
 	rc = store_subscriber_touch(st, platform, hash, last_inbound_at);
 	if (rc == 0)
 		return 0; /* already a subscriber: the first receipt stands */
 	if (rc != BANDITORE_ENOTFOUND)
 		return rc;
+	rc = subscribers_join_new(st, platform, hash, sealed, sealed_len, method, consent_detail,
+				  policy_version, now, last_inbound_at);
+	if (!rc && joined)
+		*joined = 1;
+	return rc;
+}
+
+int subscribers_join_new(struct store *st, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			 const uint8_t *sealed, size_t sealed_len, const char *method,
+			 const char *consent_detail, const char *policy_version, int64_t now,
+			 int64_t last_inbound_at)
+{
+	struct store_subscriber sub;
+	char day[11];
+	int rc;
+
+	if (sealed_len > sizeof(sub.sealed))
+		return BANDITORE_ETOOBIG;
 	memset(&sub, 0, sizeof(sub));
 	sub.platform = platform;
 	memcpy(sub.addr_hash, hash, CRYPTO_HASH_LEN);
@@ -155,12 +171,7 @@ int subscribers_join_receipt(struct store *st, int platform, const uint8_t hash[
 	if (rc)
 		return rc;
 	subscribers_day(now, day);
-	rc = store_counter_add(st, day, platform, "join", 1);
-	if (rc)
-		return rc;
-	if (joined)
-		*joined = 1;
-	return 0;
+	return store_counter_add(st, day, platform, "join", 1);
 }
 
 int subscribers_join(struct store *st, const struct keyfile_keys *keys, int platform,

@@ -65,6 +65,14 @@ int subscribers_join_receipt(struct store *st, int platform, const uint8_t hash[
 			     const char *consent_detail, const char *policy_version, int64_t now,
 			     int64_t last_inbound_at, int *joined);
 
+/* The same for a caller that has just found, in the same transaction, that the address
+ * is not a subscriber (store_subscriber_touch said BANDITORE_ENOTFOUND): adds it and its
+ * receipt without looking again, and counts the join. */
+int subscribers_join_new(struct store *st, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			 const uint8_t *sealed, size_t sealed_len, const char *method,
+			 const char *consent_detail, const char *policy_version, int64_t now,
+			 int64_t last_inbound_at);
+
 /* Erases everything about `canonical` on `platform`. Returns 0 also when there was
  * nothing; *left (may be NULL) is 1 when a subscriber was erased. Counts the leave. */
 int subscribers_leave(struct store *st, const struct keyfile_keys *keys, int platform,

@@ -543,6 +543,26 @@ static void test_choices(void **state)
 	assert_int_equal(choices_classify(f->cfg, "ciao", "banditore:join:yes"), CHOICES_NONE);
 	add_sub(st, PLATFORM_WHATSAPP, 1, NULL);
 	hash_of(PLATFORM_WHATSAPP, 1, h);
+	/* One who has just joined gets the list choices_fresh makes from the configuration
+	 * alone (the body every join queues, built once at start), for either kind. */
+	for (int i = 0; i < 2; i++) {
+		int k = i ? STORE_AUDIENCE_CATEGORY : STORE_AUDIENCE_AREA;
+		struct choices_list *fresh = calloc(1, sizeof(*fresh));
+		char *a, *b;
+		assert_non_null(fresh);
+		assert_int_equal(choices_load(st, f->cfg, PLATFORM_WHATSAPP, h, k, l), 0);
+		choices_fresh(f->cfg, k, fresh);
+		assert_int_equal(fresh->n, i ? 1 : 2);
+		assert_true(fresh->all);
+		a = choices_whatsapp_body(f->cfg, l);
+		b = choices_whatsapp_body(f->cfg, fresh);
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_string_equal(a, b);
+		free(a);
+		free(b);
+		free(fresh);
+	}
 	/* Not a subscriber; an unknown id; then a toggle on and off. */
 	{
 		uint8_t other[CRYPTO_HASH_LEN];
