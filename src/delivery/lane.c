@@ -70,6 +70,7 @@ struct slot {
 
 struct lane {
 	struct lanes *set;
+	int woken;             /* lanes_wake since this lane last looked (the set's lock) */
 	int platform;
 	pthread_t thread;
 	int started;
@@ -104,7 +105,6 @@ struct lanes {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int stopping;
-	int woken;
 	struct lane lanes[PLATFORM_MAX + 1];
 	int n;
 };
@@ -141,7 +141,7 @@ static int nap(struct lane *l, int64_t ns, int wake)
 		until.tv_nsec -= NS_PER_S;
 	}
 	pthread_mutex_lock(&l->set->lock);
-	while (!l->set->stopping && !(wake && l->set->woken)) {
+	while (!l->set->stopping && !(wake && l->woken)) {
 		if (pthread_cond_timedwait(&l->set->cond, &l->set->lock, &until) == ETIMEDOUT)
 			break;
 	}
@@ -974,8 +974,10 @@ static void *lane_main(void *arg)
 		int64_t since = (int64_t)time(NULL) - LANE_CATCHUP_DEFAULT, id = 0;
 		int rc;
 
+		/* Each lane its own flag: one lane looking must not swallow the wake-up
+		 * another has not seen yet (an emergency would wait for its idle nap). */
 		pthread_mutex_lock(&l->set->lock);
-		l->set->woken = 0;
+		l->woken = 0;
 		pthread_mutex_unlock(&l->set->lock);
 		rc = store_lane_next(l->st, l->platform, since, &id);
 		if (rc == BANDITORE_ENOTFOUND) {
@@ -1087,7 +1089,8 @@ void lanes_wake(void *arg)
 	if (!set)
 		return;
 	pthread_mutex_lock(&set->lock);
-	set->woken = 1;
+	for (int i = 0; i <= PLATFORM_MAX; i++)
+		set->lanes[i].woken = 1;
 	pthread_cond_broadcast(&set->cond);
 	pthread_mutex_unlock(&set->lock);
 }
