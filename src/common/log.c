@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 static enum log_level min_level = LOG_LEVEL_INFO;
 static int level_from_env = 0;
+static pthread_once_t level_once = PTHREAD_ONCE_INIT;
 
 void log_set_level(enum log_level level)
 {
@@ -30,7 +32,11 @@ static const char *level_name(enum log_level l)
 
 static void read_env_level(void)
 {
-	const char *e = getenv("BANDITORE_LOG_LEVEL");
+	const char *e;
+
+	if (level_from_env)
+		return; /* log_set_level said it (at start-up, before any thread) */
+	e = getenv("BANDITORE_LOG_LEVEL");
 	level_from_env = 1;
 	if (!e)
 		return;
@@ -50,8 +56,8 @@ void log_event(enum log_level level, const char *event, const char *fmt, ...)
 	struct timespec ts;
 	struct tm tm;
 
-	if (!level_from_env)
-		read_env_level();
+	/* Once, whichever thread logs first: the level is then only read. */
+	pthread_once(&level_once, read_env_level);
 	if (level < min_level)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);

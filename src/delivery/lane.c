@@ -361,6 +361,8 @@ static void items_clear(struct lane *l)
 	for (int i = 0; i < l->n_items; i++) {
 		crypto_wipe(l->items[i].addr, sizeof(l->items[i].addr));
 		crypto_wipe(&l->items[i].sub, sizeof(l->items[i].sub));
+		if (l->items[i].body.data) /* an e-mail for its recipient: it names them */
+			crypto_wipe(l->items[i].body.data, l->items[i].body.len);
 		buf_free(&l->items[i].body);
 	}
 	l->n_items = 0;
@@ -435,6 +437,8 @@ static int start_transfer(struct lane *l, struct slot *sl, struct item *it,
 
 	if (l->platform == PLATFORM_TELEGRAM) {
 		const char *chat = l->channel_mode ? l->set->s.cfg->tg_channel_id : it->addr;
+		if (sl->body) /* the chat id and the text */
+			crypto_wipe(sl->body, strlen(sl->body));
 		free(sl->body);
 		sl->body = NULL;
 		rc = telegram_build_send(chat, buf_cstr(&l->rendered), NULL, &sl->body);

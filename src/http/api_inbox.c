@@ -101,6 +101,7 @@ enum MHD_Result api_inbox_list(struct api_request *r)
 	crypto_wipe(number, sizeof(number));
 	if (rc)
 		goto fail;
+	crypto_wipe(text, STORE_SEALED_MAX * 4); /* the last citizen's text opened */
 	free(text);
 	for (int i = 0; i < n; i++)
 		crypto_wipe(&k[i], sizeof(k[i]));
