@@ -338,6 +338,8 @@ static int issue(struct replies *r, int64_t now)
 		}
 		store_outbox_item_clear(&items[i]);
 	}
+	/* The rows hold sealed addresses: not left in memory until the next read. */
+	crypto_wipe(items, (size_t)n * sizeof(*items));
 	return waiting;
 }
 
