@@ -27,27 +27,6 @@
 #define CHANNEL_LIST_MAX 100
 #define POST_TEXT_MAX (STORE_TEXT_MAX + STORE_TITLE_MAX + STORE_LINK_MAX + 1024)
 
-static enum MHD_Result internal(struct api_request *r, const char *what, int rc)
-{
-	log_error("api-failed", "step=%s error=\"%s\"", what, banditore_strerror(rc));
-	if (rc == BANDITORE_ESTORE)
-		r->broken = 1;
-	if (rc == BANDITORE_ESTOPPED)
-		return api_respond_error(r->conn, 503, "unavailable", NULL,
-					 "servizio in arresto, riprovare", "shutting down, retry");
-	return api_respond_error(r->conn, 500, "internal", NULL, "errore interno", "internal error");
-}
-
-static json_t *time_json(int64_t t)
-{
-	char s[MESSAGES_TIME_MAX];
-
-	if (t <= 0)
-		return json_null();
-	messages_time_format(t, s);
-	return json_string(s);
-}
-
 /* The text to paste into the Channel, as WhatsApp formats it: the title in bold, the
  * text, the link; the archive's page when there is an attachment to add by hand. */
 static json_t *task_json(const struct config *cfg, const struct store_message *m,
@@ -70,8 +49,8 @@ static json_t *task_json(const struct config *cfg, const struct store_message *m
 		      "copy_text", buf_cstr(&b), "state", messages_state_name(m->state),
 		      "media_name", m->media_sha256[0] ? m->media_name : NULL, "media_type",
 		      m->media_sha256[0] ? m->media_type : NULL, "permalink", permalink, "approved_at",
-		      time_json(p->created_at), "scheduled_at", time_json(m->scheduled_at), "posted_at",
-		      time_json(p->posted_at), "emergency", json_boolean(m->priority == STORE_PRIORITY_EMERGENCY),
+		      api_time_json(p->created_at), "scheduled_at", api_time_json(m->scheduled_at), "posted_at",
+		      api_time_json(p->posted_at), "emergency", json_boolean(m->priority == STORE_PRIORITY_EMERGENCY),
 		      "posted_by", p->posted_by);
 	buf_free(&b);
 	return o;
@@ -129,7 +108,7 @@ fail:
 	free(p);
 	json_decref(waiting);
 	json_decref(posted);
-	return internal(r, "channel list", rc);
+	return api_internal_error(r, "channel list", rc);
 }
 
 static int posted_job(struct store *st, struct api_job *j)
@@ -164,7 +143,7 @@ enum MHD_Result api_channel_posted(struct api_request *r, int64_t id)
 					 "questo messaggio risulta già pubblicato sul canale",
 					 "this message is marked as posted already");
 	if (rc)
-		return internal(r, "channel posted", rc);
+		return api_internal_error(r, "channel posted", rc);
 	log_info("channel-posted", "message=%lld by=%s", (long long)id, r->who);
 	messages_time_format(job.now, when);
 	return api_respond(r->conn, 200,

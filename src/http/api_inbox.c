@@ -28,27 +28,6 @@
 #define INBOX_REPLY_MAX 4096  /* bytes of a reply (WhatsApp's text limit is 4096 chars) */
 #define INBOX_WINDOW 86400    /* WhatsApp: a free-form reply within 24 h of the message */
 
-static enum MHD_Result internal(struct api_request *r, const char *what, int rc)
-{
-	log_error("api-failed", "step=%s error=\"%s\"", what, banditore_strerror(rc));
-	if (rc == BANDITORE_ESTORE)
-		r->broken = 1;
-	if (rc == BANDITORE_ESTOPPED)
-		return api_respond_error(r->conn, 503, "unavailable", NULL,
-					 "servizio in arresto, riprovare", "shutting down, retry");
-	return api_respond_error(r->conn, 500, "internal", NULL, "errore interno", "internal error");
-}
-
-static json_t *time_json(int64_t t)
-{
-	char s[MESSAGES_TIME_MAX];
-
-	if (t <= 0)
-		return json_null();
-	messages_time_format(t, s);
-	return json_string(s);
-}
-
 /* The kept message `id` into *m (in `st`): 0, BANDITORE_ENOTFOUND, or a store error. */
 static int kept_get(struct store *st, int64_t id, struct store_kept_message *m)
 {
@@ -93,9 +72,9 @@ enum MHD_Result api_inbox_list(struct api_request *r)
 		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "id",
 						     (json_int_t)k[i].id, "platform",
 						     platform_name(k[i].platform), "number", number,
-						     "text", text, "received_at", time_json(k[i].received_at),
-						     "expires_at", time_json(k[i].expires_at),
-						     "reply_before", time_json(answer_by), "can_reply",
+						     "text", text, "received_at", api_time_json(k[i].received_at),
+						     "expires_at", api_time_json(k[i].expires_at),
+						     "reply_before", api_time_json(answer_by), "can_reply",
 						     answer_by > now && k[i].platform == PLATFORM_WHATSAPP));
 	}
 	crypto_wipe(number, sizeof(number));
@@ -123,7 +102,7 @@ fail:
 		free(k);
 	}
 	json_decref(arr);
-	return internal(r, "inbox list", rc);
+	return api_internal_error(r, "inbox list", rc);
 }
 
 struct inbox_job {
@@ -246,7 +225,7 @@ enum MHD_Result api_inbox_act(struct api_request *r, int64_t id, int reply)
 					"la risposta su questa piattaforma non è disponibile",
 					"replying on this platform is not available");
 	else if (rc)
-		ret = internal(r, reply ? "inbox reply" : "inbox delete", rc);
+		ret = api_internal_error(r, reply ? "inbox reply" : "inbox delete", rc);
 	else {
 		log_info("inbox-action", "action=%s kept_id=%lld by=%s", reply ? "reply" : "delete",
 			 (long long)id, r->who);

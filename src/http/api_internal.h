@@ -111,6 +111,11 @@ json_t *api_render_message(const struct store_message *m);
  * {platform, state, total, sent, failed}, WhatsApp's from the message's counters. */
 json_t *api_render_platforms(struct store *st, const struct config *cfg,
 			     const struct store_message *m);
+/* A time as RFC 3339, or null when it has not happened (0 or less). */
+json_t *api_time_json(int64_t t);
+/* Logs `what` failed with `rc` and answers 500 (503 while shutting down); a store error
+ * marks the request's read connection broken. */
+enum MHD_Result api_internal_error(struct api_request *r, const char *what, int rc);
 /* {"error": code, "field": field (when not NULL), "message": it, "message_en": en}. */
 json_t *api_render_error(const char *code, const char *field, const char *it, const char *en);
 /* Answers `body` (taken: released here) with `status`, and one extra header when

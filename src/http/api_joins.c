@@ -30,17 +30,6 @@
 
 #define LIST_MAX 200
 
-static enum MHD_Result internal(struct api_request *r, const char *what, int rc)
-{
-	log_error("api-failed", "step=%s error=\"%s\"", what, banditore_strerror(rc));
-	if (rc == BANDITORE_ESTORE)
-		r->broken = 1;
-	if (rc == BANDITORE_ESTOPPED)
-		return api_respond_error(r->conn, 503, "unavailable", NULL,
-					 "servizio in arresto, riprovare", "shutting down, retry");
-	return api_respond_error(r->conn, 500, "internal", NULL, "errore interno", "internal error");
-}
-
 static int audit(struct store *st, struct api_job *j, const char *action, const char *object,
 		 json_t *details)
 {
@@ -139,7 +128,7 @@ enum MHD_Result api_joins_enroll(struct api_request *r)
 	e = calloc(1, sizeof(*e));
 	if (!e) {
 		json_decref(o);
-		return internal(r, "enroll", BANDITORE_ENOMEM);
+		return api_internal_error(r, "enroll", BANDITORE_ENOMEM);
 	}
 	problem = joins_enrollment_check(number, form, date, (int64_t)time(NULL), &e->in);
 	json_decref(o);
@@ -171,7 +160,7 @@ enum MHD_Result api_joins_enroll(struct api_request *r)
 					"il numero ha già una richiesta di iscrizione in attesa di approvazione",
 					"the number has a join request waiting for approval already");
 	else if (rc)
-		ret = internal(r, "enroll", rc);
+		ret = api_internal_error(r, "enroll", rc);
 	else {
 		log_info("join-enrolled", "by=%s", r->who);
 		ret = api_respond(r->conn, 202,
@@ -197,12 +186,12 @@ enum MHD_Result api_joins_list(struct api_request *r)
 	int n = 0, rc;
 
 	if (!p)
-		return internal(r, "joins", BANDITORE_ENOMEM);
+		return api_internal_error(r, "joins", BANDITORE_ENOMEM);
 	rc = store_pending_list(r->st, PLATFORM_WHATSAPP, STORE_PENDING_MODERATE, 0, "", p, LIST_MAX + 1,
 				&n);
 	if (rc) {
 		free(p);
-		return internal(r, "joins", rc);
+		return api_internal_error(r, "joins", rc);
 	}
 	more = n > LIST_MAX; /* the oldest LIST_MAX are shown: decide them first */
 	if (more)
@@ -281,7 +270,7 @@ enum MHD_Result api_joins_decide(struct api_request *r, const char *ref, int app
 	memset(&d, 0, sizeof(d));
 	d.ctx = r->api->ctx->inbound;
 	if (!d.ctx)
-		return internal(r, "decide", BANDITORE_EINVAL);
+		return api_internal_error(r, "decide", BANDITORE_EINVAL);
 	snprintf(d.ref, sizeof(d.ref), "%s", ref);
 	d.approve = approve;
 	rc = run(r, &job, decide_job, &d);
@@ -290,7 +279,7 @@ enum MHD_Result api_joins_decide(struct api_request *r, const char *ref, int app
 					 "la richiesta non c'è più: è già stata decisa o ritirata",
 					 "the request is not there any more: decided or withdrawn");
 	if (rc)
-		return internal(r, approve ? "join approve" : "join refuse", rc);
+		return api_internal_error(r, approve ? "join approve" : "join refuse", rc);
 	if (d.d.expired)
 		return api_respond_error(r->conn, 410, "expired", NULL,
 					 "la richiesta era scaduta ed è stata cancellata",

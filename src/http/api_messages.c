@@ -21,17 +21,6 @@ static enum MHD_Result not_found(struct api_request *r)
 				 "no such message");
 }
 
-static enum MHD_Result internal(struct api_request *r, const char *what, int rc)
-{
-	log_error("api-failed", "step=%s error=\"%s\"", what, banditore_strerror(rc));
-	if (rc == BANDITORE_ESTORE)
-		r->broken = 1;
-	if (rc == BANDITORE_ESTOPPED)
-		return api_respond_error(r->conn, 503, "unavailable", NULL,
-					 "servizio in arresto, riprovare", "shutting down, retry");
-	return api_respond_error(r->conn, 500, "internal", NULL, "errore interno", "internal error");
-}
-
 /* An amount as a string with two decimals, or null when a price is missing. */
 static json_t *amount_json(const struct messages_amount *a)
 {
@@ -73,7 +62,7 @@ static enum MHD_Result answer_message(struct api_request *r, unsigned int status
 	rc = store_message_get(r->st, id, &m);
 	if (rc) {
 		json_decref(extra);
-		return rc == BANDITORE_ENOTFOUND ? not_found(r) : internal(r, "read", rc);
+		return rc == BANDITORE_ENOTFOUND ? not_found(r) : api_internal_error(r, "read", rc);
 	}
 	o = api_render_message(&m);
 	if (o)
@@ -155,7 +144,7 @@ enum MHD_Result api_message_create(struct api_request *r)
 	if (rc == BANDITORE_EINVAL)
 		return api_respond_error(r->conn, 422, "invalid", err.field, err.message, err.message_en);
 	if (rc)
-		return internal(r, "compose", rc);
+		return api_internal_error(r, "compose", rc);
 	/* An update names a message already sent: final, so checking it here is enough. */
 	rc = messages_check_replaces(r->st, &m, &err);
 	if (rc) {
@@ -163,12 +152,12 @@ enum MHD_Result api_message_create(struct api_request *r)
 		if (rc == BANDITORE_EINVAL)
 			return api_respond_error(r->conn, 422, "invalid", err.field, err.message,
 						 err.message_en);
-		return internal(r, "replaces", rc);
+		return api_internal_error(r, "replaces", rc);
 	}
 	rc = api_audience_parse(r, areas, sizeof(areas), &has_areas, &answer);
 	if (rc) {
 		store_message_clear(&m);
-		return rc == 1 ? answer : internal(r, "areas", rc);
+		return rc == 1 ? answer : api_internal_error(r, "areas", rc);
 	}
 	rc = check_policy(r, &m, &notes, now, &verdicts, &answer);
 	if (rc == 1) {
@@ -177,7 +166,7 @@ enum MHD_Result api_message_create(struct api_request *r)
 	}
 	if (rc) {
 		store_message_clear(&m);
-		return internal(r, "policy", rc);
+		return api_internal_error(r, "policy", rc);
 	}
 	api_job_init(&job, API_JOB_CREATE, r);
 	job.msg = &m;
@@ -189,7 +178,7 @@ enum MHD_Result api_message_create(struct api_request *r)
 	store_message_clear(&m);
 	if (rc) {
 		json_decref(verdicts);
-		return internal(r, "create", rc);
+		return api_internal_error(r, "create", rc);
 	}
 	log_info("message-created", "id=%lld by=%s", (long long)job.id, r->who);
 	snprintf(location, sizeof(location), "/api/v1/messages/%lld", (long long)job.id);
@@ -245,7 +234,7 @@ enum MHD_Result api_message_send(struct api_request *r, int64_t id)
 	job.rules = &r->api->rules;
 	job.verdicts = malloc(sizeof(*job.verdicts));
 	if (!job.verdicts)
-		return internal(r, "send", BANDITORE_ENOMEM);
+		return api_internal_error(r, "send", BANDITORE_ENOMEM);
 	rc = api_job_run(ctx->writer, &job);
 	if (rc == BANDITORE_EPERM) {
 		/* The policy, checked again at approval, refuses it now. */
@@ -268,7 +257,7 @@ enum MHD_Result api_message_send(struct api_request *r, int64_t id)
 					 "la scadenza del messaggio è già passata",
 					 "the message's expiry has passed");
 	if (rc)
-		return internal(r, "send", rc);
+		return api_internal_error(r, "send", rc);
 	if (ctx->wake_sender)
 		ctx->wake_sender(ctx->wake_sender_arg);
 	log_info("message-approved", "id=%lld by=%s state=%s audience=%lld tier_exceeded=%d",
@@ -295,7 +284,7 @@ enum MHD_Result api_message_cancel(struct api_request *r, int64_t id)
 		return state_conflict(r, id, "il messaggio è concluso e non si può più annullare",
 				      "the message is finished and can no longer be cancelled");
 	if (rc)
-		return internal(r, "cancel", rc);
+		return api_internal_error(r, "cancel", rc);
 	/* A broadcast under way stops at its next batch; waking the sender makes that now. */
 	if (ctx->wake_sender && job.before == STORE_MSG_SENDING)
 		ctx->wake_sender(ctx->wake_sender_arg);

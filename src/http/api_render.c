@@ -1,12 +1,14 @@
 /* api_render.c - the API's JSON: a message with its progress, errors, and answering. */
 #include "http/api_internal.h"
 
+#include "common/err.h"
+#include "common/log.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A time as RFC 3339, or null when it has not happened (0). */
-static json_t *time_or_null(int64_t t)
+json_t *api_time_json(int64_t t)
 {
 	char s[MESSAGES_TIME_MAX];
 
@@ -14,6 +16,17 @@ static json_t *time_or_null(int64_t t)
 		return json_null();
 	messages_time_format(t, s);
 	return json_string(s);
+}
+
+enum MHD_Result api_internal_error(struct api_request *r, const char *what, int rc)
+{
+	log_error("api-failed", "step=%s error=\"%s\"", what, banditore_strerror(rc));
+	if (rc == BANDITORE_ESTORE)
+		r->broken = 1; /* the read connection goes back to the pool as broken */
+	if (rc == BANDITORE_ESTOPPED)
+		return api_respond_error(r->conn, 503, "unavailable", NULL,
+					 "servizio in arresto, riprovare", "shutting down, retry");
+	return api_respond_error(r->conn, 500, "internal", NULL, "errore interno", "internal error");
 }
 
 static json_t *string_or_null(const char *s)
@@ -37,12 +50,12 @@ json_t *api_render_message(const struct store_message *m)
 		      "text", m->text,
 		      "category", m->category,
 		      "link", string_or_null(m->link),
-		      "scheduled_at", time_or_null(m->scheduled_at),
-		      "expires_at", time_or_null(m->expires_at),
-		      "created_at", time_or_null(m->created_at),
-		      "approved_at", time_or_null(m->approved_at),
-		      "started_at", time_or_null(m->started_at),
-		      "finished_at", time_or_null(m->finished_at),
+		      "scheduled_at", api_time_json(m->scheduled_at),
+		      "expires_at", api_time_json(m->expires_at),
+		      "created_at", api_time_json(m->created_at),
+		      "approved_at", api_time_json(m->approved_at),
+		      "started_at", api_time_json(m->started_at),
+		      "finished_at", api_time_json(m->finished_at),
 		      "created_by", m->created_by,
 		      "audience", (json_int_t)m->audience,
 		      "progress",

@@ -30,17 +30,6 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static enum MHD_Result internal(struct api_request *r, const char *what, int rc)
-{
-	log_error("api-failed", "step=%s error=\"%s\"", what, banditore_strerror(rc));
-	if (rc == BANDITORE_ESTORE)
-		r->broken = 1;
-	if (rc == BANDITORE_ESTOPPED)
-		return api_respond_error(r->conn, 503, "unavailable", NULL,
-					 "servizio in arresto, riprovare", "shutting down, retry");
-	return api_respond_error(r->conn, 500, "internal", NULL, "errore interno", "internal error");
-}
-
 static enum MHD_Result malformed(struct api_request *r)
 {
 	return api_respond_error(r->conn, 400, "malformed", NULL,
@@ -102,16 +91,6 @@ static const char *member(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static json_t *time_or_null(int64_t t)
-{
-	char s[MESSAGES_TIME_MAX];
-
-	if (t <= 0)
-		return json_null();
-	messages_time_format(t, s);
-	return json_string(s);
 }
 
 /* Appends the audit entry of a job (nothing without audit keys: unit tests). */
@@ -242,7 +221,7 @@ int api_session_authenticate(struct api_request *r, const char *method, struct s
 		return 1;
 	}
 	if (rc) {
-		*answer = internal(r, "session", rc);
+		*answer = api_internal_error(r, "session", rc);
 		return 1;
 	}
 	r->staff = a;
@@ -293,8 +272,8 @@ static json_t *session_json(const struct store_staff *a, const char *csrf, int64
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b}", "name", a->name, "display_name",
 			 a->display_name, "role", staff_role_name(a->role), "csrf_token", csrf,
 			 "permissions", perms, "expires_at",
-			 time_or_null(created + STAFF_SESSION_ABSOLUTE), "decree_end",
-			 time_or_null(a->role == STORE_ROLE_DELEGATO ? a->decree_end : 0), "totp",
+			 api_time_json(created + STAFF_SESSION_ABSOLUTE), "decree_end",
+			 api_time_json(a->role == STORE_ROLE_DELEGATO ? a->decree_end : 0), "totp",
 			 a->totp_sealed_len > 0);
 }
 
@@ -311,7 +290,7 @@ enum MHD_Result api_session_login(struct api_request *r)
 
 	if (!l) {
 		json_decref(o);
-		return internal(r, "login", BANDITORE_ENOMEM);
+		return api_internal_error(r, "login", BANDITORE_ENOMEM);
 	}
 	name = o ? member(o, "name") : NULL;
 	password = o ? member(o, "password") : NULL;
@@ -326,7 +305,7 @@ enum MHD_Result api_session_login(struct api_request *r)
 	rc = staff_login_check(r->st, r->api->ctx->keys, name, password, totp, source,
 			       (int64_t)time(NULL), &l->login);
 	if (rc) {
-		ret = internal(r, "login", rc);
+		ret = api_internal_error(r, "login", rc);
 		goto out;
 	}
 	switch (l->login.outcome) {
@@ -360,7 +339,7 @@ enum MHD_Result api_session_login(struct api_request *r)
 	if (rc == BANDITORE_EAUTH) /* revoked, or the code used, meanwhile */
 		l->login.outcome = STAFF_LOGIN_TOTP_BAD;
 	else if (rc) {
-		ret = internal(r, "login", rc);
+		ret = api_internal_error(r, "login", rc);
 		goto out;
 	}
 	if (l->login.outcome != STAFF_LOGIN_OK) {
@@ -411,7 +390,7 @@ enum MHD_Result api_session_logout(struct api_request *r)
 	api_job_init(&job, API_JOB_FN, r);
 	rc = run_job(r, &job, logout_job, (void *)r->session);
 	if (rc)
-		return internal(r, "logout", rc);
+		return api_internal_error(r, "logout", rc);
 	log_info("logout", "account=%s", r->staff->name);
 	return api_respond(r->conn, 200, json_pack("{s:b}", "ok", 1), MHD_HTTP_HEADER_SET_COOKIE,
 			   STAFF_COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
@@ -423,10 +402,10 @@ static json_t *account_json(const struct store_staff *a, int64_t now)
 {
 	return json_pack("{s:s, s:s, s:s, s:s?, s:o, s:o, s:b, s:b, s:o, s:o, s:s}", "name", a->name,
 			 "display_name", a->display_name, "role", staff_role_name(a->role), "decree",
-			 a->decree[0] ? a->decree : NULL, "decree_start", time_or_null(a->decree_start),
-			 "decree_end", time_or_null(a->decree_end), "active", staff_active(a, now),
-			 "totp", a->totp_sealed_len > 0, "created_at", time_or_null(a->created_at),
-			 "revoked_at", time_or_null(a->revoked_at), "created_by", a->created_by);
+			 a->decree[0] ? a->decree : NULL, "decree_start", api_time_json(a->decree_start),
+			 "decree_end", api_time_json(a->decree_end), "active", staff_active(a, now),
+			 "totp", a->totp_sealed_len > 0, "created_at", api_time_json(a->created_at),
+			 "revoked_at", api_time_json(a->revoked_at), "created_by", a->created_by);
 }
 
 enum MHD_Result api_staff_list(struct api_request *r)
@@ -437,11 +416,11 @@ enum MHD_Result api_staff_list(struct api_request *r)
 	int n = 0, rc;
 
 	if (!list)
-		return internal(r, "staff list", BANDITORE_ENOMEM);
+		return api_internal_error(r, "staff list", BANDITORE_ENOMEM);
 	rc = store_staff_list(r->st, list, LIST_MAX, &n);
 	if (rc) {
 		free(list);
-		return internal(r, "staff list", rc);
+		return api_internal_error(r, "staff list", rc);
 	}
 	arr = json_array();
 	for (int i = 0; i < n; i++)
@@ -570,7 +549,7 @@ enum MHD_Result api_staff_create(struct api_request *r)
 	} else if (rc == BANDITORE_EINVAL) {
 		ret = invalid(r, "display_name", "campi non validi", "invalid fields");
 	} else if (rc) {
-		ret = internal(r, "staff create", rc);
+		ret = api_internal_error(r, "staff create", rc);
 	} else {
 		struct store_staff a;
 		log_info("staff-created", "account=%s role=%s by=%s", s.in.name, role, r->who);
@@ -628,7 +607,7 @@ enum MHD_Result api_staff_change(struct api_request *r, const char *name, int de
 		return api_respond_error(r->conn, 404, "not_found", NULL, "account inesistente",
 					 "no such account");
 	if (rc)
-		return internal(r, "staff get", rc);
+		return api_internal_error(r, "staff get", rc);
 	if (!may_touch_role(r, a.role)) {
 		crypto_wipe(&a, sizeof(a));
 		return role_forbidden(r);
@@ -656,7 +635,7 @@ enum MHD_Result api_staff_change(struct api_request *r, const char *name, int de
 					"un delegato in più del massimo della policy",
 					"one delegate more than the policy's maximum");
 	else if (rc)
-		ret = internal(r, decree ? "staff decree" : "staff revoke", rc);
+		ret = api_internal_error(r, decree ? "staff decree" : "staff revoke", rc);
 	else {
 		log_info(decree ? "staff-decree" : "staff-revoked", "account=%s by=%s", name, r->who);
 		store_staff_get(r->st, name, &a);
@@ -677,18 +656,18 @@ enum MHD_Result api_tokens_list(struct api_request *r)
 	int n = 0, rc;
 
 	if (!t)
-		return internal(r, "token list", BANDITORE_ENOMEM);
+		return api_internal_error(r, "token list", BANDITORE_ENOMEM);
 	rc = tokens_list(r->st, t, LIST_MAX, &n);
 	if (rc) {
 		free(t);
-		return internal(r, "token list", rc);
+		return api_internal_error(r, "token list", rc);
 	}
 	arr = json_array();
 	for (int i = 0; i < n; i++)
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", t[i].name,
 						     "scopes", t[i].scopes, "owner", t[i].owner,
-						     "created_at", time_or_null(t[i].created_at),
-						     "revoked_at", time_or_null(t[i].revoked_at)));
+						     "created_at", api_time_json(t[i].created_at),
+						     "revoked_at", api_time_json(t[i].revoked_at)));
 	free(t);
 	return api_respond(r->conn, 200, json_pack("{s:o}", "tokens", arr), NULL, NULL);
 }
@@ -752,7 +731,7 @@ enum MHD_Result api_tokens_create(struct api_request *r)
 		ret = api_respond_error(r->conn, 409, "exists", "name", "esiste già un token valido con questo nome",
 					"a valid token with this name exists already");
 	else if (rc)
-		ret = internal(r, "token create", rc);
+		ret = api_internal_error(r, "token create", rc);
 	else {
 		log_info("token-created", "token=%s by=%s", t.name, r->who);
 		ret = api_respond(r->conn, 201,
@@ -780,7 +759,7 @@ enum MHD_Result api_tokens_revoke(struct api_request *r, const char *name)
 		return api_respond_error(r->conn, 404, "not_found", NULL, "nessun token valido con questo nome",
 					 "no valid token with this name");
 	if (rc)
-		return internal(r, "token revoke", rc);
+		return api_internal_error(r, "token revoke", rc);
 	log_info("token-revoked", "token=%s by=%s", name, r->who);
 	return api_respond(r->conn, 200, json_pack("{s:s, s:b}", "name", name, "revoked", 1), NULL, NULL);
 }
@@ -793,7 +772,7 @@ enum MHD_Result api_subscribers_count(struct api_request *r)
 	int rc = store_subscriber_count(r->st, PLATFORM_WHATSAPP, &count);
 
 	if (rc)
-		return internal(r, "count", rc);
+		return api_internal_error(r, "count", rc);
 	return api_respond(r->conn, 200, json_pack("{s:{s:I}}", "subscribers", "whatsapp", (json_int_t)count),
 			   NULL, NULL);
 }
@@ -875,7 +854,7 @@ enum MHD_Result api_subscribers_act(struct api_request *r, const char *what)
 
 	if (!s) {
 		json_decref(o);
-		return internal(r, "subscriber", BANDITORE_ENOMEM);
+		return api_internal_error(r, "subscriber", BANDITORE_ENOMEM);
 	}
 	if (!o) {
 		ret = malformed(r);
@@ -916,7 +895,7 @@ enum MHD_Result api_subscribers_act(struct api_request *r, const char *what)
 					"citizen's last message: the window is closed, the warning cannot be "
 					"sent now (expulsion remains possible)");
 	else if (rc)
-		ret = internal(r, what, rc);
+		ret = api_internal_error(r, what, rc);
 	else {
 		log_info("subscriber-action", "action=%s by=%s", what, r->who);
 		ret = api_respond(r->conn, s->op == OP_WARN ? 202 : 200,
@@ -944,17 +923,17 @@ enum MHD_Result api_audit_list(struct api_request *r)
 	int n = 0, rc;
 
 	if (!e)
-		return internal(r, "audit", BANDITORE_ENOMEM);
+		return api_internal_error(r, "audit", BANDITORE_ENOMEM);
 	rc = store_audit_list(r->st, after_seq > 0 ? after_seq : 0, 0, INT64_MAX, e, 100, &n);
 	if (rc) {
 		free(e);
-		return internal(r, "audit", rc);
+		return api_internal_error(r, "audit", rc);
 	}
 	arr = json_array();
 	for (int i = 0; i < n; i++) {
 		json_t *details = json_loads(e[i].details, 0, NULL);
 		json_array_append_new(arr, json_pack("{s:I, s:o, s:s, s:s, s:s, s:o}", "seq",
-						     (json_int_t)e[i].seq, "at", time_or_null(e[i].at),
+						     (json_int_t)e[i].seq, "at", api_time_json(e[i].at),
 						     "actor", e[i].actor, "action", e[i].action,
 						     "object", e[i].object, "details",
 						     details ? details : json_object()));

@@ -31,14 +31,6 @@
 #define PENDING_HEX (2 * PENDING_SEALED + 1)
 #define URI_MAX 256
 
-static enum MHD_Result internal(struct api_request *r, const char *what, int rc)
-{
-	log_error("api-failed", "step=%s error=\"%s\"", what, banditore_strerror(rc));
-	if (rc == BANDITORE_ESTORE)
-		r->broken = 1;
-	return api_respond_error(r->conn, 500, "internal", NULL, "errore interno", "internal error");
-}
-
 static void aad_of(const char *name, char *out, size_t cap, size_t *len)
 {
 	int n = snprintf(out, cap, "totp-setup:%s", name);
@@ -178,7 +170,7 @@ static enum MHD_Result run(struct api_request *r, struct totp_job *t)
 					 t->secret ? "the second factor is on already"
 						   : "the second factor is off already");
 	if (rc)
-		return internal(r, "totp", rc);
+		return api_internal_error(r, "totp", rc);
 	log_info("staff-totp", "account=%s enabled=%d", r->staff->name, t->secret != NULL);
 	return api_respond(r->conn, 200, json_pack("{s:b}", "totp", t->secret != NULL), NULL, NULL);
 }
@@ -236,7 +228,7 @@ enum MHD_Result api_totp(struct api_request *r, const char *what)
 			if (!rc)
 				rc = pending_make(keys, r->staff->name, secret, now, hex);
 			if (rc) {
-				ret = internal(r, "totp setup", rc);
+				ret = api_internal_error(r, "totp setup", rc);
 				goto out;
 			}
 		}
@@ -272,7 +264,7 @@ enum MHD_Result api_totp(struct api_request *r, const char *what)
 		}
 		rc = staff_totp_open(keys, r->staff, secret);
 		if (rc) {
-			ret = internal(r, "totp open", rc);
+			ret = api_internal_error(r, "totp open", rc);
 			goto out;
 		}
 		if (staff_totp_check(secret, sizeof(secret), code, now, r->staff->totp_last_step, &step)) {

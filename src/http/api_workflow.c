@@ -18,17 +18,6 @@
 
 #define QUEUE_MAX 200
 
-static enum MHD_Result internal(struct api_request *r, const char *what, int rc)
-{
-	log_error("api-failed", "step=%s error=\"%s\"", what, banditore_strerror(rc));
-	if (rc == BANDITORE_ESTORE)
-		r->broken = 1;
-	if (rc == BANDITORE_ESTOPPED)
-		return api_respond_error(r->conn, 503, "unavailable", NULL,
-					 "servizio in arresto, riprovare", "shutting down, retry");
-	return api_respond_error(r->conn, 500, "internal", NULL, "errore interno", "internal error");
-}
-
 static enum MHD_Result not_found(struct api_request *r)
 {
 	return api_respond_error(r->conn, 404, "not_found", NULL, "messaggio inesistente",
@@ -78,7 +67,7 @@ static enum MHD_Result answer(struct api_request *r, unsigned int status, int64_
 
 	if (rc) {
 		json_decref(extra);
-		return rc == BANDITORE_ENOTFOUND ? not_found(r) : internal(r, "read", rc);
+		return rc == BANDITORE_ENOTFOUND ? not_found(r) : api_internal_error(r, "read", rc);
 	}
 	o = api_render_reviewed(r->st, &m);
 	store_message_clear(&m);
@@ -219,7 +208,7 @@ enum MHD_Result api_message_propose(struct api_request *r, int64_t id)
 		return state_conflict(r, id, "il messaggio non è una bozza o è già proposto",
 				      "the message is not a draft or is proposed already");
 	if (rc)
-		return internal(r, "propose", rc);
+		return api_internal_error(r, "propose", rc);
 	log_info("message-proposed", "id=%lld by=%s", (long long)id, r->who);
 	return answer(r, 200, id, NULL);
 }
@@ -234,7 +223,7 @@ enum MHD_Result api_message_approve(struct api_request *r, int64_t id)
 	api_job_init(&job, API_JOB_FN, r);
 	job.verdicts = malloc(sizeof(*job.verdicts));
 	if (!job.verdicts)
-		return internal(r, "approve", BANDITORE_ENOMEM);
+		return api_internal_error(r, "approve", BANDITORE_ENOMEM);
 	rc = run(r, &job, id, approve_job, &f);
 	if (rc == BANDITORE_EPERM) {
 		json_t *o = api_render_error("policy", NULL,
@@ -272,7 +261,7 @@ enum MHD_Result api_message_approve(struct api_request *r, int64_t id)
 					 "la scadenza del messaggio è già passata",
 					 "the message's expiry has passed");
 	if (rc)
-		return internal(r, "approve", rc);
+		return api_internal_error(r, "approve", rc);
 	if (ctx->wake_sender)
 		ctx->wake_sender(ctx->wake_sender_arg);
 	log_info("message-approved", "id=%lld by=%s self_approved=%d state=%s audience=%lld",
@@ -306,7 +295,7 @@ enum MHD_Result api_message_reject(struct api_request *r, int64_t id)
 		ret = state_conflict(r, id, "solo un messaggio proposto si può respingere",
 				     "only a proposed message can be rejected");
 	else if (rc)
-		ret = internal(r, "reject", rc);
+		ret = api_internal_error(r, "reject", rc);
 	else {
 		log_info("message-rejected", "id=%lld by=%s", (long long)id, r->who);
 		ret = answer(r, 200, id, NULL);
@@ -331,7 +320,7 @@ enum MHD_Result api_message_edit(struct api_request *r, int64_t id)
 	if (rc == BANDITORE_EINVAL)
 		return api_respond_error(r->conn, 422, "invalid", err.field, err.message, err.message_en);
 	if (rc)
-		return internal(r, "compose", rc);
+		return api_internal_error(r, "compose", rc);
 	if (m.priority == STORE_PRIORITY_EMERGENCY && !api_allowed(r, STAFF_EMERGENCY)) {
 		store_message_clear(&m);
 		return api_forbidden(r, STAFF_EMERGENCY);
@@ -342,12 +331,12 @@ enum MHD_Result api_message_edit(struct api_request *r, int64_t id)
 		if (rc == BANDITORE_EINVAL)
 			return api_respond_error(r->conn, 422, "invalid", err.field, err.message,
 						 err.message_en);
-		return internal(r, "replaces", rc);
+		return api_internal_error(r, "replaces", rc);
 	}
 	rc = api_audience_parse(r, areas, sizeof(areas), &has_areas, &refused);
 	if (rc) {
 		store_message_clear(&m);
-		return rc == 1 ? refused : internal(r, "areas", rc);
+		return rc == 1 ? refused : api_internal_error(r, "areas", rc);
 	}
 	m.id = id;
 	f.msg = &m;
@@ -363,7 +352,7 @@ enum MHD_Result api_message_edit(struct api_request *r, int64_t id)
 		return state_conflict(r, id, "il messaggio è già in invio o concluso: non si può modificare",
 				      "the message is sending or finished: it can no longer be edited");
 	if (rc)
-		return internal(r, "edit", rc);
+		return api_internal_error(r, "edit", rc);
 	log_info("message-edited", "id=%lld by=%s back_to_approval=%d", (long long)id, r->who,
 		 f.reapproval);
 	return answer(r, 200, id, json_pack("{s:b}", "back_to_approval", f.reapproval));
@@ -376,11 +365,11 @@ enum MHD_Result api_message_queue(struct api_request *r)
 	int n = 0, rc;
 
 	if (!rv)
-		return internal(r, "queue", BANDITORE_ENOMEM);
+		return api_internal_error(r, "queue", BANDITORE_ENOMEM);
 	rc = store_review_list(r->st, STORE_REVIEW_PROPOSED, rv, QUEUE_MAX, &n);
 	if (rc) {
 		free(rv);
-		return internal(r, "queue", rc);
+		return api_internal_error(r, "queue", rc);
 	}
 	arr = json_array();
 	for (int i = 0; i < n; i++) {
