@@ -76,8 +76,8 @@ struct worker {
 	int epfd;
 	int wake_fd;             /* eventfd: sends queued, or stop */
 	int64_t timer_ns;        /* when curl wants to be called for its time-outs; -1: never */
-	pthread_mutex_t lock;    /* todo, stop */
-	struct queue todo;       /* slots to start */
+	pthread_mutex_t lock;    /* starts, stop */
+	struct queue starts;     /* slots to start */
 	int stop;
 };
 
@@ -236,8 +236,8 @@ static void start_queued(struct worker *w)
 
 	drain_fd(w->wake_fd); /* before emptying the queue: a later push wakes us again */
 	pthread_mutex_lock(&w->lock);
-	while (w->todo.count > 0) {
-		struct slot *s = &m->slots[queue_pop(&w->todo)];
+	while (w->starts.count > 0) {
+		struct slot *s = &m->slots[queue_pop(&w->starts)];
 		if (curl_multi_add_handle(w->multi, whatsapp_easy(s->wa)) != CURLM_OK) {
 			/* Cannot happen with a valid handle; still, hand it back as a retry. */
 			connector_result_clear(&s->res);
@@ -340,10 +340,10 @@ static int worker_init(struct wa_multi *m, struct worker *w, int slots)
 	w->epfd = w->wake_fd = -1;
 	w->timer_ns = -1;
 	pthread_mutex_init(&w->lock, NULL);
-	w->todo.cap = slots;
-	w->todo.items = calloc((size_t)slots, sizeof(int));
+	w->starts.cap = slots;
+	w->starts.items = calloc((size_t)slots, sizeof(int));
 	w->multi = curl_multi_init();
-	if (!w->todo.items || !w->multi)
+	if (!w->starts.items || !w->multi)
 		return BANDITORE_ENOMEM;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -379,7 +379,7 @@ static void worker_free(struct wa_multi *m, struct worker *w)
 		close(w->epfd);
 	if (w->wake_fd >= 0)
 		close(w->wake_fd);
-	free(w->todo.items);
+	free(w->starts.items);
 	free(w->fds);
 	pthread_mutex_destroy(&w->lock);
 }
@@ -509,7 +509,7 @@ int wa_multi_send(struct wa_multi *m, const char *body, size_t len, uint64_t tag
 	m->n_free--;
 	w = &m->workers[i % WORKERS];
 	pthread_mutex_lock(&w->lock);
-	if (queue_push(&w->todo, i))
+	if (queue_push(&w->starts, i))
 		signal_fd(w->wake_fd);
 	pthread_mutex_unlock(&w->lock);
 	return 0;

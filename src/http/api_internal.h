@@ -103,6 +103,10 @@ void api_job_init(struct api_job *j, enum api_job_kind kind, const struct api_re
 /* Hands `j` to the writer and waits until it is durable or failed: returns what the job
  * did (0, or its BANDITORE_E* code), BANDITORE_ESTOPPED when the writer is stopping. */
 int api_job_run(struct writer *w, struct api_job *j);
+/* In a job's fn: appends `action` on `object` to the audit log as the job's actor, with
+ * `details` (taken; may be NULL) as compact JSON. 0 when the job records nothing. */
+int api_job_audit(struct store *st, struct api_job *j, const char *action, const char *object,
+		  json_t *details);
 
 /* --- api_render.c --- */
 /* The message as the API shows it (NULL when out of memory). */

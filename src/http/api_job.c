@@ -25,6 +25,27 @@ static int record(struct store *st, struct api_job *j, const char *action, const
 	return messages_audit(st, j->audit, j->actor, action, j->id, extra, j->now);
 }
 
+int api_job_audit(struct store *st, struct api_job *j, const char *action, const char *object,
+		  json_t *details)
+{
+	char *text = NULL;
+	int rc;
+
+	if (!j->audit) {
+		json_decref(details);
+		return 0;
+	}
+	if (details) {
+		text = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(details);
+		if (!text)
+			return BANDITORE_ENOMEM;
+	}
+	rc = audit_append(st, j->audit, j->actor, action, object, text, j->now, NULL);
+	free(text);
+	return rc;
+}
+
 static int job_apply(struct store *st, struct writer_job *wj)
 {
 	struct api_job *j = (struct api_job *)wj;

@@ -30,27 +30,6 @@
 
 #define LIST_MAX 200
 
-static int audit(struct store *st, struct api_job *j, const char *action, const char *object,
-		 json_t *details)
-{
-	char *text = NULL;
-	int rc;
-
-	if (!j->audit) {
-		json_decref(details);
-		return 0;
-	}
-	if (details) {
-		text = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(details);
-		if (!text)
-			return BANDITORE_ENOMEM;
-	}
-	rc = audit_append(st, j->audit, j->actor, action, object, text, j->now, NULL);
-	free(text);
-	return rc;
-}
-
 static int run(struct api_request *r, struct api_job *j, int (*fn)(struct store *, struct api_job *),
 	       void *arg)
 {
@@ -86,7 +65,7 @@ static int enroll_job(struct store *st, struct api_job *j)
 	if (rc)
 		return rc;
 	/* The paper form's reference, never the number. */
-	return audit(st, j, "subscriber.enroll", "join-request",
+	return api_job_audit(st, j, "subscriber.enroll", "join-request",
 		     json_pack("{s:s, s:s, s:s}", "form_number", e->in.form, "form_date",
 			       e->in.form_date, "method", JOINS_METHOD_ASSISTED));
 }
@@ -240,7 +219,7 @@ static int decide_job(struct store *st, struct api_job *j)
 	if (d->d.expired)
 		return 0;
 	snprintf(object, sizeof(object), "join:%s", d->ref);
-	return audit(st, j, d->approve ? "join.approve" : "join.refuse", object,
+	return api_job_audit(st, j, d->approve ? "join.approve" : "join.refuse", object,
 		     json_pack("{s:s}", "method", d->d.method));
 }
 

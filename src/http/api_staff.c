@@ -94,27 +94,6 @@ static const char *member(json_t *o, const char *key)
 }
 
 /* Appends the audit entry of a job (nothing without audit keys: unit tests). */
-static int audit(struct store *st, struct api_job *j, const char *action, const char *object,
-		 json_t *details)
-{
-	char *text = NULL;
-	int rc;
-
-	if (!j->audit) {
-		json_decref(details);
-		return 0;
-	}
-	if (details) {
-		text = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(details);
-		if (!text)
-			return BANDITORE_ENOMEM;
-	}
-	rc = audit_append(st, j->audit, j->actor, action, object, text, j->now, NULL);
-	free(text);
-	return rc;
-}
-
 static int run_job(struct api_request *r, struct api_job *j, int (*fn)(struct store *, struct api_job *),
 		   void *arg)
 {
@@ -259,7 +238,7 @@ static int login_job(struct store *st, struct api_job *j)
 	if (rc || l->login.outcome != STAFF_LOGIN_OK)
 		return rc;
 	snprintf(j->actor, sizeof(j->actor), "staff:%s", l->login.account.name);
-	return audit(st, j, "staff.login", "", NULL);
+	return api_job_audit(st, j, "staff.login", "", NULL);
 }
 
 static json_t *session_json(const struct store_staff *a, const char *csrf, int64_t created)
@@ -376,7 +355,7 @@ enum MHD_Result api_session_get(struct api_request *r)
 static int logout_job(struct store *st, struct api_job *j)
 {
 	int rc = store_session_remove(st, ((const struct store_session *)j->arg)->id_hash);
-	return rc ? rc : audit(st, j, "staff.logout", "", NULL);
+	return rc ? rc : api_job_audit(st, j, "staff.logout", "", NULL);
 }
 
 enum MHD_Result api_session_logout(struct api_request *r)
@@ -484,7 +463,7 @@ static int create_job(struct store *st, struct api_job *j)
 	if (rc)
 		return rc;
 	snprintf(object, sizeof(object), "staff:%s", s->in.name);
-	return audit(st, j, "staff.create", object,
+	return api_job_audit(st, j, "staff.create", object,
 		     s->in.role == STORE_ROLE_DELEGATO
 			     ? json_pack("{s:s, s:s, s:I, s:I}", "role", staff_role_name(s->in.role),
 					 "decree", s->in.decree, "decree_start",
@@ -573,7 +552,7 @@ static int revoke_job(struct store *st, struct api_job *j)
 	if (rc)
 		return rc;
 	snprintf(object, sizeof(object), "staff:%s", s->name);
-	return audit(st, j, "staff.revoke", object, NULL);
+	return api_job_audit(st, j, "staff.revoke", object, NULL);
 }
 
 static int decree_job(struct store *st, struct api_job *j)
@@ -586,7 +565,7 @@ static int decree_job(struct store *st, struct api_job *j)
 	if (rc)
 		return rc;
 	snprintf(object, sizeof(object), "staff:%s", s->name);
-	return audit(st, j, "staff.decree", object,
+	return api_job_audit(st, j, "staff.decree", object,
 		     json_pack("{s:s, s:I, s:I}", "decree", s->in.decree, "decree_start",
 			       (json_int_t)s->in.decree_start, "decree_end",
 			       (json_int_t)s->in.decree_end));
@@ -686,7 +665,7 @@ static int token_create_job(struct store *st, struct api_job *j)
 	if (rc)
 		return rc;
 	snprintf(object, sizeof(object), "token:%s", t->name);
-	return audit(st, j, "token.create", object, json_pack("{s:s}", "scopes", t->scopes));
+	return api_job_audit(st, j, "token.create", object, json_pack("{s:s}", "scopes", t->scopes));
 }
 
 static int token_revoke_job(struct store *st, struct api_job *j)
@@ -698,7 +677,7 @@ static int token_revoke_job(struct store *st, struct api_job *j)
 	if (rc)
 		return rc;
 	snprintf(object, sizeof(object), "token:%s", t->name);
-	return audit(st, j, "token.revoke", object, NULL);
+	return api_job_audit(st, j, "token.revoke", object, NULL);
 }
 
 enum MHD_Result api_tokens_create(struct api_request *r)
@@ -822,7 +801,7 @@ static int subscriber_job(struct store *st, struct api_job *j)
 		item.not_before = item.created_at = j->now;
 		rc = store_outbox_add(st, &item, NULL);
 		free(body);
-		return rc ? rc : audit(st, j, "subscriber.warn", "subscriber", NULL);
+		return rc ? rc : api_job_audit(st, j, "subscriber.warn", "subscriber", NULL);
 	}
 	if (s->op == OP_EXPEL) {
 		uint8_t block[CRYPTO_HASH_LEN];
@@ -837,9 +816,9 @@ static int subscriber_job(struct store *st, struct api_job *j)
 		return rc;
 	j->job.erased = 1; /* marks and kept messages may have gone even without a subscriber */
 	if (s->op == OP_EXPEL)
-		return audit(st, j, "subscriber.expel", "subscriber",
+		return api_job_audit(st, j, "subscriber.expel", "subscriber",
 			     s->reason && *s->reason ? json_pack("{s:s}", "reason", s->reason) : NULL);
-	return audit(st, j, "subscriber.erase_on_request", "subscriber",
+	return api_job_audit(st, j, "subscriber.erase_on_request", "subscriber",
 		     json_pack("{s:b}", "was_subscriber", s->found));
 }
 
