@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "common/err.h"
 #include "common/i18n.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,12 +96,17 @@ int cli_env_load(struct cli_env *env, const char *config_path, const char *data_
 		return 1;
 	}
 	env->have_keys = 1;
+	/* Every store this process opens (the daemon's threads, an import) seals outbox
+	 * bodies with it. */
+	store_seal_key_set(env->keys.seal);
 	return 0;
 }
 
 void cli_env_clear(struct cli_env *env)
 {
 	config_free(env->cfg);
+	if (env->have_keys)
+		store_seal_key_set(NULL);
 	crypto_wipe(&env->keys, sizeof(env->keys));
 	memset(env, 0, sizeof(*env));
 }

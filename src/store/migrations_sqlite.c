@@ -373,6 +373,12 @@ static const struct migration migrations[] = {
 	   * 1,100,000 subscribers (bench/audience). The broadcast's walk keeps the rowid
 	   * (`+platform`), and no send writes these columns, so sends do not pay for it. */
 	  "CREATE INDEX subscribers_audience ON subscribers (platform, categories, areas);" },
+	{ "outbox: the body sealed at rest",
+	  /* A staff reply's body is what staff wrote to a citizen: AES-256-GCM sealed
+	   * (store_seal.h) here, `body` left empty. Rows queued before keep their body
+	   * and are read as they are until sent. */
+	  "ALTER TABLE outbox ADD COLUMN body_sealed BLOB"
+	  "  CHECK (body_sealed IS NULL OR length(body_sealed) BETWEEN 28 AND 65564);" },
 };
 
 #define MIGRATIONS_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

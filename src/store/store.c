@@ -89,6 +89,8 @@ void store_outbox_item_clear(struct store_outbox_item *item)
 {
 	if (!item)
 		return;
+	if (item->body) /* opened from its seal: what a citizen is told, maybe by staff */
+		crypto_wipe(item->body, strlen(item->body));
 	free(item->body);
 	item->body = NULL;
 }

@@ -145,10 +145,18 @@ int store_counter_add(struct store *s, const char *day, int platform, const char
 int store_counter_sum(struct store *s, int platform, const char *name, int64_t *total);
 
 /* --- outbox: replies persisted before the webhook is acknowledged --- */
+/* The key an outbox body is sealed with at rest (keyfile_keys.seal; copied). One per
+ * process, shared by every connection: set it once at start-up, before the threads that
+ * open stores; NULL forgets it. Without it store_outbox_add refuses with
+ * BANDITORE_ESTATE rather than hold a body in plaintext, and store_outbox_due with
+ * BANDITORE_ESTATE when a due row is sealed (BANDITORE_ECRYPTO: sealed under another key). */
+void store_seal_key_set(const uint8_t key[CRYPTO_KEY_LEN]);
+/* Seals item->body (borrowed) for item's platform and addr_hash; BANDITORE_ETOOBIG over
+ * STORE_BODY_MAX. */
 int store_outbox_add(struct store *s, const struct store_outbox_item *item, int64_t *id);
 /* Up to `max` items with not_before <= now, oldest first (by not_before, then in the
  * order they were queued). Each item's body must be
- * released with store_outbox_item_clear. */
+ * released with store_outbox_item_clear, which wipes it. */
 int store_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items, int max,
 		     int *n);
 void store_outbox_item_clear(struct store_outbox_item *item);

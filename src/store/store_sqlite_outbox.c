@@ -2,17 +2,24 @@
  * store_sqlite_outbox.c - the outbox in SQLite: replies persisted in the same
  * transaction as the event that caused them, read by the sender in (not_before, id)
  * order, then removed or rescheduled by id.
+ *
+ * A body is what the citizen will read, and for a staff reply it is personal data: it is
+ * kept sealed (body_sealed, store_seal.h) and `body` stays empty. Rows queued before
+ * bodies were sealed still hold theirs in `body` and are read as they are; they are gone
+ * as soon as they are sent, minutes after an upgrade.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/err.h"
+#include "store/store_seal.h"
 #include "store/store_sqlite.h"
 
 int store_sqlite_outbox_add(struct store *s, const struct store_outbox_item *item, int64_t *id)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
-	size_t kind_len, body_len;
+	size_t kind_len, body_len, sealed_len = 0;
+	uint8_t *sealed = NULL;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -25,29 +32,40 @@ int store_sqlite_outbox_add(struct store *s, const struct store_outbox_item *ite
 	body_len = strnlen(item->body, STORE_BODY_MAX + 1);
 	if (body_len > STORE_BODY_MAX)
 		return BANDITORE_ETOOBIG;
+	/* No key, no row: a body is never written in plaintext instead. */
+	rc = store_seal_body(item->platform, item->addr_hash, item->body, body_len, &sealed,
+			     &sealed_len);
+	if (rc)
+		return rc;
 	st = store_sqlite_stmt(q, SQ_OUTBOX_ADD,
 			       "INSERT INTO outbox (platform, addr_hash, sealed, kind, body,"
-			       " attempts, not_before, created_at)"
-			       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-	if (!st)
-		return BANDITORE_ESTORE;
+			       " body_sealed, attempts, not_before, created_at)"
+			       " VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7, ?8)");
+	if (!st) {
+		rc = BANDITORE_ESTORE;
+		goto out;
+	}
 	if (sqlite3_bind_int(st, 1, item->platform) ||
 	    sqlite3_bind_blob(st, 2, item->addr_hash, CRYPTO_HASH_LEN, SQLITE_STATIC) ||
 	    sqlite3_bind_blob(st, 3, item->sealed, (int)item->sealed_len, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 4, item->kind, (int)kind_len, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 5, item->body, (int)body_len, SQLITE_STATIC) ||
+	    sqlite3_bind_blob(st, 5, sealed, (int)sealed_len, SQLITE_STATIC) ||
 	    sqlite3_bind_int(st, 6, item->attempts) || sqlite3_bind_int64(st, 7, item->not_before) ||
 	    sqlite3_bind_int64(st, 8, item->created_at)) {
 		store_sqlite_done(st);
-		return store_sqlite_fail(q, "outbox add: bind", SQLITE_ERROR);
+		rc = store_sqlite_fail(q, "outbox add: bind", SQLITE_ERROR);
+		goto out;
 	}
 	rc = store_sqlite_exec(q, st, "outbox add");
 	if (!rc && id)
 		*id = sqlite3_last_insert_rowid(q->db);
+out:
+	free(sealed); /* ciphertext: nothing to wipe */
 	return rc;
 }
 
-/* Fills *it from the current row; the body is copied into memory the caller frees. */
+/* Fills *it from the current row; the body is opened (or, queued before bodies were
+ * sealed, copied) into memory the caller frees. */
 static int read_item(struct store_sqlite *q, sqlite3_stmt *st, struct store_outbox_item *it)
 {
 	const unsigned char *body;
@@ -67,6 +85,13 @@ static int read_item(struct store_sqlite *q, sqlite3_stmt *st, struct store_outb
 	it->attempts = sqlite3_column_int(st, 6);
 	it->not_before = sqlite3_column_int64(st, 7);
 	it->created_at = sqlite3_column_int64(st, 8);
+	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+		const uint8_t *sealed = sqlite3_column_blob(st, 9);
+		n = sqlite3_column_bytes(st, 9);
+		if (!sealed)
+			return BANDITORE_ENOMEM;
+		return store_open_body(it->platform, it->addr_hash, sealed, (size_t)n, &it->body);
+	}
 	body = sqlite3_column_text(st, 5);
 	n = sqlite3_column_bytes(st, 5);
 	if (!body && n > 0)
@@ -95,7 +120,7 @@ int store_sqlite_outbox_due(struct store *s, int64_t now, struct store_outbox_it
 		return 0;
 	st = store_sqlite_stmt(q, SQ_OUTBOX_DUE,
 			       "SELECT id, platform, addr_hash, sealed, kind, body, attempts,"
-			       " not_before, created_at FROM outbox"
+			       " not_before, created_at, body_sealed FROM outbox"
 			       " WHERE not_before <= ?1 ORDER BY not_before, id LIMIT ?2");
 	if (!st)
 		return BANDITORE_ESTORE;

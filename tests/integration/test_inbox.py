@@ -4,7 +4,8 @@ deleted promptly after the reply), over the JSON API the console uses.
 The real daemon runs Seveso's configuration against the simulator. A citizen writes; a
 gestore lists the kept message opened (number, text, expiry), replies: the phone gets
 the reply, the kept row is gone, the audit says who answered which kept message without
-the number or either text, and neither text is left in the database or its WAL. Then:
+the number or either text, and neither text is left in the database or its WAL; a reply
+WhatsApp refuses for now waits in the outbox sealed, and goes out whole later. Then:
 delete without reply, a reply after WhatsApp's 24-hour window (409, the message stays),
 an empty reply (422, nothing changes), an unknown id (404), a proponente (403, nothing
 changes), a token without the scope inbox:manage (403) and one with it (200).
@@ -20,8 +21,15 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_permissions import Client, PASSWORD  # noqa: E402
-from test_whatsapp_inbound import BANDITORE, Deployment  # noqa: E402
+from test_whatsapp_inbound import BANDITORE, Deployment, http  # noqa: E402
 import subprocess  # noqa: E402
+
+
+def faults(d, settings):
+    """Sets the simulator's faults (the WhatsApp Cloud API's answers)."""
+    status, raw = http("POST", d.sim_base + "/sim/faults", json.dumps(settings).encode(),
+                       {"Content-Type": "application/json"})
+    assert status == 200, raw
 
 
 class Inbox(unittest.TestCase):
@@ -115,6 +123,37 @@ class Inbox(unittest.TestCase):
                 break
             time.sleep(0.2)
         self.assertEqual(left, [])
+
+    def test_reply_waiting_to_be_sent_is_sealed(self):
+        # WhatsApp answers 500 to every send: the reply waits in the outbox, retried later
+        number = "393330008005"
+        kept = self.kept_from(number, "Vorrei sapere l'esito della mia pratica", already=0)
+        answer = "La sua pratica 4471-QUERCIA per il passo carraio e' stata approvata ieri."
+        got = len(self.d.received(number))
+        faults(self.d, {"error-500": 1})
+        try:
+            status, data, _ = self.gestore.request("POST", "/api/v1/inbox/%d/reply" % kept["id"],
+                                                   {"text": answer})
+            self.assertEqual(status, 202, data)
+            deadline = time.time() + 15
+            while not self.d.query("SELECT count(*) FROM outbox WHERE kind = 'reply' AND attempts > 0")[0][0]:
+                self.assertLess(time.time(), deadline, "the reply was never tried")
+                time.sleep(0.05)
+            # queued, tried, not sent: nowhere in the database file or its log in clear
+            raw = b""
+            for suffix in ("", "-wal"):
+                if os.path.exists(self.d.db + suffix):
+                    with open(self.d.db + suffix, "rb") as f:
+                        raw += f.read()
+            for secret in (answer, "4471-QUERCIA", "passo carraio"):
+                self.assertNotIn(secret.encode(), raw)
+            self.assertEqual(self.d.query("SELECT body, body_sealed IS NOT NULL FROM outbox"
+                                          " WHERE kind = 'reply'"), [("", 1)])
+        finally:
+            faults(self.d, {"error-500": 0})
+        # and it goes out whole once WhatsApp answers again
+        msgs = self.d.wait_received(number, got + 1, timeout=40)
+        self.assertIn("4471-QUERCIA", json.dumps(msgs[-1], ensure_ascii=False))
 
     def test_delete_without_reply(self):
         number = "393330008002"

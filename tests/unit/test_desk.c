@@ -79,6 +79,7 @@ static int setup_with(void **state, const char *channel_keys)
 		f->keys.pseudo[i] = (uint8_t)(i + 4);
 	}
 	assert_int_equal(inbound_ctx_init(&f->ctx, f->cfg, &f->keys), 0);
+	store_seal_key_set(f->keys.seal); /* the outbox's bodies, as the daemon does */
 	snprintf(db, sizeof(db), "%s/d.db", f->dir);
 	assert_int_equal(store_open(db, &f->st), 0);
 	*state = f;

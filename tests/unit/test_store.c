@@ -27,6 +27,7 @@
 #include "common/err.h"
 #include "store/migrations_sqlite.h"
 #include "store/store.h"
+#include "store/store_seal.h"
 
 struct fx {
 	char dir[64];
@@ -35,6 +36,9 @@ struct fx {
 };
 
 /* ------------------------------------------------------------------ fixtures */
+
+/* The key outbox bodies are sealed with (a daemon's comes from its key file). */
+static const uint8_t test_seal_key[CRYPTO_KEY_LEN] = { 0x5e, 0xa1, 0x0b, 0x0d, 0x1e, 0x5 };
 
 static int setup(void **state)
 {
@@ -48,6 +52,7 @@ static int setup(void **state)
 		return -1;
 	}
 	snprintf(f->path, sizeof(f->path), "%s/banditore.db", f->dir);
+	store_seal_key_set(test_seal_key);
 	*state = f;
 	return 0;
 }
@@ -545,6 +550,25 @@ static void seed_version(sqlite3 *db, int v)
 		break;
 	case 16:
 		break; /* an index: the rows of 14 are read through it */
+	case 17: {
+		/* A reply queued with its body sealed, after version 3's plaintext one. */
+		static const char body[] = "{\"text\":\"risposta sigillata\"}";
+		uint8_t *sealed = NULL;
+		size_t sealed_len = 0;
+		assert_int_equal(store_seal_body(0, s.addr_hash, body, strlen(body), &sealed,
+						 &sealed_len), 0);
+		assert_int_equal(sqlite3_prepare_v2(db,
+				 "INSERT INTO outbox (platform, addr_hash, sealed, kind, body,"
+				 " body_sealed, attempts, not_before, created_at)"
+				 " VALUES (0, ?1, x'0708', 'reply', '', ?2, 0, 1600, 1600)",
+				 -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_blob(st, 1, s.addr_hash, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, sealed, (int)sealed_len, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		free(sealed);
+		break;
+	}
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
@@ -793,6 +817,24 @@ static void check_version(struct store *st, int v)
 		int64_t counts[3] = { 0, 0, 0 };
 		assert_int_equal(store_audience_count(st, &aud, counts, 3), 0);
 		assert_true(counts[1] >= (seeded_upto >= 10 ? 1 : 0));
+		break;
+	}
+	case 17: {
+		/* Both read back: version 3's body as it was, the sealed one opened. */
+		struct store_outbox_item items[4];
+		int found = 0;
+		assert_int_equal(store_outbox_due(st, 2000, items, 4, &n), 0);
+		assert_int_equal(n, seeded_upto >= 3 ? 2 : 1);
+		for (int i = 0; i < n; i++) {
+			if (!strcmp(items[i].kind, "reply")) {
+				assert_string_equal(items[i].body, "{\"text\":\"risposta sigillata\"}");
+				found = 1;
+			} else {
+				assert_string_equal(items[i].body, "{\"text\":\"ciao\"}");
+			}
+			store_outbox_item_clear(&items[i]);
+		}
+		assert_true(found);
 		break;
 	}
 	default:
@@ -1442,6 +1484,74 @@ static void test_outbox(void **state)
 	assert_int_equal(store_outbox_add(st, &it, NULL), BANDITORE_EINVAL);
 	assert_int_equal(store_outbox_due(st, 10, NULL, 1, &n), BANDITORE_EINVAL);
 	assert_int_equal(store_outbox_reschedule(st, id200, -1, 0), BANDITORE_EINVAL);
+}
+
+/* A body is what a citizen reads (a staff reply is personal data): sealed at rest, in the
+ * database file and its log, and opened only for the row it was sealed for. */
+static void test_outbox_sealed(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	static const char secret[] = "Gentile signora, la sua pratica 7Q4-ZANZARA e' pronta";
+	static const uint8_t other_key[CRYPTO_KEY_LEN] = { 0x0f };
+	char body[160], wal[160];
+	struct store_outbox_item it, got;
+	int64_t id = 0, count = -1;
+	int n = -1;
+	sqlite3 *db;
+
+	snprintf(body, sizeof(body), "{\"text\":\"%s\"}", secret);
+	make_item(&it, 0, 7, body, 100);
+	snprintf(it.kind, sizeof(it.kind), "reply");
+	assert_int_equal(store_outbox_add(st, &it, &id), 0);
+	side(f, "-wal", wal, sizeof(wal));
+	assert_false(file_has(f->path, secret, strlen(secret)));
+	assert_false(file_has(wal, secret, strlen(secret)));
+	assert_false(file_has(f->path, "7Q4-ZANZARA", 11));
+	assert_false(file_has(wal, "7Q4-ZANZARA", 11));
+	db = raw_open(f->path);
+	{
+		sqlite3_stmt *q;
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT body, length(body_sealed) FROM outbox"
+						    " WHERE id = ?1", -1, &q, NULL), SQLITE_OK);
+		sqlite3_bind_int64(q, 1, id);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(q, 0), "");
+		assert_int_equal(sqlite3_column_int(q, 1), (int)strlen(body) + CRYPTO_SEAL_OVERHEAD);
+		sqlite3_finalize(q);
+	}
+	/* Read back whole by the sender. */
+	assert_int_equal(store_outbox_due(st, 100, &got, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(got.body, body);
+	store_outbox_item_clear(&got);
+
+	/* Under another key it does not open, and is not passed off as something else. */
+	store_seal_key_set(other_key);
+	assert_int_equal(store_outbox_due(st, 100, &got, 1, &n), BANDITORE_ECRYPTO);
+	assert_int_equal(n, 0);
+	store_seal_key_set(test_seal_key);
+	/* Nor once moved to another recipient's row. */
+	raw_exec(db, "UPDATE outbox SET addr_hash = zeroblob(32)");
+	assert_int_equal(store_outbox_due(st, 100, &got, 1, &n), BANDITORE_ECRYPTO);
+	raw_exec(db, "DELETE FROM outbox");
+	sqlite3_close(db);
+
+	/* Without a key nothing is queued: never a body in plaintext instead. */
+	store_seal_key_set(NULL);
+	make_item(&it, 0, 8, body, 100);
+	assert_int_equal(store_outbox_add(st, &it, NULL), BANDITORE_ESTATE);
+	assert_int_equal(store_outbox_count(st, &count), 0);
+	assert_int_equal(count, 0);
+	store_seal_key_set(test_seal_key);
+
+	/* An empty body seals and opens too. */
+	body[0] = '\0';
+	assert_int_equal(store_outbox_add(st, &it, NULL), 0);
+	assert_int_equal(store_outbox_due(st, 100, &got, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(got.body, "");
+	store_outbox_item_clear(&got);
 }
 
 /* ------------------------------------------------------------------ kept messages */
@@ -2794,6 +2904,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_autoreply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_posts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
