@@ -141,6 +141,11 @@ enum MHD_Result api_respond_error(struct MHD_Connection *conn, unsigned int stat
  * (CSRF). */
 int api_session_authenticate(struct api_request *r, const char *method, struct store_session *se,
 			     struct store_staff *a, enum MHD_Result *answer);
+/* The source address of the request, for throttling (staff_login_check): the peer, or
+ * the last address of X-Forwarded-For when the peer is the reverse proxy on loopback. */
+void api_source_of(struct MHD_Connection *conn, char out[STAFF_SOURCE_MAX]);
+/* 429 "locked" with Retry-After: too many failed logins or re-authentications. */
+enum MHD_Result api_respond_locked(struct MHD_Connection *conn, int64_t retry_after);
 /* --- api.c, for the upload server.c streams (api_media.c) --- */
 /* Whether the request's bearer token may do `action`, from its headers alone: 0 when
  * it may; else 401 (no token), 402 (a token refused: answered 401 invalid_token), 403,

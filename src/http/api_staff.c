@@ -105,9 +105,7 @@ static int run_job(struct api_request *r, struct api_job *j, int (*fn)(struct st
 
 /* ------------------------------------------------------------------ who is asking */
 
-/* The source address of the request, for login throttling: the peer, or the last
- * address of X-Forwarded-For when the peer is the reverse proxy on loopback. */
-static void source_of(struct MHD_Connection *conn, char out[STAFF_SOURCE_MAX])
+void api_source_of(struct MHD_Connection *conn, char out[STAFF_SOURCE_MAX])
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -128,6 +126,19 @@ static void source_of(struct MHD_Connection *conn, char out[STAFF_SOURCE_MAX])
 		if (*last)
 			snprintf(out, STAFF_SOURCE_MAX, "%s", last);
 	}
+}
+
+enum MHD_Result api_respond_locked(struct MHD_Connection *conn, int64_t retry_after)
+{
+	char retry[24];
+
+	snprintf(retry, sizeof(retry), "%lld", (long long)retry_after);
+	return api_respond(conn, 429,
+			   json_pack("{s:s, s:s, s:s, s:I}", "error", "locked", "message",
+				     "troppi tentativi falliti: accesso bloccato per 15 minuti",
+				     "message_en", "too many failed attempts: login locked for 15 minutes",
+				     "retry_after", (json_int_t)retry_after),
+			   MHD_HTTP_HEADER_RETRY_AFTER, retry);
 }
 
 static int csrf_presented(struct api_request *r, char out[65])
@@ -260,7 +271,7 @@ enum MHD_Result api_session_login(struct api_request *r)
 {
 	const struct config *cfg = r->api->ctx->cfg;
 	struct login_job *l = calloc(1, sizeof(*l));
-	char source[STAFF_SOURCE_MAX], header[256], retry[24];
+	char source[STAFF_SOURCE_MAX], header[256];
 	const char *name, *password, *totp;
 	struct api_job job;
 	enum MHD_Result ret;
@@ -280,7 +291,7 @@ enum MHD_Result api_session_login(struct api_request *r)
 			: malformed(r);
 		goto out;
 	}
-	source_of(r->conn, source);
+	api_source_of(r->conn, source);
 	rc = staff_login_check(r->st, r->api->ctx->keys, name, password, totp, source,
 			       (int64_t)time(NULL), &l->login);
 	if (rc) {
@@ -290,14 +301,7 @@ enum MHD_Result api_session_login(struct api_request *r)
 	switch (l->login.outcome) {
 	case STAFF_LOGIN_LOCKED:
 		log_warn("login-refused", "reason=locked retry_after=%lld", (long long)l->login.retry_after);
-		snprintf(retry, sizeof(retry), "%lld", (long long)l->login.retry_after);
-		ret = api_respond(r->conn, 429,
-				  json_pack("{s:s, s:s, s:s, s:I}", "error", "locked", "message",
-					    "troppi tentativi falliti: accesso bloccato per 15 minuti",
-					    "message_en",
-					    "too many failed attempts: login locked for 15 minutes",
-					    "retry_after", (json_int_t)l->login.retry_after),
-				  MHD_HTTP_HEADER_RETRY_AFTER, retry);
+		ret = api_respond_locked(r->conn, l->login.retry_after);
 		goto out;
 	case STAFF_LOGIN_TOTP_NEEDED:
 		ret = api_respond_error(r->conn, 401, "totp_required", "totp",

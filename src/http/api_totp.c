@@ -4,9 +4,16 @@
  *
  *   POST /api/v1/session/totp/setup    {}                  a new secret, not yet in force:
  *        {"secret": base32, "otpauth_uri", "pending"}; with {"pending"} the same one again
- *   POST /api/v1/session/totp/enable   {"pending", "code"} in force once a first code of
- *        the authenticator app matches it (so nobody locks themselves out by a typo)
- *   POST /api/v1/session/totp/disable  {"code"}            off, with a current code
+ *   POST /api/v1/session/totp/enable   {"pending", "code", "password"} in force once a
+ *        first code of the authenticator app matches it (so nobody locks themselves out by
+ *        a typo)
+ *   POST /api/v1/session/totp/disable  {"code", "password"} off, with a current code
+ *
+ * A session alone cannot change its second factor: whoever finds a console left open (or
+ * steals its cookie) must also know the password. Both changes re-authenticate with
+ * login's check and login's throttle (staff_login_check, staff_reauth_record): a wrong
+ * password or code counts as a failed login of the account and of the source address,
+ * and a locked account or address is answered 429 here as at login.
  *
  * "pending" is the new secret sealed with the data folder's key, bound to the account's
  * name and to the time it was made (valid PENDING_TTL seconds): nothing is stored until
@@ -120,6 +127,7 @@ struct totp_job {
 	const char *name;      /* the account: the session's own */
 	const uint8_t *secret; /* enable: the new secret; NULL: disable */
 	int64_t step;          /* enable: the step of the first code */
+	const struct staff_login *login; /* the re-authentication: its failures forgotten */
 };
 
 static int totp_job(struct store *st, struct api_job *j)
@@ -144,6 +152,8 @@ static int totp_job(struct store *st, struct api_job *j)
 		a.totp_last_step = t->step; /* the first code is used: it cannot log in */
 	}
 	rc = store_staff_update(st, &a);
+	if (!rc)
+		rc = staff_reauth_record(st, t->login, j->now);
 	snprintf(object, sizeof(object), "staff:%s", a.name);
 	if (!rc && j->audit)
 		rc = audit_append(st, j->audit, j->actor, "staff.totp", object,
@@ -183,13 +193,86 @@ static enum MHD_Result bad_code(struct api_request *r)
 				 "wrong or used code: type the 6-digit code the app shows now");
 }
 
+static int failure_job(struct store *st, struct api_job *j)
+{
+	return staff_reauth_record(st, j->arg, j->now);
+}
+
+/* The password (and, to turn it off, the current code) asked again under login's
+ * throttle. Answers and returns 1 when the change may not go on (a failure is counted
+ * first); 0 with l->outcome OK. For enable, `secret` is the pending one the code must
+ * match. */
+static int reauthenticate(struct api_request *r, const char *password, const char *code,
+			  const uint8_t *secret, int64_t now, struct staff_login *l,
+			  int64_t *step, enum MHD_Result *answer)
+{
+	char source[STAFF_SOURCE_MAX];
+	struct api_job job;
+	int rc;
+
+	if (!password || !*password) {
+		*answer = api_respond_error(r->conn, 422, "invalid", "password",
+					    "serve la password attuale dell'account",
+					    "the account's current password is required");
+		return 1;
+	}
+	api_source_of(r->conn, source);
+	rc = staff_login_check(r->st, r->api->ctx->keys, r->staff->name, password,
+			       secret ? NULL : code, source, now, l);
+	if (rc) {
+		*answer = api_internal_error(r, "totp reauthentication", rc);
+		return 1;
+	}
+	if (secret && l->outcome == STAFF_LOGIN_OK &&
+	    staff_totp_check(secret, STAFF_TOTP_SECRET_LEN, code, now, 0, step))
+		l->outcome = STAFF_LOGIN_TOTP_BAD;
+	else if (!secret)
+		*step = l->totp_step;
+	if (l->outcome == STAFF_LOGIN_OK)
+		return 0;
+	if (l->outcome == STAFF_LOGIN_BAD || l->outcome == STAFF_LOGIN_TOTP_BAD) {
+		api_job_init(&job, API_JOB_FN, r);
+		job.fn = failure_job;
+		job.arg = l;
+		job.now = now;
+		rc = api_job_run(r->api->ctx->writer, &job);
+		if (rc) {
+			*answer = api_internal_error(r, "totp failure", rc);
+			return 1;
+		}
+	}
+	log_warn("staff-totp-refused", "reason=%s",
+		 l->outcome == STAFF_LOGIN_LOCKED ? "locked"
+		 : l->outcome == STAFF_LOGIN_BAD  ? "password"
+						  : "code");
+	switch (l->outcome) {
+	case STAFF_LOGIN_LOCKED:
+		*answer = api_respond_locked(r->conn, l->retry_after);
+		break;
+	case STAFF_LOGIN_BAD:
+		*answer = api_respond_error(r->conn, 422, "password_invalid", "password",
+					    "password errata: inserisca quella con cui accede alla console",
+					    "wrong password: type the one you log in with");
+		break;
+	case STAFF_LOGIN_INACTIVE:
+		*answer = api_respond_error(r->conn, 403, "inactive", NULL,
+					    "l'account è revocato o fuori dal periodo del decreto",
+					    "the account is revoked or outside its decree's dates");
+		break;
+	default: /* TOTP_NEEDED, TOTP_BAD */
+		*answer = bad_code(r);
+	}
+	return 1;
+}
+
 enum MHD_Result api_totp(struct api_request *r, const char *what)
 {
 	const struct keyfile_keys *keys = r->api->ctx->keys;
 	int64_t now = (int64_t)time(NULL), step = 0;
 	uint8_t secret[STAFF_TOTP_SECRET_LEN];
 	char hex[PENDING_HEX], b32[STAFF_TOTP_BASE32_MAX], uri[URI_MAX];
-	const char *pending, *code;
+	const char *pending, *code, *password;
+	struct staff_login *login = NULL;
 	struct totp_job t;
 	enum MHD_Result ret;
 	json_t *o = body_object(r);
@@ -206,6 +289,7 @@ enum MHD_Result api_totp(struct api_request *r, const char *what)
 	}
 	pending = member(o, "pending");
 	code = member(o, "code");
+	password = member(o, "password");
 	memset(&t, 0, sizeof(t));
 	t.keys = keys;
 	t.name = r->staff->name;
@@ -242,38 +326,39 @@ enum MHD_Result api_totp(struct api_request *r, const char *what)
 				  NULL, NULL);
 		crypto_wipe(b32, sizeof(b32));
 		crypto_wipe(uri, sizeof(uri));
-	} else if (!strcmp(what, "enable")) {
-		if (!pending || pending_open(keys, r->staff->name, pending, now, secret)) {
+	} else {
+		int enable = !strcmp(what, "enable");
+		if (enable != (r->staff->totp_sealed_len == 0)) {
+			ret = api_respond_error(r->conn, 409, "state", NULL,
+						enable ? "il secondo fattore è già attivo"
+						       : "il secondo fattore non è attivo",
+						enable ? "the second factor is on already"
+						       : "the second factor is off already");
+			goto out;
+		}
+		if (enable && (!pending || pending_open(keys, r->staff->name, pending, now, secret))) {
 			ret = api_respond_error(r->conn, 422, "pending_invalid", "pending",
 						"la richiesta di attivazione manca o è scaduta: ricominci",
 						"the set-up request is missing or has expired: start again");
 			goto out;
 		}
-		if (staff_totp_check(secret, sizeof(secret), code, now, 0, &step)) {
-			ret = bad_code(r);
+		login = calloc(1, sizeof(*login));
+		if (!login) {
+			ret = api_internal_error(r, "totp", BANDITORE_ENOMEM);
 			goto out;
 		}
-		t.secret = secret;
+		if (reauthenticate(r, password, code, enable ? secret : NULL, now, login, &step, &ret))
+			goto out;
+		t.secret = enable ? secret : NULL;
 		t.step = step;
-		ret = run(r, &t);
-	} else {
-		if (r->staff->totp_sealed_len == 0) {
-			ret = api_respond_error(r->conn, 409, "state", NULL, "il secondo fattore non è attivo",
-						"the second factor is off already");
-			goto out;
-		}
-		rc = staff_totp_open(keys, r->staff, secret);
-		if (rc) {
-			ret = api_internal_error(r, "totp open", rc);
-			goto out;
-		}
-		if (staff_totp_check(secret, sizeof(secret), code, now, r->staff->totp_last_step, &step)) {
-			ret = bad_code(r);
-			goto out;
-		}
+		t.login = login;
 		ret = run(r, &t);
 	}
 out:
+	if (login) {
+		crypto_wipe(login, sizeof(*login));
+		free(login);
+	}
 	crypto_wipe(secret, sizeof(secret));
 	crypto_wipe(hex, sizeof(hex));
 	json_decref(o);

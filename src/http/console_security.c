@@ -2,13 +2,16 @@
  * console_security.c - "Sicurezza dell'account": a member of staff turns their own second
  * factor (TOTP) on, by scanning a QR code of the otpauth:// address (or typing the secret
  * shown as text) into an authenticator app and confirming with its first code, or off
- * with a current code. Everything goes through the API's /api/v1/session/totp/ (setup, enable, disable); the new
- * secret travels only sealed ("pending") until the code matches.
+ * with a current code; either change asks for the account's password again. Everything
+ * goes through the API's /api/v1/session/totp/ (setup, enable, disable), which throttles
+ * the password and code as login does; the new secret travels only sealed ("pending")
+ * until the code matches.
  */
 #include "http/console_internal.h"
 
 #include "common/buf.h"
 #include "common/crypto.h"
+#include "staff/staff.h"
 #include "web/qr.h"
 
 #include <stdio.h>
@@ -97,10 +100,11 @@ static enum MHD_Result setup(struct console_req *r, const char *pending, const c
 
 enum MHD_Result console_security_post(struct console_req *r, const char *what)
 {
-	char pending[PENDING_FIELD], code[16];
+	char pending[PENDING_FIELD], code[16], password[STAFF_PASSWORD_MAX + 1];
 	struct api_result res;
 	enum MHD_Result ret;
-	int enable = !strcmp(what, "conferma");
+	const char *error;
+	int enable = !strcmp(what, "conferma"), rc;
 
 	if (!console_may(r, "own_totp"))
 		return console_forbidden(r);
@@ -116,22 +120,28 @@ enum MHD_Result console_security_post(struct console_req *r, const char *what)
 		return setup(r, NULL, NULL);
 	console_field(r, "pending", pending, sizeof(pending));
 	console_field(r, "code", code, sizeof(code));
-	if (console_api(r, "POST", enable ? "/api/v1/session/totp/enable" : "/api/v1/session/totp/disable",
-			enable ? json_pack("{s:s, s:s}", "pending", pending, "code", code)
-			       : json_pack("{s:s}", "code", code),
-			&res))
-		return console_error(r, 500, "Errore interno.", "Internal error.");
+	console_field(r, "password", password, sizeof(password));
+	rc = console_api(r, "POST", enable ? "/api/v1/session/totp/enable" : "/api/v1/session/totp/disable",
+			 enable ? json_pack("{s:s, s:s, s:s}", "pending", pending, "code", code, "password",
+					    password)
+				: json_pack("{s:s, s:s}", "code", code, "password", password),
+			 &res);
 	crypto_wipe(code, sizeof(code));
+	crypto_wipe(password, sizeof(password));
+	if (rc)
+		return console_error(r, 500, "Errore interno.", "Internal error.");
+	error = json_string_value(json_object_get(res.body, "error"));
 	if (res.status == 200)
 		ret = console_redirect(r, enable ? (console_en(r) ? "/console/sicurezza?esito=attivato&lang=en"
 								 : "/console/sicurezza?esito=attivato")
 						 : (console_en(r) ? "/console/sicurezza?esito=disattivato&lang=en"
 								  : "/console/sicurezza?esito=disattivato"),
 				       NULL);
-	else if (res.status == 422 && enable && json_is_string(json_object_get(res.body, "error")) &&
-		 !strcmp(json_string_value(json_object_get(res.body, "error")), "totp_invalid"))
-		ret = setup(r, pending, console_api_message(r, &res));
-	else if (res.status == 422 || res.status == 409)
+	else if (res.status == 422 && enable && error &&
+		 (!strcmp(error, "totp_invalid") || !strcmp(error, "password_invalid") ||
+		  !strcmp(error, "invalid")))
+		ret = setup(r, pending, console_api_message(r, &res)); /* the same key again */
+	else if (res.status == 422 || res.status == 409 || res.status == 429)
 		ret = page(r, res.status, NULL, NULL, console_api_message(r, &res));
 	else
 		ret = console_refused(r, &res);

@@ -6,7 +6,7 @@
  *
  * Checking and recording are split so that the daemon runs argon2id in the HTTP thread
  * (staff_login_check, reads only) and hands only the short writes to the writer
- * (staff_login_record).
+ * (staff_login_record, or staff_reauth_record when a session proves itself again).
  */
 #include "staff/staff.h"
 
@@ -186,6 +186,13 @@ fail:
 	if (rc)
 		crypto_wipe(cookie, STAFF_COOKIE_MAX);
 	return rc;
+}
+
+int staff_reauth_record(struct store *st, const struct staff_login *l, int64_t now)
+{
+	if (l->outcome == STAFF_LOGIN_OK)
+		return store_throttle_set(st, l->account_key, 0, 0, now);
+	return staff_login_record(st, l, now, NULL, NULL);
 }
 
 int staff_session_hash(const char *cookie, uint8_t out[CRYPTO_HASH_LEN])

@@ -204,7 +204,9 @@ struct staff_login {
 
 /* Reads (never writes) what logging in as `name` with `password` and `totp` (may be NULL
  * or "") from `source` (an IP address as text) at `now` would do, into *out. The
- * password is checked with argon2id here, outside any writer. 0, or a store error. */
+ * password is checked with argon2id here, outside any writer. 0, or a store error.
+ * It is also the check of a re-authentication (a session changing its own second factor
+ * asks for the password again, and the code when there is one): then staff_reauth_record. */
 int staff_login_check(struct store *st, const struct keyfile_keys *keys, const char *name,
 		      const char *password, const char *totp, const char *source, int64_t now,
 		      struct staff_login *out);
@@ -215,6 +217,10 @@ int staff_login_check(struct store *st, const struct keyfile_keys *keys, const c
  * the TOTP step is recorded (a code used meanwhile makes it BANDITORE_EAUTH). */
 int staff_login_record(struct store *st, const struct staff_login *l, int64_t now,
 		       char cookie[STAFF_COOKIE_MAX], char csrf[65]);
+/* Writes what the check of a re-authentication found: a failure (BAD, TOTP_BAD) counts
+ * exactly as a failed login, under the same keys, so that the password cannot be guessed
+ * here past login's lock; a success forgets the account's failures and makes no session. */
+int staff_reauth_record(struct store *st, const struct staff_login *l, int64_t now);
 
 /* The session whose cookie value is `cookie`, with its account, at `now`: 0 when it is
  * valid and the account active; BANDITORE_EAUTH when unknown or expired (idle or

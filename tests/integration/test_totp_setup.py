@@ -6,6 +6,11 @@ changes nothing. Once on, logging in needs a code (the one used to confirm canno
 again), the secret is stored sealed, the audit says staff.totp without the secret, and
 turning it off needs a current code. A token cannot touch it (sessions only).
 
+Turning it on or off also asks for the account's current password, under login's throttle:
+a wrong password or code counts as a failed login of the account and of the source
+address, the fifth on an account locks it (429, login included) for 15 minutes, and a
+lock stops the change even with the right password and code.
+
 Environment: BANDITORE, BANDITORE_SIM.
 """
 import base64
@@ -69,25 +74,36 @@ class TotpSetup(unittest.TestCase):
         self.assertFalse(self.sealed("stampa"))
         head = self.d.query("SELECT max(seq) FROM audit_log")[0][0]
         wrong = "%06d" % ((int(totp(secret, time.time())) + 1) % 1000000)
-        status, data, _ = g.request("POST", "/api/v1/session/totp/enable", {"pending": s["pending"], "code": wrong})
+        status, data, _ = g.request("POST", "/api/v1/session/totp/enable", {"pending": s["pending"], "code": wrong,
+                                                                          "password": PASSWORD})
         self.assertEqual((status, data["error"]), (422, "totp_invalid"))
         forged = s["pending"][:-2] + ("00" if s["pending"][-2:] != "00" else "11")
         status, data, _ = g.request("POST", "/api/v1/session/totp/enable",
-                                    {"pending": forged, "code": totp(secret, time.time())})
+                                    {"pending": forged, "code": totp(secret, time.time()), "password": PASSWORD})
         self.assertEqual((status, data["error"]), (422, "pending_invalid"))
         # another account cannot enable with this pending secret
         p = Client(self.d.base, "192.0.2.51")
         self.assertEqual(p.login("assessore")[0], 201)
         head = self.d.query("SELECT max(seq) FROM audit_log")[0][0]  # after the login's entry
         status, data, _ = p.request("POST", "/api/v1/session/totp/enable",
-                                    {"pending": s["pending"], "code": totp(secret, time.time())})
+                                    {"pending": s["pending"], "code": totp(secret, time.time()),
+                                     "password": PASSWORD})
         self.assertEqual((status, data["error"]), (422, "pending_invalid"))
         self.assertFalse(self.sealed("stampa"))
         self.assertFalse(self.sealed("assessore"))
         self.assertEqual(self.d.query("SELECT max(seq) FROM audit_log")[0][0], head)
         # the first code confirms it (the previous step's code: still in the window)
         confirm = totp(secret, time.time() - 30)
+        # not without the password, nor with a wrong one
         status, data, _ = g.request("POST", "/api/v1/session/totp/enable", {"pending": s["pending"], "code": confirm})
+        self.assertEqual((status, data["error"], data["field"]), (422, "invalid", "password"))
+        status, data, _ = g.request("POST", "/api/v1/session/totp/enable",
+                                    {"pending": s["pending"], "code": confirm, "password": PASSWORD + "x"})
+        self.assertEqual((status, data["error"], data["field"]), (422, "password_invalid", "password"))
+        self.assertTrue(data["message"].startswith("password errata"))
+        self.assertFalse(self.sealed("stampa"))
+        status, data, _ = g.request("POST", "/api/v1/session/totp/enable",
+                                    {"pending": s["pending"], "code": confirm, "password": PASSWORD})
         self.assertEqual((status, data), (200, {"totp": True}))
         stored = self.sealed("stampa")
         self.assertTrue(stored)
@@ -116,20 +132,107 @@ class TotpSetup(unittest.TestCase):
         # a token cannot touch a second factor
         r = self.d.cli("token", "create", "portale", "--scope", "messages:write")
         token = [l for l in r.stdout.splitlines() if l.startswith("bnd_")][0]
-        status, data, _ = Client(self.d.base).request("POST", "/api/v1/session/totp/disable", {"code": "000000"},
+        status, data, _ = Client(self.d.base).request("POST", "/api/v1/session/totp/disable",
+                                                      {"code": "000000", "password": PASSWORD},
                                                       headers={"Authorization": "Bearer " + token})
         self.assertEqual(status, 403)
         # off: a wrong code changes nothing, a current one turns it off
-        status, data, _ = c.request("POST", "/api/v1/session/totp/disable", {"code": wrong})
+        status, data, _ = c.request("POST", "/api/v1/session/totp/disable", {"code": wrong, "password": PASSWORD})
         self.assertEqual((status, data["error"]), (422, "totp_invalid"))
         self.assertTrue(self.sealed("stampa"))
-        status, data, _ = c.request("POST", "/api/v1/session/totp/disable", {"code": totp(secret, time.time() + 30)})
+        # a current code without the password, or with a wrong one, changes nothing
+        now_code = totp(secret, time.time() + 30)
+        status, data, _ = c.request("POST", "/api/v1/session/totp/disable", {"code": now_code})
+        self.assertEqual((status, data["field"]), (422, "password"))
+        status, data, _ = c.request("POST", "/api/v1/session/totp/disable",
+                                    {"code": now_code, "password": "non la mia password"})
+        self.assertEqual((status, data["error"]), (422, "password_invalid"))
+        self.assertTrue(self.sealed("stampa"))
+        status, data, _ = c.request("POST", "/api/v1/session/totp/disable", {"code": now_code, "password": PASSWORD})
         self.assertEqual((status, data), (200, {"totp": False}))
         self.assertFalse(self.sealed("stampa"))
         c2 = Client(self.d.base, "192.0.2.53")
         self.assertEqual(c2.login("stampa")[0], 201)
         self.assertEqual(self.d.query("SELECT action, details FROM audit_log ORDER BY seq DESC LIMIT 2")[1],
                          ("staff.totp", '{"enabled":false}'))
+
+
+    def failed_logins(self, key):
+        """The failures counted under a throttling key ("account:NAME" or "source:ADDRESS")."""
+        rows = self.d.query("SELECT failures, locked_until FROM login_throttle WHERE key = ?",
+                            (hashlib.sha256(key.encode()).digest(),))
+        return rows[0] if rows else (0, 0)
+
+    def test_wrong_password_or_code_throttled_like_login(self):
+        r = subprocess.run([BANDITORE, "staff", "create", "ufficio", "--role", "gestore",
+                            "--config", self.d.config, "--data-dir", self.d.data],
+                           input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        g = Client(self.d.base, "192.0.2.60")
+        self.assertEqual(g.login("ufficio")[0], 201)
+        status, s, _ = g.request("POST", "/api/v1/session/totp/setup", {})
+        self.assertEqual(status, 200, s)
+        pending, secret = s["pending"], s["secret"]
+        wrong = "%06d" % ((int(totp(secret, time.time())) + 1) % 1000000)
+        head = self.d.query("SELECT max(seq) FROM audit_log")[0][0]
+        # a wrong password and a wrong code each count as a failed login, per account
+        # and per source address
+        status, data, _ = g.request("POST", "/api/v1/session/totp/enable",
+                                    {"pending": pending, "code": totp(secret, time.time()), "password": "sbagliata!"})
+        self.assertEqual((status, data["error"]), (422, "password_invalid"))
+        self.assertEqual(self.failed_logins("account:ufficio")[0], 1)
+        self.assertEqual(self.failed_logins("source:192.0.2.60")[0], 1)
+        status, data, _ = g.request("POST", "/api/v1/session/totp/enable",
+                                    {"pending": pending, "code": wrong, "password": PASSWORD})
+        self.assertEqual((status, data["error"]), (422, "totp_invalid"))
+        self.assertEqual(self.failed_logins("account:ufficio")[0], 2)
+        # and a failed login adds to them: the fifth failure locks the account
+        other = Client(self.d.base, "192.0.2.61")
+        self.assertEqual(other.login("ufficio", password="sbagliata!")[0], 401)
+        for body in ({"pending": pending, "code": wrong, "password": PASSWORD},
+                     {"pending": pending, "code": totp(secret, time.time()), "password": "ancora sbagliata"}):
+            status, data, _ = g.request("POST", "/api/v1/session/totp/enable", body)
+            self.assertEqual(status, 422, data)
+        failures, locked_until = self.failed_logins("account:ufficio")
+        self.assertGreater(locked_until, time.time())
+        # locked: the right password and code are refused, here and at login
+        status, data, headers = g.request("POST", "/api/v1/session/totp/enable",
+                                          {"pending": pending, "code": totp(secret, time.time()), "password": PASSWORD})
+        self.assertEqual((status, data["error"]), (429, "locked"), data)
+        self.assertTrue(data["message"].startswith("troppi tentativi"))
+        self.assertGreater(int(headers["retry-after"]), 0)
+        self.assertFalse(self.sealed("ufficio"))
+        self.assertEqual(Client(self.d.base, "192.0.2.62").login("ufficio")[0], 429)
+        # nothing was audited; the session itself still works
+        self.assertEqual(self.d.query("SELECT max(seq) FROM audit_log")[0][0], head)
+        self.assertEqual(g.request("GET", "/api/v1/session")[0], 200)
+
+    def test_source_address_throttled(self):
+        # ten failures from one address lock it, whichever account's session they came from
+        r = subprocess.run([BANDITORE, "staff", "create", "anagrafe", "--role", "gestore",
+                            "--config", self.d.config, "--data-dir", self.d.data],
+                           input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        g = Client(self.d.base, "192.0.2.70")
+        self.assertEqual(g.login("anagrafe")[0], 201)
+        status, s, _ = g.request("POST", "/api/v1/session/totp/setup", {})
+        self.assertEqual(status, 200, s)
+        for i in range(10):
+            # failed logins as nobody from the same address, then the session's own change
+            if i < 6:
+                self.assertEqual(Client(self.d.base, "192.0.2.70").login("nessuno%d" % i)[0], 401)
+            else:
+                status, data, _ = g.request("POST", "/api/v1/session/totp/enable",
+                                            {"pending": s["pending"], "code": "000000" if i % 2 else "111111",
+                                             "password": PASSWORD if i % 2 else "errata-%d" % i})
+                self.assertEqual(status, 422, data)
+        self.assertGreater(self.failed_logins("source:192.0.2.70")[1], time.time())
+        self.assertLess(self.failed_logins("account:anagrafe")[0], 5)
+        status, data, _ = g.request("POST", "/api/v1/session/totp/enable",
+                                    {"pending": s["pending"], "code": totp(s["secret"], time.time()),
+                                     "password": PASSWORD})
+        self.assertEqual((status, data["error"]), (429, "locked"))
+        self.assertFalse(self.sealed("anagrafe"))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 /*
  * test_staff_accounts.c - unit tests of src/staff/ beyond tokens: argon2id passwords,
  * TOTP against the vectors of RFC 6238, login throttling and lockout with an injected
- * clock, sessions' idle and absolute expiry, the delegates' limit, a decree's end date,
+ * clock (shared with re-authentication), sessions' idle and absolute expiry, the delegates' limit, a decree's end date,
  * revocation ending sessions and tokens, the approval workflow (no self-approval but a
  * gestore's emergency, rejection, edit after approval), and the permission matrix, on a
  * real store.
@@ -214,6 +214,56 @@ static void test_lockout_with_clock(void **state)
 			 STAFF_LOGIN_LOCKED);
 	assert_int_equal(attempt(f, "marco", PASSWORD, NULL, "10.9.9.8", t + 2001, NULL, NULL),
 			 STAFF_LOGIN_OK);
+}
+
+/* A re-authentication as staff_reauth_record writes it; the outcome. */
+static int reauth(struct fx *f, const char *name, const char *password, const char *totp,
+		  const char *source, int64_t now)
+{
+	struct staff_login l;
+
+	assert_int_equal(staff_login_check(f->st, &f->keys, name, password, totp, source, now, &l), 0);
+	assert_int_equal(staff_reauth_record(f->st, &l, now), 0);
+	return l.outcome;
+}
+
+/* The second factor's changes ask for the password again under login's throttle: their
+ * failures and login's add up, per account and per source, and a success makes no session. */
+static void test_reauth_shares_the_lockout(void **state)
+{
+	struct fx *f = *state;
+	struct store_staff a;
+	int64_t t = NOW, n = -1;
+
+	assert_int_equal(make(f, "sara", STORE_ROLE_GESTORE, 0, 0, 0), 0);
+	for (int i = 0; i < STAFF_LOCK_FAILURES - 1; i++)
+		assert_int_equal(reauth(f, "sara", "wrong password", NULL, "10.1.0.1", t++),
+				 STAFF_LOGIN_BAD);
+	/* a success forgets them, and opens no session */
+	assert_int_equal(reauth(f, "sara", PASSWORD, NULL, "10.1.0.1", t++), STAFF_LOGIN_OK);
+	assert_int_equal(store_staff_get(f->st, "sara", &a), 0);
+	assert_int_equal(store_session_remove_staff(f->st, a.id, &n), 0);
+	assert_int_equal(n, 0);
+	/* two failed logins and three failed re-authentications lock the account for both */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(attempt(f, "sara", "wrong password", NULL, "10.1.0.2", t, NULL, NULL),
+				 STAFF_LOGIN_BAD);
+	for (int i = 0; i < STAFF_LOCK_FAILURES - 2; i++)
+		assert_int_equal(reauth(f, "sara", "wrong password", NULL, "10.1.0.3", t),
+				 STAFF_LOGIN_BAD);
+	assert_int_equal(reauth(f, "sara", PASSWORD, NULL, "10.1.0.4", t + 1), STAFF_LOGIN_LOCKED);
+	assert_int_equal(attempt(f, "sara", PASSWORD, NULL, "10.1.0.4", t + 1, NULL, NULL),
+			 STAFF_LOGIN_LOCKED);
+	t += STAFF_LOCK_SECONDS;
+	assert_int_equal(reauth(f, "sara", PASSWORD, NULL, "10.1.0.4", t), STAFF_LOGIN_OK);
+	/* a source is locked after its 10th failure, whichever accounts they were on */
+	for (int i = 0; i < STAFF_LOCK_SOURCE_FAILURES; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "altro%d", i);
+		assert_int_equal(reauth(f, name, PASSWORD, NULL, "10.1.9.9", t + 1), STAFF_LOGIN_BAD);
+	}
+	assert_int_equal(reauth(f, "sara", PASSWORD, NULL, "10.1.9.9", t + 2), STAFF_LOGIN_LOCKED);
+	assert_int_equal(reauth(f, "sara", PASSWORD, NULL, "10.1.9.8", t + 2), STAFF_LOGIN_OK);
 }
 
 static void test_session_expiry(void **state)
@@ -498,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_totp_rfc6238_vectors),
 		cmocka_unit_test_setup_teardown(test_login_with_totp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_with_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reauth_shares_the_lockout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegate_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decree_end_and_revocation, setup, teardown),
