@@ -11,80 +11,19 @@
 //                gestore, revocato, bloccato}}
 // Prints "MESSAGE_TEXT <text>" (the proposed text, for the caller's checks).
 // Exit: 0 all good, 1 a check failed, 77 chromium cannot start (the test is skipped).
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import path from 'node:path';
 
-const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
-const { chromium } = require('playwright-core');
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+import * as lib from './lib.mjs';
 
+const { check, axeCheck, person: personOf } = lib;
 const [setupFile, artifacts] = process.argv.slice(2);
 const setup = JSON.parse(fs.readFileSync(setupFile, 'utf8'));
 const { base, sim_base: simBase, password, phones, accounts } = setup;
-fs.mkdirSync(artifacts, { recursive: true });
-
-const failures = [];
-function check(cond, what) {
-  if (!cond) {
-    failures.push(what);
-    console.log('FAIL ' + what);
-  } else {
-    console.log('ok   ' + what);
-  }
-}
-
-function chromiumPath() {
-  for (const p of [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (p && fs.existsSync(p)) return p;
-  }
-  return null;
-}
-
-let browser;
-try {
-  const exe = chromiumPath();
-  if (!exe) throw new Error('no chromium executable');
-  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu'] });
-} catch (e) {
-  console.log('SKIP: chromium cannot start: ' + e.message);
-  process.exit(77);
-}
-
-async function axeCheck(page, label) {
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    return await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  for (const v of result.violations) {
-    console.log(`  axe ${label}: ${v.id} (${v.impact}) ${v.help}: ` +
-      v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '));
-  }
-  check(result.violations.length === 0, `${label}: axe-core reports ${result.violations.length} WCAG 2.1 AA violation(s)`);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(artifacts, name + '.png'), fullPage: true });
-}
-
-// A context as one person's browser: the console's CSP forbids inline scripts, so axe
-// (injected inline) needs bypassCSP; the pages' own script is a file of ours.
-async function person(opts = {}) {
-  return browser.newContext({ locale: 'it-IT', viewport: { width: 1280, height: 900 }, bypassCSP: true, ...opts });
-}
-
-async function login(page, name, pass = password) {
-  await page.goto(base + '/console/accesso');
-  await page.fill('#name', name);
-  await page.fill('#password', pass);
-  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
-}
-
-async function simMessages(to) {
-  const r = await fetch(`${simBase}/sim/messages?to=${to}`);
-  return (await r.json()).messages;
-}
+const shot = lib.screenshots(artifacts);
+const browser = await lib.launch();
+const person = (opts) => personOf(browser, opts);
+const login = (page, name, pass = password) => lib.login(page, base, name, pass);
+const simMessages = (to) => lib.simMessages(simBase, to);
 
 const text = 'Da lunedì via Roma è chiusa per lavori alla rete idrica. Deviazioni segnalate sul posto.';
 try {
@@ -265,9 +204,6 @@ try {
   await p.goto(base + '/console');
   check(p.url().includes('/console/accesso'), 'after logging out the console asks to log in again');
 } catch (err) {
-  failures.push('exception: ' + (err && err.stack ? err.stack : err));
-  console.log('FAIL exception: ' + (err && err.stack ? err.stack : err));
+  lib.failed(err);
 }
-await browser.close();
-console.log(failures.length ? `${failures.length} check(s) failed` : 'all console checks passed');
-process.exit(failures.length ? 1 : 0);
+await lib.finish(browser, 'all console checks passed');

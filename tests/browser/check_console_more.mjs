@@ -12,36 +12,17 @@
 //                accounts: {gestore, delegato}}
 // Prints "TOTP_SECRET <base32>" (for the caller's check of the QR code's screenshot).
 // Exit: 0 all good, 1 a check failed, 77 chromium cannot start (the test is skipped).
-import { createRequire } from 'node:module';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
-const { chromium } = require('playwright-core');
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+import * as lib from './lib.mjs';
 
+const { check, axeCheck } = lib;
 const [setupFile, artifacts] = process.argv.slice(2);
 const setup = JSON.parse(fs.readFileSync(setupFile, 'utf8'));
 const { base, sim_base: simBase, password, accounts } = setup;
-fs.mkdirSync(artifacts, { recursive: true });
-
-const failures = [];
-function check(cond, what) {
-  if (!cond) {
-    failures.push(what);
-    console.log('FAIL ' + what);
-  } else {
-    console.log('ok   ' + what);
-  }
-}
-
-function chromiumPath() {
-  for (const p of [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (p && fs.existsSync(p)) return p;
-  }
-  return null;
-}
+const shot = lib.screenshots(artifacts);
 
 // RFC 6238 with HMAC-SHA1, 30-second steps, 6 digits, from a base32 secret.
 function totp(secret, at) {
@@ -63,50 +44,11 @@ function totp(secret, at) {
   return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
-let browser;
-try {
-  const exe = chromiumPath();
-  if (!exe) throw new Error('no chromium executable');
-  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu'] });
-} catch (e) {
-  console.log('SKIP: chromium cannot start: ' + e.message);
-  process.exit(77);
-}
-
-async function axeCheck(page, label) {
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    return await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  for (const v of result.violations) {
-    console.log(`  axe ${label}: ${v.id} (${v.impact}) ${v.help}: ` +
-      v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '));
-  }
-  check(result.violations.length === 0, `${label}: axe-core reports ${result.violations.length} WCAG 2.1 AA violation(s)`);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(artifacts, name + '.png'), fullPage: true });
-}
-
-async function person(opts = {}) {
-  return browser.newContext({ locale: 'it-IT', viewport: { width: 1280, height: 900 }, bypassCSP: true, ...opts });
-}
-
+const browser = await lib.launch();
+const person = (opts) => lib.person(browser, opts);
 // With `code`, the page is the one that asked for it (the form now has the code's field).
-async function login(page, name, code) {
-  if (!code) await page.goto(base + '/console/accesso');
-  await page.fill('#name', name);
-  await page.fill('#password', password);
-  if (code) await page.fill('#totp', code);
-  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
-}
-
-async function simMessages(to) {
-  const r = await fetch(`${simBase}/sim/messages?to=${to}`);
-  return (await r.json()).messages;
-}
+const login = (page, name, code) => lib.login(page, base, name, password, code);
+const simMessages = (to) => lib.simMessages(simBase, to);
 
 async function submit(page, locator) {
   await Promise.all([page.waitForLoadState('load'), locator.click()]);
@@ -263,9 +205,6 @@ try {
   check(await d.locator('h1', { hasText: 'Account security' }).count() === 1, 'the security page speaks English');
   await axeCheck(d, 'sicurezza-en');
 } catch (err) {
-  failures.push('exception: ' + (err && err.stack ? err.stack : err));
-  console.log('FAIL exception: ' + (err && err.stack ? err.stack : err));
+  lib.failed(err);
 }
-await browser.close();
-console.log(failures.length ? `${failures.length} check(s) failed` : 'all console checks passed');
-process.exit(failures.length ? 1 : 0);
+await lib.finish(browser, 'all console checks passed');

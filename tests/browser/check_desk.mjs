@@ -9,78 +9,20 @@
 // Usage: node check_desk.mjs SETUP.json ARTIFACTS_DIR
 //   SETUP.json: {base, sim_base, password, gestore, delegato, desk_phone, queued: [..]}
 // Exit: 0 all good, 1 a check failed, 77 chromium cannot start (the test is skipped).
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
-const { chromium } = require('playwright-core');
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+import * as lib from './lib.mjs';
 
+const { check, axeCheck } = lib;
 const [setupFile, artifacts] = process.argv.slice(2);
 const setup = JSON.parse(fs.readFileSync(setupFile, 'utf8'));
 const { base, sim_base: simBase, password, gestore, delegato, desk_phone: deskPhone, queued } = setup;
-fs.mkdirSync(artifacts, { recursive: true });
-
-const failures = [];
-function check(cond, what) {
-  if (!cond) {
-    failures.push(what);
-    console.log('FAIL ' + what);
-  } else {
-    console.log('ok   ' + what);
-  }
-}
-
-function chromiumPath() {
-  for (const p of [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (p && fs.existsSync(p)) return p;
-  }
-  return null;
-}
-
-let browser;
-try {
-  const exe = chromiumPath();
-  if (!exe) throw new Error('no chromium executable');
-  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu'] });
-} catch (e) {
-  console.log('SKIP: chromium cannot start: ' + e.message);
-  process.exit(77);
-}
-
-async function axeCheck(page, label) {
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    return await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  for (const v of result.violations) {
-    console.log(`  axe ${label}: ${v.id} (${v.impact}) ${v.help}: ` +
-      v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '));
-  }
-  check(result.violations.length === 0, `${label}: axe-core reports ${result.violations.length} WCAG 2.1 AA violation(s)`);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(artifacts, name + '.png'), fullPage: true });
-}
-
-async function person() {
-  return browser.newContext({ locale: 'it-IT', viewport: { width: 1280, height: 900 }, bypassCSP: true });
-}
-
-async function login(page, name) {
-  await page.goto(base + '/console/accesso');
-  await page.fill('#name', name);
-  await page.fill('#password', password);
-  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
-}
-
-async function simMessages(to) {
-  const r = await fetch(`${simBase}/sim/messages?to=${to}`);
-  return (await r.json()).messages;
-}
+const shot = lib.screenshots(artifacts);
+const browser = await lib.launch();
+const person = () => lib.person(browser);
+const login = (page, name) => lib.login(page, base, name, password);
+const simMessages = (to) => lib.simMessages(simBase, to);
 
 try {
   const gctx = await person();
@@ -194,9 +136,6 @@ try {
   });
   check(csrf === 403, `an enrollment posted without the CSRF token gets 403 (got ${csrf})`);
 } catch (err) {
-  failures.push('exception: ' + (err && err.stack ? err.stack : err));
-  console.log('FAIL exception: ' + (err && err.stack ? err.stack : err));
+  lib.failed(err);
 }
-await browser.close();
-console.log(failures.length ? `${failures.length} check(s) failed` : 'all desk checks passed');
-process.exit(failures.length ? 1 : 0);
+await lib.finish(browser, 'all desk checks passed');

@@ -10,44 +10,20 @@
 //   email_to: when set, the page's e-mail form is posted without JavaScript with this
 //   address (the caller checks that the confirmation mail arrived).
 // Exit: 0 all good, 1 a check failed, 77 chromium cannot start (the test is skipped).
-import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
-const { chromium } = require('playwright-core');
-const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const Parser = require('rss-parser');
+import * as lib from './lib.mjs';
+
+const { check, axeCheck } = lib;
+const Parser = lib.require('rss-parser');
 
 const [sitesFile, artifacts] = process.argv.slice(2);
 const sites = JSON.parse(fs.readFileSync(sitesFile, 'utf8'));
-fs.mkdirSync(artifacts, { recursive: true });
-
-const failures = [];
-function check(cond, what) {
-  if (!cond) {
-    failures.push(what);
-    console.log('FAIL ' + what);
-  }
-}
-
-function chromiumPath() {
-  for (const p of [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (p && fs.existsSync(p)) return p;
-  }
-  return null;
-}
-
-let browser;
-try {
-  const exe = chromiumPath();
-  if (!exe) throw new Error('no chromium executable');
-  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu'] });
-} catch (e) {
-  console.log('SKIP: chromium cannot start: ' + e.message);
-  process.exit(77);
-}
+const shot = lib.screenshots(artifacts);
+lib.quietChecks(); // hundreds of checks: only the failed ones are printed
+const browser = await lib.launch();
 
 function zbar(file) {
   try {
@@ -55,19 +31,6 @@ function zbar(file) {
   } catch (e) {
     return '';
   }
-}
-
-async function axeCheck(page, label) {
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    return await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  for (const v of result.violations) {
-    console.log(`  axe ${label}: ${v.id} (${v.impact}) ${v.help}: ` +
-      v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | '));
-  }
-  check(result.violations.length === 0, `${label}: axe-core reports ${result.violations.length} WCAG 2.1 AA violation(s)`);
 }
 
 async function decodeElement(page, selector, file) {
@@ -100,7 +63,7 @@ for (const site of sites) {
     check(!text.includes(site.secret), `${label}: shows a draft or unsent message`);
     check(!(await page.content()).includes('<script>alert'), `${label}: unescaped markup`);
     await axeCheck(page, label);
-    await page.screenshot({ path: path.join(artifacts, `${site.name}-${name}.png`), fullPage: true });
+    await shot(page, `${site.name}-${name}`);
   }
   // Stylesheets come from our own server and load (no CDN).
   await page.goto(site.base + '/');
@@ -181,7 +144,7 @@ for (const site of sites) {
     check(resp && resp.status() === 202, `${site.name}: no-JS e-mail form status ${resp && resp.status()}`);
     check((await p2.locator('body').innerText()).includes('Le abbiamo inviato un messaggio'),
       `${site.name}: no-JS e-mail form answer`);
-    await p2.screenshot({ path: path.join(artifacts, `${site.name}-mobile-email.png`), fullPage: true });
+    await shot(p2, `${site.name}-mobile-email`);
   }
   await p2.goto(site.base + '/archivio');
   await p2.fill('#q', 'via roma');
@@ -190,7 +153,7 @@ for (const site of sites) {
   await p2.goto(site.base + '/archivio');
   await Promise.all([p2.waitForNavigation(), p2.click('a[rel=next]')]);
   check(p2.url().includes('pagina=2'), `${site.name}: no-JS next page`);
-  await p2.screenshot({ path: path.join(artifacts, `${site.name}-mobile-archivio.png`), fullPage: true });
+  await shot(p2, `${site.name}-mobile-archivio`);
   await p2.close();
 
   // Feeds, through a real parser.
@@ -210,9 +173,4 @@ for (const site of sites) {
     jf.items.every((i) => i.id && i.url && (i.content_text || i.content_html)), `${site.name}: JSON Feed 1.1 shape`);
 }
 
-await browser.close();
-if (failures.length) {
-  console.log(`${failures.length} check(s) failed`);
-  process.exit(1);
-}
-console.log('all browser checks passed');
+await lib.finish(browser, 'all browser checks passed');

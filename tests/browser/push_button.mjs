@@ -13,39 +13,15 @@
 //
 // Usage: node push_button.mjs BASE SUBSCRIPTION.json
 // Prints JSON lines; exit 0 all good, 1 a check failed, 77 chromium cannot start.
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import path from 'node:path';
 
-const require = createRequire(path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'package.json'));
-const { chromium } = require('playwright-core');
+import * as lib from './lib.mjs';
 
+const { check, failures } = lib;
 const [base, subFile] = process.argv.slice(2);
 const subscription = JSON.parse(fs.readFileSync(subFile, 'utf8'));
-const failures = [];
-function check(cond, what) {
-  if (!cond) {
-    failures.push(what);
-    console.log('FAIL ' + what);
-  }
-}
-
-function chromiumPath() {
-  for (const p of [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (p && fs.existsSync(p)) return p;
-  }
-  return null;
-}
-
-let browser;
-try {
-  const exe = chromiumPath();
-  if (!exe) throw new Error('no chromium executable');
-  browser = await chromium.launch({ executablePath: exe, args: ['--no-sandbox', '--disable-gpu'] });
-} catch (e) {
-  console.log('SKIP: chromium cannot start: ' + e.message);
-  process.exit(77);
-}
+lib.quietChecks();
+const browser = await lib.launch();
 
 const PAGE = `<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Prova</title>
 <script src="/push/button.js" defer></script></head><body>

@@ -13,18 +13,13 @@ Environment: BANDITORE, BANDITORE_SIM.
 """
 import json
 import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-import test_whatsapp_inbound as wa  # noqa: E402
+import console_harness as ch
 
-ROOT = wa.ROOT
+ROOT = ch.ROOT
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts", "console")
 PASSWORD = "console-di-prova-1"
 PHONES = ["393330000101", "393330000102", "393330000103"]
@@ -34,40 +29,19 @@ ACCOUNTS = {"proponente": "anna.proponente", "delegato": "dario.delegato",
 
 class Console(unittest.TestCase):
     def test_console_journey(self):
-        if not os.path.isdir(os.path.join(ROOT, "tests", "node_modules", "playwright-core")):
-            raise unittest.SkipTest("npm packages missing: run scripts/install-deps")
-        d = wa.Deployment()
-        # the cookie is Secure behind https: here the daemon is plain http on loopback
-        with open(d.config, encoding="utf-8") as f:
-            text = f.read()
-        text = re.sub(r"(?m)^public_url\s*=.*$", "public_url = " + d.base, text)
-        with open(d.config, "w", encoding="utf-8") as f:
-            f.write(text)
+        ch.require_npm()
+        d = ch.deployment()
         tmp = tempfile.mkdtemp(prefix="banditore-console-")
         try:
             d.start()
-            decree = ["--decree", "7/2026", "--from", "2026-01-01", "--to", "2030-12-31"]
-            for role, name in ACCOUNTS.items():
-                real = {"revocato": "delegato", "bloccato": "proponente"}.get(role, role)
-                r = subprocess.run([wa.BANDITORE, "staff", "create", name, "--role", real,
-                                    *(decree if real == "delegato" else []),
-                                    "--config", d.config, "--data-dir", d.data],
-                                   input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
-                self.assertEqual(r.returncode, 0, r.stderr)
+            ch.create_staff(self, d, [(name, {"revocato": "delegato", "bloccato": "proponente"}.get(role, role))
+                                      for role, name in ACCOUNTS.items()], PASSWORD)
             for phone in PHONES:
                 d.say(phone, "ATTIVA ISCRIZIONE")
             for phone in PHONES:
                 d.wait_received(phone, 1)
-            setup = os.path.join(tmp, "setup.json")
-            with open(setup, "w", encoding="utf-8") as f:
-                json.dump({"base": d.base, "sim_base": d.sim_base, "password": PASSWORD,
-                           "phones": PHONES, "accounts": ACCOUNTS}, f)
-            node = subprocess.run(["node", os.path.join(HERE, "check_console.mjs"), setup, ARTIFACTS],
-                                  capture_output=True, text=True, timeout=600)
-            print(node.stdout, node.stderr)
-            if node.returncode == 77:
-                raise unittest.SkipTest(node.stdout.strip().splitlines()[-1])
-            self.assertEqual(node.returncode, 0, node.stdout[-4000:] + node.stderr[-2000:])
+            ch.run_check(self, "check_console.mjs", {"base": d.base, "sim_base": d.sim_base, "password": PASSWORD,
+                                                     "phones": PHONES, "accounts": ACCOUNTS}, tmp, ARTIFACTS)
             # the form without its token stored nothing; the one proposed is there
             titles = [t for (t,) in d.query("SELECT title FROM messages")]
             self.assertIn("Chiusura di via Roma", titles)
@@ -83,9 +57,9 @@ class Console(unittest.TestCase):
                 self.assertTrue(any("via Roma" in json.dumps(m, ensure_ascii=False) for m in msgs), msgs)
             r = d.cli("audit", "verify")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            for name in ("accesso", "cruscotto", "scrivi", "messaggi", "approvazioni", "iscritti",
-                         "staff", "registro", "negato-403", "accesso-bloccato"):
-                self.assertTrue(os.path.getsize(os.path.join(ARTIFACTS, name + ".png")) > 10000, name)
+            ch.assert_screenshots(self, ARTIFACTS, (
+                "accesso", "cruscotto", "scrivi", "messaggi", "approvazioni", "iscritti", "staff",
+                "registro", "negato-403", "accesso-bloccato"))
         finally:
             d.cleanup()
             shutil.rmtree(tmp, ignore_errors=True)

@@ -17,21 +17,17 @@ Environment: BANDITORE, BANDITORE_SIM.
 """
 import json
 import os
-import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 import urllib.parse
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-import test_whatsapp_inbound as wa  # noqa: E402
-from test_permissions import Client  # noqa: E402
+import console_harness as ch
+from test_permissions import Client  # noqa: E402  (console_harness put it on the path)
 
-ROOT = wa.ROOT
+ROOT = ch.ROOT
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts", "console")
 PASSWORD = "console-di-prova-2"
 WRITER, MISUSER = "393330000201", "393330000202"
@@ -43,26 +39,15 @@ CHANNEL = "https://whatsapp.com/channel/0029VaEXAMPLE0000000000000"
 
 class ConsoleMore(unittest.TestCase):
     def test_inbox_misuse_channel_totp(self):
-        if not os.path.isdir(os.path.join(ROOT, "tests", "node_modules", "playwright-core")):
-            raise unittest.SkipTest("npm packages missing: run scripts/install-deps")
-        d = wa.Deployment("seveso", extra=[("channel", "platforms", "whatsapp"),
+        ch.require_npm()
+        d = ch.deployment("seveso", extra=[("channel", "platforms", "whatsapp"),
                                            ("whatsapp", "channel_url", CHANNEL),
                                            ("whatsapp", "channel_mode", "manual")])
-        with open(d.config, encoding="utf-8") as f:
-            text = f.read()
-        text = re.sub(r"(?m)^public_url\s*=.*$", "public_url = " + d.base, text)
-        with open(d.config, "w", encoding="utf-8") as f:
-            f.write(text)
         tmp = tempfile.mkdtemp(prefix="banditore-console-more-")
         try:
             d.start()
-            decree = ["--decree", "9/2026", "--from", "2026-01-01", "--to", "2030-12-31"]
-            for role, name in ACCOUNTS.items():
-                r = subprocess.run([wa.BANDITORE, "staff", "create", name, "--role", role,
-                                    *(decree if role == "delegato" else []),
-                                    "--config", d.config, "--data-dir", d.data],
-                                   input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
-                self.assertEqual(r.returncode, 0, r.stderr)
+            ch.create_staff(self, d, [(name, role) for role, name in ACCOUNTS.items()], PASSWORD,
+                            decree=["--decree", "9/2026", "--from", "2026-01-01", "--to", "2030-12-31"])
             for phone in (WRITER, MISUSER):
                 d.say(phone, "ATTIVA ISCRIZIONE")
                 d.wait_received(phone, 1)
@@ -78,17 +63,10 @@ class ConsoleMore(unittest.TestCase):
             self.assertEqual(p.request("POST", "/api/v1/messages/%d/propose" % data["id"])[0], 200)
             mid = data["id"]
             head = d.query("SELECT max(seq) FROM audit_log")[0][0]
-            setup = os.path.join(tmp, "setup.json")
-            with open(setup, "w", encoding="utf-8") as f:
-                json.dump({"base": d.base, "sim_base": d.sim_base, "password": PASSWORD,
-                           "writer": WRITER, "kept_text": KEPT_TEXT, "misuser": MISUSER,
-                           "message_title": TITLE, "accounts": ACCOUNTS}, f)
-            node = subprocess.run(["node", os.path.join(HERE, "check_console_more.mjs"), setup, ARTIFACTS],
-                                  capture_output=True, text=True, timeout=600)
-            print(node.stdout, node.stderr)
-            if node.returncode == 77:
-                raise unittest.SkipTest(node.stdout.strip().splitlines()[-1])
-            self.assertEqual(node.returncode, 0, node.stdout[-4000:] + node.stderr[-2000:])
+            node = ch.run_check(self, "check_console_more.mjs", {
+                "base": d.base, "sim_base": d.sim_base, "password": PASSWORD, "writer": WRITER,
+                "kept_text": KEPT_TEXT, "misuser": MISUSER, "message_title": TITLE,
+                "accounts": ACCOUNTS}, tmp, ARTIFACTS)
             # the kept message is gone, and neither text is left on disk
             self.assertEqual(d.query("SELECT count(*) FROM kept_messages")[0][0], 0)
             d.wait_outbox_empty()
@@ -129,11 +107,11 @@ class ConsoleMore(unittest.TestCase):
                 self.assertEqual((uri.scheme, uri.netloc, uri.path),
                                  ("otpauth", "totp", "/Banditore:" + ACCOUNTS["delegato"]))
                 self.assertEqual(urllib.parse.parse_qs(uri.query)["secret"], [secret])
-            for name in ("ricevuti", "ricevuti-risposto", "iscritti-conferma-diffida",
-                         "iscritti-conferma-estromissione", "canale-whatsapp", "canale-whatsapp-pubblicato",
-                         "sicurezza", "sicurezza-qr-pagina", "accesso-codice", "scrivi-anteprime",
-                         "cruscotto-da-fare"):
-                self.assertTrue(os.path.getsize(os.path.join(ARTIFACTS, name + ".png")) > 10000, name)
+            ch.assert_screenshots(self, ARTIFACTS, (
+                "ricevuti", "ricevuti-risposto", "iscritti-conferma-diffida",
+                "iscritti-conferma-estromissione", "canale-whatsapp", "canale-whatsapp-pubblicato",
+                "sicurezza", "sicurezza-qr-pagina", "accesso-codice", "scrivi-anteprime",
+                "cruscotto-da-fare"))
         finally:
             d.cleanup()
             shutil.rmtree(tmp, ignore_errors=True)
