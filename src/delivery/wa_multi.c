@@ -40,9 +40,11 @@
 #include <unistd.h>
 
 #define EVENTS_MAX 256
-/* One worker: with the caller's thread that makes two busy threads, the cores of a
- * small server; the caller's work per send is about half the HTTP work. */
-#define WORKERS 1
+/* Up to two workers, one per core on a small server: the HTTP work per send (libcurl's
+ * bookkeeping, the answer's parsing, the system calls) is about ten times the caller's
+ * (bench/RESULTS.md), so with one worker that thread alone bounds the rate. A one-core
+ * machine gets one. */
+#define WORKERS_MAX 2
 
 struct slot {
 	struct whatsapp *wa;
@@ -82,7 +84,8 @@ struct worker {
 };
 
 struct wa_multi {
-	struct worker workers[WORKERS];
+	struct worker workers[WORKERS_MAX];
+	int worker_count;        /* how many run */
 	int n_workers;           /* set up so far */
 	int epfd;                /* the caller's: wake_fd and extra_fd */
 	int wake_fd;             /* eventfd: transfers done, or wa_multi_wakeup */
@@ -371,7 +374,7 @@ static void worker_free(struct wa_multi *m, struct worker *w)
 		pthread_join(w->thread, NULL);
 	}
 	for (int i = 0; m->slots && w->multi && i < m->n_slots; i++)
-		if (&m->workers[i % WORKERS] == w && m->slots[i].wa)
+		if (&m->workers[i % m->worker_count] == w && m->slots[i].wa)
 			curl_multi_remove_handle(w->multi, whatsapp_easy(m->slots[i].wa));
 	if (w->multi)
 		curl_multi_cleanup(w->multi);
@@ -411,7 +414,8 @@ int wa_multi_new(const struct whatsapp_settings *ws, int slots, struct wa_multi 
 		rc = BANDITORE_EIO;
 		goto fail;
 	}
-	for (int i = 0; i < WORKERS; i++) {
+	m->worker_count = sysconf(_SC_NPROCESSORS_ONLN) >= 2 && slots >= 2 ? WORKERS_MAX : 1;
+	for (int i = 0; i < m->worker_count; i++) {
 		m->n_workers = i + 1;
 		rc = worker_init(m, &m->workers[i], slots);
 		if (rc)
@@ -431,14 +435,14 @@ int wa_multi_new(const struct whatsapp_settings *ws, int slots, struct wa_multi 
 				     strncmp(ws->api_base, "https://", 8) == 0 ? 1L : 0L) != CURLE_OK ||
 		    curl_easy_setopt(whatsapp_easy(s->wa), CURLOPT_CLOSESOCKETFUNCTION, on_close) ||
 		    curl_easy_setopt(whatsapp_easy(s->wa), CURLOPT_CLOSESOCKETDATA,
-				     &m->workers[i % WORKERS]) ||
+				     &m->workers[i % m->worker_count]) ||
 		    curl_easy_setopt(whatsapp_easy(s->wa), CURLOPT_PRIVATE, (void *)s)) {
 			rc = BANDITORE_ENOMEM;
 			goto fail;
 		}
 		m->free_list[m->n_free++] = slots - 1 - i;
 	}
-	for (int i = 0; i < WORKERS; i++) {
+	for (int i = 0; i < m->worker_count; i++) {
 		if (pthread_create(&m->workers[i].thread, NULL, worker_main, &m->workers[i]) != 0) {
 			rc = BANDITORE_ENOMEM;
 			goto fail;
@@ -507,7 +511,7 @@ int wa_multi_send(struct wa_multi *m, const char *body, size_t len, uint64_t tag
 	s->tag = tag;
 	s->busy = 1;
 	m->n_free--;
-	w = &m->workers[i % WORKERS];
+	w = &m->workers[i % m->worker_count];
 	pthread_mutex_lock(&w->lock);
 	if (queue_push(&w->starts, i))
 		signal_fd(w->wake_fd);

@@ -8,7 +8,7 @@
  * Finished transfers are classified by the connector, exactly as a blocking send.
  *
  * One thread drives it (wa_multi_send, wa_multi_poll, wa_multi_done) while the HTTP
- * work runs on a worker thread of its own; wa_multi_wakeup may be called from any thread
+ * work runs on worker threads of its own (two on a machine with two cores or more); wa_multi_wakeup may be called from any thread
  * to end a wa_multi_poll early. Bodies hold recipients' numbers: each slot's copy is
  * wiped when its transfer ends.
  */
