@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "common/platform.h"
 #include "messages/messages.h"
 #include "store/store.h"
+#include "fixtures.h"
 
 #define NOW 1780000000 /* 2026-05-28T20:26:40Z */
 
@@ -513,53 +513,9 @@ static void test_tier(void **state)
 
 /* ------------------------------------------------------------------ lifecycle on a store */
 
-struct fx {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/banditore-messages-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/banditore.db", f->dir);
-	if (store_open(f->path, &f->st)) {
-		rmdir(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	struct dirent *e;
-	DIR *d;
-
-	store_free(f->st);
-	d = opendir(f->dir);
-	while (d && (e = readdir(d)) != NULL) {
-		char p[512];
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
-	free(f);
-	return 0;
+	return fixture_store_setup(state, "messages");
 }
 
 static void add_subscribers(struct store *st, int platform, int n, int seed)
@@ -598,7 +554,7 @@ static int64_t create(struct store *st, const char *scheduled, const char *expir
 
 static void test_create_stores_draft(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	struct store_message m;
 	int64_t id = create(f->st, "2026-12-01T09:00:00+01:00", NULL);
 
@@ -617,7 +573,7 @@ static void test_create_stores_draft(void **state)
 
 static void test_send_fixes_audience(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	struct messages_approval a;
 	struct store_message m;
 	int64_t id = create(f->st, NULL, NULL);
@@ -646,7 +602,7 @@ static void test_send_fixes_audience(void **state)
 
 static void test_send_scheduled_and_tier(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	struct messages_rules rules = { NULL, 0, 2, NULL, NULL, 0, 0 };
 	struct messages_approval a;
 	struct store_message m;
@@ -666,7 +622,7 @@ static void test_send_scheduled_and_tier(void **state)
 
 static void test_send_expired_refused(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	struct messages_approval a;
 	struct store_message m;
 	int64_t id = create(f->st, NULL, "2026-05-28T21:00:00Z");
@@ -679,7 +635,7 @@ static void test_send_expired_refused(void **state)
 
 static void test_cancel(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	struct messages_approval a;
 	struct store_message m;
 	int64_t draft = create(f->st, NULL, NULL);
@@ -804,11 +760,11 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_tier),
-		cmocka_unit_test_setup_teardown(test_create_stores_draft, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_fixes_audience, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_scheduled_and_tier, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_expired_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_stores_draft, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_send_fixes_audience, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_send_scheduled_and_tier, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_send_expired_refused, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, setup, fixture_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

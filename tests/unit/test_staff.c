@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,56 +19,13 @@
 #include "common/err.h"
 #include "staff/tokens.h"
 #include "store/store.h"
+#include "fixtures.h"
 
 #define NOW 1780000000
 
-struct fx {
-	char dir[64];
-	char path[128];
-	struct store *st;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/banditore-staff-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/banditore.db", f->dir);
-	if (store_open(f->path, &f->st)) {
-		rmdir(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	struct dirent *e;
-	DIR *d;
-
-	store_free(f->st);
-	d = opendir(f->dir);
-	while (d && (e = readdir(d)) != NULL) {
-		char p[512];
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
-	free(f);
-	return 0;
+	return fixture_store_setup(state, "staff");
 }
 
 /* 1 when `needle` occurs in the file at `path`. */
@@ -129,7 +85,7 @@ static void test_names_and_scopes(void **state)
 
 static void test_create_and_verify(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	char secret[TOKENS_SECRET_MAX], other[TOKENS_SECRET_MAX];
 	uint8_t hash[CRYPTO_HASH_LEN];
 	struct store_token t;
@@ -190,7 +146,7 @@ static void test_create_and_verify(void **state)
 
 static void test_refusals(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	char secret[TOKENS_SECRET_MAX];
 	int n = -1;
 	struct store_token list[4];
@@ -210,7 +166,7 @@ static void test_refusals(void **state)
 
 static void test_revoke_and_list(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	char first[TOKENS_SECRET_MAX], second[TOKENS_SECRET_MAX], third[TOKENS_SECRET_MAX];
 	struct store_token t, list[8];
 	int n = 0;
@@ -243,9 +199,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_and_scopes),
-		cmocka_unit_test_setup_teardown(test_create_and_verify, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_revoke_and_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_and_verify, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_revoke_and_list, setup, fixture_store_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

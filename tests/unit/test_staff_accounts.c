@@ -1,10 +1,10 @@
 /*
  * test_staff_accounts.c - unit tests of src/staff/ beyond tokens: argon2id passwords,
  * TOTP against the vectors of RFC 6238, login throttling and lockout with an injected
- * clock (shared with re-authentication), sessions' idle and absolute expiry, the delegates' limit, a decree's end date,
- * revocation ending sessions and tokens, the approval workflow (no self-approval but a
- * gestore's emergency, rejection, edit after approval), and the permission matrix, on a
- * real store.
+ * clock (shared with re-authentication), sessions' idle and absolute expiry, the
+ * delegates' limit, a decree's end date, revocation ending sessions and tokens, the
+ * approval workflow (no self-approval but a gestore's emergency, rejection, edit after
+ * approval), and the permission matrix, on a real store (fixtures.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,63 +23,25 @@
 #include "staff/staff.h"
 #include "staff/tokens.h"
 #include "store/store.h"
+#include "fixtures.h"
 
 #define NOW 1780000000
 #define DAY 86400
 #define PASSWORD "correct horse battery"
 
-struct fx {
-	char dir[64];
-	char path[128];
-	struct store *st;
-	struct keyfile_keys keys;
-};
-
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct fixture_store *f;
 
-	if (!f)
+	if (fixture_store_setup(state, "accounts"))
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/banditore-accounts-XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/banditore.db", f->dir);
-	if (store_open(f->path, &f->st)) {
-		rmdir(f->dir);
-		free(f);
-		return -1;
-	}
+	f = *state;
 	memset(f->keys.seal, 0x42, sizeof(f->keys.seal));
-	*state = f;
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-	struct dirent *e;
-	DIR *d;
-
-	store_free(f->st);
-	d = opendir(f->dir);
-	while (d && (e = readdir(d)) != NULL) {
-		char p[512];
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-static int make(struct fx *f, const char *name, int role, int64_t start, int64_t end, int max)
+static int make(struct fixture_store *f, const char *name, int role, int64_t start, int64_t end,
+		int max)
 {
 	struct staff_new in = { name, NULL, role, PASSWORD, NULL, 0, 0, "cli" };
 
@@ -93,8 +54,9 @@ static int make(struct fx *f, const char *name, int role, int64_t start, int64_t
 }
 
 /* A login attempt checked and recorded at `now`; the outcome. */
-static int attempt(struct fx *f, const char *name, const char *password, const char *totp,
-		   const char *source, int64_t now, char cookie[STAFF_COOKIE_MAX], char csrf[65])
+static int attempt(struct fixture_store *f, const char *name, const char *password,
+		   const char *totp, const char *source, int64_t now, char cookie[STAFF_COOKIE_MAX],
+		   char csrf[65])
 {
 	struct staff_login l;
 	char c[STAFF_COOKIE_MAX], t[65];
@@ -156,7 +118,7 @@ static void test_totp_rfc6238_vectors(void **state)
 
 static void test_login_with_totp(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	uint8_t secret[STAFF_TOTP_SECRET_LEN];
 	uint32_t code;
 	char six[8];
@@ -182,7 +144,7 @@ static void test_login_with_totp(void **state)
 
 static void test_lockout_with_clock(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	int64_t t = NOW;
 
 	assert_int_equal(make(f, "marco", STORE_ROLE_PROPONENTE, 0, 0, 0), 0);
@@ -217,8 +179,8 @@ static void test_lockout_with_clock(void **state)
 }
 
 /* A re-authentication as staff_reauth_record writes it; the outcome. */
-static int reauth(struct fx *f, const char *name, const char *password, const char *totp,
-		  const char *source, int64_t now)
+static int reauth(struct fixture_store *f, const char *name, const char *password,
+		  const char *totp, const char *source, int64_t now)
 {
 	struct staff_login l;
 
@@ -231,7 +193,7 @@ static int reauth(struct fx *f, const char *name, const char *password, const ch
  * failures and login's add up, per account and per source, and a success makes no session. */
 static void test_reauth_shares_the_lockout(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	struct store_staff a;
 	int64_t t = NOW, n = -1;
 
@@ -268,7 +230,7 @@ static void test_reauth_shares_the_lockout(void **state)
 
 static void test_session_expiry(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	char cookie[STAFF_COOKIE_MAX], csrf[65];
 	struct store_session se;
 	struct store_staff a;
@@ -309,7 +271,7 @@ static void test_session_expiry(void **state)
 
 static void test_delegate_limit(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	char name[16];
 
 	for (int i = 1; i <= 5; i++) {
@@ -346,7 +308,7 @@ static void test_delegate_limit(void **state)
 
 static void test_decree_end_and_revocation(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	char cookie[STAFF_COOKIE_MAX], csrf[65], secret[TOKENS_SECRET_MAX];
 	struct store_session se;
 	struct store_staff a;
@@ -390,7 +352,7 @@ static void test_decree_end_and_revocation(void **state)
 }
 
 /* A draft written by `author`, with `priority`. */
-static int64_t draft(struct fx *f, const char *author, int priority, int64_t scheduled_at)
+static int64_t draft(struct fixture_store *f, const char *author, int priority, int64_t scheduled_at)
 {
 	struct store_message m;
 	int64_t id = 0;
@@ -432,7 +394,7 @@ static void test_category_approvers(void **state)
 
 static void test_workflow(void **state)
 {
-	struct fx *f = *state;
+	struct fixture_store *f = *state;
 	struct messages_approval ap;
 	struct store_message m = { 0 };
 	struct store_review rv;
@@ -546,13 +508,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_password_argon2id),
 		cmocka_unit_test(test_totp_rfc6238_vectors),
-		cmocka_unit_test_setup_teardown(test_login_with_totp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lockout_with_clock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reauth_shares_the_lockout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delegate_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_decree_end_and_revocation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_workflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_with_totp, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_with_clock, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_reauth_shares_the_lockout, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_session_expiry, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_delegate_limit, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_decree_end_and_revocation, setup, fixture_store_teardown),
+		cmocka_unit_test_setup_teardown(test_workflow, setup, fixture_store_teardown),
 		cmocka_unit_test(test_category_approvers),
 		cmocka_unit_test(test_permission_matrix),
 	};
