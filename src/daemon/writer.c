@@ -89,6 +89,7 @@ static void *syncer_main(void *arg)
 {
 	struct writer *w = arg;
 
+	pthread_setname_np(pthread_self(), "writer-sync"); /* for top -H and perf */
 	for (;;) {
 		struct writer_job *batch;
 		int rc;
@@ -218,6 +219,7 @@ static void *writer_main(void *arg)
 	int purge_pending = 0;
 	int64_t last_purge = 0, next_tick = now_ms() + (int64_t)w->period * 1000;
 
+	pthread_setname_np(pthread_self(), "writer");
 	for (;;) {
 		struct writer_job *batch = NULL, *last = NULL;
 		int n = 0, stopping;

@@ -274,7 +274,8 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
 			goto fail;
 	}
 	rc = sqlite3_open_v2(path, &q->db,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			     in_memory ? NULL : store_sqlite_vfs());
 	if (rc != SQLITE_OK) {
 		snprintf(err, err_len, "cannot open %s: %s", path,
 			 q->db ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc));
@@ -429,9 +430,9 @@ static int sq_set_cache(struct store *s, int kib)
 }
 
 /* A TRUNCATE checkpoint copies every committed page into the database file (where
- * secure_delete already zeroed the erased rows) and truncates the WAL to zero bytes, so
- * no older copy of a page survives. Its first result column is 1 when a reader kept it
- * from finishing. */
+ * secure_delete already zeroed the erased rows) and empties the WAL (overwritten with
+ * zeros, keeping its blocks: store_sqlite_vfs.c), so no older copy of a page survives.
+ * Its first result column is 1 when a reader kept it from finishing. */
 static int sq_purge_log(struct store *s)
 {
 	struct store_sqlite *q = store_sqlite_of(s);

@@ -159,6 +159,10 @@ static inline struct store_sqlite *store_sqlite_of(struct store *s)
 sqlite3_stmt *store_sqlite_stmt(struct store_sqlite *q, enum store_sqlite_stmt id,
 				const char *sql);
 
+/* store_sqlite_vfs.c: the name of the VFS that empties the WAL by overwriting it with
+ * zeros instead of truncating it (registered on first call), or NULL for the default. */
+const char *store_sqlite_vfs(void);
+
 /* Records "what: SQLite's message" as the connection's last error and maps the SQLite
  * result code `sqlite_rc` to a BANDITORE_E* code (ENOMEM or ESTORE). */
 int store_sqlite_fail(struct store_sqlite *q, const char *what, int sqlite_rc);

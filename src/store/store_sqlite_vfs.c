@@ -1,0 +1,293 @@
+/*
+ * store_sqlite_vfs.c - a thin SQLite VFS over the default one that empties the WAL by
+ * overwriting it with zeros instead of truncating it.
+ *
+ * Why: store_purge_log runs a TRUNCATE checkpoint (at most once a second while citizens
+ * leave) so that no old copy of an erased subscriber's page survives in the WAL file.
+ * Truncating gives the file's blocks and page-cache pages back, and the very next
+ * commits pay to get them again: measured, a third of the writer thread's time went to
+ * ext4 allocating blocks and folios for frames written into a WAL emptied every second.
+ * Overwriting keeps the blocks and the cached pages, and the old bytes are just as gone
+ * from the file (the erasure scan of tests/integration reads every byte of the DB and
+ * the WAL). A WAL that starts with zeros is an empty WAL to SQLite: its header is not
+ * valid, so neither a reader nor recovery after a crash looks at the frames after it,
+ * exactly as with the old frames a RESTART checkpoint leaves behind.
+ *
+ * SQLite calls xTruncate(WAL, 0) only from a TRUNCATE checkpoint, holding the write lock
+ * and every reader's slot after resetting the WAL index, so no connection can be reading
+ * those bytes while they are overwritten. Every other call goes to the default VFS
+ * unchanged (locks included: the same unix VFS does them).
+ */
+#include "store/store_sqlite.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#define KEEP_VFS_NAME "banditore-keep-wal"
+#define ZERO_CHUNK 65536
+
+struct keep_file {
+	sqlite3_file base; /* first: SQLite sees this one */
+	int is_wal;
+	sqlite3_file *real; /* the default VFS's file, right after this struct */
+};
+
+static sqlite3_vfs keep_vfs;
+static sqlite3_vfs *real_vfs;
+static pthread_once_t keep_once = PTHREAD_ONCE_INIT;
+static int keep_rc = SQLITE_ERROR;
+static const unsigned char zeros[ZERO_CHUNK];
+
+static sqlite3_file *real_of(sqlite3_file *f)
+{
+	return ((struct keep_file *)f)->real;
+}
+
+static int k_close(sqlite3_file *f)
+{
+	return real_of(f)->pMethods->xClose(real_of(f));
+}
+
+static int k_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
+{
+	return real_of(f)->pMethods->xRead(real_of(f), buf, amt, off);
+}
+
+static int k_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
+{
+	return real_of(f)->pMethods->xWrite(real_of(f), buf, amt, off);
+}
+
+/* The one change: a WAL emptied to zero bytes is overwritten with zeros and keeps its
+ * size (and its blocks); any other truncation is the default VFS's. */
+static int k_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	struct keep_file *k = (struct keep_file *)f;
+	sqlite3_int64 len = 0, off;
+	int rc;
+
+	if (!k->is_wal || size != 0)
+		return k->real->pMethods->xTruncate(k->real, size);
+	rc = k->real->pMethods->xFileSize(k->real, &len);
+	for (off = 0; rc == SQLITE_OK && off < len; off += ZERO_CHUNK) {
+		int n = len - off < ZERO_CHUNK ? (int)(len - off) : ZERO_CHUNK;
+		rc = k->real->pMethods->xWrite(k->real, zeros, n, off);
+	}
+	return rc;
+}
+
+static int k_sync(sqlite3_file *f, int flags)
+{
+	return real_of(f)->pMethods->xSync(real_of(f), flags);
+}
+
+static int k_file_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return real_of(f)->pMethods->xFileSize(real_of(f), size);
+}
+
+static int k_lock(sqlite3_file *f, int level)
+{
+	return real_of(f)->pMethods->xLock(real_of(f), level);
+}
+
+static int k_unlock(sqlite3_file *f, int level)
+{
+	return real_of(f)->pMethods->xUnlock(real_of(f), level);
+}
+
+static int k_check_reserved(sqlite3_file *f, int *out)
+{
+	return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out);
+}
+
+static int k_file_control(sqlite3_file *f, int op, void *arg)
+{
+	return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
+}
+
+static int k_sector_size(sqlite3_file *f)
+{
+	return real_of(f)->pMethods->xSectorSize(real_of(f));
+}
+
+static int k_device_characteristics(sqlite3_file *f)
+{
+	return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f));
+}
+
+static int k_shm_map(sqlite3_file *f, int page, int size, int extend, void volatile **out)
+{
+	return real_of(f)->pMethods->xShmMap(real_of(f), page, size, extend, out);
+}
+
+static int k_shm_lock(sqlite3_file *f, int offset, int n, int flags)
+{
+	return real_of(f)->pMethods->xShmLock(real_of(f), offset, n, flags);
+}
+
+static void k_shm_barrier(sqlite3_file *f)
+{
+	real_of(f)->pMethods->xShmBarrier(real_of(f));
+}
+
+static int k_shm_unmap(sqlite3_file *f, int delete_flag)
+{
+	return real_of(f)->pMethods->xShmUnmap(real_of(f), delete_flag);
+}
+
+static int k_fetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **out)
+{
+	return real_of(f)->pMethods->xFetch(real_of(f), off, amt, out);
+}
+
+static int k_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
+{
+	return real_of(f)->pMethods->xUnfetch(real_of(f), off, p);
+}
+
+static const sqlite3_io_methods keep_io = {
+	.iVersion = 3,
+	.xClose = k_close,
+	.xRead = k_read,
+	.xWrite = k_write,
+	.xTruncate = k_truncate,
+	.xSync = k_sync,
+	.xFileSize = k_file_size,
+	.xLock = k_lock,
+	.xUnlock = k_unlock,
+	.xCheckReservedLock = k_check_reserved,
+	.xFileControl = k_file_control,
+	.xSectorSize = k_sector_size,
+	.xDeviceCharacteristics = k_device_characteristics,
+	.xShmMap = k_shm_map,
+	.xShmLock = k_shm_lock,
+	.xShmBarrier = k_shm_barrier,
+	.xShmUnmap = k_shm_unmap,
+	.xFetch = k_fetch,
+	.xUnfetch = k_unfetch,
+};
+
+static int k_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out_flags)
+{
+	struct keep_file *k = (struct keep_file *)f;
+	int rc;
+
+	(void)vfs;
+	memset(k, 0, sizeof(*k));
+	k->real = (sqlite3_file *)(k + 1);
+	k->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
+	rc = real_vfs->xOpen(real_vfs, name, k->real, flags, out_flags);
+	/* Methods only on a file the default VFS opened (SQLite closes only those), and only
+	 * over the methods this shim knows how to forward (the unix VFS's are version 3). */
+	if (k->real->pMethods && k->real->pMethods->iVersion < 3) {
+		k->real->pMethods->xClose(k->real);
+		k->real->pMethods = NULL;
+		rc = SQLITE_CANTOPEN;
+	}
+	k->base.pMethods = k->real->pMethods ? &keep_io : NULL;
+	return rc;
+}
+
+static int k_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+	(void)vfs;
+	return real_vfs->xDelete(real_vfs, name, sync_dir);
+}
+
+static int k_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
+{
+	(void)vfs;
+	return real_vfs->xAccess(real_vfs, name, flags, out);
+}
+
+static int k_full_pathname(sqlite3_vfs *vfs, const char *name, int n, char *out)
+{
+	(void)vfs;
+	return real_vfs->xFullPathname(real_vfs, name, n, out);
+}
+
+static void *k_dl_open(sqlite3_vfs *vfs, const char *name)
+{
+	(void)vfs;
+	return real_vfs->xDlOpen(real_vfs, name);
+}
+
+static void k_dl_error(sqlite3_vfs *vfs, int n, char *out)
+{
+	(void)vfs;
+	real_vfs->xDlError(real_vfs, n, out);
+}
+
+static void (*k_dl_sym(sqlite3_vfs *vfs, void *h, const char *sym))(void)
+{
+	(void)vfs;
+	return real_vfs->xDlSym(real_vfs, h, sym);
+}
+
+static void k_dl_close(sqlite3_vfs *vfs, void *h)
+{
+	(void)vfs;
+	real_vfs->xDlClose(real_vfs, h);
+}
+
+static int k_randomness(sqlite3_vfs *vfs, int n, char *out)
+{
+	(void)vfs;
+	return real_vfs->xRandomness(real_vfs, n, out);
+}
+
+static int k_sleep(sqlite3_vfs *vfs, int us)
+{
+	(void)vfs;
+	return real_vfs->xSleep(real_vfs, us);
+}
+
+static int k_current_time(sqlite3_vfs *vfs, double *out)
+{
+	(void)vfs;
+	return real_vfs->xCurrentTime(real_vfs, out);
+}
+
+static int k_last_error(sqlite3_vfs *vfs, int n, char *out)
+{
+	(void)vfs;
+	return real_vfs->xGetLastError ? real_vfs->xGetLastError(real_vfs, n, out) : 0;
+}
+
+static int k_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *out)
+{
+	(void)vfs;
+	return real_vfs->xCurrentTimeInt64(real_vfs, out);
+}
+
+static void keep_register(void)
+{
+	real_vfs = sqlite3_vfs_find(NULL);
+	if (!real_vfs || real_vfs->iVersion < 2 || !real_vfs->xCurrentTimeInt64)
+		return; /* keep_rc stays an error: connections use the default VFS */
+	keep_vfs.iVersion = 2;
+	keep_vfs.szOsFile = (int)sizeof(struct keep_file) + real_vfs->szOsFile;
+	keep_vfs.mxPathname = real_vfs->mxPathname;
+	keep_vfs.zName = KEEP_VFS_NAME;
+	keep_vfs.xOpen = k_open;
+	keep_vfs.xDelete = k_delete;
+	keep_vfs.xAccess = k_access;
+	keep_vfs.xFullPathname = k_full_pathname;
+	keep_vfs.xDlOpen = k_dl_open;
+	keep_vfs.xDlError = k_dl_error;
+	keep_vfs.xDlSym = k_dl_sym;
+	keep_vfs.xDlClose = k_dl_close;
+	keep_vfs.xRandomness = k_randomness;
+	keep_vfs.xSleep = k_sleep;
+	keep_vfs.xCurrentTime = k_current_time;
+	keep_vfs.xGetLastError = k_last_error;
+	keep_vfs.xCurrentTimeInt64 = k_current_time_int64;
+	keep_rc = sqlite3_vfs_register(&keep_vfs, 0);
+}
+
+const char *store_sqlite_vfs(void)
+{
+	pthread_once(&keep_once, keep_register);
+	return keep_rc == SQLITE_OK ? KEEP_VFS_NAME : NULL;
+}
