@@ -76,6 +76,7 @@ struct item {
 	int action;        /* enum outcome_action, or ACTION_GONE, once done */
 	int retry_after;
 	int64_t sent_ns;   /* when it was sent */
+	uint64_t pace_ticket; /* its slot in the number's schedule (ratelimit_shared_arrived) */
 };
 
 /*
@@ -994,8 +995,9 @@ static void issue(struct broadcast *b, struct job *j)
 			break;
 		}
 		/* The slot in the number's schedule first: the request goes out right after. */
-		wait = ratelimit_shared_take_class(b->pace, j->priority == STORE_PRIORITY_EMERGENCY ?
-						   RATELIMIT_EMERGENCY : RATELIMIT_ROUTINE, now_ns);
+		wait = ratelimit_shared_take_ticket(b->pace, j->priority == STORE_PRIORITY_EMERGENCY ?
+						    RATELIMIT_EMERGENCY : RATELIMIT_ROUTINE, now_ns,
+						    &it->pace_ticket);
 		if (wait > 0) {
 			arm_timer(b, now_ns + wait);
 			break;
@@ -1077,6 +1079,8 @@ static void collect(struct broadcast *b)
 			continue;
 		it->state = ITEM_DONE;
 		j->flight--;
+		/* When the answer came bounds when the request arrived (ratelimit.h). */
+		ratelimit_shared_arrived(b->pace, it->pace_ticket, mono_ns());
 		it->action = outcome_of(&res);
 		it->retry_after = res.retry_after;
 		n[it->action & 3]++;

@@ -7,38 +7,66 @@
 
 void ratelimit_init(struct ratelimit *rl, int per_second)
 {
-	rl->tat_ns = 0;
-	rl->interval_ns = 0;
-	if (per_second > 0)
-		rl->interval_ns = (int64_t)(NS_PER_S / ((double)per_second * (1.0 - RATELIMIT_MARGIN)) + 0.5);
+	memset(rl, 0, sizeof(*rl));
+	if (per_second <= 0)
+		return;
+	rl->per_second = per_second;
+	rl->interval_ns = (int64_t)(NS_PER_S / ((double)per_second * (1.0 - RATELIMIT_MARGIN)) + 0.5);
+	/* Above the rates the ring covers, no catching up: the schedule alone then keeps
+	 * every window (N+1 sends span N*T, 1.5% more than a second). */
+	rl->late_ns = per_second <= RATELIMIT_RING_MAX ? RATELIMIT_LATE_NS : 0;
 }
 
 int64_t ratelimit_wait(const struct ratelimit *rl, int64_t now_ns)
 {
-	if (rl->interval_ns == 0 || rl->tat_ns == 0 || now_ns >= rl->tat_ns)
+	int64_t due;
+
+	if (rl->interval_ns == 0 || rl->tat_ns == 0)
 		return 0;
-	return rl->tat_ns - now_ns;
+	due = rl->tat_ns;
+	/* Catching up stops where it would put per_second + 1 sends in one window: the
+	 * send per_second back is in the slot this one takes. */
+	if (rl->late_ns > 0 && rl->sends >= (uint64_t)rl->per_second) {
+		int64_t window = rl->ring[rl->sends % (uint64_t)rl->per_second] + RATELIMIT_WINDOW_NS;
+		if (window > due)
+			due = window;
+	}
+	return now_ns >= due ? 0 : due - now_ns;
 }
 
-void ratelimit_take(struct ratelimit *rl, int64_t now_ns)
+int64_t ratelimit_take(struct ratelimit *rl, int64_t now_ns)
 {
-	int64_t base = now_ns - RATELIMIT_LATE_NS;
+	int64_t lost = 0;
 
 	if (rl->interval_ns == 0)
-		return;
-	/* Late by a little: keep the schedule, so that wake-up delays cost no rate. Late by
-	 * more (nothing to send for a while): a new schedule from now, with no credit saved
-	 * up, so that no burst follows an idle time. Either way send k+1 is due at least
-	 * T - RATELIMIT_LATE_NS after send k, and any k+1 sends span at least
-	 * k*T - RATELIMIT_LATE_NS. */
-	if (rl->tat_ns > base)
-		base = rl->tat_ns;
-	rl->tat_ns = base + rl->interval_ns;
+		return 0;
+	if (rl->tat_ns == 0 || now_ns - rl->tat_ns > rl->late_ns) {
+		/* Further behind than the lateness kept (nothing to send for a while): a new
+		 * schedule from now, no credit saved up. */
+		if (rl->tat_ns != 0)
+			lost = now_ns - rl->late_ns - rl->tat_ns;
+		rl->tat_ns = now_ns + rl->interval_ns;
+	} else {
+		/* On time, or late by a little: the schedule stays, the next sends catch up. */
+		rl->tat_ns += rl->interval_ns;
+	}
+	if (rl->late_ns > 0) {
+		uint64_t n = (uint64_t)rl->per_second;
+
+		/* Threads pass times read before taking the lock: a send recorded a little
+		 * later than it went only makes the window stricter. */
+		if (rl->sends > 0 && now_ns < rl->ring[(rl->sends - 1) % n])
+			now_ns = rl->ring[(rl->sends - 1) % n];
+		rl->ring[rl->sends % n] = now_ns;
+	}
+	rl->sends++;
+	return lost;
 }
 
 void ratelimit_shared_init(struct ratelimit_shared *s, int per_second)
 {
 	memset(s->waiting, 0, sizeof(s->waiting));
+	memset(&s->stats, 0, sizeof(s->stats));
 	pthread_mutex_init(&s->lock, NULL);
 	ratelimit_init(&s->rl, per_second);
 }
@@ -53,21 +81,85 @@ int64_t ratelimit_shared_take(struct ratelimit_shared *s, int64_t now_ns)
 	return ratelimit_shared_take_class(s, RATELIMIT_EMERGENCY, now_ns);
 }
 
-int64_t ratelimit_shared_take_class(struct ratelimit_shared *s, int cls, int64_t now_ns)
+int64_t ratelimit_shared_take_ticket(struct ratelimit_shared *s, int cls, int64_t now_ns,
+				     uint64_t *ticket)
 {
-	int64_t wait;
-	int higher = 0;
+	int64_t wait, lost;
+	int higher = 0, any = 0;
 
+	if (cls < 0 || cls >= RATELIMIT_CLASSES)
+		cls = RATELIMIT_ROUTINE;
 	pthread_mutex_lock(&s->lock);
-	for (int c = 0; c < cls && c < RATELIMIT_CLASSES; c++)
-		higher += s->waiting[c];
+	for (int c = 0; c < RATELIMIT_CLASSES; c++) {
+		if (c < cls)
+			higher += s->waiting[c];
+		any += s->waiting[c];
+	}
 	wait = ratelimit_wait(&s->rl, now_ns);
-	if (higher > 0 && wait < RATELIMIT_YIELD_NS)
+	if (higher > 0 && wait < RATELIMIT_YIELD_NS) {
 		wait = RATELIMIT_YIELD_NS;
-	if (wait == 0)
-		ratelimit_take(&s->rl, now_ns);
+		s->stats.yielded[cls]++;
+	}
+	if (wait == 0) {
+		if (ticket)
+			*ticket = s->rl.sends;
+		lost = ratelimit_take(&s->rl, now_ns);
+		s->stats.taken[cls]++;
+		if (lost > 0 && any > 0) {
+			s->stats.late_takes++;
+			s->stats.late_ns += lost;
+		}
+	}
 	pthread_mutex_unlock(&s->lock);
 	return wait;
+}
+
+int64_t ratelimit_shared_take_class(struct ratelimit_shared *s, int cls, int64_t now_ns)
+{
+	return ratelimit_shared_take_ticket(s, cls, now_ns, NULL);
+}
+
+#define RTT_EPOCH_NS 10000000000LL
+
+void ratelimit_shared_arrived(struct ratelimit_shared *s, uint64_t ticket, int64_t done_ns)
+{
+	struct ratelimit *rl = &s->rl;
+	int64_t *slot, rtt, quickest, late;
+
+	pthread_mutex_lock(&s->lock);
+	/* Only while the send is still in the ring (the last per_second sends). */
+	if (rl->late_ns == 0 || ticket >= rl->sends || rl->sends - ticket > (uint64_t)rl->per_second)
+		goto out;
+	slot = &rl->ring[ticket % (uint64_t)rl->per_second];
+	rtt = done_ns - *slot;
+	if (rtt <= 0)
+		goto out;
+	/* The quickest answer over the last 10 to 20 s: the way there and back with no
+	 * waiting on it. */
+	if (done_ns - rl->rtt_epoch_ns > RTT_EPOCH_NS) {
+		rl->rtt_min[1] = rl->rtt_min[0];
+		rl->rtt_min[0] = 0;
+		rl->rtt_epoch_ns = done_ns;
+	}
+	if (rl->rtt_min[0] == 0 || rtt < rl->rtt_min[0])
+		rl->rtt_min[0] = rtt;
+	quickest = rl->rtt_min[0];
+	if (rl->rtt_min[1] > 0 && rl->rtt_min[1] < quickest)
+		quickest = rl->rtt_min[1];
+	/* It arrived at the latest when its answer came, less the quickest way back; as
+	 * the quickest way back is not known, less the quickest way there and back. The
+	 * window's 13 ms over a second cover that much. */
+	s->stats.arrived++;
+	late = rtt - quickest - (RATELIMIT_WINDOW_NS - 1000000000LL);
+	if (late <= 0)
+		goto out;
+	*slot += late;
+	s->stats.moved++;
+	s->stats.moved_ns += late;
+	if (late > s->stats.moved_max_ns)
+		s->stats.moved_max_ns = late;
+out:
+	pthread_mutex_unlock(&s->lock);
 }
 
 void ratelimit_shared_waiting(struct ratelimit_shared *s, int cls, int n)
@@ -76,5 +168,14 @@ void ratelimit_shared_waiting(struct ratelimit_shared *s, int cls, int n)
 		return;
 	pthread_mutex_lock(&s->lock);
 	s->waiting[cls] = n > 0 ? n : 0;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void ratelimit_shared_stats(struct ratelimit_shared *s, struct ratelimit_stats *out, int reset)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = s->stats;
+	if (reset)
+		memset(&s->stats, 0, sizeof(s->stats));
 	pthread_mutex_unlock(&s->lock);
 }

@@ -25,7 +25,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #define REPLIES_SLOTS 64       /* sends in flight at once */
 #define REPLIES_READ 256       /* due rows read at once */
@@ -36,6 +38,7 @@
 #define TEMPLATE_PARAMS_MAX 8
 #define BACKOFF_BASE 2         /* seconds, doubled per attempt */
 #define BACKOFF_MAX 3600
+#define STATS_EVERY_NS 10000000000LL /* the pace's figures in the log every 10 s of work */
 
 enum settle { SETTLE_SENT, SETTLE_RETRY, SETTLE_GIVE_UP };
 
@@ -45,6 +48,7 @@ struct flight {
 	int64_t id;
 	int platform;
 	int attempts;
+	uint64_t ticket; /* its slot in the number's schedule (ratelimit_shared_arrived) */
 	char kind[16];
 };
 
@@ -55,6 +59,8 @@ struct replies {
 	struct ratelimit_shared own_pace;
 	struct ratelimit_shared *pace;
 	pthread_t thread;
+	int timer_fd;             /* wakes the thread when the pace's next slot is due */
+	int64_t pace_due_ns;      /* that time, 0 when the pace refused nothing (thread only) */
 	pthread_mutex_t lock;     /* guards everything below */
 	pthread_cond_t settled;
 	int woken, stopping, pending_jobs;
@@ -65,6 +71,15 @@ struct replies {
 	 * commit and every 5 ms, and a fresh zeroed array each time (280 KiB) cost more
 	 * than the rows it held. Only the replies thread uses it. */
 	struct store_outbox_item items[REPLIES_READ];
+	/* Where the thread's time went since the last "reply-pace" line (thread only). */
+	struct {
+		int64_t since_ns, db_ns, wait_pace_ns, wait_flight_ns, wait_idle_ns;
+		int64_t due_ns;    /* when the pace said the next slot is due, 0: not refused */
+		int64_t late_ns;   /* summed lateness of takes after a refusal */
+		uint64_t reads, rows, refused, started, late[4]; /* late: <1, <2, <5, >=5 ms */
+		uint64_t all_busy; /* reads that found only rows sent or settling */
+		int busy_max;
+	} ps;
 };
 
 struct settle_job {
@@ -260,14 +275,34 @@ static int start_one(struct replies *r, struct store_outbox_item *it, int64_t no
 	char to[SUBSCRIBERS_ADDRESS_MAX];
 	char *body = NULL;
 	int slot = -1, rc;
+	uint64_t ticket = 0;
 
 	if (now - it->created_at > r->rs.max_age || it->attempts >= r->rs.max_attempts ||
 	    it->platform != PLATFORM_WHATSAPP) {
 		settle(r, it->id, it->platform, it->kind, SETTLE_GIVE_UP, it->attempts, 0);
 		return 1;
 	}
-	if (ratelimit_shared_take_class(r->pace, RATELIMIT_REPLIES, mono_ns()) > 0)
-		return 0;
+	{
+		int64_t t = mono_ns();
+		int64_t wait = ratelimit_shared_take_ticket(r->pace, RATELIMIT_REPLIES, t, &ticket);
+
+		if (wait > 0) {
+			r->ps.refused++;
+			if (!r->ps.due_ns)
+				r->ps.due_ns = t + wait;
+			r->pace_due_ns = t + wait;
+			return 0;
+		}
+		if (r->ps.due_ns) {
+			int64_t late = t - r->ps.due_ns;
+			if (late < 0)
+				late = 0;
+			r->ps.late_ns += late;
+			r->ps.late[late < 1000000 ? 0 : late < 2000000 ? 1 : late < 5000000 ? 2 : 3]++;
+			r->ps.due_ns = 0;
+		}
+		r->ps.started++;
+	}
 	for (int i = 0; i < REPLIES_SLOTS && slot < 0; i++)
 		if (!r->flights[i].used)
 			slot = i;
@@ -293,6 +328,7 @@ static int start_one(struct replies *r, struct store_outbox_item *it, int64_t no
 	r->flights[slot].id = it->id;
 	r->flights[slot].platform = it->platform;
 	r->flights[slot].attempts = it->attempts;
+	r->flights[slot].ticket = ticket;
 	snprintf(r->flights[slot].kind, sizeof(r->flights[slot].kind), "%s", it->kind);
 	return 1;
 }
@@ -302,22 +338,36 @@ static int start_one(struct replies *r, struct store_outbox_item *it, int64_t no
 static int issue(struct replies *r, int64_t now)
 {
 	struct store_outbox_item *items = r->items;
-	int n = 0, waiting = 0, blocked = 0, rc, max;
+	int n = 0, waiting = 0, blocked = 0, rc, max, started_any = 0;
 
-	/* Enough rows to fill every free slot past the busy ones, and one more to know
-	 * whether any is left waiting (only "some are waiting" matters, ratelimit.h): the
-	 * same rows start as with a full read, at a fraction of the rows read. */
-	max = wa_multi_free_slots(r->net) + 1;
+	/* Enough rows to fill the free slots the pace lets start before the next read, past
+	 * the busy ones, and one more to know whether any is left waiting (only "some are
+	 * waiting" matters, ratelimit.h): at 80/s one slot is due at a time, and reading 64
+	 * rows for it (every 5 ms) cost the thread most of its time. */
+	max = wa_multi_free_slots(r->net);
+	if (r->pace->rl.interval_ns > 0 && max > 1 + READ_GAP_NS / r->pace->rl.interval_ns)
+		max = 1 + (int)(READ_GAP_NS / r->pace->rl.interval_ns);
+	max += 1;
 	pthread_mutex_lock(&r->lock);
 	max += r->n_busy; /* the writer only takes ids away meanwhile */
 	pthread_mutex_unlock(&r->lock);
 	if (max > REPLIES_READ)
 		max = REPLIES_READ;
-	rc = store_outbox_due(r->st, now, items, max, &n);
+	{
+		int64_t t = mono_ns();
+		rc = store_outbox_due(r->st, now, items, max, &n);
+		r->ps.db_ns += mono_ns() - t;
+		r->ps.reads++;
+		r->ps.rows += (uint64_t)(rc ? 0 : n);
+	}
 	if (rc) {
 		log_error("reply-read", "error=\"%s\"", banditore_strerror(rc));
 		n = 0;
 	}
+	pthread_mutex_lock(&r->lock);
+	if (r->n_busy > r->ps.busy_max)
+		r->ps.busy_max = r->n_busy;
+	pthread_mutex_unlock(&r->lock);
 	for (int i = 0; i < n; i++) {
 		int busy;
 
@@ -332,12 +382,15 @@ static int issue(struct replies *r, int64_t now)
 			blocked = 1;
 			waiting++;
 		} else {
+			started_any = 1;
 			pthread_mutex_lock(&r->lock);
 			r->busy[r->n_busy++] = items[i].id;
 			pthread_mutex_unlock(&r->lock);
 		}
 		store_outbox_item_clear(&items[i]);
 	}
+	if (n > 0 && !started_any && !waiting)
+		r->ps.all_busy++;
 	/* The rows hold sealed addresses: not left in memory until the next read. */
 	crypto_wipe(items, (size_t)n * sizeof(*items));
 	return waiting;
@@ -354,6 +407,8 @@ static void collect(struct replies *r, int64_t now)
 		int attempts = f->attempts + 1;
 
 		f->used = 0;
+		/* When the answer came bounds when the request arrived (ratelimit.h). */
+		ratelimit_shared_arrived(r->pace, f->ticket, mono_ns());
 		if (res.outcome == CONNECTOR_OK) {
 			log_info("reply-sent", "kind=%s id=%lld", f->kind, (long long)f->id);
 			settle(r, f->id, f->platform, f->kind, SETTLE_SENT, attempts, 0);
@@ -370,11 +425,53 @@ static void collect(struct replies *r, int64_t now)
 	}
 }
 
+/* Every STATS_EVERY_NS while there is work: where the slots and the thread's time went
+ * (bench/launch reads these lines; an operator sees from them what holds replies back). */
+static void log_pace(struct replies *r, int waiting)
+{
+	struct ratelimit_stats rs;
+	int64_t now = mono_ns();
+
+	if (!r->ps.since_ns) {
+		r->ps.since_ns = now;
+		return;
+	}
+	if (now - r->ps.since_ns < STATS_EVERY_NS)
+		return;
+	ratelimit_shared_stats(r->pace, &rs, 1);
+	if (r->ps.started || waiting || rs.taken[RATELIMIT_ROUTINE] || rs.taken[RATELIMIT_EMERGENCY])
+		log_info("reply-pace", "seconds=%.1f started=%llu waiting=%d slots_emergency=%llu "
+			 "slots_replies=%llu slots_routine=%llu routine_yielded=%llu late_takes=%llu "
+			 "late_lost_ms=%.1f refused=%llu late_lt1ms=%llu late_lt2ms=%llu "
+			 "late_lt5ms=%llu late_ge5ms=%llu late_sum_ms=%.1f reads=%llu rows=%llu "
+			 "db_ms=%.1f wait_pace_ms=%.1f wait_flight_ms=%.1f wait_idle_ms=%.1f "
+			 "all_busy=%llu busy_max=%d arrived=%llu moved=%llu moved_ms=%.1f moved_max_ms=%.1f",
+			 (double)(now - r->ps.since_ns) / 1e9, (unsigned long long)r->ps.started, waiting,
+			 (unsigned long long)rs.taken[RATELIMIT_EMERGENCY],
+			 (unsigned long long)rs.taken[RATELIMIT_REPLIES],
+			 (unsigned long long)rs.taken[RATELIMIT_ROUTINE],
+			 (unsigned long long)rs.yielded[RATELIMIT_ROUTINE],
+			 (unsigned long long)rs.late_takes, (double)rs.late_ns / 1e6,
+			 (unsigned long long)r->ps.refused, (unsigned long long)r->ps.late[0],
+			 (unsigned long long)r->ps.late[1], (unsigned long long)r->ps.late[2],
+			 (unsigned long long)r->ps.late[3], (double)r->ps.late_ns / 1e6,
+			 (unsigned long long)r->ps.reads, (unsigned long long)r->ps.rows,
+			 (double)r->ps.db_ns / 1e6, (double)r->ps.wait_pace_ns / 1e6,
+			 (double)r->ps.wait_flight_ns / 1e6, (double)r->ps.wait_idle_ns / 1e6,
+			 (unsigned long long)r->ps.all_busy, r->ps.busy_max,
+			 (unsigned long long)rs.arrived, (unsigned long long)rs.moved,
+			 (double)rs.moved_ns / 1e6,
+			 (double)rs.moved_max_ns / 1e6);
+	memset(&r->ps, 0, sizeof(r->ps));
+	r->ps.since_ns = now;
+}
+
 static void *replies_main(void *arg)
 {
 	struct replies *r = arg;
 	int64_t last_read = 0, stop_deadline = 0;
 	int waiting = 0; /* due rows the last read left unsent (the pace or the slots) */
+	int pending_wake = 0; /* a wake-up came while the pace held the thread */
 
 	for (;;) {
 		int64_t now_ns = mono_ns(), now = (int64_t)time(NULL), next = 0;
@@ -391,20 +488,51 @@ static void *replies_main(void *arg)
 			waiting = 0;
 			if (wa_multi_in_flight(r->net) == 0 || now_ns >= stop_deadline)
 				break;
+		} else if (r->pace_due_ns && now_ns < r->pace_due_ns) {
+			/* The pace refused a slot: nothing can start before it is due, and the
+			 * timer wakes the thread then (new rows meanwhile wait for it). */
+			if (woken)
+				pending_wake = 1;
 		} else if (wa_multi_free_slots(r->net) > 0 &&
-			   (woken || now_ns - last_read >= READ_GAP_NS)) {
+			   (woken || pending_wake || r->pace_due_ns ||
+			    now_ns - last_read >= READ_GAP_NS)) {
+			/* Right when the slot is due: a slot taken late is time the number's
+			 * schedule has to make up (ratelimit.h). */
+			r->pace_due_ns = 0;
+			pending_wake = 0;
 			waiting = issue(r, now);
 			last_read = now_ns;
 		}
 		/* Routine broadcasts yield the number's slots while replies wait or fly. */
 		ratelimit_shared_waiting(r->pace, RATELIMIT_REPLIES,
 					 waiting + wa_multi_in_flight(r->net));
-		if (waiting || wa_multi_in_flight(r->net) > 0)
+		if (r->pace_due_ns && !stopping) {
+			struct itimerspec its;
+
+			memset(&its, 0, sizeof(its));
+			its.it_value.tv_sec = (time_t)(r->pace_due_ns / 1000000000);
+			its.it_value.tv_nsec = (long)(r->pace_due_ns % 1000000000);
+			if (timerfd_settime(r->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+				timeout = 50;
+			else
+				timeout = 1;
+		} else if (waiting || wa_multi_in_flight(r->net) > 0)
 			timeout = waiting ? 1 : 50;
 		else if (!stopping && store_outbox_next_time(r->st, &next) == 0 && next <= now)
 			timeout = 5; /* due rows that are busy settling: look again soon */
-		wa_multi_poll(r->net, timeout, -1, NULL);
+		{
+			int64_t t = mono_ns(), *into = waiting ? &r->ps.wait_pace_ns :
+				wa_multi_in_flight(r->net) > 0 ? &r->ps.wait_flight_ns : &r->ps.wait_idle_ns;
+			int fired = 0;
+			uint64_t expirations;
+
+			wa_multi_poll(r->net, timeout, r->timer_fd, &fired);
+			if (fired && read(r->timer_fd, &expirations, sizeof(expirations)) < 0)
+				expirations = 0; /* EAGAIN: nothing to clear */
+			*into += mono_ns() - t;
+		}
 		collect(r, (int64_t)time(NULL));
+		log_pace(r, waiting);
 	}
 	ratelimit_shared_waiting(r->pace, RATELIMIT_REPLIES, 0);
 	/* Sends still in flight are abandoned (their rows stay due); wait for the writer to
@@ -432,6 +560,11 @@ int replies_start(const struct replies_settings *rs, struct replies **out)
 	ratelimit_shared_init(&r->own_pace,
 			      r->rs.messages_per_second > 0 ? r->rs.messages_per_second : 80);
 	r->pace = r->rs.pace ? r->rs.pace : &r->own_pace;
+	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (r->timer_fd < 0) {
+		rc = BANDITORE_EIO;
+		goto fail;
+	}
 	rc = store_open(rs->store_url, &r->st);
 	if (!rc) /* a few outbox rows at a time */
 		rc = store_set_cache(r->st, 2048);
@@ -450,6 +583,8 @@ int replies_start(const struct replies_settings *rs, struct replies **out)
 	*out = r;
 	return 0;
 fail:
+	if (r->timer_fd >= 0)
+		close(r->timer_fd);
 	wa_multi_free(r->net);
 	store_free(r->st);
 	ratelimit_shared_destroy(&r->own_pace);
@@ -478,6 +613,7 @@ void replies_stop(struct replies *r)
 	pthread_join(r->thread, NULL);
 	wa_multi_free(r->net);
 	store_free(r->st);
+	close(r->timer_fd);
 	ratelimit_shared_destroy(&r->own_pace);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->settled);
