@@ -3,6 +3,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "daemon/writer_wait.h"
 #include "media/media.h"
 #include "policy/attachment.h"
 
@@ -16,9 +17,7 @@ struct media_job {
 	struct writer_job job; /* first */
 	int64_t id;
 	const char *media_id;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int finished, rc;
+	struct writer_wait wait;
 };
 
 static int media_apply(struct store *st, struct writer_job *wj)
@@ -29,38 +28,19 @@ static int media_apply(struct store *st, struct writer_job *wj)
 
 static void media_done(struct writer_job *wj, int rc)
 {
-	struct media_job *j = (struct media_job *)wj;
-
-	pthread_mutex_lock(&j->lock);
-	j->rc = rc;
-	j->finished = 1;
-	pthread_cond_signal(&j->cond);
-	pthread_mutex_unlock(&j->lock);
+	writer_wait_done(&((struct media_job *)wj)->wait, rc);
 }
 
 static int store_media_id(struct writer *w, int64_t id, const char *media_id)
 {
 	struct media_job j;
-	int rc;
 
 	memset(&j, 0, sizeof(j));
 	j.job.apply = media_apply;
 	j.job.done = media_done;
 	j.id = id;
 	j.media_id = media_id;
-	pthread_mutex_init(&j.lock, NULL);
-	pthread_cond_init(&j.cond, NULL);
-	rc = writer_submit(w, &j.job);
-	if (!rc) {
-		pthread_mutex_lock(&j.lock);
-		while (!j.finished)
-			pthread_cond_wait(&j.cond, &j.lock);
-		rc = j.rc;
-		pthread_mutex_unlock(&j.lock);
-	}
-	pthread_cond_destroy(&j.cond);
-	pthread_mutex_destroy(&j.lock);
-	return rc;
+	return writer_run_wait(w, &j.job, &j.wait);
 }
 
 static int problem(struct broadcast_problem *why, const char *it, const char *en)

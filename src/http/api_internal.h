@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "audit/audit.h"
+#include "daemon/writer_wait.h"
 #include "http/api.h"
 #include "http/read_pool.h"
 #include "messages/messages.h"
@@ -90,11 +91,7 @@ struct api_job {
 	 * audit entry; it sets job.erased when it erased an address */
 	int (*fn)(struct store *st, struct api_job *j);
 	void *arg;
-	/* the waiting */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int finished;
-	int rc;
+	struct writer_wait wait;
 };
 
 /* Prepares `j` of `kind` for request `r` (the audit's keys and actor come from it;

@@ -84,13 +84,7 @@ static int job_apply(struct store *st, struct writer_job *wj)
  * long: the waiter holds the lock only to test `finished`. */
 static void job_done(struct writer_job *wj, int rc)
 {
-	struct api_job *j = (struct api_job *)wj;
-
-	pthread_mutex_lock(&j->lock);
-	j->rc = rc;
-	j->finished = 1;
-	pthread_cond_signal(&j->cond);
-	pthread_mutex_unlock(&j->lock);
+	writer_wait_done(&((struct api_job *)wj)->wait, rc);
 }
 
 void api_job_init(struct api_job *j, enum api_job_kind kind, const struct api_request *r)
@@ -112,19 +106,5 @@ void api_job_init(struct api_job *j, enum api_job_kind kind, const struct api_re
 
 int api_job_run(struct writer *w, struct api_job *j)
 {
-	int rc;
-
-	pthread_mutex_init(&j->lock, NULL);
-	pthread_cond_init(&j->cond, NULL);
-	rc = writer_submit(w, &j->job);
-	if (rc == 0) {
-		pthread_mutex_lock(&j->lock);
-		while (!j->finished)
-			pthread_cond_wait(&j->cond, &j->lock);
-		rc = j->rc;
-		pthread_mutex_unlock(&j->lock);
-	}
-	pthread_cond_destroy(&j->cond);
-	pthread_mutex_destroy(&j->lock);
-	return rc;
+	return writer_run_wait(w, &j->job, &j->wait);
 }

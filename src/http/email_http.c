@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/platform.h"
 #include "connectors/email.h"
+#include "daemon/writer_wait.h"
 #include "subscribers/email_optin.h"
 #include "subscribers/subscribers.h"
 
@@ -35,10 +36,7 @@ struct email_http_job {
 	const char *areas, *categories; /* confirm: the ids ticked, "a.b" (checked) */
 	int64_t now;
 	int status;
-	int rc;
-	int finished;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	struct writer_wait wait;
 };
 
 int email_site_new(const struct http_ctx *ctx, struct email_site **out)
@@ -137,35 +135,15 @@ static int job_apply(struct store *st, struct writer_job *wj)
 
 static void job_done(struct writer_job *wj, int rc)
 {
-	struct email_http_job *j = (struct email_http_job *)wj;
-
-	pthread_mutex_lock(&j->lock);
-	j->rc = rc;
-	j->finished = 1;
-	pthread_cond_signal(&j->cond);
-	pthread_mutex_unlock(&j->lock);
+	writer_wait_done(&((struct email_http_job *)wj)->wait, rc);
 }
 
 /* Hands the job to the writer and waits until it is durable (as api_job.c does). */
 static int run_job(struct email_site *es, struct email_http_job *j)
 {
-	int rc;
-
 	j->job.apply = job_apply;
 	j->job.done = job_done;
-	pthread_mutex_init(&j->lock, NULL);
-	pthread_cond_init(&j->cond, NULL);
-	rc = writer_submit(es->ctx->writer, &j->job);
-	if (rc == 0) {
-		pthread_mutex_lock(&j->lock);
-		while (!j->finished)
-			pthread_cond_wait(&j->cond, &j->lock);
-		rc = j->rc;
-		pthread_mutex_unlock(&j->lock);
-	}
-	pthread_cond_destroy(&j->cond);
-	pthread_mutex_destroy(&j->lock);
-	return rc;
+	return writer_run_wait(es->ctx->writer, &j->job, &j->wait);
 }
 
 /* The value of `name` in an application/x-www-form-urlencoded body, decoded into

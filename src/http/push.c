@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/platform.h"
 #include "connectors/webpush.h"
+#include "daemon/writer_wait.h"
 #include "subscribers/webpush_subscribers.h"
 
 #include <jansson.h>
@@ -39,10 +40,7 @@ struct push_job {
 	const char *policy_version;
 	int64_t now;
 	int changed; /* joined, or left */
-	int rc;
-	int finished;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	struct writer_wait wait;
 };
 
 int push_site_new(const struct http_ctx *ctx, struct push_site **out)
@@ -114,37 +112,17 @@ static int job_apply(struct store *st, struct writer_job *wj)
 
 static void job_done(struct writer_job *wj, int rc)
 {
-	struct push_job *j = (struct push_job *)wj;
-
-	pthread_mutex_lock(&j->lock);
-	j->rc = rc;
-	j->finished = 1;
-	pthread_cond_signal(&j->cond);
-	pthread_mutex_unlock(&j->lock);
+	writer_wait_done(&((struct push_job *)wj)->wait, rc);
 }
 
 /* Hands the job to the writer and waits until it is durable (as api_job.c does: a few
  * requests by citizens' browsers, each one short savepoint in the next group commit). */
 static int run_job(struct push_site *ps, struct push_job *j)
 {
-	int rc;
-
 	j->job.apply = job_apply;
 	j->job.done = job_done;
 	j->now = (int64_t)time(NULL);
-	pthread_mutex_init(&j->lock, NULL);
-	pthread_cond_init(&j->cond, NULL);
-	rc = writer_submit(ps->ctx->writer, &j->job);
-	if (rc == 0) {
-		pthread_mutex_lock(&j->lock);
-		while (!j->finished)
-			pthread_cond_wait(&j->cond, &j->lock);
-		rc = j->rc;
-		pthread_mutex_unlock(&j->lock);
-	}
-	pthread_cond_destroy(&j->cond);
-	pthread_mutex_destroy(&j->lock);
-	return rc;
+	return writer_run_wait(ps->ctx->writer, &j->job, &j->wait);
 }
 
 static enum MHD_Result subscribe(struct push_site *ps, struct MHD_Connection *conn,

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/platform.h"
 #include "connectors/sms.h"
+#include "daemon/writer_wait.h"
 #include "subscribers/subscribers.h"
 
 #include <pthread.h>
@@ -62,9 +63,7 @@ struct sms_job {
 	const char *outcome;
 	const struct http_ctx *ctx;
 	const struct sms_site *site;
-	int rc, finished;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	struct writer_wait wait;
 };
 
 /* ---- the reply thread ---- */
@@ -399,34 +398,14 @@ static int job_apply(struct store *st, struct writer_job *wj)
 
 static void job_done(struct writer_job *wj, int rc)
 {
-	struct sms_job *j = (struct sms_job *)wj;
-
-	pthread_mutex_lock(&j->lock);
-	j->rc = rc;
-	j->finished = 1;
-	pthread_cond_signal(&j->cond);
-	pthread_mutex_unlock(&j->lock);
+	writer_wait_done(&((struct sms_job *)wj)->wait, rc);
 }
 
 static int run_job(struct sms_site *site, struct sms_job *j)
 {
-	int rc;
-
 	j->job.apply = job_apply;
 	j->job.done = job_done;
-	pthread_mutex_init(&j->lock, NULL);
-	pthread_cond_init(&j->cond, NULL);
-	rc = writer_submit(site->ctx->writer, &j->job);
-	if (rc == 0) {
-		pthread_mutex_lock(&j->lock);
-		while (!j->finished)
-			pthread_cond_wait(&j->cond, &j->lock);
-		rc = j->rc;
-		pthread_mutex_unlock(&j->lock);
-	}
-	pthread_cond_destroy(&j->cond);
-	pthread_mutex_destroy(&j->lock);
-	return rc;
+	return writer_run_wait(site->ctx->writer, &j->job, &j->wait);
 }
 
 static int matches_any(const char *norm, char *const *list, int n)
