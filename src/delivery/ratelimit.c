@@ -54,9 +54,11 @@ int64_t ratelimit_take(struct ratelimit *rl, int64_t now_ns)
 		uint64_t n = (uint64_t)rl->per_second;
 
 		/* Threads pass times read before taking the lock: a send recorded a little
-		 * later than it went only makes the window stricter. */
-		if (rl->sends > 0 && now_ns < rl->ring[(rl->sends - 1) % n])
-			now_ns = rl->ring[(rl->sends - 1) % n];
+		 * later than it went only makes the window stricter. (The last send's own
+		 * time, not its place in the ring, which a late answer may have moved.) */
+		if (now_ns < rl->last_ns)
+			now_ns = rl->last_ns;
+		rl->last_ns = now_ns;
 		rl->ring[rl->sends % n] = now_ns;
 	}
 	rl->sends++;

@@ -49,6 +49,7 @@ struct ratelimit {
 	int64_t late_ns;     /* lateness kept: RATELIMIT_LATE_NS, or 0 above the ring's rates */
 	int per_second;
 	uint64_t sends;                      /* sends taken so far: the next one's ticket */
+	int64_t last_ns;                     /* the last send's time */
 	int64_t ring[RATELIMIT_RING_MAX];    /* send k's time (or latest arrival) at k % N */
 	int64_t rtt_min[2];                  /* quickest answer now and in the last 10 s */
 	int64_t rtt_epoch_ns;

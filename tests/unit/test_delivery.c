@@ -277,6 +277,39 @@ static void test_ratelimit_shared_takes_only_when_due(void **state)
 	ratelimit_shared_destroy(&sh);
 }
 
+/* A send whose answer took 40 ms longer than the quickest may have arrived that late: the
+ * send a window after it waits for its latest arrival plus the window (27 ms more than
+ * the schedule alone); a report for a send that has left the ring changes nothing. */
+static void test_ratelimit_late_answer_holds_the_window(void **state)
+{
+	struct ratelimit_shared sh;
+	int64_t t0 = NS, t = t0, T, w;
+	uint64_t ticket = 99;
+	(void)state;
+
+	ratelimit_shared_init(&sh, 80);
+	T = sh.rl.interval_ns;
+	for (int i = 0; i < 81; i++, t += T) {
+		assert_int_equal(ratelimit_shared_take_ticket(&sh, RATELIMIT_REPLIES, t, &ticket), 0);
+		assert_int_equal(ticket, (uint64_t)i);
+		/* Answers come 1 ms after the send, send 1's after 41 ms. */
+		ratelimit_shared_arrived(&sh, ticket, t + (i == 1 ? 41000000 : 1000000));
+	}
+	/* Send 81 shares its place in the ring with send 1: the schedule would let it go
+	 * at t0 + 81 T, the window holds it until send 1's latest arrival + the window. */
+	assert_true(t0 + T + 27000000 + RATELIMIT_WINDOW_NS > t);
+	w = ratelimit_shared_take_ticket(&sh, RATELIMIT_REPLIES, t, &ticket);
+	assert_int_equal(t + w, t0 + T + (41000000 - 1000000) - (RATELIMIT_WINDOW_NS - NS) +
+				 RATELIMIT_WINDOW_NS);
+	/* Send 0's place now holds send 80: a late report of send 0 is ignored. */
+	ratelimit_shared_arrived(&sh, 0, t0 + 900000000);
+	assert_int_equal(sh.rl.ring[80 % 80], t0 + 80 * T);
+	/* Answers within the window's 13 ms move nothing. */
+	assert_true(sh.stats.arrived >= 81);
+	assert_int_equal(sh.stats.moved, 1);
+	ratelimit_shared_destroy(&sh);
+}
+
 /* ---- outcome → action ---- */
 
 static struct connector_result result(int outcome, int http, int code)
@@ -558,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit_unlimited),
 		cmocka_unit_test(test_ratelimit_classes),
 		cmocka_unit_test(test_ratelimit_shared_takes_only_when_due),
+		cmocka_unit_test(test_ratelimit_late_answer_holds_the_window),
 		cmocka_unit_test(test_outcome_mapping),
 		cmocka_unit_test(test_outcome_of_parsed_answers),
 		cmocka_unit_test(test_backoff),
