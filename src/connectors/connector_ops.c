@@ -10,6 +10,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/platform.h"
+#include "common/utf8.h"
 #include "config/config.h"
 #include "connectors/email.h"
 #include "connectors/sms.h"
@@ -21,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #define WA_BODY_CHARS_MAX 1024   /* Meta's limit on a template body (broadcast_message.h) */
 #define SUBJECT_CHARS 78         /* RFC 5322's recommended line length, for the subject */
@@ -46,32 +46,7 @@ static int has(const char *s)
 /* Code points of valid UTF-8 `s`, or -1 when it is not valid UTF-8. */
 static long chars_of(const char *s)
 {
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	long n = 0;
-
-	while (*p) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t len = utf8proc_iterate(p, -1, &cp);
-		if (len <= 0 || cp < 0)
-			return -1;
-		p += len;
-		n++;
-	}
-	return n;
-}
-
-/* Bytes of the first `chars` code points of valid UTF-8 `s`. */
-static size_t prefix_bytes(const char *s, long chars)
-{
-	size_t i = 0;
-
-	while (s[i] && chars > 0) {
-		i++;
-		while ((s[i] & 0xc0) == 0x80)
-			i++;
-		chars--;
-	}
-	return i;
+	return utf8_chars(s, UTF8_NO_LIMIT);
 }
 
 /* Bytes of the longest prefix of `s` of at most `max` bytes ending on a character. */
@@ -98,7 +73,7 @@ static int append_cut(struct buf *out, const char *s, long chars, int *cut)
 		return BANDITORE_EINVAL;
 	if (have <= chars)
 		return buf_appends(out, s);
-	n = prefix_bytes(s, chars - 1);
+	n = utf8_prefix_bytes(s, chars - 1);
 	while (n > 0 && strchr(" \t\r\n", s[n - 1]))
 		n--;
 	rc = buf_append(out, s, n);

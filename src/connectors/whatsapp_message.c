@@ -6,11 +6,11 @@
 #include "connectors/whatsapp.h"
 #include "common/e164.h"
 #include "common/err.h"
+#include "common/utf8.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 /*
  * What each Graph API error code means for delivery. Meta asks clients to build their
@@ -191,25 +191,6 @@ int whatsapp_parse_upload(const char *body, char media_id[WHATSAPP_MEDIA_ID_MAX]
 	}
 	json_decref(root);
 	return rc;
-}
-
-/* Counts the characters of `s` if it is valid UTF-8 (no surrogates, nothing over
- * U+10FFFF); -1 otherwise. Stops counting (returns limit + 1) past `limit`. */
-static long utf8_chars(const char *s, long limit)
-{
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	long n = 0;
-
-	while (*p) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t len = utf8proc_iterate(p, -1, &cp);
-		if (len <= 0 || cp < 0)
-			return -1;
-		p += len;
-		if (++n > limit)
-			return limit + 1;
-	}
-	return n;
 }
 
 /* The recipient as WhatsApp wants it: E.164 digits without "+". */

@@ -2,13 +2,13 @@
 #include "delivery/broadcast_message.h"
 
 #include "common/err.h"
+#include "common/utf8.h"
 #include "connectors/whatsapp.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 static void problem(struct broadcast_problem *why, const char *field, const char *it,
 		    const char *en)
@@ -36,23 +36,6 @@ static const char *field_value(const struct store_message *m, int param)
 	case CONFIG_PARAM_LINK: return m->link;
 	default: return m->text ? m->text : "";
 	}
-}
-
-/* Characters of valid UTF-8 `s`, or -1 when it is not valid UTF-8. */
-static long chars_of(const char *s)
-{
-	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
-	long n = 0;
-
-	while (*p) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t len = utf8proc_iterate(p, -1, &cp);
-		if (len <= 0 || cp < 0)
-			return -1;
-		p += len;
-		n++;
-	}
-	return n;
 }
 
 void broadcast_params_free(char *params[CONFIG_TEMPLATE_PARAMS_MAX], int n)
@@ -94,7 +77,7 @@ int broadcast_params(const struct config *cfg, const struct store_message *m,
 			rc = BANDITORE_EINVAL;
 			goto fail;
 		}
-		chars = chars_of(v);
+		chars = utf8_chars(v, UTF8_NO_LIMIT);
 		if (chars < 0) {
 			problem(why, field, "Il testo contiene caratteri non validi (UTF-8).",
 				"The text contains invalid characters (not UTF-8).");

@@ -17,6 +17,7 @@
 #include "common/err.h"
 #include "common/keyfile.h"
 #include "common/keyword.h"
+#include "common/utf8.h"
 
 static void norm_is(const char *in, const char *want)
 {
@@ -167,6 +168,22 @@ static void test_buf_limit(void **state)
 	buf_free(&b);
 }
 
+static void test_utf8(void **state)
+{
+	(void)state;
+	assert_int_equal(utf8_chars("", UTF8_NO_LIMIT), 0);
+	assert_int_equal(utf8_chars("citt\xc3\xa0 \xf0\x9f\x99\x82", UTF8_NO_LIMIT), 7); /* città 🙂 */
+	assert_int_equal(utf8_chars("citt\xc3\xa0", 3), 4);            /* stops past the limit */
+	assert_int_equal(utf8_chars("citt\xc3\xa0", 5), 5);
+	assert_int_equal(utf8_chars("a\xc3", UTF8_NO_LIMIT), -1);       /* cut in a character */
+	assert_int_equal(utf8_chars("\xed\xa0\x80", UTF8_NO_LIMIT), -1); /* a surrogate */
+	assert_int_equal(utf8_chars("\xc0\xaf", UTF8_NO_LIMIT), -1);    /* overlong */
+	assert_int_equal(utf8_prefix_bytes("citt\xc3\xa0!", 5), 6);    /* whole characters */
+	assert_int_equal(utf8_prefix_bytes("citt\xc3\xa0!", 4), 4);
+	assert_int_equal(utf8_prefix_bytes("ab", 10), 2);
+	assert_int_equal(utf8_prefix_bytes("ab", 0), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_hmac_known_vector),
 		cmocka_unit_test(test_keyfile),
 		cmocka_unit_test(test_buf_limit),
+		cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
