@@ -15,8 +15,15 @@
  *
  * SQLite calls xTruncate(WAL, 0) only from a TRUNCATE checkpoint, holding the write lock
  * and every reader's slot after resetting the WAL index, so no connection can be reading
- * those bytes while they are overwritten. Every other call goes to the default VFS
- * unchanged (locks included: the same unix VFS does them).
+ * those bytes while they are overwritten.
+ *
+ * It also writes each WAL frame in one call instead of two: SQLite writes a frame's
+ * 24-byte header and then its page right after it; the header is held back and goes out
+ * with the page in one pwrite (half the system calls of a commit). A header held back is
+ * written before anything else is done with the file, and SQLite publishes a frame to
+ * readers (in the WAL index) only after its page is written, so no reader can look for
+ * bytes still held here. Every other call goes to the default VFS unchanged (locks
+ * included: the same unix VFS does them).
  */
 #include "store/store_sqlite.h"
 
@@ -25,11 +32,18 @@
 
 #define KEEP_VFS_NAME "banditore-keep-wal"
 #define ZERO_CHUNK 65536
+#define HELD_MAX 64 /* a frame header (24 bytes) or the WAL header (32) */
 
 struct keep_file {
 	sqlite3_file base; /* first: SQLite sees this one */
 	int is_wal;
 	sqlite3_file *real; /* the default VFS's file, right after this struct */
+	/* A short write held back to go out with the next one (WAL only). */
+	int held_len;
+	sqlite3_int64 held_off;
+	unsigned char held[HELD_MAX];
+	unsigned char *joined; /* header + page, sqlite3_malloc'd, joined_cap bytes */
+	int joined_cap;
 };
 
 static sqlite3_vfs keep_vfs;
@@ -43,19 +57,66 @@ static sqlite3_file *real_of(sqlite3_file *f)
 	return ((struct keep_file *)f)->real;
 }
 
+/* Writes what is held back, if anything; every method but xWrite starts with this. */
+static int flush(sqlite3_file *f)
+{
+	struct keep_file *k = (struct keep_file *)f;
+	int n = k->held_len;
+
+	if (!n)
+		return SQLITE_OK;
+	k->held_len = 0;
+	return k->real->pMethods->xWrite(k->real, k->held, n, k->held_off);
+}
+
 static int k_close(sqlite3_file *f)
 {
-	return real_of(f)->pMethods->xClose(real_of(f));
+	struct keep_file *k = (struct keep_file *)f;
+	int rc = flush(f), rc2 = k->real->pMethods->xClose(k->real);
+
+	sqlite3_free(k->joined);
+	k->joined = NULL;
+	return rc != SQLITE_OK ? rc : rc2;
 }
 
 static int k_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
 {
-	return real_of(f)->pMethods->xRead(real_of(f), buf, amt, off);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xRead(real_of(f), buf, amt, off);
 }
 
 static int k_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
 {
-	return real_of(f)->pMethods->xWrite(real_of(f), buf, amt, off);
+	struct keep_file *k = (struct keep_file *)f;
+	int rc;
+
+	if (!k->is_wal)
+		return k->real->pMethods->xWrite(k->real, buf, amt, off);
+	if (k->held_len && off == k->held_off + k->held_len && amt <= 65536) {
+		int n = k->held_len + amt;
+		if (n > k->joined_cap) {
+			unsigned char *p = sqlite3_realloc(k->joined, n);
+			if (!p)
+				goto apart;
+			k->joined = p;
+			k->joined_cap = n;
+		}
+		memcpy(k->joined, k->held, (size_t)k->held_len);
+		memcpy(k->joined + k->held_len, buf, (size_t)amt);
+		k->held_len = 0;
+		return k->real->pMethods->xWrite(k->real, k->joined, n, k->held_off);
+	}
+apart:
+	rc = flush(f);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (amt > 0 && amt <= HELD_MAX) {
+		memcpy(k->held, buf, (size_t)amt);
+		k->held_len = amt;
+		k->held_off = off;
+		return SQLITE_OK;
+	}
+	return k->real->pMethods->xWrite(k->real, buf, amt, off);
 }
 
 /* The one change: a WAL emptied to zero bytes is overwritten with zeros and keeps its
@@ -66,6 +127,9 @@ static int k_truncate(sqlite3_file *f, sqlite3_int64 size)
 	sqlite3_int64 len = 0, off;
 	int rc;
 
+	rc = flush(f);
+	if (rc != SQLITE_OK)
+		return rc;
 	if (!k->is_wal || size != 0)
 		return k->real->pMethods->xTruncate(k->real, size);
 	rc = k->real->pMethods->xFileSize(k->real, &len);
@@ -78,32 +142,38 @@ static int k_truncate(sqlite3_file *f, sqlite3_int64 size)
 
 static int k_sync(sqlite3_file *f, int flags)
 {
-	return real_of(f)->pMethods->xSync(real_of(f), flags);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xSync(real_of(f), flags);
 }
 
 static int k_file_size(sqlite3_file *f, sqlite3_int64 *size)
 {
-	return real_of(f)->pMethods->xFileSize(real_of(f), size);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xFileSize(real_of(f), size);
 }
 
 static int k_lock(sqlite3_file *f, int level)
 {
-	return real_of(f)->pMethods->xLock(real_of(f), level);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xLock(real_of(f), level);
 }
 
 static int k_unlock(sqlite3_file *f, int level)
 {
-	return real_of(f)->pMethods->xUnlock(real_of(f), level);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xUnlock(real_of(f), level);
 }
 
 static int k_check_reserved(sqlite3_file *f, int *out)
 {
-	return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xCheckReservedLock(real_of(f), out);
 }
 
 static int k_file_control(sqlite3_file *f, int op, void *arg)
 {
-	return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
 }
 
 static int k_sector_size(sqlite3_file *f)
@@ -118,32 +188,38 @@ static int k_device_characteristics(sqlite3_file *f)
 
 static int k_shm_map(sqlite3_file *f, int page, int size, int extend, void volatile **out)
 {
-	return real_of(f)->pMethods->xShmMap(real_of(f), page, size, extend, out);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xShmMap(real_of(f), page, size, extend, out);
 }
 
 static int k_shm_lock(sqlite3_file *f, int offset, int n, int flags)
 {
-	return real_of(f)->pMethods->xShmLock(real_of(f), offset, n, flags);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xShmLock(real_of(f), offset, n, flags);
 }
 
 static void k_shm_barrier(sqlite3_file *f)
 {
+	flush(f); /* never holds anything here: xShm* are called on the database file */
 	real_of(f)->pMethods->xShmBarrier(real_of(f));
 }
 
 static int k_shm_unmap(sqlite3_file *f, int delete_flag)
 {
-	return real_of(f)->pMethods->xShmUnmap(real_of(f), delete_flag);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xShmUnmap(real_of(f), delete_flag);
 }
 
 static int k_fetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **out)
 {
-	return real_of(f)->pMethods->xFetch(real_of(f), off, amt, out);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xFetch(real_of(f), off, amt, out);
 }
 
 static int k_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
 {
-	return real_of(f)->pMethods->xUnfetch(real_of(f), off, p);
+	int rc = flush(f);
+	return rc != SQLITE_OK ? rc : real_of(f)->pMethods->xUnfetch(real_of(f), off, p);
 }
 
 static const sqlite3_io_methods keep_io = {
