@@ -33,7 +33,8 @@ static void usage(FILE *out)
 		  "list    elenca i token (nome, permessi, creazione, revoca; mai il segreto)\n"
 		  "revoke  revoca subito il token: le richieste che lo usano sono rifiutate\n"
 		  "NOME    chi o cosa lo usa: lettere, cifre, '.', '_' e '-', al massimo 63\n"
-		  "--scope messages:read e/o messages:write (ripetibile; predefiniti: entrambi)\n",
+		  "--scope uno di: " TOKENS_SCOPES_ALL "\n"
+		  "        (ripetibile; predefiniti: messages:read e messages:write; docs/permessi.md)\n",
 		  "Usage: banditore token create NAME [--scope SCOPE]... --config FILE [--data-dir FOLDER]\n"
 		  "       banditore token list --config FILE [--data-dir FOLDER]\n"
 		  "       banditore token revoke NAME --config FILE [--data-dir FOLDER]\n"
@@ -42,7 +43,8 @@ static void usage(FILE *out)
 		  "list    list the tokens (name, scopes, created, revoked; never the secret)\n"
 		  "revoke  revoke the token now: requests using it are refused\n"
 		  "NAME    who or what uses it: letters, digits, '.', '_' and '-', at most 63\n"
-		  "--scope messages:read and/or messages:write (repeatable; default: both)\n"));
+		  "--scope one of: " TOKENS_SCOPES_ALL "\n"
+		  "        (repeatable; default: messages:read and messages:write; docs/permessi.md)\n"));
 }
 
 static void format_time(int64_t t, char out[32])
@@ -233,9 +235,9 @@ int cmd_token(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (scopes[0] && !tokens_scopes_valid(scopes)) {
-		fprintf(stderr, T("Permesso sconosciuto in '%s': quelli possibili sono %s e %s.\n",
-				  "Unknown scope in '%s': the possible ones are %s and %s.\n"),
-			scopes, TOKENS_SCOPE_READ, TOKENS_SCOPE_WRITE);
+		fprintf(stderr, T("Permesso sconosciuto in '%s': quelli possibili sono %s.\n",
+				  "Unknown scope in '%s': the possible ones are %s.\n"),
+			scopes, TOKENS_SCOPES_ALL);
 		return 1;
 	}
 	/* create and revoke are recorded in the audit log, under its key */

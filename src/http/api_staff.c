@@ -705,7 +705,8 @@ enum MHD_Result api_tokens_create(struct api_request *r)
 		goto out;
 	}
 	if (!tokens_scopes_valid(t.scopes)) {
-		ret = invalid(r, "scopes", "permessi sconosciuti", "unknown scopes");
+		ret = invalid(r, "scopes", "permessi sconosciuti: quelli possibili sono " TOKENS_SCOPES_ALL,
+			      "unknown scopes: the possible ones are " TOKENS_SCOPES_ALL);
 		goto out;
 	}
 	api_job_init(&job, API_JOB_FN, r);

@@ -42,7 +42,7 @@ static const struct {
 	[STAFF_OWN_TOTP] = { R | G | D | P, "own_totp", "" },
 	[STAFF_ENROLL] = { R | G | D, "enroll", TOKENS_SCOPE_SUBSCRIBERS_WRITE },
 	[STAFF_MODERATE] = { R | G | D, "moderate", TOKENS_SCOPE_SUBSCRIBERS_WRITE },
-	[STAFF_SEE_NUMBERS] = { R | G, "see_numbers", TOKENS_SCOPE_SUBSCRIBERS_WRITE },
+	[STAFF_SEE_NUMBERS] = { R | G, "see_numbers", TOKENS_SCOPE_NUMBERS },
 };
 
 int staff_may(int role, enum staff_action action)

@@ -34,7 +34,7 @@
  *     desk (paper form; the citizen confirms on WhatsApp)
  *   moderate joins: approve or        yes        yes      yes        no       subscribers:write
  *     refuse the requests in the queue (moderate_joins)
- *   see the numbers of join requests  yes        yes      no         no       subscribers:write
+ *   see the numbers of join requests  yes        yes      no         no       subscribers:numbers
  *     in full (others see them masked)
  *
  *   * a gestore may not create, change or revoke a responsabile's account.

@@ -27,7 +27,7 @@ static int known_scope(const char *p, size_t len)
 	static const char *const known[] = {
 		TOKENS_SCOPE_READ, TOKENS_SCOPE_WRITE, TOKENS_SCOPE_SUBSCRIBERS_READ,
 		TOKENS_SCOPE_SUBSCRIBERS_WRITE, TOKENS_SCOPE_TOKENS, TOKENS_SCOPE_AUDIT,
-		TOKENS_SCOPE_INBOX,
+		TOKENS_SCOPE_INBOX, TOKENS_SCOPE_NUMBERS,
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)

@@ -25,7 +25,15 @@
 #define TOKENS_SCOPE_TOKENS "tokens:manage"
 #define TOKENS_SCOPE_AUDIT "audit:read"
 #define TOKENS_SCOPE_INBOX "inbox:manage"   /* kept private messages: read, answer, delete */
+/* Numbers in full where they are otherwise shown masked (the join queue): apart from
+ * subscribers:write, so that a desk or moderation tool can act without reading them. */
+#define TOKENS_SCOPE_NUMBERS "subscribers:numbers"
 #define TOKENS_SCOPES_DEFAULT TOKENS_SCOPE_READ " " TOKENS_SCOPE_WRITE
+/* Every scope, for help texts and errors. */
+#define TOKENS_SCOPES_ALL                                                                     \
+	TOKENS_SCOPE_READ ", " TOKENS_SCOPE_WRITE ", " TOKENS_SCOPE_SUBSCRIBERS_READ ", "         \
+	TOKENS_SCOPE_SUBSCRIBERS_WRITE ", " TOKENS_SCOPE_NUMBERS ", " TOKENS_SCOPE_INBOX ", "     \
+	TOKENS_SCOPE_TOKENS ", " TOKENS_SCOPE_AUDIT
 
 /* 1 when `name` is a valid token name: 1..63 of [A-Za-z0-9._-]. */
 int tokens_name_valid(const char *name);

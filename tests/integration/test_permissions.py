@@ -723,10 +723,11 @@ class JoinPermissions(unittest.TestCase):
             assert c.login(ACCOUNT[role])[0] == 201
             cls.clients[role] = c
         cls.tokens = {}
-        for scope in ("subscribers:read", "subscribers:write"):
-            r = cls.d.cli("token", "create", scope.replace(":", "-"), "--scope", scope)
+        for scopes in ("subscribers:read", "subscribers:write", "subscribers:write subscribers:numbers"):
+            args = [a for s in scopes.split() for a in ("--scope", s)]
+            r = cls.d.cli("token", "create", scopes.replace(":", "-").replace(" ", "-"), *args)
             assert r.returncode == 0, r.stderr
-            cls.tokens[scope] = [l for l in r.stdout.splitlines() if l.startswith("bnd_")][0]
+            cls.tokens[scopes] = [l for l in r.stdout.splitlines() if l.startswith("bnd_")][0]
         cls.number = 7500
 
     @classmethod
@@ -809,7 +810,19 @@ class JoinPermissions(unittest.TestCase):
             self.assertEqual(status, 403, (action, data))
             self.assertEqual(data["error"], "scope")
             self.assertEqual(self.snapshot()[1], before)
+        # subscribers:write enrolls and decides, but sees the numbers masked: reading them
+        # in full is subscribers:numbers, a scope of its own
         self.auth = {"headers": {"Authorization": "Bearer " + self.tokens["subscribers:write"]}}
+        for action in JOIN_MATRIX:
+            status, data, check = self.attempt(read, action)
+            if action == "see_numbers":
+                self.assertEqual(status, 403, data)
+                self.assertTrue(all(q["masked"] and q["number"].count("\u2022") >= 4
+                                    for q in data["requests"]), data)
+                continue
+            self.assertIn(status, (200, 202), (action, data))
+            check()
+        self.auth = {"headers": {"Authorization": "Bearer " + self.tokens["subscribers:write subscribers:numbers"]}}
         for action in JOIN_MATRIX:
             status, data, check = self.attempt(read, action)
             self.assertIn(status, (200, 202), (action, data))

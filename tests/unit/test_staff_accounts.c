@@ -498,6 +498,8 @@ static void test_permission_matrix(void **state)
 	assert_string_equal(staff_action_scope(STAFF_OWN_TOTP), "");
 	assert_string_equal(staff_action_scope(STAFF_ENROLL), "subscribers:write");
 	assert_string_equal(staff_action_name(STAFF_SEE_NUMBERS), "see_numbers");
+	assert_string_equal(staff_action_scope(STAFF_SEE_NUMBERS), "subscribers:numbers");
+	assert_true(tokens_scopes_valid("subscribers:write subscribers:numbers"));
 	assert_int_equal(tokens_scopes_valid("inbox:manage messages:read"), 1);
 	assert_true(tokens_scopes_valid("messages:read audit:read tokens:manage"));
 	assert_false(tokens_scopes_valid("staff:everything"));
