@@ -365,15 +365,20 @@ static int sq_begin(struct store *s)
 	return run_slot(store_sqlite_of(s), SQ_BEGIN, "BEGIN IMMEDIATE");
 }
 
+/* The counters folded in memory are written first, inside the transaction. */
 static int sq_commit(struct store *s)
 {
-	return run_slot(store_sqlite_of(s), SQ_COMMIT, "COMMIT");
+	struct store_sqlite *q = store_sqlite_of(s);
+	int rc = store_sqlite_counters_flush(q);
+
+	return rc ? rc : run_slot(q, SQ_COMMIT, "COMMIT");
 }
 
 static int sq_rollback(struct store *s)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
 
+	store_sqlite_counters_drop(q);
 	if (sqlite3_get_autocommit(q->db))
 		return 0; /* nothing open: SQLite may already have rolled back after an error */
 	return run_slot(q, SQ_ROLLBACK, "ROLLBACK");
@@ -383,17 +388,27 @@ static int sq_rollback(struct store *s)
  * they nest as a stack. ROLLBACK TO keeps the savepoint; RELEASE then drops it. */
 static int sq_savepoint(struct store *s)
 {
-	return run_slot(store_sqlite_of(s), SQ_SAVEPOINT, "SAVEPOINT sp");
+	struct store_sqlite *q = store_sqlite_of(s);
+	int rc = store_sqlite_counters_flush(q); /* what came before is not this one's */
+
+	return rc ? rc : run_slot(q, SQ_SAVEPOINT, "SAVEPOINT sp");
 }
 
+/* Flushes too: releasing the outermost savepoint of a transaction begun by it commits. */
 static int sq_release(struct store *s)
 {
-	return run_slot(store_sqlite_of(s), SQ_RELEASE, "RELEASE sp");
+	struct store_sqlite *q = store_sqlite_of(s);
+	int rc = store_sqlite_counters_flush(q);
+
+	return rc ? rc : run_slot(q, SQ_RELEASE, "RELEASE sp");
 }
 
 static int sq_rollback_to(struct store *s)
 {
-	return run_slot(store_sqlite_of(s), SQ_ROLLBACK_TO, "ROLLBACK TO sp");
+	struct store_sqlite *q = store_sqlite_of(s);
+
+	store_sqlite_counters_drop(q); /* all of them came after this savepoint began */
+	return run_slot(q, SQ_ROLLBACK_TO, "ROLLBACK TO sp");
 }
 
 /* synchronous=NORMAL in WAL mode: SQLite still syncs the WAL before every checkpoint and

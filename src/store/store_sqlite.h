@@ -141,12 +141,27 @@ enum store_sqlite_stmt {
 };
 
 #define STORE_SQLITE_ERRMSG_MAX 256
+#define STORE_SQLITE_COUNTER_NAME_MAX 64
+#define STORE_SQLITE_COUNTERS_HELD 16
+
+/* A counter increment held in memory until the transaction commits (store_sqlite_inbound.c). */
+struct store_sqlite_counter {
+	char day[11];
+	int platform;
+	char name[STORE_SQLITE_COUNTER_NAME_MAX + 1];
+	int64_t delta;
+};
 
 struct store_sqlite {
 	struct store base; /* first: a struct store * is a struct store_sqlite * */
 	sqlite3 *db;
 	sqlite3_stmt *stmt[SQ_COUNT];
 	char errmsg[STORE_SQLITE_ERRMSG_MAX];
+	/* Inside a transaction, counter_add folds its increments here (one per day, platform
+	 * and name) and they are written once, when the transaction commits: a batch of
+	 * hundreds of events ran one upsert each on the same few rows. */
+	struct store_sqlite_counter counters[STORE_SQLITE_COUNTERS_HELD];
+	int n_counters;
 };
 
 static inline struct store_sqlite *store_sqlite_of(struct store *s)
@@ -207,6 +222,11 @@ int store_sqlite_autoreply_expire(struct store *s, int64_t before);
 int store_sqlite_counter_add(struct store *s, const char *day, int platform, const char *name,
 			     int64_t delta);
 int store_sqlite_counter_sum(struct store *s, int platform, const char *name, int64_t *total);
+/* Writes the increments held in memory (before COMMIT, a savepoint, or a counter read);
+ * store_sqlite_counters_drop forgets them (ROLLBACK, ROLLBACK TO: they all came after the
+ * innermost savepoint, which flushed what came before it). */
+int store_sqlite_counters_flush(struct store_sqlite *q);
+void store_sqlite_counters_drop(struct store_sqlite *q);
 
 int store_sqlite_outbox_add(struct store *s, const struct store_outbox_item *item,
 			    int64_t *id);

@@ -193,6 +193,8 @@ int store_sqlite_counter_day(struct store *s, const char *day, int platform, con
 	if (!day || !name || !value)
 		return BANDITORE_EINVAL;
 	*value = 0;
+	if (store_sqlite_counters_flush(q))
+		return BANDITORE_ESTORE;
 	st = store_sqlite_stmt(q, SQ_COUNTER_DAY,
 			       "SELECT coalesce(sum(value), 0) FROM counters"
 			       " WHERE day = ?1 AND platform = ?2 AND name = ?3");

@@ -4,14 +4,15 @@
  *
  * These run for every event, thousands per second, so each is one cached statement and
  * one step: UPSERTs decide "new or seen" and "due or not" inside SQLite, reading back
- * only sqlite3_changes(), instead of a SELECT followed by a write.
+ * only sqlite3_changes(), instead of a SELECT followed by a write. Counter increments
+ * made inside a transaction are folded in memory and written once at its commit.
  */
 #include <string.h>
 
 #include "common/err.h"
 #include "store/store_sqlite.h"
 
-#define COUNTER_NAME_MAX 64
+#define COUNTER_NAME_MAX STORE_SQLITE_COUNTER_NAME_MAX
 
 int store_sqlite_event_mark(struct store *s, const uint8_t event_hash[CRYPTO_HASH_LEN],
 			    int64_t now)
@@ -121,20 +122,16 @@ static int valid_name(const char *name, size_t *len)
 	return *len > 0 && *len <= COUNTER_NAME_MAX;
 }
 
-int store_sqlite_counter_add(struct store *s, const char *day, int platform, const char *name,
-			     int64_t delta)
+/* One upsert of `delta` into a day's counter. */
+static int counter_write(struct store_sqlite *q, const char *day, int platform, const char *name,
+			 size_t name_len, int64_t delta)
 {
-	struct store_sqlite *q = store_sqlite_of(s);
-	sqlite3_stmt *st;
-	size_t name_len = 0;
+	sqlite3_stmt *st = store_sqlite_stmt(q, SQ_COUNTER_ADD,
+					     "INSERT INTO counters (day, platform, name, value)"
+					     " VALUES (?1, ?2, ?3, ?4)"
+					     " ON CONFLICT (day, platform, name) DO UPDATE"
+					     " SET value = value + excluded.value");
 
-	if (!valid_day(day) || !valid_name(name, &name_len))
-		return BANDITORE_EINVAL;
-	st = store_sqlite_stmt(q, SQ_COUNTER_ADD,
-			       "INSERT INTO counters (day, platform, name, value)"
-			       " VALUES (?1, ?2, ?3, ?4)"
-			       " ON CONFLICT (day, platform, name) DO UPDATE"
-			       " SET value = value + excluded.value");
 	if (!st)
 		return BANDITORE_ESTORE;
 	if (sqlite3_bind_text(st, 1, day, 10, SQLITE_STATIC) || sqlite3_bind_int(st, 2, platform) ||
@@ -146,6 +143,59 @@ int store_sqlite_counter_add(struct store *s, const char *day, int platform, con
 	return store_sqlite_exec(q, st, "counter add");
 }
 
+int store_sqlite_counters_flush(struct store_sqlite *q)
+{
+	int rc = 0;
+
+	for (int i = 0; i < q->n_counters && !rc; i++) {
+		const struct store_sqlite_counter *c = &q->counters[i];
+		if (c->delta)
+			rc = counter_write(q, c->day, c->platform, c->name, strlen(c->name), c->delta);
+	}
+	q->n_counters = 0;
+	return rc;
+}
+
+void store_sqlite_counters_drop(struct store_sqlite *q)
+{
+	q->n_counters = 0;
+}
+
+int store_sqlite_counter_add(struct store *s, const char *day, int platform, const char *name,
+			     int64_t delta)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	struct store_sqlite_counter *c;
+	size_t name_len = 0;
+	int i, rc;
+
+	if (!valid_day(day) || !valid_name(name, &name_len))
+		return BANDITORE_EINVAL;
+	if (sqlite3_get_autocommit(q->db)) /* no transaction to fold into */
+		return counter_write(q, day, platform, name, name_len, delta);
+	for (i = 0; i < q->n_counters; i++) {
+		c = &q->counters[i];
+		if (c->platform == platform && !memcmp(c->day, day, 10) &&
+		    !strcmp(c->name, name)) {
+			c->delta += delta;
+			return 0;
+		}
+	}
+	if (q->n_counters == STORE_SQLITE_COUNTERS_HELD) {
+		rc = store_sqlite_counters_flush(q);
+		if (rc)
+			return rc;
+	}
+	c = &q->counters[q->n_counters++];
+	memcpy(c->day, day, 10);
+	c->day[10] = '\0';
+	c->platform = platform;
+	memcpy(c->name, name, name_len);
+	c->name[name_len] = '\0';
+	c->delta = delta;
+	return 0;
+}
+
 int store_sqlite_counter_sum(struct store *s, int platform, const char *name, int64_t *total)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
@@ -154,6 +204,8 @@ int store_sqlite_counter_sum(struct store *s, int platform, const char *name, in
 
 	if (!total || !valid_name(name, &name_len))
 		return BANDITORE_EINVAL;
+	if (store_sqlite_counters_flush(q))
+		return BANDITORE_ESTORE;
 	st = store_sqlite_stmt(q, SQ_COUNTER_SUM,
 			       "SELECT coalesce(sum(value), 0) FROM counters"
 			       " WHERE platform = ?1 AND name = ?2");

@@ -1406,6 +1406,87 @@ static void test_counters(void **state)
 	assert_int_equal(store_counter_sum(st, 0, NULL, &total), BANDITORE_EINVAL);
 }
 
+/* Inside a transaction the increments are folded in memory and written at commit: the
+ * database holds nothing of them before, every one of them after; what a rollback or a
+ * rolled-back savepoint undoes is not written; a read in the transaction sees them. */
+static void test_counters_folded(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	char name[16];
+	int64_t total = -1;
+
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(store_counter_add(st, "2026-03-01", 0, "join", 1), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-01", 0, "leave", 2), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-01", 1, "join", 3), 0);
+	/* Nothing of it is visible to another connection before the commit. */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM counters", NULL, 0), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(raw_int(f->path, "SELECT value FROM counters WHERE platform = 0"
+				 " AND name = 'join'", NULL, 0), 300);
+	assert_int_equal(raw_int(f->path, "SELECT value FROM counters WHERE platform = 0"
+				 " AND name = 'leave'", NULL, 0), 2);
+	assert_int_equal(raw_int(f->path, "SELECT value FROM counters WHERE platform = 1"
+				 " AND name = 'join'", NULL, 0), 3);
+
+	/* A read inside the transaction sees what is held. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-02", 0, "join", 5), 0);
+	assert_int_equal(store_counter_sum(st, 0, "join", &total), 0);
+	assert_int_equal(total, 305);
+	assert_int_equal(store_counter_add(st, "2026-03-02", 0, "join", 1), 0);
+	assert_int_equal(store_counter_day(st, "2026-03-02", 0, "join", &total), 0);
+	assert_int_equal(total, 6);
+	assert_int_equal(store_commit(st), 0);
+
+	/* Rolled back: nothing of it. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-01", 0, "join", 1000), 0);
+	assert_int_equal(store_rollback(st), 0);
+	assert_int_equal(store_counter_sum(st, 0, "join", &total), 0);
+	assert_int_equal(total, 306);
+
+	/* As the writer does when one job of a batch fails: each in a savepoint, the
+	 * failed one undone alone, the others kept. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-03", 0, "join", 1), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-03", 0, "join", 10), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-03", 0, "join", 100), 0);
+	assert_int_equal(store_rollback_to(st), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_savepoint(st), 0);
+	assert_int_equal(store_counter_add(st, "2026-03-03", 0, "join", 1000), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_counter_day(st, "2026-03-03", 0, "join", &total), 0);
+	assert_int_equal(total, 1011);
+
+	/* More distinct counters than are held at once: all written. */
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_int_equal(store_counter_add(st, "2026-03-04", 2, name, i + 1), 0);
+		assert_int_equal(store_counter_add(st, "2026-03-04", 2, "all", 1), 0);
+	}
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM counters WHERE platform = 2",
+				 NULL, 0), 41);
+	assert_int_equal(raw_int(f->path, "SELECT sum(value) FROM counters WHERE platform = 2"
+				 " AND name <> 'all'", NULL, 0), 40 * 41 / 2);
+	assert_int_equal(raw_int(f->path, "SELECT value FROM counters WHERE platform = 2"
+				 " AND name = 'all'", NULL, 0), 40);
+
+	/* Outside a transaction: written at once. */
+	assert_int_equal(store_counter_add(st, "2026-03-05", 0, "leave", 7), 0);
+	assert_int_equal(raw_int(f->path, "SELECT value FROM counters WHERE day = '2026-03-05'",
+				 NULL, 0), 7);
+}
+
 /* ------------------------------------------------------------------ outbox */
 
 static void test_outbox(void **state)
@@ -2953,6 +3034,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_autoreply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counters_folded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
