@@ -422,12 +422,13 @@ static int after_join(struct store *st, const struct inbound_ctx *ctx,
  * (joins.h) waits for the same "Sì", and its receipt keeps the method "assisted" and
  * the paper form. With moderate_joins, the join (the keyword, or the "Sì") waits in
  * the queue for staff instead. Returns 1 when it handled the message, 0 to go on as
- * usual, or an error. *subscribed becomes 1 or 0 once its touch has told whether the
- * sender is a subscriber (left as it was when it did not look), so that a join after it
- * need not ask again. */
+ * usual, or an error. *subscribed becomes 1 or 0 once its look (store_sender_lookup:
+ * subscriber, pending request, blocklist, in one statement) has told whether the sender
+ * is a subscriber (left as it was when it did not look), and *who holds the rest, so
+ * that a join after it need not ask again. */
 static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 			const struct inbound_prepared *p, int64_t now, int *outcome, int *erased,
-			int *subscribed)
+			int *subscribed, struct store_sender *who)
 {
 	const struct config *cfg = ctx->cfg;
 	struct store_pending pend;
@@ -438,18 +439,21 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 	if (!(cfg->confirm_join || cfg->assisted_enrollment || cfg->moderate_joins) ||
 	    p->intent == INBOUND_INTENT_LEAVE)
 		return 0;
-	/* A subscriber's message also opens its 24-hour window. */
-	rc = store_subscriber_touch(st, PLATFORM_WHATSAPP, p->hash, now);
-	if (rc && rc != BANDITORE_ENOTFOUND)
+	/* A subscriber's message also opens its 24-hour window (the lookup touches it). */
+	rc = store_sender_lookup(st, PLATFORM_WHATSAPP, p->hash, p->block_hash, now, who);
+	if (rc)
 		return rc;
-	*subscribed = rc == 0;
+	*subscribed = who->subscribed != 0;
 	if (*subscribed)
 		return 0; /* "already subscribed", or an ordinary message */
 	memset(&pend, 0, sizeof(pend));
-	rc = store_pending_get_addr(st, PLATFORM_WHATSAPP, p->hash, &pend);
-	if (rc && rc != BANDITORE_ENOTFOUND)
-		return rc;
-	have = rc == 0;
+	have = 0;
+	if (who->pending) {
+		rc = store_pending_get_addr(st, PLATFORM_WHATSAPP, p->hash, &pend);
+		if (rc && rc != BANDITORE_ENOTFOUND)
+			return rc;
+		have = rc == 0;
+	}
 	ttl = have && pend.state == STORE_PENDING_MODERATE ? (int64_t)cfg->moderate_within_days * 86400
 							   : (int64_t)cfg->confirm_within_hours * 3600;
 	if (have && pend.created_at < now - ttl) {
@@ -482,16 +486,12 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 	}
 	switch (p->intent) {
 	case INBOUND_INTENT_JOIN: {
-		int blocked = 0;
 		if (!cfg->confirm_join && !cfg->moderate_joins) {
 			/* One step: the keyword joins (act()); a desk's question is moot. */
 			rc = have ? store_pending_take(st, pend.token_hash, &pend) : 0;
 			goto done;
 		}
-		rc = store_block_check(st, PLATFORM_WHATSAPP, p->block_hash, &blocked);
-		if (rc)
-			goto done;
-		if (blocked) {
+		if (who->blocked) {
 			*outcome = INBOUND_REFUSED;
 			rc = queue_reply(st, p, "refused", ctx->body_refused, now);
 			break;
@@ -670,35 +670,35 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 	       int64_t now, int *outcome, int *erased)
 {
 	const struct config *cfg = ctx->cfg;
+	struct store_sender who = { 0 };
 	char day[11];
 	int rc, done = 0, due = 0, subscribed = -1;
 
-	rc = confirm_step(st, ctx, p, now, outcome, erased, &subscribed);
+	rc = confirm_step(st, ctx, p, now, outcome, erased, &subscribed, &who);
 	if (rc)
 		return rc < 0 ? rc : 0;
 	rc = choices_step(st, ctx, p, now, outcome);
 	if (rc)
 		return rc < 0 ? rc : 0;
 	if (p->intent == INBOUND_INTENT_JOIN) {
-		int joined = 0, blocked = 0;
-		rc = store_block_check(st, PLATFORM_WHATSAPP, p->block_hash, &blocked);
-		if (rc)
-			return rc;
-		if (blocked) {
+		int joined = 0;
+		if (subscribed < 0) { /* confirm_step did not look: one look here */
+			rc = store_sender_lookup(st, PLATFORM_WHATSAPP, p->hash, p->block_hash, now,
+						 &who);
+			if (rc)
+				return rc;
+			subscribed = who.subscribed != 0;
+		}
+		if (who.blocked) {
 			*outcome = INBOUND_REFUSED;
 			return queue_reply(st, p, "refused", ctx->body_refused, now);
 		}
-		if (subscribed == 0) { /* confirm_step's touch found none: no second look */
+		rc = 0; /* a subscriber already: its window was opened by the look */
+		if (!subscribed) {
 			rc = subscribers_join_new(st, PLATFORM_WHATSAPP, p->hash, p->sealed,
 						  p->sealed_len, "keyword", "", ctx->policy_version,
 						  now, now);
 			joined = rc == 0;
-		} else if (subscribed == 1) {
-			rc = 0; /* already one, and its window was opened by that touch */
-		} else {
-			rc = subscribers_join_sealed(st, PLATFORM_WHATSAPP, p->hash, p->sealed,
-						     p->sealed_len, "keyword", ctx->policy_version,
-						     now, &joined);
 		}
 		if (rc)
 			return rc;

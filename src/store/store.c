@@ -135,6 +135,13 @@ int store_subscriber_touch(struct store *s, int platform, const uint8_t hash[CRY
 	FORWARD(subscriber_touch, platform, hash, at);
 }
 
+int store_sender_lookup(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			const uint8_t block_hash[CRYPTO_HASH_LEN], int64_t at,
+			struct store_sender *out)
+{
+	FORWARD(sender_lookup, platform, hash, block_hash, at, out);
+}
+
 int store_subscriber_erase(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			   int *erased)
 {

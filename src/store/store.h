@@ -117,6 +117,18 @@ int store_subscriber_add(struct store *s, const struct store_subscriber *sub, in
  * BANDITORE_ENOTFOUND when (platform, hash) is not a subscriber. */
 int store_subscriber_touch(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 			   int64_t at);
+/* What a message from (platform, hash) needs known before it can join, in one look:
+ * whether the sender is a subscriber (its 24-hour window is then opened at `at`, as
+ * store_subscriber_touch does), whether a pending join waits for it (store_pending_get_addr
+ * reads it), and whether `block_hash` (store_block_add's key) is on the blocklist. */
+struct store_sender {
+	int subscribed;
+	int pending;
+	int blocked;
+};
+int store_sender_lookup(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			const uint8_t block_hash[CRYPTO_HASH_LEN], int64_t at,
+			struct store_sender *out);
 /* Erases every row about (platform, hash): the subscriber, its outbox items, kept
  * messages, auto-reply marks, pending joins, and the retries of broadcasts to it. *erased (may be
  * NULL) is 1 when a subscriber was there. */

@@ -45,6 +45,9 @@ struct store_ops {
 	int (*subscriber_add)(struct store *s, const struct store_subscriber *sub, int64_t *id);
 	int (*subscriber_touch)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 				int64_t at);
+	int (*sender_lookup)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
+			     const uint8_t block_hash[CRYPTO_HASH_LEN], int64_t at,
+			     struct store_sender *out);
 	int (*subscriber_erase)(struct store *s, int platform, const uint8_t hash[CRYPTO_HASH_LEN],
 				int *erased);
 	int (*subscriber_count)(struct store *s, int platform, int64_t *count);

@@ -496,6 +496,7 @@ static const struct store_ops sqlite_ops = {
 	.subscriber_get = store_sqlite_subscriber_get,
 	.subscriber_add = store_sqlite_subscriber_add,
 	.subscriber_touch = store_sqlite_subscriber_touch,
+	.sender_lookup = store_sqlite_sender_lookup,
 	.subscriber_erase = store_sqlite_subscriber_erase,
 	.subscriber_count = store_sqlite_subscriber_count,
 	.event_mark = store_sqlite_event_mark,

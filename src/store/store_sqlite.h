@@ -137,6 +137,7 @@ enum store_sqlite_stmt {
 	SQ_AUD_MSG_SET_AREAS,
 	SQ_AUD_MSG_GET_AREAS,
 	SQ_AUD_COUNT,
+	SQ_SENDER_LOOKUP,
 	SQ_COUNT
 };
 
@@ -208,6 +209,10 @@ int store_sqlite_subscriber_add(struct store *s, const struct store_subscriber *
 				int64_t *id);
 int store_sqlite_subscriber_touch(struct store *s, int platform,
 				  const uint8_t hash[CRYPTO_HASH_LEN], int64_t at);
+int store_sqlite_sender_lookup(struct store *s, int platform,
+			       const uint8_t hash[CRYPTO_HASH_LEN],
+			       const uint8_t block_hash[CRYPTO_HASH_LEN], int64_t at,
+			       struct store_sender *out);
 int store_sqlite_subscriber_erase(struct store *s, int platform,
 				  const uint8_t hash[CRYPTO_HASH_LEN], int *erased);
 int store_sqlite_subscriber_count(struct store *s, int platform, int64_t *count);

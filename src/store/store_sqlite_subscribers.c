@@ -138,6 +138,49 @@ int store_sqlite_subscriber_touch(struct store *s, int platform,
 	return rc;
 }
 
+/* Three index reads in one statement (a join used to run a touch, a pending lookup and
+ * a block check, each its own statement); the touch follows only for a subscriber. */
+int store_sqlite_sender_lookup(struct store *s, int platform,
+			       const uint8_t hash[CRYPTO_HASH_LEN],
+			       const uint8_t block_hash[CRYPTO_HASH_LEN], int64_t at,
+			       struct store_sender *out)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!hash || !block_hash || !out)
+		return BANDITORE_EINVAL;
+	memset(out, 0, sizeof(*out));
+	st = store_sqlite_stmt(q, SQ_SENDER_LOOKUP,
+			       "SELECT EXISTS (SELECT 1 FROM subscribers"
+			       "  WHERE platform = ?1 AND addr_hash = ?2),"
+			       " EXISTS (SELECT 1 FROM pending_joins"
+			       "  WHERE platform = ?1 AND addr_hash = ?2),"
+			       " EXISTS (SELECT 1 FROM blocklist"
+			       "  WHERE platform = ?1 AND block_hash = ?3)");
+	if (!st)
+		return BANDITORE_ESTORE;
+	if (bind_key(st, platform, hash) ||
+	    sqlite3_bind_blob(st, 3, block_hash, CRYPTO_HASH_LEN, SQLITE_STATIC) != SQLITE_OK) {
+		store_sqlite_done(st);
+		return store_sqlite_fail(q, "sender lookup: bind", SQLITE_ERROR);
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->subscribed = sqlite3_column_int(st, 0);
+		out->pending = sqlite3_column_int(st, 1);
+		out->blocked = sqlite3_column_int(st, 2);
+		rc = 0;
+	} else {
+		rc = store_sqlite_fail(q, "sender lookup", rc);
+	}
+	store_sqlite_done(st);
+	if (!rc && out->subscribed)
+		rc = store_sqlite_subscriber_touch(s, platform, hash, at);
+	return rc;
+}
+
 /* One DELETE by (platform, addr_hash), using that table's index on the pair. */
 static int erase_from(struct store_sqlite *q, enum store_sqlite_stmt id, const char *sql,
 		      int platform, const uint8_t hash[CRYPTO_HASH_LEN], int *changes)

@@ -1216,6 +1216,55 @@ static void put_pending(struct store *st, uint8_t seed, int state, int64_t at, c
 	assert_int_equal(store_pending_put(st, &p), 0);
 }
 
+/* One look for a join: subscriber (then touched), pending request, blocklist; each
+ * answer on its own, for its platform only. */
+static void test_sender_lookup(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_sender who;
+	struct store_subscriber got;
+	uint8_t h5[CRYPTO_HASH_LEN], h6[CRYPTO_HASH_LEN], h7[CRYPTO_HASH_LEN], b[CRYPTO_HASH_LEN];
+
+	fill_hash(h5, 5);
+	fill_hash(h6, 6);
+	fill_hash(h7, 7);
+	fill_hash(b, 99);
+	memset(&who, 0x55, sizeof(who));
+	assert_int_equal(store_sender_lookup(st, 1, h5, b, 1800000000, &who), 0);
+	assert_int_equal(who.subscribed, 0);
+	assert_int_equal(who.pending, 0);
+	assert_int_equal(who.blocked, 0);
+
+	add_sub(st, 1, 5);
+	put_pending(st, 6, STORE_PENDING_CONFIRM, 1000, "");
+	assert_int_equal(store_block_add(st, 1, b, 1000), 0);
+	assert_int_equal(store_sender_lookup(st, 1, h5, h7, 1800000000, &who), 0);
+	assert_int_equal(who.subscribed, 1);
+	assert_int_equal(who.pending, 0);
+	assert_int_equal(who.blocked, 0);
+	/* A subscriber's message opened its window, as store_subscriber_touch does. */
+	assert_int_equal(store_subscriber_get(st, 1, h5, &got), 0);
+	assert_int_equal(got.last_inbound_at, 1800000000);
+	assert_int_equal(store_sender_lookup(st, 1, h5, h7, 1700000000, &who), 0);
+	assert_int_equal(store_subscriber_get(st, 1, h5, &got), 0);
+	assert_int_equal(got.last_inbound_at, 1800000000); /* never moved back */
+
+	assert_int_equal(store_sender_lookup(st, 1, h6, b, 1800000000, &who), 0);
+	assert_int_equal(who.subscribed, 0);
+	assert_int_equal(who.pending, 1);
+	assert_int_equal(who.blocked, 1);
+	/* The other platform knows none of them. */
+	assert_int_equal(store_sender_lookup(st, 0, h6, b, 1800000000, &who), 0);
+	assert_int_equal(who.subscribed + who.pending + who.blocked, 0);
+	assert_int_equal(store_sender_lookup(st, 0, h5, b, 1800000000, &who), 0);
+	assert_int_equal(who.subscribed, 0);
+
+	assert_int_equal(store_sender_lookup(st, 1, NULL, b, 1, &who), BANDITORE_EINVAL);
+	assert_int_equal(store_sender_lookup(st, 1, h5, NULL, 1, &who), BANDITORE_EINVAL);
+	assert_int_equal(store_sender_lookup(st, 1, h5, b, 1, NULL), BANDITORE_EINVAL);
+}
+
 /* Front-desk requests and the moderation queue: listed in order, found by their queue
  * id, each state expired on its own clock. */
 static void test_pending_queue(void **state)
@@ -3035,6 +3084,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_autoreply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_folded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sender_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
