@@ -41,7 +41,8 @@ class TotpSetup(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.d = Deployment(example="leini").start()
-        for name, role in (("stampa", "gestore"), ("assessore", "proponente")):
+        for name, role in (("stampa", "gestore"), ("assessore", "proponente"), ("ufficio", "gestore"),
+                           ("anagrafe", "gestore")):
             r = subprocess.run([BANDITORE, "staff", "create", name, "--role", role,
                                 "--config", cls.d.config, "--data-dir", cls.d.data],
                                input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
@@ -163,15 +164,16 @@ class TotpSetup(unittest.TestCase):
                             (hashlib.sha256(key.encode()).digest(),))
         return rows[0] if rows else (0, 0)
 
-    def test_wrong_password_or_code_throttled_like_login(self):
-        r = subprocess.run([BANDITORE, "staff", "create", "ufficio", "--role", "gestore",
-                            "--config", self.d.config, "--data-dir", self.d.data],
-                           input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        g = Client(self.d.base, "192.0.2.60")
-        self.assertEqual(g.login("ufficio")[0], 201)
+    def setting_up(self, name, source):
+        """A session of `name` from `source` that has asked for a new secret: (client, setup)."""
+        g = Client(self.d.base, source)
+        self.assertEqual(g.login(name)[0], 201)
         status, s, _ = g.request("POST", "/api/v1/session/totp/setup", {})
         self.assertEqual(status, 200, s)
+        return g, s
+
+    def test_wrong_password_or_code_throttled_like_login(self):
+        g, s = self.setting_up("ufficio", "192.0.2.60")
         pending, secret = s["pending"], s["secret"]
         wrong = "%06d" % ((int(totp(secret, time.time())) + 1) % 1000000)
         head = self.d.query("SELECT max(seq) FROM audit_log")[0][0]
@@ -209,14 +211,7 @@ class TotpSetup(unittest.TestCase):
 
     def test_source_address_throttled(self):
         # ten failures from one address lock it, whichever account's session they came from
-        r = subprocess.run([BANDITORE, "staff", "create", "anagrafe", "--role", "gestore",
-                            "--config", self.d.config, "--data-dir", self.d.data],
-                           input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        g = Client(self.d.base, "192.0.2.70")
-        self.assertEqual(g.login("anagrafe")[0], 201)
-        status, s, _ = g.request("POST", "/api/v1/session/totp/setup", {})
-        self.assertEqual(status, 200, s)
+        g, s = self.setting_up("anagrafe", "192.0.2.70")
         for i in range(10):
             # failed logins as nobody from the same address, then the session's own change
             if i < 6:
