@@ -117,6 +117,11 @@ json_t *api_time_json(int64_t t);
 /* Logs `what` failed with `rc` and answers 500 (503 while shutting down); a store error
  * marks the request's read connection broken. */
 enum MHD_Result api_internal_error(struct api_request *r, const char *what, int rc);
+/* The request's body as a JSON object (duplicate keys refused); NULL when it is empty,
+ * not JSON or not an object. */
+json_t *api_body_object(const struct api_request *r);
+/* A string member of `o`, or NULL when absent, null or not a string. */
+const char *api_member(const json_t *o, const char *key);
 /* {"error": code, "field": field (when not NULL), "message": it, "message_en": en}. */
 json_t *api_render_error(const char *code, const char *field, const char *it, const char *en);
 /* Answers `body` (taken: released here) with `status`, and one extra header when

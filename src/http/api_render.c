@@ -8,6 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+json_t *api_body_object(const struct api_request *r)
+{
+	json_t *o;
+
+	if (!r->body || r->len == 0)
+		return NULL;
+	o = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
+	if (o && !json_is_object(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+const char *api_member(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
 json_t *api_time_json(int64_t t)
 {
 	char s[MESSAGES_TIME_MAX];

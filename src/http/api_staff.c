@@ -72,27 +72,6 @@ int api_allowed(const struct api_request *r, enum staff_action a)
 }
 
 /* The body as a JSON object (new reference), or NULL. */
-static json_t *body_object(struct api_request *r)
-{
-	json_t *o;
-
-	if (!r->body || r->len == 0)
-		return NULL;
-	o = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
-	if (o && !json_is_object(o)) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* A string member, or NULL when absent, null or not a string. */
-static const char *member(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 /* Appends the audit entry of a job (nothing without audit keys: unit tests). */
 static int run_job(struct api_request *r, struct api_job *j, int (*fn)(struct store *, struct api_job *),
 		   void *arg)
@@ -275,16 +254,16 @@ enum MHD_Result api_session_login(struct api_request *r)
 	const char *name, *password, *totp;
 	struct api_job job;
 	enum MHD_Result ret;
-	json_t *o = body_object(r);
+	json_t *o = api_body_object(r);
 	int rc;
 
 	if (!l) {
 		json_decref(o);
 		return api_internal_error(r, "login", BANDITORE_ENOMEM);
 	}
-	name = o ? member(o, "name") : NULL;
-	password = o ? member(o, "password") : NULL;
-	totp = o ? member(o, "totp") : NULL;
+	name = o ? api_member(o, "name") : NULL;
+	password = o ? api_member(o, "password") : NULL;
+	totp = o ? api_member(o, "totp") : NULL;
 	if (!o || !name || !password) {
 		ret = o ? invalid(r, name ? "password" : "name", "nome e password sono obbligatori",
 				  "name and password are required")
@@ -431,9 +410,9 @@ static enum MHD_Result role_forbidden(struct api_request *r)
 static int decree_fields(struct api_request *r, json_t *o, const char **decree, int64_t *start,
 			 int64_t *end, enum MHD_Result *answer)
 {
-	const char *s = member(o, "decree_start"), *e = member(o, "decree_end");
+	const char *s = api_member(o, "decree_start"), *e = api_member(o, "decree_end");
 
-	*decree = member(o, "decree");
+	*decree = api_member(o, "decree");
 	if (!*decree || !**decree) {
 		*answer = invalid(r, "decree", "il numero del decreto è obbligatorio per un delegato",
 				  "a delegate needs the decree's number");
@@ -481,19 +460,19 @@ enum MHD_Result api_staff_create(struct api_request *r)
 	struct staff_job s;
 	struct api_job job;
 	enum MHD_Result ret;
-	json_t *o = body_object(r);
+	json_t *o = api_body_object(r);
 	const char *role;
 	int rc;
 
 	if (!o)
 		return malformed(r);
 	memset(&s, 0, sizeof(s));
-	s.in.name = member(o, "name");
-	s.in.display_name = member(o, "display_name");
-	s.in.password = member(o, "password");
+	s.in.name = api_member(o, "name");
+	s.in.display_name = api_member(o, "display_name");
+	s.in.password = api_member(o, "password");
 	s.in.created_by = r->who;
 	s.max_delegates = r->api->ctx->cfg->staff_max_delegates;
-	role = member(o, "role");
+	role = api_member(o, "role");
 	if (!s.in.name || !staff_name_valid(s.in.name)) {
 		ret = invalid(r, "name", "nome non valido: lettere minuscole, cifre, '.', '_', '-' (al massimo 63)",
 			      "invalid name: lower-case letters, digits, '.', '_', '-' (at most 63)");
@@ -599,7 +578,7 @@ enum MHD_Result api_staff_change(struct api_request *r, const char *name, int de
 	s.name = name;
 	s.max_delegates = r->api->ctx->cfg->staff_max_delegates;
 	if (decree) {
-		o = body_object(r);
+		o = api_body_object(r);
 		if (!o) {
 			ret = malformed(r);
 			goto out;
@@ -689,14 +668,14 @@ enum MHD_Result api_tokens_create(struct api_request *r)
 	struct token_job t;
 	struct api_job job;
 	enum MHD_Result ret;
-	json_t *o = body_object(r);
+	json_t *o = api_body_object(r);
 	int rc;
 
 	if (!o)
 		return malformed(r);
 	memset(&t, 0, sizeof(t));
-	t.name = member(o, "name");
-	t.scopes = member(o, "scopes");
+	t.name = api_member(o, "name");
+	t.scopes = api_member(o, "scopes");
 	if (!t.scopes)
 		t.scopes = TOKENS_SCOPES_DEFAULT;
 	t.owner = r->staff ? r->staff->name : r->token->owner;
@@ -833,7 +812,7 @@ enum MHD_Result api_subscribers_act(struct api_request *r, const char *what)
 	const char *number;
 	struct api_job job;
 	enum MHD_Result ret;
-	json_t *o = body_object(r);
+	json_t *o = api_body_object(r);
 	int rc;
 
 	if (!s) {
@@ -846,9 +825,9 @@ enum MHD_Result api_subscribers_act(struct api_request *r, const char *what)
 	}
 	s->op = !strcmp(what, "warn") ? OP_WARN : !strcmp(what, "expel") ? OP_EXPEL : OP_ERASE;
 	s->keys = r->api->ctx->keys;
-	number = member(o, "number");
-	s->text = member(o, "text");
-	s->reason = member(o, "reason");
+	number = api_member(o, "number");
+	s->text = api_member(o, "text");
+	s->reason = api_member(o, "reason");
 	if (!number || subscribers_canonical(PLATFORM_WHATSAPP, number, s->canonical,
 					     sizeof(s->canonical))) {
 		ret = invalid(r, "number", "numero non valido (formato internazionale, es. +39 333 000 0000)",

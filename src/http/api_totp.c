@@ -102,26 +102,6 @@ static int pending_open(const struct keyfile_keys *keys, const char *name, const
 	return 0;
 }
 
-static json_t *body_object(struct api_request *r)
-{
-	json_t *o;
-
-	if (!r->body || r->len == 0)
-		return json_object();
-	o = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
-	if (o && !json_is_object(o)) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-static const char *member(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 struct totp_job {
 	const struct keyfile_keys *keys;
 	const char *name;      /* the account: the session's own */
@@ -275,7 +255,7 @@ enum MHD_Result api_totp(struct api_request *r, const char *what)
 	struct staff_login *login = NULL;
 	struct totp_job t;
 	enum MHD_Result ret;
-	json_t *o = body_object(r);
+	json_t *o = r->body && r->len ? api_body_object(r) : json_object(); /* {} when empty */
 	int rc;
 
 	if (!o)
@@ -287,9 +267,9 @@ enum MHD_Result api_totp(struct api_request *r, const char *what)
 		return api_respond_error(r->conn, 403, "scope", NULL, "solo per le sessioni del personale",
 					 "for staff sessions only");
 	}
-	pending = member(o, "pending");
-	code = member(o, "code");
-	password = member(o, "password");
+	pending = api_member(o, "pending");
+	code = api_member(o, "code");
+	password = api_member(o, "password");
 	memset(&t, 0, sizeof(t));
 	t.keys = keys;
 	t.name = r->staff->name;

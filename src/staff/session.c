@@ -18,8 +18,7 @@
 
 #define COOKIE_BYTES 32
 
-/* base64url without padding: 32 bytes → 43 characters. */
-static void base64url(const uint8_t *in, size_t n, char *out)
+void staff_base64url(const uint8_t *in, size_t n, char *out)
 {
 	static const char alphabet[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -170,7 +169,7 @@ int staff_login_record(struct store *st, const struct staff_login *l, int64_t no
 	if (rc)
 		goto fail;
 	memset(&se, 0, sizeof(se));
-	base64url(raw, sizeof(raw), cookie);
+	staff_base64url(raw, sizeof(raw), cookie);
 	crypto_hex(token, sizeof(token), se.csrf);
 	rc = staff_session_hash(cookie, se.id_hash);
 	if (rc)

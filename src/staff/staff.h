@@ -123,6 +123,9 @@ int staff_totp_check(const uint8_t *secret, size_t len, const char *code, int64_
 		     int64_t last_step, int64_t *step);
 /* RFC 4648 base32 without padding (what authenticator apps read). */
 void staff_base32(const uint8_t *in, size_t n, char *out, size_t cap);
+/* RFC 4648 section 5 base64url without padding, for secrets in cookies and tokens: `n`
+ * bytes into (4n + 2) / 3 characters and a NUL at `out` (32 bytes: 43 characters). */
+void staff_base64url(const uint8_t *in, size_t n, char *out);
 /* Seals/opens the secret of account `name` with the data folder's seal key. */
 int staff_totp_seal(const struct keyfile_keys *keys, const char *name, const uint8_t *secret,
 		    uint8_t out[STORE_TOTP_SEALED_MAX], size_t *out_len);

@@ -3,6 +3,7 @@
 
 #include "common/crypto.h"
 #include "common/err.h"
+#include "staff/staff.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -79,28 +80,6 @@ int tokens_hash(const char *secret, uint8_t out[CRYPTO_HASH_LEN])
 	return crypto_sha256(secret, strlen(secret), out);
 }
 
-/* base64url without padding (RFC 4648 section 5): 32 bytes → 43 characters. */
-static void base64url(const uint8_t *in, size_t n, char *out)
-{
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = alphabet[(acc >> bits) & 0x3f];
-		}
-	}
-	if (bits > 0)
-		out[o++] = alphabet[(acc << (6 - bits)) & 0x3f];
-	out[o] = '\0';
-}
-
 int tokens_create(struct store *st, const char *name, const char *scopes, int64_t now,
 		  char secret[TOKENS_SECRET_MAX], int64_t *id)
 {
@@ -130,7 +109,7 @@ int tokens_create_owned(struct store *st, const char *name, const char *scopes,
 	if (rc)
 		goto fail;
 	memcpy(secret, TOKENS_PREFIX, strlen(TOKENS_PREFIX));
-	base64url(raw, sizeof(raw), secret + strlen(TOKENS_PREFIX));
+	staff_base64url(raw, sizeof(raw), secret + strlen(TOKENS_PREFIX));
 	rc = tokens_hash(secret, t.hash);
 	if (!rc)
 		rc = store_token_add(st, &t, id);
