@@ -185,6 +185,12 @@ fail:
 	return rc;
 }
 
+/* The account `name`: BANDITORE_ENOTFOUND for a name no account can have, unread. */
+static int account_get(struct store *st, const char *name, struct store_staff *a)
+{
+	return staff_name_valid(name) ? store_staff_get(st, name, a) : BANDITORE_ENOTFOUND;
+}
+
 /* Ends everything an account holds: its sessions and its API tokens. */
 static int end_credentials(struct store *st, const struct store_staff *a, int64_t now)
 {
@@ -200,9 +206,7 @@ int staff_revoke(struct store *st, const char *name, int64_t now)
 	struct store_staff a;
 	int rc;
 
-	if (!staff_name_valid(name))
-		return BANDITORE_ENOTFOUND;
-	rc = store_staff_get(st, name, &a);
+	rc = account_get(st, name, &a);
 	if (rc)
 		return rc;
 	if (a.revoked_at != 0)
@@ -258,9 +262,7 @@ int staff_set_password(struct store *st, const char *name, const char *password)
 	struct store_staff a;
 	int rc;
 
-	if (!staff_name_valid(name))
-		return BANDITORE_ENOTFOUND;
-	rc = store_staff_get(st, name, &a);
+	rc = account_get(st, name, &a);
 	if (rc)
 		return rc;
 	rc = staff_password_hash(password, a.password);
@@ -278,9 +280,7 @@ int staff_set_totp(struct store *st, const struct keyfile_keys *keys, const char
 	struct store_staff a;
 	int rc;
 
-	if (!staff_name_valid(name))
-		return BANDITORE_ENOTFOUND;
-	rc = store_staff_get(st, name, &a);
+	rc = account_get(st, name, &a);
 	if (rc)
 		return rc;
 	a.totp_sealed_len = 0;
