@@ -7,6 +7,7 @@
 #include "common/e164.h"
 #include "common/err.h"
 #include "common/utf8.h"
+#include "connectors/whatsapp_answer.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -137,6 +138,12 @@ int whatsapp_parse_response(long http_status, const char *body, struct connector
 
 	connector_result_clear(res);
 	res->http_status = (http_status >= 0 && http_status <= 999) ? (int)http_status : 0;
+	/* The common case, every accepted send, without building a tree. */
+	if (is_2xx && body &&
+	    whatsapp_answer_id(body, strlen(body), res->message_id, sizeof(res->message_id))) {
+		res->outcome = CONNECTOR_OK;
+		return connector_result_rc(res);
+	}
 	if (body && *body)
 		root = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
 

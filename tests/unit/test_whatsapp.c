@@ -26,6 +26,7 @@
 #include "fake_http.h"
 #include "connectors/connector.h"
 #include "connectors/whatsapp.h"
+#include "connectors/whatsapp_answer.h"
 
 /* Fictitious numbers only (+39 333 000 000x). */
 #define TO_PRETTY "+39 333 000 0001"
@@ -599,6 +600,65 @@ static void test_new_invalid(void **state)
 	assert_null(w);
 }
 
+/* The scanner reads the id of the answers Meta sends, and says "not sure" for anything
+ * else, which then goes to jansson with the same outcome as before. */
+static void test_answer_scanner(void **state)
+{
+	static const char *const unsure[] = {
+		"",
+		"[]",
+		"{}",
+		"{\"messages\":[]}",
+		"{\"messages\":[{}]}",
+		"{\"messages\":[{\"id\":\"\"}]}",
+		"{\"messages\":[{\"id\":7}]}",
+		"{\"messages\":{\"id\":\"a\"}}",
+		"{\"messages\":[{\"id\":\"a\"}],\"messages\":[{\"id\":\"b\"}]}",  /* twice */
+		"{\"messages\":[{\"id\":\"a\",\"id\":\"b\"}]}",
+		"{\"messages\":[{\"id\":\"w\\u0041\"}]}",       /* an escape in the id */
+		"{\"messag\\u0065s\":[{\"id\":\"a\"}]}",        /* or in a key */
+		"{\"messages\":[{\"id\":\"a\"}]} x",           /* something after */
+		"{\"messages\":[{\"id\":\"a\"}]",              /* cut */
+		"{\"n\":12345678901234567890,\"messages\":[{\"id\":\"a\"}]}", /* too big for jansson */
+		"{\"n\":1e400,\"messages\":[{\"id\":\"a\"}]}",
+		"{\"n\":01,\"messages\":[{\"id\":\"a\"}]}",
+		"{\"c\":\"citt\xc3\xa0\",\"messages\":[{\"id\":\"a\"}]}", /* not ASCII */
+		"{\"a\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]],\"messages\":[{\"id\":\"a\"}]}", /* deep */
+		"{\"messages\":[{\"id\":\"a b\"}]}",          /* not an id's characters */
+	};
+	char id[CONNECTOR_MESSAGE_ID_MAX];
+	struct connector_result res;
+	const char *ok = "{\"messaging_product\":\"whatsapp\",\"contacts\":[{\"input\":\"+393330000000\","
+			 "\"wa_id\":\"393330000000\"}],\"messages\":[{\"id\":\"wamid.HBgLMzkz=\","
+			 "\"message_status\":\"accepted\"}]}";
+	(void)state;
+
+	assert_int_equal(whatsapp_answer_id(ok, strlen(ok), id, sizeof(id)), 1);
+	assert_string_equal(id, "wamid.HBgLMzkz=");
+	assert_int_equal(whatsapp_answer_id(ok, strlen(ok), id, 5), 0); /* does not fit */
+	assert_string_equal(id, "");
+	ok = " {\n \"a\" : [ 1 , -2.5 , true , false , null , { \"b\" : [ ] } ] ,"
+	     " \"messages\" : [ { \"id\" : \"wamid.Y\" } , 3 ] } ";
+	assert_int_equal(whatsapp_answer_id(ok, strlen(ok), id, sizeof(id)), 1);
+	assert_string_equal(id, "wamid.Y");
+	for (size_t i = 0; i < sizeof(unsure) / sizeof(unsure[0]); i++) {
+		json_t *root = json_loads(unsure[i], JSON_REJECT_DUPLICATES, NULL);
+		const char *want = json_string_value(
+			json_object_get(json_array_get(json_object_get(root, "messages"), 0), "id"));
+		assert_int_equal(whatsapp_answer_id(unsure[i], strlen(unsure[i]), id, sizeof(id)), 0);
+		assert_string_equal(id, "");
+		/* and the classification is jansson's, as before the scanner */
+		whatsapp_parse_response(200, unsure[i], &res);
+		if (want && *want && strlen(want) < sizeof(res.message_id)) {
+			assert_int_equal(res.outcome, CONNECTOR_OK);
+			assert_string_equal(res.message_id, want);
+		} else {
+			assert_int_equal(res.outcome, CONNECTOR_RETRY);
+		}
+		json_decref(root);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +676,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send_timeout, fake_http_setup, fake_http_teardown),
 		cmocka_unit_test(test_send_refused),
 		cmocka_unit_test(test_new_invalid),
+		cmocka_unit_test(test_answer_scanner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
