@@ -12,9 +12,18 @@ void ratelimit_init(struct ratelimit *rl, int per_second)
 		return;
 	rl->per_second = per_second;
 	rl->interval_ns = (int64_t)(NS_PER_S / ((double)per_second * (1.0 - RATELIMIT_MARGIN)) + 0.5);
-	/* Above the rates the ring covers, no catching up: the schedule alone then keeps
-	 * every window (N+1 sends span N*T, 1.5% more than a second). */
-	rl->late_ns = per_second <= RATELIMIT_RING_MAX ? RATELIMIT_LATE_NS : 0;
+	/* Without the ring, hardly any catching up: the schedule alone then keeps every
+	 * window (N+1 sends span N*T less 2 ms, 1.3% more than a second). */
+	rl->late_ns = RATELIMIT_LATE_ALONE_NS;
+}
+
+void ratelimit_init_ring(struct ratelimit *rl, int per_second)
+{
+	ratelimit_init(rl, per_second);
+	if (per_second > 0 && per_second <= RATELIMIT_RING_MAX) {
+		rl->ring_on = 1;
+		rl->late_ns = RATELIMIT_LATE_NS;
+	}
 }
 
 int64_t ratelimit_wait(const struct ratelimit *rl, int64_t now_ns)
@@ -26,7 +35,7 @@ int64_t ratelimit_wait(const struct ratelimit *rl, int64_t now_ns)
 	due = rl->tat_ns;
 	/* Catching up stops where it would put per_second + 1 sends in one window: the
 	 * send per_second back is in the slot this one takes. */
-	if (rl->late_ns > 0 && rl->sends >= (uint64_t)rl->per_second) {
+	if (rl->ring_on && rl->sends >= (uint64_t)rl->per_second) {
 		int64_t window = rl->ring[rl->sends % (uint64_t)rl->per_second] + RATELIMIT_WINDOW_NS;
 		if (window > due)
 			due = window;
@@ -34,23 +43,26 @@ int64_t ratelimit_wait(const struct ratelimit *rl, int64_t now_ns)
 	return now_ns >= due ? 0 : due - now_ns;
 }
 
-int64_t ratelimit_take(struct ratelimit *rl, int64_t now_ns)
+/* Takes a slot keeping up to `keep_ns` of lateness. */
+static int64_t take_keeping(struct ratelimit *rl, int64_t now_ns, int64_t keep_ns)
 {
 	int64_t lost = 0;
 
 	if (rl->interval_ns == 0)
 		return 0;
-	if (rl->tat_ns == 0 || now_ns - rl->tat_ns > rl->late_ns) {
+	if (rl->tat_ns == 0 || now_ns - rl->tat_ns > keep_ns) {
 		/* Further behind than the lateness kept (nothing to send for a while): a new
-		 * schedule from now, no credit saved up. */
+		 * schedule from now, with no credit saved up beyond the 2 ms of the schedule
+		 * without the ring. */
 		if (rl->tat_ns != 0)
-			lost = now_ns - rl->late_ns - rl->tat_ns;
-		rl->tat_ns = now_ns + rl->interval_ns;
+			lost = now_ns - keep_ns - rl->tat_ns;
+		rl->tat_ns = now_ns + rl->interval_ns -
+			     (keep_ns <= RATELIMIT_LATE_ALONE_NS ? keep_ns : 0);
 	} else {
 		/* On time, or late by a little: the schedule stays, the next sends catch up. */
 		rl->tat_ns += rl->interval_ns;
 	}
-	if (rl->late_ns > 0) {
+	if (rl->ring_on) {
 		uint64_t n = (uint64_t)rl->per_second;
 
 		/* Threads pass times read before taking the lock: a send recorded a little
@@ -65,12 +77,17 @@ int64_t ratelimit_take(struct ratelimit *rl, int64_t now_ns)
 	return lost;
 }
 
+int64_t ratelimit_take(struct ratelimit *rl, int64_t now_ns)
+{
+	return take_keeping(rl, now_ns, rl->late_ns);
+}
+
 void ratelimit_shared_init(struct ratelimit_shared *s, int per_second)
 {
 	memset(s->waiting, 0, sizeof(s->waiting));
 	memset(&s->stats, 0, sizeof(s->stats));
 	pthread_mutex_init(&s->lock, NULL);
-	ratelimit_init(&s->rl, per_second);
+	ratelimit_init_ring(&s->rl, per_second);
 }
 
 void ratelimit_shared_destroy(struct ratelimit_shared *s)
@@ -105,7 +122,11 @@ int64_t ratelimit_shared_take_ticket(struct ratelimit_shared *s, int cls, int64_
 	if (wait == 0) {
 		if (ticket)
 			*ticket = s->rl.sends;
-		lost = ratelimit_take(&s->rl, now_ns);
+		/* Only replies catch up: a broadcast keeps the schedule it always had (a short
+		 * one would otherwise go out faster than the rate on average, within the
+		 * window), and its engine wakes on a timer, on time. */
+		lost = take_keeping(&s->rl, now_ns, cls == RATELIMIT_REPLIES ? s->rl.late_ns :
+						    RATELIMIT_LATE_ALONE_NS);
 		s->stats.taken[cls]++;
 		if (lost > 0 && any > 0) {
 			s->stats.late_takes++;
@@ -130,7 +151,7 @@ void ratelimit_shared_arrived(struct ratelimit_shared *s, uint64_t ticket, int64
 
 	pthread_mutex_lock(&s->lock);
 	/* Only while the send is still in the ring (the last per_second sends). */
-	if (rl->late_ns == 0 || ticket >= rl->sends || rl->sends - ticket > (uint64_t)rl->per_second)
+	if (!rl->ring_on || ticket >= rl->sends || rl->sends - ticket > (uint64_t)rl->per_second)
 		goto out;
 	slot = &rl->ring[ticket % (uint64_t)rl->per_second];
 	rtt = done_ns - *slot;

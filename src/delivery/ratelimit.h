@@ -28,6 +28,15 @@
  * which is what keeps every window (a check of the earliest of the last N would forget
  * a late arrival once it leaves the ring).
  *
+ * The WhatsApp number's shared schedule (ratelimit_shared) works this way for replies to
+ * citizens; a broadcast's sends keep only RATELIMIT_LATE_ALONE_NS (a short broadcast
+ * catching up would go out faster than the rate on average, within the window). A schedule of
+ * one thread (ratelimit_init: the Telegram and SMS lanes, whose senders do not report
+ * answers) keeps only RATELIMIT_LATE_ALONE_NS of lateness and has no ring: N+1 sends span
+ * at least N*T - 2 ms, and the time a late send loses is the margin its window keeps for
+ * a request delayed on the way (under ASan a Telegram peer saw 31 sends in 0.7 s when
+ * the lane caught up). ratelimit_init_ring gives one thread the shared schedule's way.
+ *
  * A rate of 0 means no limit (benchmarks against a local peer only: config allows it
  * only with a loopback api_base). The caller passes the monotonic time; struct ratelimit
  * is for one thread, struct ratelimit_shared for several.
@@ -40,13 +49,15 @@
 
 #define RATELIMIT_MARGIN 0.015           /* 1.5% below the configured rate */
 #define RATELIMIT_LATE_NS 250000000LL    /* a send up to 250 ms late keeps the schedule */
+#define RATELIMIT_LATE_ALONE_NS 2000000LL /* ...2 ms without the ring (ratelimit_init) */
 #define RATELIMIT_WINDOW_NS 1013000000LL /* any rate+1 sends span at least this */
 #define RATELIMIT_RING_MAX 1000          /* the highest rate the ring covers (config's) */
 
 struct ratelimit {
 	int64_t interval_ns; /* 0: unlimited */
 	int64_t tat_ns;      /* theoretical time of the next send; 0 before the first */
-	int64_t late_ns;     /* lateness kept: RATELIMIT_LATE_NS, or 0 above the ring's rates */
+	int64_t late_ns;     /* lateness kept: RATELIMIT_LATE_NS with the ring, else 2 ms */
+	int ring_on;         /* the ring of the last per_second sends is kept and checked */
 	int per_second;
 	uint64_t sends;                      /* sends taken so far: the next one's ticket */
 	int64_t last_ns;                     /* the last send's time */
@@ -55,8 +66,11 @@ struct ratelimit {
 	int64_t rtt_epoch_ns;
 };
 
-/* Sets the rate (sends per second; 0 or less: unlimited). */
+/* Sets the rate (sends per second; 0 or less: unlimited), without the ring. */
 void ratelimit_init(struct ratelimit *rl, int per_second);
+/* The same with the ring and the lateness it allows (the shared schedule's way; above
+ * RATELIMIT_RING_MAX a second, as ratelimit_init). */
+void ratelimit_init_ring(struct ratelimit *rl, int per_second);
 
 /* 0 when a send may go at `now_ns`, else how many nanoseconds to wait. */
 int64_t ratelimit_wait(const struct ratelimit *rl, int64_t now_ns);

@@ -28,8 +28,8 @@
  * time (a loaded machine) plus, when `jitter_ns` > 0, a random part of up to that and
  * once in `stall_every` wake-ups a stall of up to `stall_ns` (the thread not scheduled),
  * and checks the sliding one-second window every time. */
-static void run_limiter_jitter(int rate, int64_t late_ns, int64_t jitter_ns, int stall_every,
-			       int64_t stall_ns, double seconds, int64_t *sent_out,
+static void run_limiter_jitter(int ring, int rate, int64_t late_ns, int64_t jitter_ns,
+			       int stall_every, int64_t stall_ns, double seconds, int64_t *sent_out,
 			       int64_t *first_out, int64_t *last_out)
 {
 	struct ratelimit rl;
@@ -38,7 +38,10 @@ static void run_limiter_jitter(int rate, int64_t late_ns, int64_t jitter_ns, int
 
 	assert_non_null(times);
 	srand(8);
-	ratelimit_init(&rl, rate);
+	if (ring)
+		ratelimit_init_ring(&rl, rate);
+	else
+		ratelimit_init(&rl, rate);
 	while (now < end) {
 		int64_t wait = ratelimit_wait(&rl, now);
 		if (wait > 0) {
@@ -51,7 +54,8 @@ static void run_limiter_jitter(int rate, int64_t late_ns, int64_t jitter_ns, int
 		times[n] = now;
 		/* rate + 1 sends never fit in one second (the sliding window Meta counts),
 		 * with the margin the limiter promises for the requests' jitter. */
-		if (n >= rate && times[n] - times[n - rate] < RATELIMIT_WINDOW_NS) {
+		if (n >= rate && times[n] - times[n - rate] <
+				 (ring ? RATELIMIT_WINDOW_NS : rate * rl.interval_ns - RATELIMIT_LATE_ALONE_NS)) {
 			fprintf(stderr, "rate %d late %lld: sends %lld and %lld %lld ns apart\n", rate,
 				(long long)late_ns, (long long)(n - rate), (long long)n,
 				(long long)(times[n] - times[n - rate]));
@@ -65,11 +69,11 @@ static void run_limiter_jitter(int rate, int64_t late_ns, int64_t jitter_ns, int
 	*sent_out = n;
 }
 
-static void run_limiter(int rate, int64_t late_ns, double seconds, int64_t *sent_out)
+static void run_limiter(int ring, int rate, int64_t late_ns, double seconds, int64_t *sent_out)
 {
 	int64_t first, last;
 
-	run_limiter_jitter(rate, late_ns, 0, 0, 0, seconds, sent_out, &first, &last);
+	run_limiter_jitter(ring, rate, late_ns, 0, 0, 0, seconds, sent_out, &first, &last);
 }
 
 static void test_ratelimit_never_over_and_within_two_percent(void **state)
@@ -82,13 +86,15 @@ static void test_ratelimit_never_over_and_within_two_percent(void **state)
 		for (size_t l = 0; l < sizeof(lates) / sizeof(lates[0]); l++) {
 			int64_t n = 0;
 			double seconds = rates[r] < 10 ? 60 : 20;
-			run_limiter(rates[r], lates[l], seconds, &n);
-			/* Within 2% of the configured rate (one send of slack for the edges). */
-			assert_true((double)n <= rates[r] * seconds + 1);
-			if ((double)n < rates[r] * seconds * 0.98 - 1) {
-				fprintf(stderr, "rate %d late %lld: %lld in %.0f s\n", rates[r],
-					(long long)lates[l], (long long)n, seconds);
-				fail();
+			for (int ring = 0; ring < 2; ring++) {
+				run_limiter(ring, rates[r], lates[l], seconds, &n);
+				/* Within 2% of the configured rate (one send of slack for the edges). */
+				assert_true((double)n <= rates[r] * seconds + 1);
+				if ((double)n < rates[r] * seconds * 0.98 - 1) {
+					fprintf(stderr, "rate %d late %lld ring %d: %lld in %.0f s\n",
+						rates[r], (long long)lates[l], ring, (long long)n, seconds);
+					fail();
+				}
 			}
 		}
 	}
@@ -109,7 +115,7 @@ static void test_ratelimit_always_late_sender(void **state)
 			int64_t n = 0;
 			double seconds = rates[r] < 10 ? 60 : 20;
 			double floor = rates[r] * seconds / ((double)(RATELIMIT_WINDOW_NS + lates[l]) / NS);
-			run_limiter(rates[r], lates[l], seconds, &n);
+			run_limiter(1, rates[r], lates[l], seconds, &n);
 			if ((double)n < floor * 0.98 - 1) {
 				fprintf(stderr, "rate %d late %lld: %lld in %.0f s, expected %.0f\n",
 					rates[r], (long long)lates[l], (long long)n, seconds, floor);
@@ -133,8 +139,8 @@ static void test_ratelimit_late_wakeups_lose_no_slot(void **state)
 		struct ratelimit rl;
 		int64_t n = 0, first, last, slots;
 
-		ratelimit_init(&rl, rates[r]);
-		run_limiter_jitter(rates[r], 0, 1000000, stall_every[r], 40000000, 30, &n, &first,
+		ratelimit_init_ring(&rl, rates[r]);
+		run_limiter_jitter(1, rates[r], 0, 1000000, stall_every[r], 40000000, 30, &n, &first,
 				   &last);
 		/* The schedule's slots from the first send to the last: all were used. */
 		slots = (last - first) / rl.interval_ns + 1;
@@ -158,7 +164,7 @@ static void test_ratelimit_catch_up_bounded_by_window(void **state)
 	int burst = 0;
 	(void)state;
 
-	ratelimit_init(&rl, 80);
+	ratelimit_init_ring(&rl, 80);
 	ratelimit_take(&rl, now);
 	now = t0 + rl.interval_ns + 45000000; /* the second send wakes 45 ms late */
 	while (ratelimit_wait(&rl, now) == 0) {
@@ -167,7 +173,7 @@ static void test_ratelimit_catch_up_bounded_by_window(void **state)
 	}
 	assert_int_equal(burst, 4); /* its own slot and the three it slept through */
 
-	ratelimit_init(&rl, 80);
+	ratelimit_init_ring(&rl, 80);
 	ratelimit_take(&rl, t0);
 	late_send = now = t0 + rl.interval_ns + 40000000; /* send 1 goes 40 ms late */
 	for (int i = 1; i <= 80; i++) {                   /* sends 1..80, each when allowed */
@@ -184,28 +190,34 @@ static void test_ratelimit_catch_up_bounded_by_window(void **state)
 
 static void test_ratelimit_no_burst_after_idle(void **state)
 {
-	struct ratelimit rl;
-	int64_t now = 10 * NS;
 	(void)state;
 
-	ratelimit_init(&rl, 80);
-	assert_int_equal(ratelimit_wait(&rl, now), 0);
-	ratelimit_take(&rl, now);
-	assert_true(ratelimit_wait(&rl, now) > 0);
-	/* A minute without sends saves up no credit: the next two are a full interval
-	 * apart, and the time lost is reported. */
-	now += 60 * NS;
-	assert_int_equal(ratelimit_wait(&rl, now), 0);
-	assert_true(ratelimit_take(&rl, now) > 59 * NS);
-	assert_int_equal(ratelimit_wait(&rl, now), rl.interval_ns);
-	/* Just past the lateness kept: the same. */
-	now += rl.interval_ns + RATELIMIT_LATE_NS + 1;
-	assert_int_equal(ratelimit_wait(&rl, now), 0);
-	assert_true(ratelimit_take(&rl, now) > 0);
-	assert_int_equal(ratelimit_wait(&rl, now), rl.interval_ns);
-	/* The interval is 1.5% longer than 1/80 s. */
-	assert_true(rl.interval_ns > NS / 80);
-	assert_true(rl.interval_ns < NS / 80 * 1.02);
+	for (int ring = 0; ring < 2; ring++) {
+		struct ratelimit rl;
+		int64_t now = 10 * NS, credit = ring ? 0 : RATELIMIT_LATE_ALONE_NS;
+
+		if (ring)
+			ratelimit_init_ring(&rl, 80);
+		else
+			ratelimit_init(&rl, 80);
+		assert_int_equal(ratelimit_wait(&rl, now), 0);
+		ratelimit_take(&rl, now);
+		assert_true(ratelimit_wait(&rl, now) > 0);
+		/* A minute without sends saves up no credit: the next two are a full interval
+		 * apart (less the 2 ms kept without the ring), and the time lost is reported. */
+		now += 60 * NS;
+		assert_int_equal(ratelimit_wait(&rl, now), 0);
+		assert_true(ratelimit_take(&rl, now) > 59 * NS);
+		assert_int_equal(ratelimit_wait(&rl, now), rl.interval_ns - credit);
+		/* Just past the lateness kept: the same. */
+		now += rl.interval_ns + rl.late_ns + 1;
+		assert_int_equal(ratelimit_wait(&rl, now), 0);
+		assert_true(ratelimit_take(&rl, now) > 0);
+		assert_int_equal(ratelimit_wait(&rl, now), rl.interval_ns - credit);
+		/* The interval is 1.5% longer than 1/80 s. */
+		assert_true(rl.interval_ns > NS / 80);
+		assert_true(rl.interval_ns < NS / 80 * 1.02);
+	}
 }
 
 static void test_ratelimit_unlimited(void **state)
@@ -270,7 +282,7 @@ static void test_ratelimit_shared_takes_only_when_due(void **state)
 	ratelimit_shared_init(&sh, 10);
 	assert_int_equal(ratelimit_shared_take(&sh, NS), 0);
 	wait = ratelimit_shared_take(&sh, NS);
-	assert_int_equal(wait, sh.rl.interval_ns);
+	assert_int_equal(wait, sh.rl.interval_ns - RATELIMIT_LATE_ALONE_NS); /* a broadcast's */
 	/* Asking again takes nothing: the wait is the same. */
 	assert_int_equal(ratelimit_shared_take(&sh, NS), wait);
 	assert_int_equal(ratelimit_shared_take(&sh, NS + wait), 0);
@@ -308,6 +320,26 @@ static void test_ratelimit_late_answer_holds_the_window(void **state)
 	assert_true(sh.stats.arrived >= 81);
 	assert_int_equal(sh.stats.moved, 1);
 	ratelimit_shared_destroy(&sh);
+}
+
+/* On the shared schedule replies catch up after a late wake-up, a broadcast does not. */
+static void test_ratelimit_only_replies_catch_up(void **state)
+{
+	(void)state;
+
+	for (int cls = RATELIMIT_EMERGENCY; cls <= RATELIMIT_ROUTINE; cls++) {
+		struct ratelimit_shared sh;
+		int64_t t = NS, T, burst = 0;
+
+		ratelimit_shared_init(&sh, 80);
+		T = sh.rl.interval_ns;
+		assert_int_equal(ratelimit_shared_take_class(&sh, cls, t), 0);
+		t += T + 40000000; /* 40 ms late */
+		while (ratelimit_shared_take_class(&sh, cls, t) == 0)
+			burst++;
+		assert_int_equal(burst, cls == RATELIMIT_REPLIES ? 4 : 1);
+		ratelimit_shared_destroy(&sh);
+	}
 }
 
 /* ---- outcome → action ---- */
@@ -592,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit_classes),
 		cmocka_unit_test(test_ratelimit_shared_takes_only_when_due),
 		cmocka_unit_test(test_ratelimit_late_answer_holds_the_window),
+		cmocka_unit_test(test_ratelimit_only_replies_catch_up),
 		cmocka_unit_test(test_outcome_mapping),
 		cmocka_unit_test(test_outcome_of_parsed_answers),
 		cmocka_unit_test(test_backoff),
