@@ -95,60 +95,71 @@ static int literal(struct scan *s, const char *word)
 	return 0;
 }
 
+/* At `open`: 1 when items follow, 0 when `close` comes at once (both consumed), -1
+ * when `open` is not there. */
+static int open_items(struct scan *s, char open, char close)
+{
+	if (!at(s, open))
+		return -1;
+	s->p++;
+	if (!at(s, close))
+		return 1;
+	s->p++;
+	return 0;
+}
+
+/* After an item: 1 when another follows (its ',' consumed), 0 at `close` (consumed), -1
+ * otherwise. */
+static int next_item(struct scan *s, char close)
+{
+	if (at(s, ',')) {
+		s->p++;
+		return 1;
+	}
+	if (!at(s, close))
+		return -1;
+	s->p++;
+	return 0;
+}
+
+/* A member's key (plain: no escape) and its ':'. */
+static int key(struct scan *s, const char **b, const char **e)
+{
+	int plain;
+
+	if (string(s, b, e, &plain) != 0 || !plain || !at(s, ':'))
+		return -1;
+	s->p++;
+	return 0;
+}
+
 static int value(struct scan *s, int depth);
 
 /* The members of an object (at its '{'), each value skipped. */
 static int object(struct scan *s, int depth)
 {
 	const char *b, *e;
-	int plain;
+	int more = depth > WA_ANSWER_DEPTH_MAX ? -1 : open_items(s, '{', '}');
 
-	if (depth > WA_ANSWER_DEPTH_MAX || !at(s, '{'))
-		return -1;
-	s->p++;
-	if (at(s, '}')) {
-		s->p++;
-		return 0;
+	while (more > 0) {
+		if (key(s, &b, &e) != 0 || value(s, depth) != 0)
+			return -1;
+		more = next_item(s, '}');
 	}
-	for (;;) {
-		if (string(s, &b, &e, &plain) != 0 || !at(s, ':'))
-			return -1;
-		s->p++;
-		if (value(s, depth) != 0)
-			return -1;
-		if (at(s, ',')) {
-			s->p++;
-			continue;
-		}
-		if (!at(s, '}'))
-			return -1;
-		s->p++;
-		return 0;
-	}
+	return more;
 }
 
 /* The elements of an array (at its '['); the first one by `first` when given. */
 static int array(struct scan *s, int depth, int (*first)(struct scan *, void *), void *arg)
 {
-	if (depth > WA_ANSWER_DEPTH_MAX || !at(s, '['))
-		return -1;
-	s->p++;
-	if (at(s, ']')) {
-		s->p++;
-		return 0;
-	}
-	for (int i = 0;; i++) {
+	int more = depth > WA_ANSWER_DEPTH_MAX ? -1 : open_items(s, '[', ']');
+
+	for (int i = 0; more > 0; i++) {
 		if ((i == 0 && first ? first(s, arg) : value(s, depth)) != 0)
 			return -1;
-		if (at(s, ',')) {
-			s->p++;
-			continue;
-		}
-		if (!at(s, ']'))
-			return -1;
-		s->p++;
-		return 0;
+		more = next_item(s, ']');
 	}
+	return more;
 }
 
 static int value(struct scan *s, int depth)
@@ -187,18 +198,11 @@ static int first_message(struct scan *s, void *arg)
 	struct found *f = arg;
 	const char *b, *e;
 	int plain, seen = 0;
+	int more = open_items(s, '{', '}'); /* not an object: jansson says what it means */
 
-	if (!at(s, '{'))
-		return -1; /* not an object: jansson says what that means */
-	s->p++;
-	if (at(s, '}')) {
-		s->p++;
-		return 0;
-	}
-	for (;;) {
-		if (string(s, &b, &e, &plain) != 0 || !plain || !at(s, ':'))
+	while (more > 0) {
+		if (key(s, &b, &e) != 0)
 			return -1;
-		s->p++;
 		if (key_is(b, e, "id")) {
 			const char *vb, *ve;
 			size_t n;
@@ -214,15 +218,9 @@ static int first_message(struct scan *s, void *arg)
 		} else if (value(s, 3) != 0) {
 			return -1;
 		}
-		if (at(s, ',')) {
-			s->p++;
-			continue;
-		}
-		if (!at(s, '}'))
-			return -1;
-		s->p++;
-		return 0;
+		more = next_item(s, '}');
 	}
+	return more;
 }
 
 int whatsapp_answer_id(const char *body, size_t len, char *out, size_t cap)
@@ -230,35 +228,25 @@ int whatsapp_answer_id(const char *body, size_t len, char *out, size_t cap)
 	struct scan s = { body, body + len };
 	struct found f = { out, cap, 0 };
 	const char *b, *e;
-	int plain, messages = 0;
+	int messages = 0, more;
 
 	if (!body || !out || cap == 0)
 		return 0;
 	out[0] = '\0';
-	if (!at(&s, '{'))
-		return 0;
-	s.p++;
-	if (!at(&s, '}')) {
-		for (;;) {
-			if (string(&s, &b, &e, &plain) != 0 || !plain || !at(&s, ':'))
+	more = open_items(&s, '{', '}');
+	while (more > 0) {
+		if (key(&s, &b, &e) != 0)
+			goto unsure;
+		if (key_is(b, e, "messages")) {
+			if (messages++ || array(&s, 2, first_message, &f) != 0)
 				goto unsure;
-			s.p++;
-			if (key_is(b, e, "messages")) {
-				if (messages++ || array(&s, 2, first_message, &f) != 0)
-					goto unsure;
-			} else if (value(&s, 1) != 0) {
-				goto unsure;
-			}
-			if (at(&s, ',')) {
-				s.p++;
-				continue;
-			}
-			break;
+		} else if (value(&s, 1) != 0) {
+			goto unsure;
 		}
+		more = next_item(&s, '}');
 	}
-	if (!at(&s, '}'))
+	if (more < 0)
 		goto unsure;
-	s.p++;
 	skip_ws(&s);
 	if (s.p != s.end || !f.have)
 		goto unsure;
