@@ -201,8 +201,11 @@ fail:
 	return rc ? rc : BANDITORE_EINVAL;
 }
 
+/* The events hold citizens' numbers and texts: wiped before the memory goes back. */
 void wa_payload_free(struct wa_payload *p)
 {
+	if (p->events)
+		explicit_bzero(p->events, (size_t)p->count * sizeof(*p->events));
 	free(p->events);
 	p->events = NULL;
 	p->count = p->cap = 0;
