@@ -138,6 +138,7 @@ enum store_sqlite_stmt {
 	SQ_AUD_MSG_GET_AREAS,
 	SQ_AUD_COUNT,
 	SQ_SENDER_LOOKUP,
+	SQ_ERASE_PROBE,
 	SQ_COUNT
 };
 

@@ -2838,6 +2838,57 @@ static void test_erase_retries(void **state)
 	}
 }
 
+/* Erasure looks first which of retries, kept messages, auto-reply marks and pending joins
+ * hold rows for the person: each of them alone, without a subscriber row, still goes,
+ * and a neighbour's rows in all of them stay. */
+static void test_erase_each_table(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_kept_message *m;
+	struct store_pending p;
+	uint8_t h[CRYPTO_HASH_LEN], n[CRYPTO_HASH_LEN];
+	int due = 0, erased = -1;
+
+	/* The neighbour, with all three. */
+	fill_hash(n, 2);
+	m = make_kept(0, 2, 10, 99999);
+	assert_int_equal(store_kept_add(st, m, NULL), 0);
+	free(m);
+	assert_int_equal(store_autoreply_claim(st, 0, n, 10, 60, &due), 0);
+	memset(&p, 0, sizeof(p));
+	p.token_hash[0] = 2;
+	memcpy(p.addr_hash, n, CRYPTO_HASH_LEN);
+	p.sealed[0] = 2;
+	p.sealed_len = 1;
+	assert_int_equal(store_pending_put(st, &p), 0);
+	assert_int_equal(rows_about(f->path, 0, n), 3);
+
+	/* The person, one table at a time: a kept message, a mark, a pending join. */
+	fill_hash(h, 1);
+	m = make_kept(0, 1, 10, 99999);
+	assert_int_equal(store_kept_add(st, m, NULL), 0);
+	free(m);
+	assert_int_equal(rows_about(f->path, 0, h), 1);
+	assert_int_equal(store_subscriber_erase(st, 0, h, &erased), 0);
+	assert_int_equal(erased, 0);
+	assert_int_equal(rows_about(f->path, 0, h), 0);
+
+	assert_int_equal(store_autoreply_claim(st, 0, h, 20, 60, &due), 0);
+	assert_int_equal(rows_about(f->path, 0, h), 1);
+	assert_int_equal(store_subscriber_erase(st, 0, h, &erased), 0);
+	assert_int_equal(rows_about(f->path, 0, h), 0);
+
+	p.token_hash[0] = 1;
+	memcpy(p.addr_hash, h, CRYPTO_HASH_LEN);
+	assert_int_equal(store_pending_put(st, &p), 0);
+	assert_int_equal(rows_about(f->path, 0, h), 1);
+	assert_int_equal(store_subscriber_erase(st, 0, h, &erased), 0);
+	assert_int_equal(rows_about(f->path, 0, h), 0);
+
+	assert_int_equal(rows_about(f->path, 0, n), 3);
+}
+
 /* ------------------------------------------------------------------ WAL and bytes */
 
 static void test_purge_log(void **state)
@@ -3101,6 +3152,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase_retries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_erase_each_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erased_bytes_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_temp_files, setup, teardown),
