@@ -56,7 +56,7 @@ int http_url_is_loopback(const char *url)
 
 int http_conn_setup(struct http_conn *c, CURL *h, const struct http_conn_options *o)
 {
-	if (curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent) ||
+	if ((o->user_agent && curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent)) ||
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
 	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->timeout_ms) ||
 	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms) ||

@@ -33,7 +33,7 @@ struct http_conn {
 };
 
 struct http_conn_options {
-	const char *user_agent;  /* "banditore/x.y.z" */
+	const char *user_agent;  /* "banditore/x.y.z"; NULL: the caller's headers carry it */
 	long timeout_ms;         /* the whole request */
 	long connect_timeout_ms;
 	size_t response_max;     /* bytes of answer kept */

@@ -131,17 +131,20 @@ int whatsapp_new(const struct whatsapp_settings *ws, struct whatsapp **out)
 		struct curl_slist *h3 = h2 ? curl_slist_append(h2, "Accept: application/json") : NULL;
 		/* Bodies are small: no "Expect: 100-continue" round trip. */
 		struct curl_slist *h4 = h3 ? curl_slist_append(h3, "Expect:") : NULL;
-		if (!h4) {
+		/* In the list rather than CURLOPT_USERAGENT, which libcurl formats again for
+		 * every request, a character at a time (callgrind: 3 % of a broadcast). */
+		struct curl_slist *h5 = h4 ? curl_slist_append(h4, "User-Agent: " WHATSAPP_USER_AGENT) : NULL;
+		if (!h5) {
 			wipe_headers(h);
 			curl_slist_free_all(h);
 			goto fail;
 		}
-		w->headers = h4;
+		w->headers = h5;
 	}
 
 	{
 		const struct http_conn_options o = {
-			.user_agent = WHATSAPP_USER_AGENT,
+			.user_agent = NULL, /* in w->headers */
 			.timeout_ms = w->timeout_ms,
 			.connect_timeout_ms = WHATSAPP_CONNECT_TIMEOUT_MS,
 			.response_max = WHATSAPP_RESPONSE_MAX,
