@@ -228,6 +228,23 @@ static json_t *todo(struct console_req *r, struct store *st)
 	return o;
 }
 
+/* Replies to citizens waiting to be sent (join confirmations, answers): thousands on a
+ * launch day. They go before routine broadcasts at the number's full rate; the dashboard
+ * says how many wait and about how long they take, while there are any. NULL when none. */
+static json_t *backlog(struct console_req *r, struct store *st)
+{
+	int rate = r->c->ctx->cfg->wa_messages_per_second;
+	int64_t n = 0;
+	json_t *o;
+
+	if (store_outbox_count(st, &n) != 0 || n <= 0)
+		return NULL;
+	o = json_pack("{s:I}", "count", (json_int_t)n);
+	if (o && rate > 0) /* minutes, rounded up, at the pace the schedule keeps */
+		json_object_set_new(o, "minutes", json_integer((json_int_t)((double)n / (rate * 0.985) / 60.0) + 1));
+	return o;
+}
+
 enum MHD_Result console_dashboard(struct console_req *r)
 {
 	int64_t local[PLATFORM_MAX + 1][DAYS];
@@ -267,9 +284,13 @@ enum MHD_Result console_dashboard(struct console_req *r)
 	if (console_may(r, "read_audit") && m)
 		json_object_set_new(m, "audit", console_audit_recent(r, st, AUDIT_SHOWN));
 	if (m) {
-		json_t *t = todo(r, st);
+		json_t *t = todo(r, st), *b = backlog(r, st);
 		if (t)
 			json_object_set_new(m, "todo", t);
+		if (b) {
+			json_object_set_new(m, "backlog", b);
+			active = 1; /* refreshed while it drains */
+		}
 	}
 	console_store_put(r, st, rc == BANDITORE_ESTORE);
 	if (m) {

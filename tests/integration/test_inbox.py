@@ -149,11 +149,26 @@ class Inbox(unittest.TestCase):
                 self.assertNotIn(secret.encode(), raw)
             self.assertEqual(self.d.query("SELECT body, body_sealed IS NOT NULL FROM outbox"
                                           " WHERE kind = 'reply'"), [("", 1)])
+            # the dashboard says a reply waits, and how long the queue takes (issue 8.8)
+            page = self.dashboard()
+            self.assertRegex(page, r'<strong class="backlog-count">1</strong>')
+            self.assertIn("tempo stimato per inviarle tutte: 1 min", page)
         finally:
             faults(self.d, {"error-500": 0})
         # and it goes out whole once WhatsApp answers again
         msgs = self.d.wait_received(number, got + 1, timeout=40)
         self.assertIn("4471-QUERCIA", json.dumps(msgs[-1], ensure_ascii=False))
+        deadline = time.time() + 10
+        while "backlog-count" in self.dashboard():  # removed from the outbox after the send
+            self.assertLess(time.time(), deadline, "the dashboard still shows a backlog")
+            time.sleep(0.1)
+
+    def dashboard(self):
+        status, page = http("GET", self.d.base + "/console", None,
+                            {"Cookie": "banditore_session=" + self.gestore.cookie,
+                             "X-Forwarded-For": self.gestore.source})
+        self.assertEqual(status, 200)
+        return page.decode()
 
     def test_delete_without_reply(self):
         number = "393330008002"
