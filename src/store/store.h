@@ -167,7 +167,10 @@ void store_seal_key_set(const uint8_t key[CRYPTO_KEY_LEN]);
  * STORE_BODY_MAX. */
 int store_outbox_add(struct store *s, const struct store_outbox_item *item, int64_t *id);
 /* Up to `max` items with not_before <= now, oldest first (by not_before, then in the
- * order they were queued). Each item's body must be
+ * order they were queued), and only the oldest item of each address: a person's replies
+ * go one after the other, in the order they were queued (a confirmation before the list
+ * of areas that follows it), even when an earlier one waits for a retry; the next is
+ * due once the one before it is removed (sent or given up). Each item's body must be
  * released with store_outbox_item_clear, which wipes it. */
 int store_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items, int max,
 		     int *n);

@@ -120,8 +120,11 @@ int store_sqlite_outbox_due(struct store *s, int64_t now, struct store_outbox_it
 		return 0;
 	st = store_sqlite_stmt(q, SQ_OUTBOX_DUE,
 			       "SELECT id, platform, addr_hash, sealed, kind, body, attempts,"
-			       " not_before, created_at, body_sealed FROM outbox"
-			       " WHERE not_before <= ?1 ORDER BY not_before, id LIMIT ?2");
+			       " not_before, created_at, body_sealed FROM outbox o"
+			       " WHERE not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox p"
+			       "  WHERE p.platform = o.platform AND p.addr_hash = o.addr_hash"
+			       "  AND p.id < o.id)"
+			       " ORDER BY not_before, id LIMIT ?2");
 	if (!st)
 		return BANDITORE_ESTORE;
 	if (sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int(st, 2, max)) {

@@ -846,20 +846,27 @@ static void check_version(struct store *st, int v)
 		break;
 	}
 	case 17: {
-		/* Both read back: version 3's body as it was, the sealed one opened. */
+		/* Both read back: version 3's body as it was, the sealed one opened. They
+		 * are for the same person, so one is due at a time, in the order queued. */
 		struct store_outbox_item items[4];
-		int found = 0;
-		assert_int_equal(store_outbox_due(st, 2000, items, 4, &n), 0);
-		assert_int_equal(n, seeded_upto >= 3 ? 2 : 1);
-		for (int i = 0; i < n; i++) {
-			if (!strcmp(items[i].kind, "reply")) {
-				assert_string_equal(items[i].body, "{\"text\":\"risposta sigillata\"}");
-				found = 1;
-			} else {
-				assert_string_equal(items[i].body, "{\"text\":\"ciao\"}");
+		int found = 0, read_back = 0;
+		do {
+			assert_int_equal(store_outbox_due(st, 2000, items, 4, &n), 0);
+			assert_true(n <= 1);
+			for (int i = 0; i < n; i++) {
+				if (!strcmp(items[i].kind, "reply")) {
+					assert_string_equal(items[i].body, "{\"text\":\"risposta sigillata\"}");
+					assert_int_equal(read_back, seeded_upto >= 3 ? 1 : 0); /* queued last */
+					found = 1;
+				} else {
+					assert_string_equal(items[i].body, "{\"text\":\"ciao\"}");
+				}
+				assert_int_equal(store_outbox_remove(st, items[i].id), 0);
+				store_outbox_item_clear(&items[i]);
+				read_back++;
 			}
-			store_outbox_item_clear(&items[i]);
-		}
+		} while (n > 0);
+		assert_int_equal(read_back, seeded_upto >= 3 ? 2 : 1);
 		assert_true(found);
 		break;
 	}
@@ -1640,6 +1647,45 @@ static void test_outbox(void **state)
 	assert_int_equal(store_outbox_add(st, &it, NULL), BANDITORE_EINVAL);
 	assert_int_equal(store_outbox_due(st, 10, NULL, 1, &n), BANDITORE_EINVAL);
 	assert_int_equal(store_outbox_reschedule(st, id200, -1, 0), BANDITORE_EINVAL);
+}
+
+/* One person's replies go in the order they were queued: the next is not due while an
+ * earlier one is in the outbox, even when the earlier one waits for a retry. */
+static void test_outbox_order_per_address(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_outbox_item it, got[8];
+	char b1[] = "{\"text\":\"benvenuto\"}", b2[] = "{\"text\":\"zone\"}", b3[] = "{\"text\":\"altro\"}";
+	int64_t first, second, other;
+	int n = -1;
+
+	make_item(&it, 0, 8, b1, 100);
+	assert_int_equal(store_outbox_add(st, &it, &first), 0);
+	make_item(&it, 0, 8, b2, 100);
+	assert_int_equal(store_outbox_add(st, &it, &second), 0);
+	make_item(&it, 0, 9, b3, 100);
+	assert_int_equal(store_outbox_add(st, &it, &other), 0);
+	assert_int_equal(store_outbox_due(st, 150, got, 8, &n), 0);
+	assert_int_equal(n, 2); /* the second of address 8 waits for the first */
+	assert_int_equal(got[0].id, first);
+	assert_int_equal(got[1].id, other);
+	for (int i = 0; i < n; i++)
+		store_outbox_item_clear(&got[i]);
+	/* the first must be retried later: the second still waits behind it */
+	assert_int_equal(store_outbox_reschedule(st, first, 1, 300), 0);
+	assert_int_equal(store_outbox_due(st, 150, got, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(got[0].id, other);
+	store_outbox_item_clear(&got[0]);
+	/* once the first is sent (removed), the second is due */
+	assert_int_equal(store_outbox_remove(st, first), 0);
+	assert_int_equal(store_outbox_due(st, 150, got, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(got[0].id, second);
+	assert_int_equal(got[1].id, other);
+	for (int i = 0; i < n; i++)
+		store_outbox_item_clear(&got[i]);
 }
 
 /* A body is what a citizen reads (a staff reply is personal data): sealed at rest, in the
@@ -3137,6 +3183,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counters_folded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sender_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_order_per_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_sealed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_posts, setup, teardown),
