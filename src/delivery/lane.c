@@ -23,6 +23,7 @@
 #include "connectors/email.h"
 #include "connectors/sms.h"
 #include "connectors/telegram.h"
+#include "daemon/writer_wait.h"
 #include "connectors/webpush.h"
 #include "delivery/ratelimit.h"
 #include "store/store.h"
@@ -161,9 +162,7 @@ static void stat_add(struct lane *l, uint64_t *field, uint64_t n)
 
 struct lane_write {
 	struct writer_job job; /* first: the writer hands it back */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int done, rc;
+	struct writer_wait wait;
 	/* what to write */
 	int start;             /* 1: store_lane_start; 0: progress */
 	int platform;
@@ -205,37 +204,16 @@ static int write_apply(struct store *st, struct writer_job *job)
 
 static void write_done(struct writer_job *job, int rc)
 {
-	struct lane_write *w = (struct lane_write *)job;
-
-	pthread_mutex_lock(&w->mu);
-	w->done = 1;
-	w->rc = rc;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	writer_wait_done(&((struct lane_write *)job)->wait, rc);
 }
 
 /* Hands `w` to the writer and waits until it is durable. */
 static int write_wait(struct lane *l, struct lane_write *w)
 {
-	int rc;
-
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
 	w->job.apply = write_apply;
 	w->job.done = write_done;
 	w->job.arg = l;
-	w->done = 0;
-	rc = writer_submit(l->set->s.writer, &w->job);
-	if (!rc) {
-		pthread_mutex_lock(&w->mu);
-		while (!w->done)
-			pthread_cond_wait(&w->cv, &w->mu);
-		rc = w->rc;
-		pthread_mutex_unlock(&w->mu);
-	}
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
-	return rc;
+	return writer_run_wait(l->set->s.writer, &w->job, &w->wait);
 }
 
 static int write_progress(struct lane *l, int64_t cursor, int64_t d_sent, int64_t d_failed,
