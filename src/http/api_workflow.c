@@ -89,25 +89,13 @@ static enum MHD_Result state_conflict(struct api_request *r, int64_t id, const c
 	return api_respond(r->conn, 409, o, NULL, NULL);
 }
 
+/* The audit entry of a workflow step on message j->id. */
 static int record(struct store *st, struct api_job *j, const char *action, json_t *details)
 {
-	char object[48], *text = NULL;
-	int rc;
+	char object[48];
 
-	if (!j->audit) {
-		json_decref(details);
-		return 0;
-	}
-	if (details) {
-		text = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(details);
-		if (!text)
-			return BANDITORE_ENOMEM;
-	}
 	snprintf(object, sizeof(object), "message:%lld", (long long)j->id);
-	rc = audit_append(st, j->audit, j->actor, action, object, text, j->now, NULL);
-	free(text);
-	return rc;
+	return api_job_audit(st, j, action, object, details);
 }
 
 /* What a workflow job needs beyond struct api_job. */
