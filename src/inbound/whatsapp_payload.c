@@ -1,7 +1,12 @@
-/* whatsapp_payload.c - strict, bounded parsing of WhatsApp webhook bodies with jansson. */
+/*
+ * whatsapp_payload.c - strict, bounded parsing of WhatsApp webhook bodies: the scanner of
+ * whatsapp_payload_scan.c first, and jansson whenever the scanner is not certain (see
+ * whatsapp_payload_internal.h).
+ */
 #include "inbound/whatsapp_payload.h"
 
 #include "common/err.h"
+#include "inbound/whatsapp_payload_internal.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -26,7 +31,7 @@ static int copy_str(json_t *v, char *out, size_t cap, int required)
 	return 0;
 }
 
-static int all_digits(const char *s)
+int wa_payload_all_digits(const char *s)
 {
 	if (!*s)
 		return 0;
@@ -36,19 +41,24 @@ static int all_digits(const char *s)
 	return 1;
 }
 
+int64_t wa_payload_ts_text(const char *s)
+{
+	char *end;
+	long long t = strtoll(s, &end, 10);
+
+	return *end == '\0' ? (int64_t)t : 0;
+}
+
 static int64_t parse_ts(json_t *v)
 {
-	if (json_is_string(v)) {
-		char *end;
-		long long t = strtoll(json_string_value(v), &end, 10);
-		return *end == '\0' ? (int64_t)t : 0;
-	}
+	if (json_is_string(v))
+		return wa_payload_ts_text(json_string_value(v));
 	if (json_is_integer(v))
 		return (int64_t)json_integer_value(v);
 	return 0;
 }
 
-static struct wa_event *push(struct wa_payload *p)
+struct wa_event *wa_payload_push(struct wa_payload *p)
 {
 	struct wa_event *ev;
 
@@ -75,14 +85,14 @@ static int parse_message(json_t *m, struct wa_payload *p)
 	json_t *t;
 	int rc;
 
-	if (!json_is_object(m) || !(ev = push(p)))
+	if (!json_is_object(m) || !(ev = wa_payload_push(p)))
 		return BANDITORE_EINVAL;
 	ev->kind = WA_EVENT_MESSAGE;
 	if ((rc = copy_str(json_object_get(m, "from"), ev->from, sizeof(ev->from), 1)) ||
 	    (rc = copy_str(json_object_get(m, "id"), ev->id, sizeof(ev->id), 1)) ||
 	    (rc = copy_str(json_object_get(m, "type"), ev->type, sizeof(ev->type), 1)))
 		return rc;
-	if (!all_digits(ev->from) || !ev->id[0])
+	if (!wa_payload_all_digits(ev->from) || !ev->id[0])
 		return BANDITORE_EINVAL;
 	ev->timestamp = parse_ts(json_object_get(m, "timestamp"));
 	if (!strcmp(ev->type, "text")) {
@@ -121,7 +131,7 @@ static int parse_status(json_t *s, struct wa_payload *p)
 	json_t *errs;
 	int rc;
 
-	if (!json_is_object(s) || !(ev = push(p)))
+	if (!json_is_object(s) || !(ev = wa_payload_push(p)))
 		return BANDITORE_EINVAL;
 	ev->kind = WA_EVENT_STATUS;
 	if ((rc = copy_str(json_object_get(s, "id"), ev->id, sizeof(ev->id), 1)) ||
@@ -156,6 +166,13 @@ static int parse_list(json_t *arr, struct wa_payload *p, int (*one)(json_t *, st
 }
 
 int wa_payload_parse(const char *body, size_t len, struct wa_payload *out)
+{
+	if (wa_payload_scan(body, len, out))
+		return 0;
+	return wa_payload_parse_tree(body, len, out);
+}
+
+int wa_payload_parse_tree(const char *body, size_t len, struct wa_payload *out)
 {
 	json_t *root, *entries, *entry, *changes, *change;
 	json_error_t jerr;
