@@ -78,6 +78,13 @@ static long unicode_escape(const char **p, const char *end)
 	return cp;
 }
 
+/* The bytes a string's inner loop stops at: its end, an escape, a control character,
+ * and DEL and above (then checked one by one). GNU range designators, as gcc and clang
+ * take them. */
+static const unsigned char string_stop[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x7f ... 0xff] = 1,
+};
+
 int json_scan_string(struct json_scan *s, struct json_scan_str *str)
 {
 	const char *p;
@@ -87,8 +94,13 @@ int json_scan_string(struct json_scan *s, struct json_scan_str *str)
 		return -1;
 	p = str->b = s->p + 1;
 	str->plain = 1;
-	while (p < s->end) {
-		unsigned char c = (unsigned char)*p;
+	for (;;) {
+		unsigned char c;
+		while (p < s->end && !string_stop[(unsigned char)*p])
+			p++;
+		if (p >= s->end)
+			return -1;
+		c = (unsigned char)*p;
 		if (c == '"') {
 			str->e = p;
 			s->p = p + 1;
@@ -118,10 +130,9 @@ int json_scan_string(struct json_scan *s, struct json_scan_str *str)
 				return -1;
 			p += n;
 		} else {
-			p++;
+			p++; /* DEL, which jansson takes in a string */
 		}
 	}
-	return -1;
 }
 
 static int digits(struct json_scan *s, int *count)

@@ -4,7 +4,9 @@
  * A webhook body holds entries, each with changes, each with a value that carries inbound
  * messages and/or status updates of messages we sent. This parser turns it into a flat,
  * bounded list of events and nothing else: it decides nothing and touches no storage, so
- * it can be fuzzed alone (tests/fuzz/fuzz_whatsapp_payload.c).
+ * it can be fuzzed alone (tests/fuzz/fuzz_whatsapp_payload.c). The bodies Meta sends are
+ * read in one pass over their bytes without a JSON tree, anything else by jansson; both
+ * give the same result (whatsapp_payload_internal.h).
  */
 #ifndef BANDITORE_WHATSAPP_PAYLOAD_H
 #define BANDITORE_WHATSAPP_PAYLOAD_H
