@@ -3000,6 +3000,73 @@ static void test_purge_log(void **state)
 	assert_int_equal(store_rollback(st), 0);
 }
 
+/* store_sqlite_vfs.c gathers a transaction's WAL frames and writes them at its commit: a
+ * commit is whole on the file when it returns (for another connection at once, and for
+ * recovery after a crash: a copy of the files, without -shm), and a transaction bigger
+ * than what is gathered at once, whose pages spill to the WAL and are read back before
+ * the commit, is intact. */
+static void test_wal_gathered(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_kept_message *m;
+	char wal[160], copy[160], copy_wal[176], ok[16];
+	uint8_t want[3000];
+	char log_path[200];
+	int64_t id = 0, first = 0;
+
+	/* As the daemon's writer runs it: no sync of SQLite's own at commit (which would
+	 * write what is gathered first), the writer syncs the WAL itself afterwards. */
+	assert_int_equal(store_defer_sync(st, log_path, sizeof(log_path)), 0);
+	side(f, "-wal", wal, sizeof(wal));
+	assert_string_equal(log_path, wal);
+	snprintf(copy, sizeof(copy), "%s.copy", f->path);
+	snprintf(copy_wal, sizeof(copy_wal), "%s-wal", copy);
+	add_sub(st, 0, 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM subscribers", NULL, 0), 1);
+	copy_file(f->path, copy);
+	copy_file(wal, copy_wal);
+	assert_int_equal(raw_int(copy, "SELECT count(*) FROM subscribers", NULL, 0), 1);
+	unlink(copy_wal);
+	unlink(copy);
+
+	/* 1.5 MB of kept messages in one transaction, through a 64 KiB page cache. */
+	assert_int_equal(store_set_cache(st, 64), 0);
+	assert_int_equal(store_begin(st), 0);
+	for (int i = 0; i < 500; i++) {
+		m = make_kept(0, (uint8_t)i, 10, 99999);
+		assert_int_equal(store_kept_add(st, m, &id), 0);
+		if (i == 0) {
+			first = id;
+			memcpy(want, m->sealed_text, sizeof(want));
+		}
+		free(m);
+	}
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM kept_messages", NULL, 0), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM kept_messages", NULL, 0), 500);
+	{
+		int64_t one = first;
+		sqlite3 *db = raw_open(f->path);
+		sqlite3_stmt *q = NULL;
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT sealed_text FROM kept_messages"
+						    " WHERE id = ?1", -1, &q, NULL), SQLITE_OK);
+		sqlite3_bind_int64(q, 1, one);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_bytes(q, 0), (int)sizeof(want));
+		assert_memory_equal(sqlite3_column_blob(q, 0), want, sizeof(want));
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+	}
+	copy_file(f->path, copy);
+	copy_file(wal, copy_wal);
+	assert_int_equal(raw_int(copy, "SELECT count(*) FROM kept_messages", NULL, 0), 500);
+	raw_text(copy, "PRAGMA integrity_check", ok, sizeof(ok));
+	assert_string_equal(ok, "ok");
+	unlink(copy_wal);
+	unlink(copy);
+}
+
 static void fill_mark(uint8_t *out, size_t len, const char *mark)
 {
 	size_t n = strlen(mark);
@@ -3201,6 +3268,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_erase_retries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erase_each_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_gathered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erased_bytes_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_temp_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_connections, setup, teardown),
