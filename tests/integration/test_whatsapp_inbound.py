@@ -335,6 +335,18 @@ class JoinLeave(unittest.TestCase):
         body = b'{"object":"whatsapp_business_account","entry":[],"pad":"' + b"a" * (1024 * 1024) + b'"}'
         self.assertEqual(self.d.post_webhook(body)[0], 413)
 
+    def test_large_request_headers_taken(self):
+        # A reverse proxy in front lets request headers of up to 8 KiB through (the
+        # comune's other cookies included); the server keeps 16 KiB per connection.
+        d = self.d
+        before = len(self.subscriber_rows())
+        body = inbound_body("393330000411", "ATTIVA ISCRIZIONE", "wamid.big-headers")
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body),
+                   "Cookie": "comune_prefs=" + "a" * 7000}
+        self.assertEqual(http("POST", d.base + "/webhooks/whatsapp", body, headers)[0], 200)
+        self.assertEqual(len(self.subscriber_rows()), before + 1)
+        self.assertEqual(http("GET", d.base + "/healthz", headers={"Cookie": "x=" + "a" * 12000})[0], 431)
+
     def test_status_and_unknown_events_acknowledged(self):
         d = self.d
         status = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
