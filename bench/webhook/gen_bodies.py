@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Writes signed WhatsApp inbound webhooks for the wrk benchmark, one per line.
+"""Writes signed WhatsApp inbound webhooks for the wrk benchmark, as whole HTTP requests.
 
-Each line is "SIGNATURE<TAB>BODY". Numbers are fictitious (+39 370 xxx xxxx); each number
-sends ATTIVA ISCRIZIONE and later DISATTIVA ISCRIZIONE, so joins and leaves (with their
-erasure) are measured half and half. One file per wrk thread, so that no two threads
-post the same message id.
+Each request is written whole, as wrk sends it (request line, headers, body), after a
+line with its length in bytes, so that wrk's script only reads it: wrk shares the two
+cores with the server it measures, and formatting each request in Lua was a third of
+wrk's user time (5.3 against 3.7 us a request, posting to nginx). Numbers are
+fictitious (+39 370 xxx xxxx); each number sends ATTIVA ISCRIZIONE and later DISATTIVA
+ISCRIZIONE, so joins and leaves (with their erasure) are measured half and half. One
+file per wrk thread, so that no two threads post the same message id.
 
 With MIX=statuses in the environment it writes status webhooks instead (sent, delivered,
 read for messages of a broadcast, biz_opaque_callback_data set): the load that sending
@@ -48,7 +51,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     key = secret.encode()
     for t in range(threads):
-        with open(os.path.join(out, "bodies-%d.txt" % (t + 1)), "w") as f:
+        with open(os.path.join(out, "bodies-%d.txt" % (t + 1)), "wb") as f:
             window = 64  # a number leaves 64 events after it joined
             for i in range(per):
                 block, pos = divmod(i, 2 * window)
@@ -63,8 +66,12 @@ def main():
                                     ("sent", "delivered", "read")[k], phone_id)
                 else:
                     b = body(number, text, "wamid.bench.%d.%d" % (t, i), phone_id)
-                sig = "sha256=" + hmac.new(key, b.encode(), hashlib.sha256).hexdigest()
-                f.write(sig + "\t" + b + "\n")
+                data = b.encode()
+                sig = "sha256=" + hmac.new(key, data, hashlib.sha256).hexdigest()
+                req = ("POST /webhooks/whatsapp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Content-Type: application/json\r\nX-Hub-Signature-256: %s\r\n"
+                       "Content-Length: %d\r\n\r\n" % (sig, len(data))).encode() + data
+                f.write(b"%d\n" % len(req) + req)
 
 
 if __name__ == "__main__":
