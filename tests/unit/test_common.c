@@ -1,4 +1,5 @@
 /* test_common.c - unit tests of src/common: keywords, numbers, crypto, keys, buffers. */
+#include <openssl/evp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,6 +105,59 @@ static void test_seal_open(void **state)
 	assert_int_equal(crypto_open(key, "a", 1, sealed, 5, (uint8_t *)pt, sizeof(pt), &m), BANDITORE_EINVAL);
 }
 
+/* AES-256-GCM opened by a fresh OpenSSL context, independent of crypto.c's kept ones. */
+static int ref_open(const uint8_t *key, const char *aad, const uint8_t *in, size_t in_len,
+		    uint8_t *pt)
+{
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	size_t ct_len = in_len - CRYPTO_SEAL_OVERHEAD;
+	uint8_t tag[CRYPTO_TAG_LEN];
+	int len, ok;
+
+	memcpy(tag, in + CRYPTO_NONCE_LEN + ct_len, sizeof(tag));
+	ok = c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, in) == 1 &&
+	     EVP_DecryptUpdate(c, NULL, &len, (const uint8_t *)aad, (int)strlen(aad)) == 1 &&
+	     EVP_DecryptUpdate(c, pt, &len, in + CRYPTO_NONCE_LEN, (int)ct_len) == 1 &&
+	     EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, CRYPTO_TAG_LEN, tag) == 1 &&
+	     EVP_DecryptFinal_ex(c, pt + len, &len) == 1;
+	EVP_CIPHER_CTX_free(c);
+	return ok;
+}
+
+/* Each thread keeps its GCM contexts set up with the last key and draws nonces from a
+ * reserve (crypto.c): with keys alternating, opens failing in between and the reserve
+ * refilled many times over, every sealed value is what a fresh context reads, with the
+ * nonce it carries, and no nonce comes twice. */
+static void test_seal_kept_contexts(void **state)
+{
+	enum { N = 300 };
+	static uint8_t sealed[N][13 + CRYPTO_SEAL_OVERHEAD];
+	uint8_t keys[2][CRYPTO_KEY_LEN], pt[32];
+	char text[16];
+	size_t n, m;
+	(void)state;
+
+	assert_int_equal(crypto_random(keys[0], sizeof(keys[0])), 0);
+	assert_int_equal(crypto_random(keys[1], sizeof(keys[1])), 0);
+	for (int i = 0; i < N; i++) {
+		const uint8_t *k = keys[(i / 3) % 2];
+		snprintf(text, sizeof(text), "+39333%07d", i);
+		assert_int_equal(crypto_seal(k, "a", 1, text, 13, sealed[i], sizeof(sealed[i]), &n), 0);
+		assert_int_equal(n, sizeof(sealed[i]));
+		if (i % 7 == 0) /* an open that fails, with the other key, in between */
+			assert_int_equal(crypto_open(keys[((i / 3) + 1) % 2], "a", 1, sealed[i], n, pt,
+						     sizeof(pt), &m), BANDITORE_ECRYPTO);
+		assert_int_equal(crypto_open(k, "a", 1, sealed[i], n, pt, sizeof(pt), &m), 0);
+		assert_memory_equal(pt, text, 13);
+		memset(pt, 0, sizeof(pt));
+		assert_true(ref_open(k, "a", sealed[i], n, pt));
+		assert_memory_equal(pt, text, 13);
+	}
+	for (int i = 0; i < N; i++)
+		for (int j = i + 1; j < N; j++)
+			assert_memory_not_equal(sealed[i], sealed[j], CRYPTO_NONCE_LEN);
+}
+
 static void test_hmac_known_vector(void **state)
 {
 	/* RFC 4231 test case 2 */
@@ -192,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_keyword_bad_input),
 		cmocka_unit_test(test_e164),
 		cmocka_unit_test(test_seal_open),
+		cmocka_unit_test(test_seal_kept_contexts),
 		cmocka_unit_test(test_hmac_known_vector),
 		cmocka_unit_test(test_keyfile),
 		cmocka_unit_test(test_buf_limit),
