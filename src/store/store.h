@@ -328,7 +328,9 @@ int store_message_next_scheduled(struct store *s, int64_t *when);
 int store_message_progress(struct store *s, int64_t id, int64_t cursor, int64_t d_sent,
 			   int64_t d_failed, int64_t d_unreachable);
 /* A delivery status reported by the platform: adds delta (>= 0) to the counter
- * "delivered", "read" or "failed"; EINVAL for any other status, ENOTFOUND. */
+ * "delivered", "read" or "failed"; EINVAL for any other status. Outside a transaction
+ * ENOTFOUND when there is no such message; inside one the increments may be held until
+ * the commit, and those of a message gone by then count for nothing. */
 int store_message_status(struct store *s, int64_t id, const char *status, int64_t delta);
 /* Up to `max` messages with id < before_id (0: from the newest), newest first; texts
  * are not loaded (text NULL). */

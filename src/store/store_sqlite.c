@@ -365,11 +365,25 @@ static int sq_begin(struct store *s)
 	return run_slot(store_sqlite_of(s), SQ_BEGIN, "BEGIN IMMEDIATE");
 }
 
-/* The counters folded in memory are written first, inside the transaction. */
+int store_sqlite_held_flush(struct store_sqlite *q)
+{
+	int rc = store_sqlite_counters_flush(q);
+	int rc2 = store_sqlite_statuses_flush(q);
+
+	return rc ? rc : rc2;
+}
+
+void store_sqlite_held_drop(struct store_sqlite *q)
+{
+	store_sqlite_counters_drop(q);
+	q->n_statuses = 0;
+}
+
+/* The counters and statuses folded in memory are written first, inside the transaction. */
 static int sq_commit(struct store *s)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
-	int rc = store_sqlite_counters_flush(q);
+	int rc = store_sqlite_held_flush(q);
 
 	return rc ? rc : run_slot(q, SQ_COMMIT, "COMMIT");
 }
@@ -378,7 +392,7 @@ static int sq_rollback(struct store *s)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
 
-	store_sqlite_counters_drop(q);
+	store_sqlite_held_drop(q);
 	if (sqlite3_get_autocommit(q->db))
 		return 0; /* nothing open: SQLite may already have rolled back after an error */
 	return run_slot(q, SQ_ROLLBACK, "ROLLBACK");
@@ -389,7 +403,7 @@ static int sq_rollback(struct store *s)
 static int sq_savepoint(struct store *s)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
-	int rc = store_sqlite_counters_flush(q); /* what came before is not this one's */
+	int rc = store_sqlite_held_flush(q); /* what came before is not this one's */
 
 	return rc ? rc : run_slot(q, SQ_SAVEPOINT, "SAVEPOINT sp");
 }
@@ -398,7 +412,7 @@ static int sq_savepoint(struct store *s)
 static int sq_release(struct store *s)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
-	int rc = store_sqlite_counters_flush(q);
+	int rc = store_sqlite_held_flush(q);
 
 	return rc ? rc : run_slot(q, SQ_RELEASE, "RELEASE sp");
 }
@@ -407,7 +421,7 @@ static int sq_rollback_to(struct store *s)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
 
-	store_sqlite_counters_drop(q); /* all of them came after this savepoint began */
+	store_sqlite_held_drop(q); /* all of them came after this savepoint began */
 	return run_slot(q, SQ_ROLLBACK_TO, "ROLLBACK TO sp");
 }
 

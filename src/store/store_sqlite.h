@@ -145,6 +145,7 @@ enum store_sqlite_stmt {
 #define STORE_SQLITE_ERRMSG_MAX 256
 #define STORE_SQLITE_COUNTER_NAME_MAX 64
 #define STORE_SQLITE_COUNTERS_HELD 16
+#define STORE_SQLITE_STATUSES_HELD 8
 
 /* A counter increment held in memory until the transaction commits (store_sqlite_inbound.c). */
 struct store_sqlite_counter {
@@ -152,6 +153,13 @@ struct store_sqlite_counter {
 	int platform;
 	char name[STORE_SQLITE_COUNTER_NAME_MAX + 1];
 	int64_t delta;
+};
+
+/* Delivery statuses of one message held in memory until the transaction commits
+ * (store_sqlite_messages.c): delivered, read, failed. */
+struct store_sqlite_status {
+	int64_t id;
+	int64_t delta[3];
 };
 
 struct store_sqlite {
@@ -164,6 +172,10 @@ struct store_sqlite {
 	 * hundreds of events ran one upsert each on the same few rows. */
 	struct store_sqlite_counter counters[STORE_SQLITE_COUNTERS_HELD];
 	int n_counters;
+	/* The same for message_status: a batch of webhook statuses rewrote the same message
+	 * row once per status. */
+	struct store_sqlite_status statuses[STORE_SQLITE_STATUSES_HELD];
+	int n_statuses;
 };
 
 static inline struct store_sqlite *store_sqlite_of(struct store *s)
@@ -233,6 +245,11 @@ int store_sqlite_counter_sum(struct store *s, int platform, const char *name, in
  * innermost savepoint, which flushed what came before it). */
 int store_sqlite_counters_flush(struct store_sqlite *q);
 void store_sqlite_counters_drop(struct store_sqlite *q);
+/* The same for the delivery statuses held (store_sqlite_message_status), and both at once
+ * (what COMMIT, savepoints and rollbacks do). */
+int store_sqlite_statuses_flush(struct store_sqlite *q);
+int store_sqlite_held_flush(struct store_sqlite *q);
+void store_sqlite_held_drop(struct store_sqlite *q);
 
 int store_sqlite_outbox_add(struct store *s, const struct store_outbox_item *item,
 			    int64_t *id);

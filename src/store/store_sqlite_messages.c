@@ -229,6 +229,8 @@ int store_sqlite_message_get(struct store *s, int64_t id, struct store_message *
 
 	if (!out)
 		return BANDITORE_EINVAL;
+	if (store_sqlite_statuses_flush(q)) /* the counters as this transaction has them */
+		return BANDITORE_ESTORE;
 	st = store_sqlite_stmt(q, SQ_MSG_GET, "SELECT " MSG_COLS " FROM messages WHERE id = ?1");
 	if (!st)
 		return BANDITORE_ESTORE;
@@ -481,32 +483,19 @@ int store_sqlite_message_progress(struct store *s, int64_t id, int64_t cursor, i
 	return rc;
 }
 
-int store_sqlite_message_status(struct store *s, int64_t id, const char *status, int64_t delta)
+/* One UPDATE adding deltas[0..2] to delivered, read and failed; ENOTFOUND when the
+ * message is gone. */
+static int status_write(struct store_sqlite *q, int64_t id, const int64_t deltas[3])
 {
-	struct store_sqlite *q = store_sqlite_of(s);
-	sqlite3_stmt *st;
-	int which, rc;
+	sqlite3_stmt *st = store_sqlite_stmt(q, SQ_MSG_STATUS,
+					     "UPDATE messages SET delivered = delivered + ?2,"
+					     " read = read + ?3, failed = failed + ?4 WHERE id = ?1");
+	int rc;
 
-	if (!status || delta < 0)
-		return BANDITORE_EINVAL;
-	if (strcmp(status, "delivered") == 0)
-		which = 1;
-	else if (strcmp(status, "read") == 0)
-		which = 2;
-	else if (strcmp(status, "failed") == 0)
-		which = 3;
-	else
-		return BANDITORE_EINVAL;
-	st = store_sqlite_stmt(q, SQ_MSG_STATUS,
-			       "UPDATE messages SET"
-			       " delivered = delivered + CASE ?2 WHEN 1 THEN ?3 ELSE 0 END,"
-			       " read = read + CASE ?2 WHEN 2 THEN ?3 ELSE 0 END,"
-			       " failed = failed + CASE ?2 WHEN 3 THEN ?3 ELSE 0 END"
-			       " WHERE id = ?1");
 	if (!st)
 		return BANDITORE_ESTORE;
-	if (sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, which) ||
-	    sqlite3_bind_int64(st, 3, delta)) {
+	if (sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, deltas[0]) ||
+	    sqlite3_bind_int64(st, 3, deltas[1]) || sqlite3_bind_int64(st, 4, deltas[2])) {
 		store_sqlite_done(st);
 		return store_sqlite_fail(q, "message status: bind", SQLITE_ERROR);
 	}
@@ -514,6 +503,59 @@ int store_sqlite_message_status(struct store *s, int64_t id, const char *status,
 	if (!rc && sqlite3_changes(q->db) == 0)
 		rc = BANDITORE_ENOTFOUND;
 	return rc;
+}
+
+/* A message deleted while its statuses were held is no error: they count for nothing. */
+int store_sqlite_statuses_flush(struct store_sqlite *q)
+{
+	int rc = 0;
+
+	for (int i = 0; i < q->n_statuses && !rc; i++) {
+		rc = status_write(q, q->statuses[i].id, q->statuses[i].delta);
+		if (rc == BANDITORE_ENOTFOUND)
+			rc = 0;
+	}
+	q->n_statuses = 0;
+	return rc;
+}
+
+int store_sqlite_message_status(struct store *s, int64_t id, const char *status, int64_t delta)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	struct store_sqlite_status *h;
+	int64_t deltas[3] = { 0, 0, 0 };
+	int which, rc;
+
+	if (!status || delta < 0)
+		return BANDITORE_EINVAL;
+	if (strcmp(status, "delivered") == 0)
+		which = 0;
+	else if (strcmp(status, "read") == 0)
+		which = 1;
+	else if (strcmp(status, "failed") == 0)
+		which = 2;
+	else
+		return BANDITORE_EINVAL;
+	if (sqlite3_get_autocommit(q->db)) { /* no transaction to fold into */
+		deltas[which] = delta;
+		return status_write(q, id, deltas);
+	}
+	for (int i = 0; i < q->n_statuses; i++) {
+		if (q->statuses[i].id == id) {
+			q->statuses[i].delta[which] += delta;
+			return 0;
+		}
+	}
+	if (q->n_statuses == STORE_SQLITE_STATUSES_HELD) {
+		rc = store_sqlite_statuses_flush(q);
+		if (rc)
+			return rc;
+	}
+	h = &q->statuses[q->n_statuses++];
+	memset(h, 0, sizeof(*h));
+	h->id = id;
+	h->delta[which] = delta;
+	return 0;
 }
 
 int store_sqlite_message_list(struct store *s, int64_t before_id, struct store_message *out,
@@ -527,6 +569,8 @@ int store_sqlite_message_list(struct store *s, int64_t before_id, struct store_m
 		*n = 0;
 	if (!out || !n || max < 0)
 		return BANDITORE_EINVAL;
+	if (store_sqlite_statuses_flush(q))
+		return BANDITORE_ESTORE;
 	if (max == 0)
 		return 0;
 	st = store_sqlite_stmt(q, SQ_MSG_LIST,

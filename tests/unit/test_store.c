@@ -2469,6 +2469,54 @@ static void test_message_next(void **state)
 	assert_int_equal(store_message_next_scheduled(st, NULL), BANDITORE_EINVAL);
 }
 
+/* Inside a transaction the statuses are added up per message and written at the commit
+ * (store_sqlite_messages.c): the totals are the same as one by one, a read in the
+ * transaction sees them, a rollback to a savepoint drops only what came after it, a
+ * message gone before the commit is no error, and more messages than are held at once
+ * are all counted. */
+static void test_message_status_held(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_message got;
+	int64_t ids[12];
+
+	for (int i = 0; i < 12; i++)
+		ids[i] = add_msg(st, "stati", 0, 0);
+	assert_int_equal(store_begin(st), 0);
+	for (int n = 0; n < 3; n++)
+		for (int i = 0; i < 12; i++) {
+			assert_int_equal(store_message_status(st, ids[i], "delivered", 2), 0);
+			assert_int_equal(store_message_status(st, ids[i], "read", 1), 0);
+		}
+	assert_int_equal(store_message_status(st, ids[0], "failed", 5), 0);
+	assert_int_equal(store_message_status(st, ids[11] + 100, "read", 1), 0); /* no such */
+	/* Not written yet: another connection sees nothing. */
+	assert_int_equal(raw_int(f->path, "SELECT sum(delivered) FROM messages", NULL, 0), 0);
+	assert_int_equal(store_message_get(st, ids[0], &got), 0); /* this one sees them */
+	assert_int_equal(got.delivered, 6);
+	assert_int_equal(got.read, 3);
+	assert_int_equal(got.failed, 5);
+	store_message_clear(&got);
+	assert_int_equal(store_savepoint(st), 0);
+	assert_int_equal(store_message_status(st, ids[1], "read", 50), 0);
+	assert_int_equal(store_rollback_to(st), 0);
+	assert_int_equal(store_release(st), 0);
+	assert_int_equal(store_message_status(st, ids[2], "delivered", 10), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(raw_int(f->path, "SELECT sum(delivered) FROM messages", NULL, 0), 12 * 6 + 10);
+	assert_int_equal(raw_int(f->path, "SELECT sum(read) FROM messages", NULL, 0), 12 * 3);
+	assert_int_equal(raw_int(f->path, "SELECT sum(failed) FROM messages", NULL, 0), 5);
+
+	/* Rolled back: nothing of it is written. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_message_status(st, ids[3], "read", 9), 0);
+	assert_int_equal(store_rollback(st), 0);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(raw_int(f->path, "SELECT sum(read) FROM messages", NULL, 0), 12 * 3);
+}
+
 static void test_message_progress(void **state)
 {
 	struct fx *f = *state;
@@ -3262,6 +3310,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_message_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_next, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_message_progress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_status_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recipients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
