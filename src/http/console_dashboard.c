@@ -176,7 +176,7 @@ json_t *console_progress_json(struct console_req *r, struct store *st)
  * Channel posted by hand: how many private messages await a reply (and when the oldest
  * is deleted anyway), how many approved messages await posting on the Channel. NULL when
  * neither applies to this comune or this role. */
-static json_t *todo(struct console_req *r, struct store *st)
+static json_t *awaiting_staff(struct console_req *r, struct store *st)
 {
 	const struct config *cfg = r->c->ctx->cfg;
 	struct store_kept_message *k;
@@ -284,7 +284,7 @@ enum MHD_Result console_dashboard(struct console_req *r)
 	if (console_may(r, "read_audit") && m)
 		json_object_set_new(m, "audit", console_audit_recent(r, st, AUDIT_SHOWN));
 	if (m) {
-		json_t *t = todo(r, st), *b = backlog(r, st);
+		json_t *t = awaiting_staff(r, st), *b = backlog(r, st);
 		if (t)
 			json_object_set_new(m, "todo", t);
 		if (b) {
