@@ -193,7 +193,13 @@ int store_outbox_add(struct store *s, const struct store_outbox_item *item, int6
 int store_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items, int max,
 		     int *n)
 {
-	FORWARD(outbox_due, now, items, max, n);
+	FORWARD(outbox_due, now, NULL, 0, items, max, n);
+}
+
+int store_outbox_due_skip(struct store *s, int64_t now, const int64_t *skip, int n_skip,
+			  struct store_outbox_item *items, int max, int *n)
+{
+	FORWARD(outbox_due, now, skip, n_skip, items, max, n);
 }
 
 int store_outbox_remove(struct store *s, int64_t id) { FORWARD(outbox_remove, id); }

@@ -174,6 +174,11 @@ int store_outbox_add(struct store *s, const struct store_outbox_item *item, int6
  * released with store_outbox_item_clear, which wipes it. */
 int store_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items, int max,
 		     int *n);
+/* The same, passing over the items whose ids are in skip[0..n_skip) (ascending): the
+ * reply sender's sends in flight, which it would otherwise read, and open, again at every
+ * read until they are settled. A skipped item still holds its address's turn. */
+int store_outbox_due_skip(struct store *s, int64_t now, const int64_t *skip, int n_skip,
+			  struct store_outbox_item *items, int max, int *n);
 void store_outbox_item_clear(struct store_outbox_item *item);
 /* 0 also when the item is gone already (an erasure may have taken it meanwhile). */
 int store_outbox_remove(struct store *s, int64_t id);

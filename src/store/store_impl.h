@@ -64,8 +64,8 @@ struct store_ops {
 	int (*counter_sum)(struct store *s, int platform, const char *name, int64_t *total);
 
 	int (*outbox_add)(struct store *s, const struct store_outbox_item *item, int64_t *id);
-	int (*outbox_due)(struct store *s, int64_t now, struct store_outbox_item *items, int max,
-			  int *n);
+	int (*outbox_due)(struct store *s, int64_t now, const int64_t *skip, int n_skip,
+			  struct store_outbox_item *items, int max, int *n);
 	int (*outbox_remove)(struct store *s, int64_t id);
 	int (*outbox_reschedule)(struct store *s, int64_t id, int attempts, int64_t not_before);
 	int (*outbox_next_time)(struct store *s, int64_t *when);

@@ -253,8 +253,8 @@ void store_sqlite_held_drop(struct store_sqlite *q);
 
 int store_sqlite_outbox_add(struct store *s, const struct store_outbox_item *item,
 			    int64_t *id);
-int store_sqlite_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items,
-			    int max, int *n);
+int store_sqlite_outbox_due(struct store *s, int64_t now, const int64_t *skip, int n_skip,
+			    struct store_outbox_item *items, int max, int *n);
 int store_sqlite_outbox_remove(struct store *s, int64_t id);
 int store_sqlite_outbox_reschedule(struct store *s, int64_t id, int attempts,
 				   int64_t not_before);

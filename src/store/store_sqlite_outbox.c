@@ -8,6 +8,7 @@
  * bodies were sealed still hold theirs in `body` and are read as they are; they are gone
  * as soon as they are sent, minutes after an upgrade.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,8 +106,25 @@ static int read_item(struct store_sqlite *q, sqlite3_stmt *st, struct store_outb
 	return 0;
 }
 
-int store_sqlite_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items,
-			    int max, int *n)
+/* Whether `id` is in skip[0..n) (ascending). */
+static int skipped(const int64_t *skip, int n, int64_t id)
+{
+	int lo = 0, hi = n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (skip[mid] == id)
+			return 1;
+		if (skip[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+int store_sqlite_outbox_due(struct store *s, int64_t now, const int64_t *skip, int n_skip,
+			    struct store_outbox_item *items, int max, int *n)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
 	sqlite3_stmt *st;
@@ -114,8 +132,12 @@ int store_sqlite_outbox_due(struct store *s, int64_t now, struct store_outbox_it
 
 	if (n)
 		*n = 0;
-	if (!items || !n || max < 0)
+	if (!items || !n || max < 0 || n_skip < 0 || (n_skip > 0 && !skip) ||
+	    max > INT_MAX - n_skip)
 		return BANDITORE_EINVAL;
+	for (int i = 1; i < n_skip; i++)
+		if (skip[i - 1] >= skip[i])
+			return BANDITORE_EINVAL;
 	if (max == 0)
 		return 0;
 	st = store_sqlite_stmt(q, SQ_OUTBOX_DUE,
@@ -127,7 +149,9 @@ int store_sqlite_outbox_due(struct store *s, int64_t now, struct store_outbox_it
 			       " ORDER BY not_before, id LIMIT ?2");
 	if (!st)
 		return BANDITORE_ESTORE;
-	if (sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int(st, 2, max)) {
+	/* The skipped rows are among the first due, so as many more rows may come before
+	 * `max` others have. */
+	if (sqlite3_bind_int64(st, 1, now) || sqlite3_bind_int(st, 2, max + n_skip)) {
 		store_sqlite_done(st);
 		return store_sqlite_fail(q, "outbox due: bind", SQLITE_ERROR);
 	}
@@ -139,6 +163,8 @@ int store_sqlite_outbox_due(struct store *s, int64_t now, struct store_outbox_it
 			rc = store_sqlite_fail(q, "outbox due", step);
 			break;
 		}
+		if (n_skip && skipped(skip, n_skip, sqlite3_column_int64(st, 0)))
+			continue; /* neither read nor opened */
 		rc = read_item(q, st, &items[got]);
 		if (rc) {
 			store_outbox_item_clear(&items[got]);

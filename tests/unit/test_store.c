@@ -1600,6 +1600,29 @@ static void test_outbox(void **state)
 	assert_int_equal(got[2].attempts, 1);
 	for (int i = 0; i < n; i++)
 		store_outbox_item_clear(&got[i]);
+	/* The sends in flight are passed over and not counted in `max`: the rows after
+	 * them come instead, in the same order. The ids must be ascending. */
+	{
+		int64_t skip[2] = { id100, id100b }, one[1] = { id100b }, bad[2] = { id100b, id100 };
+
+		assert_int_equal(store_outbox_due_skip(st, 1000, skip, 2, got, 2, &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(got[0].id, id200);
+		assert_int_equal(got[1].id, id300);
+		assert_string_equal(got[1].body, b300);
+		for (int i = 0; i < n; i++)
+			store_outbox_item_clear(&got[i]);
+		assert_int_equal(store_outbox_due_skip(st, 1000, one, 1, got, 2, &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(got[0].id, id100);
+		assert_int_equal(got[1].id, id200);
+		for (int i = 0; i < n; i++)
+			store_outbox_item_clear(&got[i]);
+		assert_int_equal(store_outbox_due_skip(st, 150, skip, 2, got, 8, &n), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(store_outbox_due_skip(st, 1000, bad, 2, got, 8, &n), BANDITORE_EINVAL);
+		assert_int_equal(store_outbox_due_skip(st, 1000, NULL, 1, got, 8, &n), BANDITORE_EINVAL);
+	}
 
 	/* A failed send goes back in the queue, later, with its attempts counted. */
 	assert_int_equal(store_outbox_reschedule(st, id100, 1, 500), 0);
