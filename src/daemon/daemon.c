@@ -85,7 +85,7 @@ static int maintenance(struct store *st, int64_t now, void *arg)
 int daemon_run(const struct daemon_options *opt)
 {
 	const struct config *cfg = opt->cfg;
-	struct store *st = NULL;
+	struct store *st = NULL, *log_st = NULL; /* the writer's, and its checkpointer's */
 	struct writer *writer = NULL;
 	struct replies *replies = NULL;
 	struct broadcast *broadcast = NULL;
@@ -141,7 +141,12 @@ int daemon_run(const struct daemon_options *opt)
 	rc = inbound_ctx_init(&inbound, cfg, opt->keys);
 	if (rc)
 		goto fail;
-	rc = writer_start(st, maintenance, &mctx, MAINTENANCE_PERIOD, &writer);
+	/* The checkpointer copies the log with pages it never keeps: a small cache. */
+	rc = store_open(opt->store_url, &log_st);
+	if (!rc)
+		rc = store_set_cache(log_st, 256);
+	if (!rc)
+		rc = writer_start(st, log_st, maintenance, &mctx, MAINTENANCE_PERIOD, &writer);
 	if (rc)
 		goto fail;
 	memset(&rs, 0, sizeof(rs));
@@ -217,6 +222,7 @@ fail:
 		ratelimit_shared_destroy(&pace);
 	inbound_ctx_clear(&inbound);
 	crypto_wipe(&mctx.audit, sizeof(mctx.audit));
+	store_free(log_st);
 	store_free(st);
 	if (rc == 0)
 		log_info("stopped", NULL);

@@ -3,6 +3,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "daemon/checkpointer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@ struct writer {
 	 * for the disk and hands the batch to the syncer, which fdatasyncs the log and only
 	 * then calls the jobs' done(); meanwhile the writer prepares the next batch. */
 	int deferred;
+	struct checkpointer *ck; /* checkpoints and purges in their own thread, or NULL */
 	char log_path[4096];
 	int log_fd;
 	pthread_t syncer;
@@ -258,8 +260,12 @@ static void *writer_main(void *arg)
 		stopping = w->stopping && !w->head;
 		pthread_mutex_unlock(&w->lock);
 
-		if (batch && run_batch(w, batch))
-			purge_pending = 1;
+		if (batch && run_batch(w, batch)) {
+			if (w->ck)
+				checkpointer_erased(w->ck);
+			else
+				purge_pending = 1;
+		}
 		if (purge_pending && (now_ms() - last_purge >= PURGE_MIN_INTERVAL_MS || stopping)) {
 			int rc = store_purge_log(w->st);
 			last_purge = now_ms();
@@ -278,14 +284,20 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-int writer_start(struct store *st, writer_tick_fn tick, void *tick_arg, int period,
-		 struct writer **out)
+int writer_start(struct store *st, struct store *log_st, writer_tick_fn tick, void *tick_arg,
+		 int period, struct writer **out)
 {
 	struct writer *w = calloc(1, sizeof(*w));
 
 	*out = NULL;
 	if (!w)
 		return BANDITORE_ENOMEM;
+	/* Before the writer's thread exists: the hook runs in it, at each commit. */
+	if (log_st && checkpointer_start(log_st, CHECKPOINTER_PAGES, &w->ck) == 0 &&
+	    store_log_watch(st, checkpointer_pages, w->ck) != 0) {
+		checkpointer_stop(w->ck); /* no log to keep (in memory): the writer's way */
+		w->ck = NULL;
+	}
 	w->st = st;
 	w->tick = tick;
 	w->tick_arg = tick_arg;
@@ -310,6 +322,7 @@ int writer_start(struct store *st, writer_tick_fn tick, void *tick_arg, int peri
 	*out = w;
 	return 0;
 fail:
+	checkpointer_stop(w->ck);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
 	pthread_cond_destroy(&w->sync_wake);
@@ -359,6 +372,7 @@ void writer_stop(struct writer *w)
 		pthread_mutex_unlock(&w->lock);
 		pthread_join(w->syncer, NULL);
 	}
+	checkpointer_stop(w->ck); /* after the last commit: its purge covers every erasure */
 	if (w->log_fd >= 0)
 		close(w->log_fd);
 	log_info("writer-stopped", "jobs=%llu batches=%llu failures=%llu",

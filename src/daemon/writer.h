@@ -12,9 +12,11 @@
  * fdatasyncs the log and only then calls done(); the writer meanwhile prepares the next
  * batch. Either way a job is reported done only once its effects are durable.
  *
- * After a batch that erased someone, the writer purges the store's log (for SQLite a
- * TRUNCATE checkpoint, at most once a second), so no old copy of the address is left in
- * the WAL file.
+ * After a batch that erased someone, the store's log is purged (for SQLite a TRUNCATE
+ * checkpoint, at most once a second), so no old copy of the address is left in the WAL
+ * file. Given a second connection to the store, a checkpointer thread does that and
+ * keeps the log short (checkpointer.h), and the writer never copies the log itself;
+ * otherwise the writer purges, and the store checkpoints as it commits.
  */
 #ifndef BANDITORE_WRITER_H
 #define BANDITORE_WRITER_H
@@ -49,9 +51,10 @@ struct writer_job {
 typedef int (*writer_tick_fn)(struct store *st, int64_t now, void *arg);
 
 /* Starts the writer over `st` (borrowed; the writer thread is its only user until
- * writer_stop returns). `tick` may be NULL. */
-int writer_start(struct store *st, writer_tick_fn tick, void *tick_arg, int period,
-		 struct writer **out);
+ * writer_stop returns). `log_st`, another connection to the same store (borrowed
+ * likewise, for the checkpointer), may be NULL. `tick` may be NULL. */
+int writer_start(struct store *st, struct store *log_st, writer_tick_fn tick, void *tick_arg,
+		 int period, struct writer **out);
 
 /* Hands `job` to the writer (the caller keeps ownership of its memory until done() is
  * called). BANDITORE_ESTOPPED once the writer is stopping. */

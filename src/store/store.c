@@ -115,6 +115,11 @@ int store_savepoint(struct store *s) { FORWARD0(savepoint); }
 int store_release(struct store *s) { FORWARD0(release); }
 int store_rollback_to(struct store *s) { FORWARD0(rollback_to); }
 int store_purge_log(struct store *s) { FORWARD0(purge_log); }
+int store_log_watch(struct store *s, void (*fn)(void *arg, int pages), void *arg)
+{
+	FORWARD(log_watch, fn, arg);
+}
+int store_checkpoint(struct store *s, int restart) { FORWARD(checkpoint, restart); }
 int store_defer_sync(struct store *s, char *log_path, size_t cap) { FORWARD(defer_sync, log_path, cap); }
 int store_set_cache(struct store *s, int kib) { FORWARD(set_cache, kib); }
 

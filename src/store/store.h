@@ -95,6 +95,19 @@ int store_rollback_to(struct store *s);
  * reader prevents it now (try again later). */
 int store_purge_log(struct store *s);
 
+/* Checkpoints done elsewhere. After this call `s` no longer copies its log into the
+ * database on its own while it commits (for SQLite, the automatic checkpoint, which ran
+ * in the committing thread: its copy and fsync were the writer's slowest commits); `fn`
+ * is told instead, after each commit on `s`, how many pages the log holds, and another
+ * connection runs store_checkpoint. BANDITORE_ENOTFOUND when the implementation has
+ * no such log. */
+int store_log_watch(struct store *s, void (*fn)(void *arg, int pages), void *arg);
+/* Copies the log into the database file. restart 0: what it can without holding up the
+ * writer (PASSIVE); restart 1: all of it, after which the log starts over at the next
+ * commit (RESTART; commits wait meanwhile, so run a pass with 0 first and this one has
+ * little left to copy). BANDITORE_ETEMP when a reader kept a restart from finishing. */
+int store_checkpoint(struct store *s, int restart);
+
 /* Two-stage group commit. After this call, commits on `s` no longer wait for the disk;
  * instead the caller makes them durable by fdatasync() of the file named in `log_path`
  * (for SQLite, the WAL) before acknowledging anything, which lets the next batch be

@@ -37,6 +37,8 @@ struct store_ops {
 	int (*release)(struct store *s);
 	int (*rollback_to)(struct store *s);
 	int (*purge_log)(struct store *s);
+	int (*log_watch)(struct store *s, void (*fn)(void *arg, int pages), void *arg);
+	int (*checkpoint)(struct store *s, int restart);
 	int (*defer_sync)(struct store *s, char *log_path, size_t cap);
 	int (*set_cache)(struct store *s, int kib);
 

@@ -16,9 +16,12 @@
  *   unlinked file on disk where secure_delete never reaches. In memory, neither.
  * - cache_size 64 MiB (a limit, not an allocation) and wal_autocheckpoint 10000 pages:
  *   a group commit of hundreds of events touches thousands of pages; with SQLite's 2 MiB
- *   default they are evicted and re-read, and checkpointed again at every commit.
+ *   default they are evicted and re-read, and checkpointed again at every commit. The
+ *   daemon's writer turns the automatic checkpoint off (store_log_watch) and leaves
+ *   checkpoints to a thread of their own (daemon/checkpointer.h).
  * - foreign_keys=ON, trusted_schema=OFF, defensive mode: no surprises from the schema.
- * - busy_timeout 5 s: other connections (the CLI, the sender) wait rather than fail.
+ * - a busy database is waited for up to 5 s (busy_wait): other connections (the CLI,
+ *   the sender) wait rather than fail.
  * - The file is created 0600 before SQLite opens it; SQLite gives the -wal and -shm files
  *   the database file's permissions. An existing file (or -wal, -shm) readable by others
  *   is tightened to 0600. We never open() an existing database ourselves: closing that
@@ -35,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -231,12 +235,33 @@ static int pragma(struct store_sqlite *q, const char *sql, const char *want, cha
 	return ok ? 0 : BANDITORE_ESTORE;
 }
 
+/* SQLite's own busy timeout sleeps 1, 2, 5, 10, 15, 20, 25... ms between tries: a
+ * commit that found a checkpoint holding the log for 3 ms waited 8. Here a connection
+ * looks again every 100 us for the first 5 ms, then every ms, up to q->busy_ms in all. */
+static int busy_wait(void *arg, int tries)
+{
+	const struct store_sqlite *q = arg;
+	int waited_us = tries < 50 ? tries * 100 : 5000 + (tries - 50) * 1000;
+	struct timespec ts = { 0, tries < 50 ? 100000 : 1000000 };
+
+	if (waited_us >= q->busy_ms * 1000)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+static void set_busy(struct store_sqlite *q, int ms)
+{
+	q->busy_ms = ms;
+	sqlite3_busy_handler(q->db, busy_wait, q);
+}
+
 static int configure(struct store_sqlite *q, int in_memory, char *err, size_t err_len)
 {
 	int rc;
 
 	sqlite3_extended_result_codes(q->db, 1);
-	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+	set_busy(q, BUSY_TIMEOUT_MS);
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
 	rc = pragma(q, "PRAGMA journal_mode=WAL", in_memory ? "memory" : "wal", err, err_len);
@@ -283,7 +308,7 @@ int store_sqlite_open(const char *path, struct store **out, char *err, size_t er
 		goto fail;
 	}
 	/* A database from a newer build is refused before any setting touches the file. */
-	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+	set_busy(q, BUSY_TIMEOUT_MS);
 	rc = store_sqlite_user_version(q->db, &version);
 	if (rc) {
 		snprintf(err, err_len, "cannot read %s: %s", path, sqlite3_errmsg(q->db));
@@ -475,7 +500,7 @@ static int sq_purge_log(struct store *s)
 	st = store_sqlite_stmt(q, SQ_PURGE, "PRAGMA wal_checkpoint(TRUNCATE)");
 	if (!st)
 		return BANDITORE_ESTORE;
-	sqlite3_busy_timeout(q->db, PURGE_BUSY_TIMEOUT_MS);
+	set_busy(q, PURGE_BUSY_TIMEOUT_MS);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		if (sqlite3_column_int(st, 0) != 0) {
@@ -489,8 +514,63 @@ static int sq_purge_log(struct store *s)
 		ret = store_sqlite_fail(q, "purge", rc);
 	}
 	store_sqlite_done(st);
-	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+	set_busy(q, BUSY_TIMEOUT_MS);
 	return ret;
+}
+
+static int watch_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	const struct store_sqlite *q = arg;
+
+	(void)db;
+	(void)name;
+	q->watch_fn(q->watch_arg, pages);
+	return SQLITE_OK;
+}
+
+/* A WAL hook of our own replaces the one sqlite3_wal_autocheckpoint installs, so the
+ * connection stops checkpointing at commit. */
+static int sq_log_watch(struct store *s, void (*fn)(void *arg, int pages), void *arg)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	const char *file = sqlite3_db_filename(q->db, "main");
+
+	if (!fn)
+		return BANDITORE_EINVAL;
+	if (!file || !*file)
+		return BANDITORE_ENOTFOUND; /* in memory: no WAL */
+	q->watch_fn = fn;
+	q->watch_arg = arg;
+	sqlite3_wal_hook(q->db, watch_hook, q);
+	return 0;
+}
+
+/* PASSIVE copies the frames no reader still needs and never waits; RESTART waits (busy
+ * handler: PURGE_BUSY_TIMEOUT_MS, as a purge) for the writer and then the readers, so
+ * that the next commit writes the WAL from its start. */
+static int sq_checkpoint(struct store *s, int restart)
+{
+	struct store_sqlite *q = store_sqlite_of(s);
+	int rc, log = 0, done = 0;
+
+	if (!sqlite3_get_autocommit(q->db)) {
+		snprintf(q->errmsg, sizeof(q->errmsg), "checkpoint: a transaction is open");
+		return BANDITORE_EINVAL;
+	}
+	if (restart)
+		set_busy(q, PURGE_BUSY_TIMEOUT_MS);
+	rc = sqlite3_wal_checkpoint_v2(q->db, NULL,
+				       restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+				       &log, &done);
+	if (restart)
+		set_busy(q, BUSY_TIMEOUT_MS);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+		store_sqlite_fail(q, "checkpoint", rc);
+		return restart ? BANDITORE_ETEMP : 0;
+	}
+	if (rc != SQLITE_OK)
+		return store_sqlite_fail(q, "checkpoint", rc);
+	return 0;
 }
 
 static const struct store_ops sqlite_ops = {
@@ -505,6 +585,8 @@ static const struct store_ops sqlite_ops = {
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
 	.purge_log = sq_purge_log,
+	.log_watch = sq_log_watch,
+	.checkpoint = sq_checkpoint,
 	.defer_sync = sq_defer_sync,
 	.set_cache = sq_set_cache,
 	.subscriber_get = store_sqlite_subscriber_get,

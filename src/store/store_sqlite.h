@@ -176,6 +176,10 @@ struct store_sqlite {
 	 * row once per status. */
 	struct store_sqlite_status statuses[STORE_SQLITE_STATUSES_HELD];
 	int n_statuses;
+	int busy_ms; /* how long a busy database is waited for (busy_wait) */
+	/* store_log_watch: told the WAL's size after every commit. */
+	void (*watch_fn)(void *arg, int pages);
+	void *watch_arg;
 };
 
 static inline struct store_sqlite *store_sqlite_of(struct store *s)

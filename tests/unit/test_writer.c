@@ -66,7 +66,7 @@ static void run(int fail_every, int64_t *test, int64_t *undone, struct counted *
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/db", dir);
 	assert_int_equal(store_open(path, &st), 0);
-	assert_int_equal(writer_start(st, NULL, NULL, 0, &w), 0);
+	assert_int_equal(writer_start(st, NULL, NULL, NULL, 0, &w), 0);
 	finished = 0;
 	memset(jobs, 0, sizeof(*jobs) * JOBS);
 	for (int i = 0; i < JOBS; i++) {
