@@ -17,12 +17,14 @@
 int joins_pending_key(const struct keyfile_keys *keys, const uint8_t hash[CRYPTO_HASH_LEN],
 		      uint8_t out[CRYPTO_HASH_LEN])
 {
-	char label[16 + 2 * CRYPTO_HASH_LEN + 1];
-	int n = snprintf(label, sizeof(label), "wa-confirm:");
+	static const char prefix[] = "wa-confirm:";
+	char label[sizeof(prefix) - 1 + 2 * CRYPTO_HASH_LEN + 1];
 
-	for (int i = 0; i < CRYPTO_HASH_LEN; i++)
-		n += snprintf(label + n, sizeof(label) - (size_t)n, "%02x", hash[i]);
-	return crypto_hmac_sha256(keys->index, CRYPTO_KEY_LEN, label, (size_t)n, out);
+	/* Hex by hand rather than 32 snprintf calls: this runs for every message received
+	 * (3 % of the HTTP threads' time under bench/webhook). */
+	memcpy(label, prefix, sizeof(prefix) - 1);
+	crypto_hex(hash, CRYPTO_HASH_LEN, label + sizeof(prefix) - 1);
+	return crypto_hmac_sha256(keys->index, CRYPTO_KEY_LEN, label, sizeof(label) - 1, out);
 }
 
 int joins_new_ref(char out[STORE_PENDING_REF_MAX])

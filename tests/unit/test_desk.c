@@ -211,6 +211,29 @@ static void test_mask_and_ref(void **state)
 	assert_string_not_equal(a, b);
 }
 
+/* The key a join request waits under is HMAC(index key, "wa-confirm:" + the address
+ * hash in lower-case hex): requests stored before must still be found. */
+static void test_pending_key_is_stable(void **state)
+{
+	struct keyfile_keys keys;
+	uint8_t hash[CRYPTO_HASH_LEN], got[CRYPTO_HASH_LEN], want[CRYPTO_HASH_LEN];
+	char label[12 + 2 * CRYPTO_HASH_LEN + 1];
+	int n;
+
+	(void)state;
+	memset(&keys, 0, sizeof(keys));
+	for (int i = 0; i < CRYPTO_KEY_LEN; i++)
+		keys.index[i] = (uint8_t)(7 * i + 1);
+	for (int i = 0; i < CRYPTO_HASH_LEN; i++)
+		hash[i] = (uint8_t)(0xf0 - 9 * i); /* both digits above 9 in places */
+	n = snprintf(label, sizeof(label), "wa-confirm:");
+	for (int i = 0; i < CRYPTO_HASH_LEN; i++)
+		n += snprintf(label + n, sizeof(label) - (size_t)n, "%02x", hash[i]);
+	assert_int_equal(crypto_hmac_sha256(keys.index, CRYPTO_KEY_LEN, label, (size_t)n, want), 0);
+	assert_int_equal(joins_pending_key(&keys, hash, got), 0);
+	assert_memory_equal(got, want, CRYPTO_HASH_LEN);
+}
+
 static void test_config_keys_and_template(void **state)
 {
 	struct config *cfg = NULL;
@@ -462,6 +485,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enrollment_check),
 		cmocka_unit_test(test_mask_and_ref),
+		cmocka_unit_test(test_pending_key_is_stable),
 		cmocka_unit_test(test_config_keys_and_template),
 		cmocka_unit_test_setup_teardown(test_desk_yes_makes_an_assisted_receipt, setup_desk, teardown),
 		cmocka_unit_test_setup_teardown(test_desk_expired_no_and_blocked, setup_desk, teardown),
