@@ -153,6 +153,8 @@ int daemon_run(const struct daemon_options *opt)
 	rs.store_url = opt->store_url;
 	rs.keys = opt->keys;
 	rs.writer = writer;
+	rs.canned = inbound_canned;
+	rs.canned_arg = &inbound;
 	rs.whatsapp.api_base = cfg->wa_api_base;
 	rs.whatsapp.api_version = cfg->wa_api_version;
 	rs.whatsapp.phone_number_id = cfg->wa_phone_number_id;

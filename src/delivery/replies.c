@@ -313,8 +313,12 @@ static int start_one(struct replies *r, struct store_outbox_item *it, int64_t no
 		if (!r->flights[i].used)
 			slot = i;
 	rc = subscribers_unseal(r->rs.keys, it->platform, it->sealed, it->sealed_len, to, sizeof(to));
-	if (rc == 0)
-		rc = build_body(to, it->body, &body);
+	if (rc == 0) {
+		const char *payload = it->body;
+		if (it->canned[0]) /* the same words for everyone: from the configuration */
+			payload = r->rs.canned ? r->rs.canned(r->rs.canned_arg, it->canned) : NULL;
+		rc = payload ? build_body(to, payload, &body) : BANDITORE_ENOTFOUND;
+	}
 	crypto_wipe(to, sizeof(to));
 	if (rc == 0 && slot >= 0)
 		rc = wa_multi_send(r->net, body, strlen(body), (uint64_t)slot);

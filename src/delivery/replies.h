@@ -28,6 +28,11 @@ struct replies_settings {
 					     * shared with broadcasts replaces the above */
 	int max_attempts;                   /* give up after this many (default 12) */
 	int max_age;                        /* seconds: give up on older replies (default 86400) */
+	/* The body of a canned row (store_outbox_item.canned), built from the
+	 * configuration (inbound_canned, with canned_arg); NULL for none: such a row is
+	 * then given up, as one that cannot be read. */
+	const char *(*canned)(const void *arg, const char *name);
+	const void *canned_arg;
 };
 
 int replies_start(const struct replies_settings *rs, struct replies **out);

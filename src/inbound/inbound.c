@@ -10,6 +10,7 @@
 #include "subscribers/subscribers.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,21 +262,55 @@ const char *inbound_outcome_name(int outcome)
 	}
 }
 
-/* Queues a reply (an outbox body from the context) to the prepared sender. */
+/* The replies the same for everyone, by the name an outbox row gives them. */
+static const struct {
+	const char *name;
+	size_t body; /* offset of its body in struct inbound_ctx */
+} canned_bodies[] = {
+	{ "join", offsetof(struct inbound_ctx, body_join) },
+	{ "already", offsetof(struct inbound_ctx, body_already) },
+	{ "leave", offsetof(struct inbound_ctx, body_leave) },
+	{ "not-subscribed", offsetof(struct inbound_ctx, body_not_subscribed) },
+	{ "auto-reply", offsetof(struct inbound_ctx, body_auto_reply) },
+	{ "refused", offsetof(struct inbound_ctx, body_refused) },
+	{ "confirm-ask", offsetof(struct inbound_ctx, body_confirm_ask) },
+	{ "confirm-help", offsetof(struct inbound_ctx, body_confirm_help) },
+	{ "confirm-declined", offsetof(struct inbound_ctx, body_confirm_declined) },
+	{ "confirm-none", offsetof(struct inbound_ctx, body_confirm_none) },
+	{ "join-waiting", offsetof(struct inbound_ctx, body_join_waiting) },
+	{ "choices-new", offsetof(struct inbound_ctx, body_choices_new) },
+};
+
+const char *inbound_canned(const void *ctx, const char *name)
+{
+	for (size_t i = 0; ctx && i < sizeof(canned_bodies) / sizeof(canned_bodies[0]); i++)
+		if (strcmp(canned_bodies[i].name, name) == 0)
+			return *(char *const *)((const char *)ctx + canned_bodies[i].body);
+	return NULL;
+}
+
+static void item_for(struct store_outbox_item *item, const struct inbound_prepared *p,
+		     const char *kind, int64_t now)
+{
+	memset(item, 0, sizeof(*item));
+	item->platform = PLATFORM_WHATSAPP;
+	memcpy(item->addr_hash, p->hash, CRYPTO_HASH_LEN);
+	memcpy(item->sealed, p->sealed, p->sealed_len);
+	item->sealed_len = p->sealed_len;
+	snprintf(item->kind, sizeof(item->kind), "%s", kind);
+	item->not_before = now;
+	item->created_at = now;
+}
+
+/* Queues the canned reply `name` (inbound_canned) to the prepared sender: the row names
+ * it, and the sender builds it from the configuration. */
 static int queue_reply(struct store *st, const struct inbound_prepared *p, const char *kind,
-		       char *body, int64_t now)
+		       const char *name, int64_t now)
 {
 	struct store_outbox_item item;
 
-	memset(&item, 0, sizeof(item));
-	item.platform = PLATFORM_WHATSAPP;
-	memcpy(item.addr_hash, p->hash, CRYPTO_HASH_LEN);
-	memcpy(item.sealed, p->sealed, p->sealed_len);
-	item.sealed_len = p->sealed_len;
-	snprintf(item.kind, sizeof(item.kind), "%s", kind);
-	item.body = body; /* borrowed: store_outbox_add copies it */
-	item.not_before = now;
-	item.created_at = now;
+	item_for(&item, p, kind, now);
+	snprintf(item.canned, sizeof(item.canned), "%s", name);
 	return store_outbox_add(st, &item, NULL);
 }
 
@@ -413,7 +448,7 @@ static int handle_status(struct store *st, const struct wa_event *ev, int64_t no
 static int after_join(struct store *st, const struct inbound_ctx *ctx,
 		      const struct inbound_prepared *p, int64_t now)
 {
-	return ctx->body_choices_new ? queue_reply(st, p, "choices", ctx->body_choices_new, now) : 0;
+	return ctx->body_choices_new ? queue_reply(st, p, "choices", "choices-new", now) : 0;
 }
 
 /* Two-step joining: a keyword from someone not subscribed keeps the request (the hash
@@ -469,14 +504,14 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 		 * the request (forgotten), anything else is an ordinary message. */
 		if (p->intent == INBOUND_INTENT_JOIN || p->intent == INBOUND_INTENT_YES) {
 			*outcome = INBOUND_QUEUED;
-			rc = queue_reply(st, p, "join-waiting", ctx->body_join_waiting, now);
+			rc = queue_reply(st, p, "join-waiting", "join-waiting", now);
 		} else if (p->intent == INBOUND_INTENT_NO) {
 			rc = store_pending_take(st, pend.token_hash, &pend);
 			if (rc)
 				goto done;
 			*erased = 1;
 			*outcome = INBOUND_DECLINED;
-			rc = queue_reply(st, p, "confirm-no", ctx->body_confirm_declined, now);
+			rc = queue_reply(st, p, "confirm-no", "confirm-declined", now);
 		} else {
 			rc = 0;
 			goto done;
@@ -493,7 +528,7 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 		}
 		if (who->blocked) {
 			*outcome = INBOUND_REFUSED;
-			rc = queue_reply(st, p, "refused", ctx->body_refused, now);
+			rc = queue_reply(st, p, "refused", "refused", now);
 			break;
 		}
 		if (!cfg->confirm_join) {
@@ -517,7 +552,7 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 		pend.created_at = now;
 		rc = store_pending_put(st, &pend);
 		if (!rc)
-			rc = queue_reply(st, p, "confirm-ask", ctx->body_confirm_ask, now);
+			rc = queue_reply(st, p, "confirm-ask", "confirm-ask", now);
 		*outcome = INBOUND_ASKED;
 		break;
 	}
@@ -528,7 +563,7 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 				goto done; /* no question was ever asked: an ordinary message */
 			}
 			*outcome = INBOUND_NO_REQUEST;
-			rc = queue_reply(st, p, "confirm-none", ctx->body_confirm_none, now);
+			rc = queue_reply(st, p, "confirm-none", "confirm-none", now);
 			break;
 		}
 		rc = store_pending_take(st, pend.token_hash, &pend);
@@ -549,7 +584,7 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 			goto done;
 		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
 		rc = queue_reply(st, p, joined ? "join" : "already",
-				 joined ? ctx->body_join : ctx->body_already, now);
+				 joined ? "join" : "already", now);
 		if (!rc && joined) /* the "Sì" opened the window: the list of areas */
 			rc = after_join(st, ctx, p, now);
 		break;
@@ -563,7 +598,7 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 			goto done;
 		*erased = 1;
 		*outcome = INBOUND_DECLINED;
-		rc = queue_reply(st, p, "confirm-no", ctx->body_confirm_declined, now);
+		rc = queue_reply(st, p, "confirm-no", "confirm-declined", now);
 		break;
 	default:
 		if (!have) {
@@ -572,7 +607,7 @@ static int confirm_step(struct store *st, const struct inbound_ctx *ctx,
 		}
 		/* Neither yes nor no: a short help; the text itself is not kept. */
 		*outcome = INBOUND_CONFIRM_HELP;
-		rc = queue_reply(st, p, "confirm-help", ctx->body_confirm_help, now);
+		rc = queue_reply(st, p, "confirm-help", "confirm-help", now);
 		break;
 	}
 	crypto_wipe(&pend, sizeof(pend));
@@ -582,12 +617,18 @@ done:
 	return rc;
 }
 
-/* Queues a reply made for this sender only (freed here). */
+/* Queues a reply made for this sender only (freed here): the row holds it, sealed. */
 static int queue_owned(struct store *st, const struct inbound_prepared *p, const char *kind,
 		       char *body, int64_t now)
 {
-	int rc = body ? queue_reply(st, p, kind, body, now) : BANDITORE_ENOMEM;
+	struct store_outbox_item item;
+	int rc = BANDITORE_ENOMEM;
 
+	if (body) {
+		item_for(&item, p, kind, now);
+		item.body = body; /* borrowed: store_outbox_add seals a copy */
+		rc = store_outbox_add(st, &item, NULL);
+	}
 	free(body);
 	return rc;
 }
@@ -691,7 +732,7 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 		}
 		if (who.blocked) {
 			*outcome = INBOUND_REFUSED;
-			return queue_reply(st, p, "refused", ctx->body_refused, now);
+			return queue_reply(st, p, "refused", "refused", now);
 		}
 		rc = 0; /* a subscriber already: its window was opened by the look */
 		if (!subscribed) {
@@ -704,7 +745,7 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 			return rc;
 		*outcome = joined ? INBOUND_JOINED : INBOUND_ALREADY;
 		rc = queue_reply(st, p, joined ? "join" : "already",
-				 joined ? ctx->body_join : ctx->body_already, now);
+				 joined ? "join" : "already", now);
 		if (!rc && joined)
 			rc = after_join(st, ctx, p, now);
 		return rc;
@@ -716,7 +757,7 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 			return rc;
 		*erased = 1; /* even when not subscribed: marks and kept messages went too */
 		*outcome = left ? INBOUND_LEFT : INBOUND_NOT_SUBSCRIBED;
-		return queue_reply(st, p, "leave", left ? ctx->body_leave : ctx->body_not_subscribed,
+		return queue_reply(st, p, "leave", left ? "leave" : "not-subscribed",
 				   now);
 	}
 
@@ -745,7 +786,7 @@ static int act(struct store *st, const struct inbound_ctx *ctx, const struct inb
 		return rc;
 	if (!done)
 		*outcome = INBOUND_AUTO_REPLIED;
-	return queue_reply(st, p, "auto-reply", ctx->body_auto_reply, now);
+	return queue_reply(st, p, "auto-reply", "auto-reply", now);
 }
 
 int inbound_apply_whatsapp(struct store *st, const struct inbound_ctx *ctx,

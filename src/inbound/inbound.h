@@ -75,6 +75,12 @@ enum inbound_outcome {
 	INBOUND_CHOSEN,        /* a pick from that list changed the subscriber's choice */
 };
 
+/* The body of the canned reply `name` ("join", "leave", "not-subscribed", "auto-reply",
+ * "choices-new"...: the outbox rows inbound queues name them, store_outbox_item.canned)
+ * built from `ctx` (a struct inbound_ctx, const void * to serve as the reply sender's
+ * callback), or NULL when there is none by that name. Borrowed from ctx. */
+const char *inbound_canned(const void *ctx, const char *name);
+
 /* Prepares the context (expands texts). Free with inbound_ctx_clear. */
 int inbound_ctx_init(struct inbound_ctx *ctx, const struct config *cfg,
 		     const struct keyfile_keys *keys);

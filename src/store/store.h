@@ -25,6 +25,7 @@ struct store;
 
 #define STORE_SEALED_MAX 1024  /* sealed address or text of a kept message, bytes */
 #define STORE_BODY_MAX 65536   /* an outbox request body, bytes */
+#define STORE_CANNED_MAX 24     /* an outbox canned reply's name, with its NUL */
 
 struct store_subscriber {
 	int64_t id;
@@ -48,6 +49,10 @@ struct store_outbox_item {
 	uint8_t sealed[STORE_SEALED_MAX];
 	size_t sealed_len;
 	char kind[16];       /* "join", "leave", "auto-reply", ... (for counts and logs) */
+	/* A reply the same for everyone, named ("join", "not-subscribed"...: inbound.h,
+	 * inbound_canned) and built by the sender from the configuration; `body` is then
+	 * empty. "" for the others, whose body is stored (sealed). */
+	char canned[STORE_CANNED_MAX];
 	char *body;          /* owned, NUL-terminated; the connector's payload template */
 	int attempts;
 	int64_t not_before;
@@ -177,7 +182,7 @@ int store_counter_sum(struct store *s, int platform, const char *name, int64_t *
  * BANDITORE_ESTATE when a due row is sealed (BANDITORE_ECRYPTO: sealed under another key). */
 void store_seal_key_set(const uint8_t key[CRYPTO_KEY_LEN]);
 /* Seals item->body (borrowed) for item's platform and addr_hash; BANDITORE_ETOOBIG over
- * STORE_BODY_MAX. */
+ * STORE_BODY_MAX. A canned item (lower-case letters and '-') has no body to store. */
 int store_outbox_add(struct store *s, const struct store_outbox_item *item, int64_t *id);
 /* Up to `max` items with not_before <= now, oldest first (by not_before, then in the
  * order they were queued), and only the oldest item of each address: a person's replies

@@ -4,7 +4,8 @@
  * order, then removed or rescheduled by id.
  *
  * A body is what the citizen will read, and for a staff reply it is personal data: it is
- * kept sealed (body_sealed, store_seal.h) and `body` stays empty. Rows queued before
+ * kept sealed (body_sealed, store_seal.h) and `body` stays empty. A canned reply (the
+ * same words for everyone, from the configuration) has no body here, only its name. Rows queued before
  * bodies were sealed still hold theirs in `body` and are read as they are; they are gone
  * as soon as they are sent, minutes after an upgrade.
  */
@@ -16,32 +17,52 @@
 #include "store/store_seal.h"
 #include "store/store_sqlite.h"
 
+/* A canned reply's name: lower-case letters and '-', not empty, bounded. */
+static int canned_ok(const char *name, size_t *len)
+{
+	size_t n = strnlen(name, STORE_CANNED_MAX);
+
+	if (n == 0 || n == STORE_CANNED_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || name[i] == '-'))
+			return 0;
+	*len = n;
+	return 1;
+}
+
 int store_sqlite_outbox_add(struct store *s, const struct store_outbox_item *item, int64_t *id)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
-	size_t kind_len, body_len, sealed_len = 0;
+	size_t kind_len, body_len, sealed_len = 0, canned_len = 0;
 	uint8_t *sealed = NULL;
 	sqlite3_stmt *st;
-	int rc;
+	int rc, canned;
 
-	if (!item || !item->body || item->sealed_len == 0 || item->sealed_len > STORE_SEALED_MAX ||
+	if (!item || item->sealed_len == 0 || item->sealed_len > STORE_SEALED_MAX ||
 	    item->attempts < 0)
+		return BANDITORE_EINVAL;
+	canned = item->canned[0] != '\0';
+	if (canned ? !canned_ok(item->canned, &canned_len) || (item->body && *item->body)
+		   : !item->body)
 		return BANDITORE_EINVAL;
 	kind_len = strnlen(item->kind, sizeof(item->kind));
 	if (kind_len == sizeof(item->kind))
 		return BANDITORE_EINVAL;
-	body_len = strnlen(item->body, STORE_BODY_MAX + 1);
-	if (body_len > STORE_BODY_MAX)
-		return BANDITORE_ETOOBIG;
-	/* No key, no row: a body is never written in plaintext instead. */
-	rc = store_seal_body(item->platform, item->addr_hash, item->body, body_len, &sealed,
-			     &sealed_len);
-	if (rc)
-		return rc;
+	if (!canned) {
+		body_len = strnlen(item->body, STORE_BODY_MAX + 1);
+		if (body_len > STORE_BODY_MAX)
+			return BANDITORE_ETOOBIG;
+		/* No key, no row: a body is never written in plaintext instead. */
+		rc = store_seal_body(item->platform, item->addr_hash, item->body, body_len,
+				     &sealed, &sealed_len);
+		if (rc)
+			return rc;
+	}
 	st = store_sqlite_stmt(q, SQ_OUTBOX_ADD,
 			       "INSERT INTO outbox (platform, addr_hash, sealed, kind, body,"
-			       " body_sealed, attempts, not_before, created_at)"
-			       " VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7, ?8)");
+			       " body_sealed, attempts, not_before, created_at, canned)"
+			       " VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7, ?8, ?9)");
 	if (!st) {
 		rc = BANDITORE_ESTORE;
 		goto out;
@@ -50,9 +71,11 @@ int store_sqlite_outbox_add(struct store *s, const struct store_outbox_item *ite
 	    sqlite3_bind_blob(st, 2, item->addr_hash, CRYPTO_HASH_LEN, SQLITE_STATIC) ||
 	    sqlite3_bind_blob(st, 3, item->sealed, (int)item->sealed_len, SQLITE_STATIC) ||
 	    sqlite3_bind_text(st, 4, item->kind, (int)kind_len, SQLITE_STATIC) ||
-	    sqlite3_bind_blob(st, 5, sealed, (int)sealed_len, SQLITE_STATIC) ||
+	    (canned ? sqlite3_bind_null(st, 5)
+		    : sqlite3_bind_blob(st, 5, sealed, (int)sealed_len, SQLITE_STATIC)) ||
 	    sqlite3_bind_int(st, 6, item->attempts) || sqlite3_bind_int64(st, 7, item->not_before) ||
-	    sqlite3_bind_int64(st, 8, item->created_at)) {
+	    sqlite3_bind_int64(st, 8, item->created_at) ||
+	    sqlite3_bind_text(st, 9, item->canned, (int)canned_len, SQLITE_STATIC)) {
 		store_sqlite_done(st);
 		rc = store_sqlite_fail(q, "outbox add: bind", SQLITE_ERROR);
 		goto out;
@@ -86,6 +109,9 @@ static int read_item(struct store_sqlite *q, sqlite3_stmt *st, struct store_outb
 	it->attempts = sqlite3_column_int(st, 6);
 	it->not_before = sqlite3_column_int64(st, 7);
 	it->created_at = sqlite3_column_int64(st, 8);
+	rc = store_sqlite_text(q, st, 10, it->canned, sizeof(it->canned));
+	if (rc)
+		return rc;
 	if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
 		const uint8_t *sealed = sqlite3_column_blob(st, 9);
 		n = sqlite3_column_bytes(st, 9);
@@ -142,7 +168,7 @@ int store_sqlite_outbox_due(struct store *s, int64_t now, const int64_t *skip, i
 		return 0;
 	st = store_sqlite_stmt(q, SQ_OUTBOX_DUE,
 			       "SELECT id, platform, addr_hash, sealed, kind, body, attempts,"
-			       " not_before, created_at, body_sealed FROM outbox o"
+			       " not_before, created_at, body_sealed, canned FROM outbox o"
 			       " WHERE not_before <= ?1 AND NOT EXISTS (SELECT 1 FROM outbox p"
 			       "  WHERE p.platform = o.platform AND p.addr_hash = o.addr_hash"
 			       "  AND p.id < o.id)"

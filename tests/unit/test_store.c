@@ -595,6 +595,17 @@ static void seed_version(sqlite3 *db, int v)
 		free(sealed);
 		break;
 	}
+	case 18:
+		/* A canned confirmation: its name, no body (due later than 17's rows). */
+		assert_int_equal(sqlite3_prepare_v2(db,
+				 "INSERT INTO outbox (platform, addr_hash, sealed, kind, body,"
+				 " body_sealed, attempts, not_before, created_at, canned)"
+				 " VALUES (0, ?1, x'0708', 'leave', '', NULL, 0, 5000, 5000,"
+				 " 'not-subscribed')", -1, &st, NULL), SQLITE_OK);
+		sqlite3_bind_blob(st, 1, s.addr_hash, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		break;
 	default:
 		fail_msg("seed_version: add the seed rows of migration %d to this test", v);
 	}
@@ -854,6 +865,7 @@ static void check_version(struct store *st, int v)
 			assert_int_equal(store_outbox_due(st, 2000, items, 4, &n), 0);
 			assert_true(n <= 1);
 			for (int i = 0; i < n; i++) {
+				assert_string_equal(items[i].canned, "");
 				if (!strcmp(items[i].kind, "reply")) {
 					assert_string_equal(items[i].body, "{\"text\":\"risposta sigillata\"}");
 					assert_int_equal(read_back, seeded_upto >= 3 ? 1 : 0); /* queued last */
@@ -868,6 +880,19 @@ static void check_version(struct store *st, int v)
 		} while (n > 0);
 		assert_int_equal(read_back, seeded_upto >= 3 ? 2 : 1);
 		assert_true(found);
+		break;
+	}
+	case 18: {
+		/* Every earlier row reads back as not canned (17's were removed above). */
+		struct store_outbox_item items[4];
+		assert_int_equal(store_outbox_due(st, 6000, items, 4, &n), 0);
+		assert_int_equal(n, seeded_upto >= 18 ? 1 : 0);
+		for (int i = 0; i < n; i++) {
+			assert_string_equal(items[i].canned, "not-subscribed");
+			assert_string_equal(items[i].kind, "leave");
+			assert_string_equal(items[i].body, "");
+			store_outbox_item_clear(&items[i]);
+		}
 		break;
 	}
 	default:
@@ -1777,6 +1802,50 @@ static void test_outbox_sealed(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(got.body, "");
 	store_outbox_item_clear(&got);
+}
+
+/* A canned reply is stored by its name only: no body, sealed or not, even without a
+ * seal key; read back with its name and an empty body. A name is lower-case letters
+ * and '-', and a canned row carries no body of its own. */
+static void test_outbox_canned(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = open_fx(f);
+	struct store_outbox_item it, got;
+	char other[] = "{\"text\":\"x\"}";
+	int64_t id = 0;
+	int n = -1;
+
+	make_item(&it, 0, 9, NULL, 100);
+	snprintf(it.kind, sizeof(it.kind), "leave");
+	snprintf(it.canned, sizeof(it.canned), "not-subscribed");
+	store_seal_key_set(NULL); /* nothing to seal */
+	assert_int_equal(store_outbox_add(st, &it, &id), 0);
+	store_seal_key_set(test_seal_key);
+	assert_int_equal(raw_int(f->path, "SELECT body_sealed IS NULL AND body = '' FROM outbox"
+				 " WHERE canned = 'not-subscribed'", NULL, 0), 1);
+	assert_int_equal(store_outbox_due(st, 100, &got, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(got.id, id);
+	assert_string_equal(got.canned, "not-subscribed");
+	assert_string_equal(got.kind, "leave");
+	assert_string_equal(got.body, "");
+	assert_int_equal(got.sealed_len, 40);
+	store_outbox_item_clear(&got);
+
+	snprintf(it.canned, sizeof(it.canned), "Join");
+	assert_int_equal(store_outbox_add(st, &it, NULL), BANDITORE_EINVAL);
+	snprintf(it.canned, sizeof(it.canned), "join reply");
+	assert_int_equal(store_outbox_add(st, &it, NULL), BANDITORE_EINVAL);
+	memset(it.canned, 'a', sizeof(it.canned)); /* no room for its end */
+	assert_int_equal(store_outbox_add(st, &it, NULL), BANDITORE_EINVAL);
+	snprintf(it.canned, sizeof(it.canned), "join");
+	it.body = other; /* a name or a body, not both */
+	assert_int_equal(store_outbox_add(st, &it, NULL), BANDITORE_EINVAL);
+	it.body = NULL;
+	it.canned[0] = '\0'; /* neither */
+	assert_int_equal(store_outbox_add(st, &it, NULL), BANDITORE_EINVAL);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM outbox", NULL, 0), 1);
 }
 
 /* ------------------------------------------------------------------ kept messages */
@@ -3323,6 +3392,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_order_per_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_sealed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_canned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_channel_posts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_messages, setup, teardown),
