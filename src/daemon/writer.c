@@ -322,6 +322,8 @@ int writer_start(struct store *st, struct store *log_st, writer_tick_fn tick, vo
 	*out = w;
 	return 0;
 fail:
+	if (w->ck)
+		store_log_watch(st, NULL, NULL);
 	checkpointer_stop(w->ck);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
@@ -372,6 +374,8 @@ void writer_stop(struct writer *w)
 		pthread_mutex_unlock(&w->lock);
 		pthread_join(w->syncer, NULL);
 	}
+	if (w->ck) /* `st` is the caller's again, with its own checkpoints */
+		store_log_watch(w->st, NULL, NULL);
 	checkpointer_stop(w->ck); /* after the last commit: its purge covers every erasure */
 	if (w->log_fd >= 0)
 		close(w->log_fd);

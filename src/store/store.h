@@ -105,7 +105,7 @@ int store_purge_log(struct store *s);
  * in the committing thread: its copy and fsync were the writer's slowest commits); `fn`
  * is told instead, after each commit on `s`, how many pages the log holds, and another
  * connection runs store_checkpoint. BANDITORE_ENOTFOUND when the implementation has
- * no such log. */
+ * no such log. A NULL `fn` gives `s` its own checkpoints back. */
 int store_log_watch(struct store *s, void (*fn)(void *arg, int pages), void *arg);
 /* Copies the log into the database file. restart 0: what it can without holding up the
  * writer (PASSIVE); restart 1: all of it, after which the log starts over at the next

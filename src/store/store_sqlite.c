@@ -45,6 +45,7 @@
 #include "store/migrations_sqlite.h"
 
 #define BUSY_TIMEOUT_MS 5000
+#define AUTOCHECKPOINT_PAGES "10000" /* wal_autocheckpoint, unless store_log_watch */
 /* A purge waits for readers only briefly: the writer thread runs it, and a reader that
  * is still busy only means "try again later" (BANDITORE_ETEMP). */
 #define PURGE_BUSY_TIMEOUT_MS 200
@@ -276,7 +277,8 @@ static int configure(struct store_sqlite *q, int in_memory, char *err, size_t er
 	if (!rc)
 		rc = pragma(q, "PRAGMA cache_size=-65536", NULL, err, err_len);
 	if (!rc)
-		rc = pragma(q, "PRAGMA wal_autocheckpoint=10000", "10000", err, err_len);
+		rc = pragma(q, "PRAGMA wal_autocheckpoint=" AUTOCHECKPOINT_PAGES, AUTOCHECKPOINT_PAGES,
+			    err, err_len);
 	return rc;
 }
 
@@ -535,8 +537,12 @@ static int sq_log_watch(struct store *s, void (*fn)(void *arg, int pages), void 
 	struct store_sqlite *q = store_sqlite_of(s);
 	const char *file = sqlite3_db_filename(q->db, "main");
 
-	if (!fn)
-		return BANDITORE_EINVAL;
+	if (!fn) { /* the connection's own checkpoints back, as configure() set them */
+		q->watch_fn = NULL;
+		q->watch_arg = NULL;
+		sqlite3_wal_autocheckpoint(q->db, atoi(AUTOCHECKPOINT_PAGES));
+		return 0;
+	}
 	if (!file || !*file)
 		return BANDITORE_ENOTFOUND; /* in memory: no WAL */
 	q->watch_fn = fn;

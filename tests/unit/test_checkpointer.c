@@ -155,6 +155,11 @@ static void test_log_kept_short(void **state)
 	checkpointer_stats(f->c, &passes, &purges, &restarts);
 	assert_int_equal(restarts, 4);
 	assert_int_equal(purges, 0);
+	/* Given back, the connection reports nothing more (and checkpoints by itself). */
+	assert_int_equal(store_log_watch(f->st, NULL, NULL), 0);
+	f->pages = -1;
+	write_kept(f, 20, 0x41, &last);
+	assert_int_equal(f->pages, -1);
 	{
 		int64_t after = 0;
 		int got = 0;

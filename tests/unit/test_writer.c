@@ -57,16 +57,21 @@ static void done(struct writer_job *wj, int rc)
 	pthread_mutex_unlock(&lock);
 }
 
-static void run(int fail_every, int64_t *test, int64_t *undone, struct counted *jobs)
+/* With `checkpointer`, a second connection checkpoints (checkpointer.h); after
+ * writer_stop the first one is the caller's again and commits on its own. */
+static void run_with(int fail_every, int checkpointer, int64_t *test, int64_t *undone,
+		     struct counted *jobs)
 {
 	char dir[] = "/tmp/banditore-writer-XXXXXX", path[64];
-	struct store *st = NULL;
+	struct store *st = NULL, *log_st = NULL;
 	struct writer *w = NULL;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/db", dir);
 	assert_int_equal(store_open(path, &st), 0);
-	assert_int_equal(writer_start(st, NULL, NULL, NULL, 0, &w), 0);
+	if (checkpointer)
+		assert_int_equal(store_open(path, &log_st), 0);
+	assert_int_equal(writer_start(st, log_st, NULL, NULL, 0, &w), 0);
 	finished = 0;
 	memset(jobs, 0, sizeof(*jobs) * JOBS);
 	for (int i = 0; i < JOBS; i++) {
@@ -80,11 +85,20 @@ static void run(int fail_every, int64_t *test, int64_t *undone, struct counted *
 		pthread_cond_wait(&cond, &lock);
 	pthread_mutex_unlock(&lock);
 	writer_stop(w);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_counter_add(st, "2026-11-29", 0, "after", 1), 0);
+	assert_int_equal(store_commit(st), 0);
 	assert_int_equal(store_counter_sum(st, 0, "test", test), 0);
 	assert_int_equal(store_counter_sum(st, 0, "undone", undone), 0);
+	store_free(log_st);
 	store_free(st);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	assert_int_equal(system(path), 0);
+}
+
+static void run(int fail_every, int64_t *test, int64_t *undone, struct counted *jobs)
+{
+	run_with(fail_every, 0, test, undone, jobs);
 }
 
 /* No failure: everything committed, each job applied exactly once. */
@@ -131,11 +145,26 @@ static void test_failure_undone_alone(void **state)
 	free(jobs);
 }
 
+/* The same with the checkpointer's connection beside the writer's. */
+static void test_with_checkpointer(void **state)
+{
+	struct counted *jobs = calloc(JOBS, sizeof(*jobs));
+	int64_t test = -1, undone = -1;
+
+	(void)state;
+	assert_non_null(jobs);
+	run_with(10, 1, &test, &undone, jobs);
+	assert_int_equal(test, JOBS - JOBS / 10);
+	assert_int_equal(undone, 0);
+	free(jobs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_committed),
 		cmocka_unit_test(test_failure_undone_alone),
+		cmocka_unit_test(test_with_checkpointer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
