@@ -4,14 +4,16 @@
 #include "common/err.h"
 #include "common/log.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
-#define PURGE_MIN_INTERVAL_MS 1000 /* at most one purge a second */
-#define PASS_GAP_MS 50             /* between passes while the log stays long (a reader) */
+#define PURGE_MIN_INTERVAL_MS 1000 /* at most one purge a second... */
+#define PURGE_RETRY_MS 100         /* ...or again soon when a reader kept one from ending */
+#define PURGE_STOP_TRIES 10        /* at stop, tries before saying it could not */
+#define PASS_GAP_MS 50             /* between passes while the log stays long */
+#define RESTART_GAP_MAX_MS 1000    /* restarts a reader refused: tried ever less often */
 #define IDLE_WAIT_MS 60000
 
 struct checkpointer {
@@ -49,15 +51,25 @@ static void wait_ms(struct checkpointer *c, int64_t ms)
 	pthread_cond_timedwait(&c->wake, &c->lock, &ts);
 }
 
-/* Copies the log, then ends it: the purge when `purge`, a restart otherwise. */
-static int pass(struct checkpointer *c, int purge)
+/* Copies the log while the writer goes on, then ends it: the purge when `purge`
+ * (always: an erasure must not stay in the log), otherwise a restart, only when the
+ * copy left nothing behind (it then holds commits for as long as readers take to let
+ * go, a few ms at most). *restarted tells whether it tried one. 0 when the log was
+ * ended, BANDITORE_ETEMP when something kept it from ending. */
+static int pass(struct checkpointer *c, int purge, int *restarted)
 {
 	int rc = store_checkpoint(c->st, 0);
 
-	if (rc)
+	*restarted = 0;
+	if (rc && rc != BANDITORE_ETEMP)
 		log_warn("checkpoint", "mode=passive error=\"%s\" detail=\"%s\"",
 			 banditore_strerror(rc), store_errmsg(c->st));
-	rc = purge ? store_purge_log(c->st) : store_checkpoint(c->st, 1);
+	if (purge) {
+		rc = store_purge_log(c->st);
+	} else if (rc == 0) {
+		*restarted = 1;
+		rc = store_checkpoint(c->st, 1);
+	}
 	if (rc && rc != BANDITORE_ETEMP)
 		log_warn(purge ? "writer-purge" : "checkpoint", "mode=%s error=\"%s\" detail=\"%s\"",
 			 purge ? "truncate" : "restart", banditore_strerror(rc),
@@ -68,32 +80,39 @@ static int pass(struct checkpointer *c, int purge)
 static void *checkpointer_main(void *arg)
 {
 	struct checkpointer *c = arg;
-	int64_t last_purge = 0, last_pass = 0;
+	int64_t last_purge = 0, last_pass = 0, purge_gap = PURGE_MIN_INTERVAL_MS;
+	int64_t gap = PASS_GAP_MS;
 
 	pthread_setname_np(pthread_self(), "checkpointer"); /* for top -H and perf */
 	pthread_mutex_lock(&c->lock);
 	while (!c->stopping) {
 		int64_t now = now_ms(), wait = IDLE_WAIT_MS;
-		int purge = c->erased != c->purged, purge_due, pass_due, rc;
+		int purge = c->erased != c->purged, purge_due, pass_due, rc, restarted;
 		uint64_t gen = c->erased;
 
-		purge_due = purge && now - last_purge >= PURGE_MIN_INTERVAL_MS;
-		pass_due = c->pages >= c->threshold && now - last_pass >= PASS_GAP_MS;
+		purge_due = purge && now - last_purge >= purge_gap;
+		pass_due = c->pages >= c->threshold && now - last_pass >= gap;
 		if (!purge_due && !pass_due) {
 			if (purge)
-				wait = last_purge + PURGE_MIN_INTERVAL_MS - now;
-			if (c->pages >= c->threshold && last_pass + PASS_GAP_MS - now < wait)
-				wait = last_pass + PASS_GAP_MS - now;
+				wait = last_purge + purge_gap - now;
+			if (c->pages >= c->threshold && last_pass + gap - now < wait)
+				wait = last_pass + gap - now;
 			wait_ms(c, wait > 0 ? wait : 1);
 			continue;
 		}
 		pthread_mutex_unlock(&c->lock);
-		rc = pass(c, purge_due);
+		rc = pass(c, purge_due, &restarted);
 		pthread_mutex_lock(&c->lock);
 		last_pass = now_ms();
 		c->passes++;
-		if (purge_due)
+		/* A restart that readers refused held commits for a few ms: the next waits
+		 * longer, up to a second. A copy that commits outran is simply run again. */
+		gap = restarted && rc ? (gap * 2 < RESTART_GAP_MAX_MS ? gap * 2 : RESTART_GAP_MAX_MS)
+				      : PASS_GAP_MS;
+		if (purge_due) {
 			last_purge = last_pass;
+			purge_gap = rc ? PURGE_RETRY_MS : PURGE_MIN_INTERVAL_MS;
+		}
 		if (rc == 0) {
 			c->pages = 0; /* the next commit starts the log over */
 			if (purge_due) {
@@ -163,11 +182,24 @@ void checkpointer_stop(struct checkpointer *c)
 	pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
+	/* Every thread of the daemon has stopped by now; only another process (the CLI)
+	 * can still be reading: give it a little time. */
 	purge = c->erased != c->purged;
-	if (purge && pass(c, 1) == 0) {
-		c->purged = c->erased;
-		c->purges++;
+	for (int i = 0; purge && i < PURGE_STOP_TRIES; i++) {
+		int restarted;
+		if (pass(c, 1, &restarted) == 0) {
+			c->purged = c->erased;
+			c->purges++;
+			purge = 0;
+		} else {
+			struct timespec ts = { 0, PURGE_RETRY_MS * 1000000L };
+			nanosleep(&ts, NULL);
+		}
 	}
+	if (purge)
+		log_warn("purge-incomplete", "reason=\"%s\" what=\"another process kept the WAL "
+			 "open: erased data may stay in it until the next start purges it\"",
+			 store_errmsg(c->st));
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->wake);
 	free(c);

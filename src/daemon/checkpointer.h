@@ -12,8 +12,10 @@
  * size: store_log_watch), a PASSIVE pass copies it while the writer goes on, then a
  * RESTART (or, when someone was erased since the last purge, the TRUNCATE purge) copies
  * the little that came meanwhile, holding commits for only that long, and the log
- * starts over. A purge that a reader kept from finishing is tried again a second later,
- * and once more when the checkpointer stops.
+ * starts over (a restart is tried only when the pass copied everything, waits a few ms
+ * at most for readers, and ever less often while they refuse it). A purge that a reader
+ * kept from finishing is tried again 100 ms later, and at stop for up to a second; the
+ * writer also asks for one at start, for whatever a stop could not purge.
  */
 #ifndef BANDITORE_CHECKPOINTER_H
 #define BANDITORE_CHECKPOINTER_H

@@ -298,6 +298,8 @@ int writer_start(struct store *st, struct store *log_st, writer_tick_fn tick, vo
 		checkpointer_stop(w->ck); /* no log to keep (in memory): the writer's way */
 		w->ck = NULL;
 	}
+	if (w->ck) /* a purge at start, for whatever the last stop could not purge */
+		checkpointer_erased(w->ck);
 	w->st = st;
 	w->tick = tick;
 	w->tick_arg = tick_arg;

@@ -109,8 +109,9 @@ int store_purge_log(struct store *s);
 int store_log_watch(struct store *s, void (*fn)(void *arg, int pages), void *arg);
 /* Copies the log into the database file. restart 0: what it can without holding up the
  * writer (PASSIVE); restart 1: all of it, after which the log starts over at the next
- * commit (RESTART; commits wait meanwhile, so run a pass with 0 first and this one has
- * little left to copy). BANDITORE_ETEMP when a reader kept a restart from finishing. */
+ * commit (RESTART; commits wait meanwhile, and it gives up after a few ms of waiting for
+ * readers: run it only after a pass with 0 copied everything). BANDITORE_ETEMP when
+ * some of the log is left (a reader still needs it, or commits came meanwhile). */
 int store_checkpoint(struct store *s, int restart);
 
 /* Two-stage group commit. After this call, commits on `s` no longer wait for the disk;
@@ -192,9 +193,10 @@ int store_outbox_add(struct store *s, const struct store_outbox_item *item, int6
  * released with store_outbox_item_clear, which wipes it. */
 int store_outbox_due(struct store *s, int64_t now, struct store_outbox_item *items, int max,
 		     int *n);
-/* The same, passing over the items whose ids are in skip[0..n_skip) (ascending): the
- * reply sender's sends in flight, which it would otherwise read, and open, again at every
- * read until they are settled. A skipped item still holds its address's turn. */
+/* The same, passing over the items whose ids are in skip[0..n_skip) (ascending, repeats
+ * allowed; BANDITORE_EINVAL otherwise): the reply sender's sends in flight, which it
+ * would otherwise read, and open, again at every read until they are settled. A skipped
+ * item still holds its address's turn. */
 int store_outbox_due_skip(struct store *s, int64_t now, const int64_t *skip, int n_skip,
 			  struct store_outbox_item *items, int max, int *n);
 void store_outbox_item_clear(struct store_outbox_item *item);

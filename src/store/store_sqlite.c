@@ -45,10 +45,14 @@
 #include "store/migrations_sqlite.h"
 
 #define BUSY_TIMEOUT_MS 5000
-#define AUTOCHECKPOINT_PAGES "10000" /* wal_autocheckpoint, unless store_log_watch */
+#define AUTOCHECKPOINT_PAGES 10000 /* wal_autocheckpoint, unless store_log_watch */
+#define STR(x) #x
+#define XSTR(x) STR(x)
 /* A purge waits for readers only briefly: the writer thread runs it, and a reader that
  * is still busy only means "try again later" (BANDITORE_ETEMP). */
 #define PURGE_BUSY_TIMEOUT_MS 200
+/* A restart of the WAL waits this long for readers, holding commits meanwhile. */
+#define RESTART_BUSY_MS 5
 
 static const struct store_ops sqlite_ops;
 
@@ -277,8 +281,8 @@ static int configure(struct store_sqlite *q, int in_memory, char *err, size_t er
 	if (!rc)
 		rc = pragma(q, "PRAGMA cache_size=-65536", NULL, err, err_len);
 	if (!rc)
-		rc = pragma(q, "PRAGMA wal_autocheckpoint=" AUTOCHECKPOINT_PAGES, AUTOCHECKPOINT_PAGES,
-			    err, err_len);
+		rc = pragma(q, "PRAGMA wal_autocheckpoint=" XSTR(AUTOCHECKPOINT_PAGES),
+			    XSTR(AUTOCHECKPOINT_PAGES), err, err_len);
 	return rc;
 }
 
@@ -540,7 +544,7 @@ static int sq_log_watch(struct store *s, void (*fn)(void *arg, int pages), void 
 	if (!fn) { /* the connection's own checkpoints back, as configure() set them */
 		q->watch_fn = NULL;
 		q->watch_arg = NULL;
-		sqlite3_wal_autocheckpoint(q->db, atoi(AUTOCHECKPOINT_PAGES));
+		sqlite3_wal_autocheckpoint(q->db, AUTOCHECKPOINT_PAGES);
 		return 0;
 	}
 	if (!file || !*file)
@@ -551,9 +555,10 @@ static int sq_log_watch(struct store *s, void (*fn)(void *arg, int pages), void 
 	return 0;
 }
 
-/* PASSIVE copies the frames no reader still needs and never waits; RESTART waits (busy
- * handler: PURGE_BUSY_TIMEOUT_MS, as a purge) for the writer and then the readers, so
- * that the next commit writes the WAL from its start. */
+/* PASSIVE copies the frames no reader still needs and never waits. RESTART holds the
+ * writer's lock while it copies what is left and then waits for the readers: only
+ * RESTART_BUSY_MS for them (a reader that takes longer would hold every commit), so it
+ * is worth trying only after a PASSIVE pass copied everything. */
 static int sq_checkpoint(struct store *s, int restart)
 {
 	struct store_sqlite *q = store_sqlite_of(s);
@@ -564,7 +569,7 @@ static int sq_checkpoint(struct store *s, int restart)
 		return BANDITORE_EINVAL;
 	}
 	if (restart)
-		set_busy(q, PURGE_BUSY_TIMEOUT_MS);
+		set_busy(q, RESTART_BUSY_MS);
 	rc = sqlite3_wal_checkpoint_v2(q->db, NULL,
 				       restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
 				       &log, &done);
@@ -572,10 +577,15 @@ static int sq_checkpoint(struct store *s, int restart)
 		set_busy(q, BUSY_TIMEOUT_MS);
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
 		store_sqlite_fail(q, "checkpoint", rc);
-		return restart ? BANDITORE_ETEMP : 0;
+		return BANDITORE_ETEMP;
 	}
 	if (rc != SQLITE_OK)
 		return store_sqlite_fail(q, "checkpoint", rc);
+	if (log != done) { /* frames a reader still needs, or committed meanwhile */
+		snprintf(q->errmsg, sizeof(q->errmsg), "checkpoint: %d of %d frames copied", done,
+			 log);
+		return BANDITORE_ETEMP;
+	}
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,38 @@ static void test_log_kept_short(void **state)
 	}
 }
 
+/* A reader that holds an old snapshot keeps the log from starting over: the restart is
+ * not claimed, the log goes on growing and nothing is lost; once the reader lets go, the
+ * next pass restarts it. */
+static void test_reader_holds_the_log(void **state)
+{
+	struct fixture *f = *state;
+	unsigned long passes = 0, purges, restarts;
+	sqlite3 *reader;
+	int64_t last = 0;
+
+	write_kept(f, 5, 0x11, &last);
+	assert_int_equal(sqlite3_open(f->path, &reader), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM kept_messages;", NULL,
+				      NULL, NULL), SQLITE_OK);
+	while (f->pages < THRESHOLD)
+		write_kept(f, 20, 0x12, &last);
+	for (int i = 0; i < 300 && passes < 3; i++) {
+		sleep_ms(10);
+		checkpointer_stats(f->c, &passes, &purges, &restarts);
+	}
+	assert_true(passes >= 3); /* tried, and tried again */
+	assert_int_equal(restarts, 0);
+	write_kept(f, 20, 0x13, &last); /* commits go on meanwhile */
+	assert_true(f->pages > THRESHOLD);
+	assert_int_equal(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(reader);
+	write_kept(f, 1, 0x14, &last); /* tells the checkpointer the log is still long */
+	wait_for(f->c, 1, 0);
+	write_kept(f, 1, 0x15, &last);
+	assert_in_range(f->pages, 1, THRESHOLD / 2);
+}
+
 /* An erasure reported is purged within a second by the thread, and one reported right
  * before the checkpointer stops is purged by the stop: afterwards neither the database
  * file nor its WAL holds the erased bytes. */
@@ -209,6 +242,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_log_kept_short, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_holds_the_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_erasure_purged, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
