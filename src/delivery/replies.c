@@ -135,6 +135,23 @@ static int is_busy(const struct replies *r, int64_t id)
 	return 0;
 }
 
+/* Under r->lock: the id is no longer sent or settling. */
+static void unbusy_locked(struct replies *r, int64_t id)
+{
+	for (int i = 0; i < r->n_busy; i++)
+		if (r->busy[i] == id) {
+			r->busy[i] = r->busy[--r->n_busy];
+			break;
+		}
+}
+
+static void unbusy(struct replies *r, int64_t id)
+{
+	pthread_mutex_lock(&r->lock);
+	unbusy_locked(r, id);
+	pthread_mutex_unlock(&r->lock);
+}
+
 static void settle_done(struct writer_job *job, int rc)
 {
 	struct settle_job *s = (struct settle_job *)job;
@@ -143,11 +160,7 @@ static void settle_done(struct writer_job *job, int rc)
 	if (rc)
 		log_error("reply-settle", "error=\"%s\"", banditore_strerror(rc));
 	pthread_mutex_lock(&r->lock);
-	for (int i = 0; i < r->n_busy; i++)
-		if (r->busy[i] == s->id) {
-			r->busy[i] = r->busy[--r->n_busy];
-			break;
-		}
+	unbusy_locked(r, s->id);
 	r->pending_jobs--;
 	pthread_cond_broadcast(&r->settled);
 	pthread_mutex_unlock(&r->lock);
@@ -173,8 +186,10 @@ static void settle(struct replies *r, int64_t id, int platform, const char *kind
 {
 	struct settle_job *s = calloc(1, sizeof(*s));
 
-	if (!s)
-		return; /* stays due: tried again */
+	if (!s) {
+		unbusy(r, id); /* stays due: tried again */
+		return;
+	}
 	s->r = r;
 	s->id = id;
 	s->platform = platform;
@@ -190,11 +205,7 @@ static void settle(struct replies *r, int64_t id, int platform, const char *kind
 	if (writer_submit(r->rs.writer, &s->job) != 0) {
 		pthread_mutex_lock(&r->lock);
 		r->pending_jobs--;
-		for (int i = 0; i < r->n_busy; i++)
-			if (r->busy[i] == id) {
-				r->busy[i] = r->busy[--r->n_busy];
-				break;
-			}
+		unbusy_locked(r, id);
 		pthread_mutex_unlock(&r->lock);
 		free(s);
 	}
@@ -394,8 +405,13 @@ static int issue(struct replies *r, int64_t now)
 	for (int i = 0; i < n; i++) {
 		int busy;
 
+		/* Busy before it is started: start_one may settle it at once (too old, no
+		 * body), and the writer may finish that settlement, and take the id away,
+		 * before start_one has even returned. */
 		pthread_mutex_lock(&r->lock);
 		busy = is_busy(r, items[i].id) || r->n_busy == BUSY_MAX;
+		if (!busy)
+			r->busy[r->n_busy++] = items[i].id;
 		pthread_mutex_unlock(&r->lock);
 		if (busy) {
 			store_outbox_item_clear(&items[i]);
@@ -404,10 +420,7 @@ static int issue(struct replies *r, int64_t now)
 		if (blocked || wa_multi_free_slots(r->net) == 0 || !start_one(r, &items[i], now)) {
 			blocked = 1;
 			waiting++;
-		} else {
-			pthread_mutex_lock(&r->lock);
-			r->busy[r->n_busy++] = items[i].id;
-			pthread_mutex_unlock(&r->lock);
+			unbusy(r, items[i].id); /* not started: due again at the next read */
 		}
 		store_outbox_item_clear(&items[i]);
 	}

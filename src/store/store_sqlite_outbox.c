@@ -162,7 +162,7 @@ int store_sqlite_outbox_due(struct store *s, int64_t now, const int64_t *skip, i
 	    max > INT_MAX - n_skip)
 		return BANDITORE_EINVAL;
 	for (int i = 1; i < n_skip; i++)
-		if (skip[i - 1] >= skip[i])
+		if (skip[i - 1] > skip[i])
 			return BANDITORE_EINVAL;
 	if (max == 0)
 		return 0;

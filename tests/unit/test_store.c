@@ -1645,6 +1645,13 @@ static void test_outbox(void **state)
 			store_outbox_item_clear(&got[i]);
 		assert_int_equal(store_outbox_due_skip(st, 150, skip, 2, got, 8, &n), 0);
 		assert_int_equal(n, 0);
+		{ /* a repeated id is still passed over once */
+			int64_t twice[3] = { id100, id100, id100b };
+			assert_int_equal(store_outbox_due_skip(st, 1000, twice, 3, got, 1, &n), 0);
+			assert_int_equal(n, 1);
+			assert_int_equal(got[0].id, id200);
+			store_outbox_item_clear(&got[0]);
+		}
 		assert_int_equal(store_outbox_due_skip(st, 1000, bad, 2, got, 8, &n), BANDITORE_EINVAL);
 		assert_int_equal(store_outbox_due_skip(st, 1000, NULL, 1, got, 8, &n), BANDITORE_EINVAL);
 	}
