@@ -141,12 +141,17 @@ int daemon_run(const struct daemon_options *opt)
 	rc = inbound_ctx_init(&inbound, cfg, opt->keys);
 	if (rc)
 		goto fail;
-	/* The checkpointer copies the log with pages it never keeps: a small cache. */
+	/* The checkpointer copies the log with pages it never keeps: a small cache. Without
+	 * its connection the writer checkpoints as it commits, as before it existed. */
 	rc = store_open(opt->store_url, &log_st);
 	if (!rc)
 		rc = store_set_cache(log_st, 256);
-	if (!rc)
-		rc = writer_start(st, log_st, maintenance, &mctx, MAINTENANCE_PERIOD, &writer);
+	if (rc) {
+		log_warn("checkpointer-unavailable", "error=\"%s\"", banditore_strerror(rc));
+		store_free(log_st);
+		log_st = NULL;
+	}
+	rc = writer_start(st, log_st, maintenance, &mctx, MAINTENANCE_PERIOD, &writer);
 	if (rc)
 		goto fail;
 	memset(&rs, 0, sizeof(rs));
