@@ -196,6 +196,8 @@ void checkpointer_stop(struct checkpointer *c)
 			nanosleep(&ts, NULL);
 		}
 	}
+	log_info("checkpointer-stopped", "passes=%lu restarts=%lu purges=%lu", c->passes,
+		 c->restarts, c->purges);
 	if (purge)
 		log_warn("purge-incomplete", "reason=\"%s\" what=\"another process kept the WAL "
 			 "open: erased data may stay in it until the next start purges it\"",
