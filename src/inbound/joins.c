@@ -148,13 +148,15 @@ const char *joins_problem_text(int problem, int en)
 	}
 }
 
-/* Queues `body` (borrowed) to the sealed address in the outbox. */
+/* Queues `body` (borrowed; stored sealed) to the sealed address in the outbox, or, when
+ * `canned` names one (inbound_canned), that reply the same for everyone instead. */
 static int queue(struct store *st, const uint8_t hash[CRYPTO_HASH_LEN], const uint8_t *sealed,
-		 size_t sealed_len, const char *kind, const char *body, int64_t now)
+		 size_t sealed_len, const char *kind, const char *canned, const char *body,
+		 int64_t now)
 {
 	struct store_outbox_item item;
 
-	if (!body)
+	if (!canned && !body)
 		return BANDITORE_ENOMEM;
 	if (sealed_len > sizeof(item.sealed))
 		return BANDITORE_ETOOBIG;
@@ -164,7 +166,10 @@ static int queue(struct store *st, const uint8_t hash[CRYPTO_HASH_LEN], const ui
 	memcpy(item.sealed, sealed, sealed_len);
 	item.sealed_len = sealed_len;
 	snprintf(item.kind, sizeof(item.kind), "%s", kind);
-	item.body = (char *)body; /* store_outbox_add copies it */
+	if (canned)
+		snprintf(item.canned, sizeof(item.canned), "%s", canned);
+	else
+		item.body = (char *)body; /* store_outbox_add seals a copy */
 	item.not_before = now;
 	item.created_at = now;
 	return store_outbox_add(st, &item, NULL);
@@ -259,7 +264,7 @@ int joins_enroll(struct store *st, const struct inbound_ctx *ctx, const struct j
 	if (rc)
 		goto fail;
 	body = joins_template_body(ctx->cfg, ENROLL_TITLE, ctx->text_enroll_ask);
-	rc = queue(st, pend.addr_hash, pend.sealed, pend.sealed_len, "enroll-ask", body, now);
+	rc = queue(st, pend.addr_hash, pend.sealed, pend.sealed_len, "enroll-ask", NULL, body, now);
 fail:
 	free(body);
 	crypto_wipe(&pend, sizeof(pend));
@@ -275,6 +280,7 @@ int joins_queue(struct store *st, const struct inbound_ctx *ctx, const struct in
 	struct store_pending pend;
 	int rc;
 
+	(void)ctx; /* its reply goes by name: the sender builds it from the same context */
 	if (p->sealed_len > sizeof(pend.sealed))
 		return BANDITORE_ETOOBIG;
 	memset(&pend, 0, sizeof(pend));
@@ -292,8 +298,8 @@ int joins_queue(struct store *st, const struct inbound_ctx *ctx, const struct in
 	if (!rc)
 		rc = store_pending_put(st, &pend);
 	if (!rc)
-		rc = queue(st, p->hash, p->sealed, p->sealed_len, "join-waiting", ctx->body_join_waiting,
-			   now);
+		rc = queue(st, p->hash, p->sealed, p->sealed_len, "join-waiting", "join-waiting",
+			   NULL, now);
 	crypto_wipe(&pend, sizeof(pend));
 	return rc;
 }
@@ -334,7 +340,7 @@ int joins_decide(struct store *st, const struct inbound_ctx *ctx, const char *re
 	in_window = now - pend.created_at < JOINS_WINDOW - JOINS_WINDOW_MARGIN;
 	body = in_window ? inbound_text_body(text) : joins_template_body(cfg, DECISION_TITLE, text);
 	rc = queue(st, pend.addr_hash, pend.sealed, pend.sealed_len,
-		   approve ? "join" : "join-refused", body, now);
+		   approve ? "join" : "join-refused", NULL, body, now);
 out:
 	free(body);
 	crypto_wipe(&pend, sizeof(pend));
