@@ -11,7 +11,9 @@ file per wrk thread, so that no two threads post the same message id.
 
 With MIX=statuses in the environment it writes status webhooks instead (sent, delivered,
 read for messages of a broadcast, biz_opaque_callback_data set): the load that sending
-produces.
+produces. With MIX=floor it writes the same joins and leaves under a field Banditore does
+not handle ("account_update"): signed, checked and parsed, then acknowledged with nothing
+stored, they measure the HTTP path alone.
 
 usage: gen_bodies.py APP_SECRET PHONE_NUMBER_ID OUT_DIR THREADS EVENTS_PER_THREAD
 """
@@ -66,6 +68,8 @@ def main():
                                     ("sent", "delivered", "read")[k], phone_id)
                 else:
                     b = body(number, text, "wamid.bench.%d.%d" % (t, i), phone_id)
+                    if os.environ.get("MIX") == "floor":
+                        b = b.replace('"field":"messages"', '"field":"account_update"')
                 data = b.encode()
                 sig = "sha256=" + hmac.new(key, data, hashlib.sha256).hexdigest()
                 req = ("POST /webhooks/whatsapp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
