@@ -1652,6 +1652,20 @@ static void test_outbox(void **state)
 			assert_int_equal(got[0].id, id200);
 			store_outbox_item_clear(&got[0]);
 		}
+		{ /* a long list, as under load, up to the largest id there can be */
+			int64_t many[300];
+			many[0] = id100;
+			many[1] = id100b;
+			for (int i = 2; i < 299; i++)
+				many[i] = 1000000000000LL + i;
+			many[299] = INT64_MAX;
+			assert_int_equal(store_outbox_due_skip(st, 1000, many, 300, got, 8, &n), 0);
+			assert_int_equal(n, 2);
+			assert_int_equal(got[0].id, id200);
+			assert_int_equal(got[1].id, id300);
+			for (int i = 0; i < n; i++)
+				store_outbox_item_clear(&got[i]);
+		}
 		assert_int_equal(store_outbox_due_skip(st, 1000, bad, 2, got, 8, &n), BANDITORE_EINVAL);
 		assert_int_equal(store_outbox_due_skip(st, 1000, NULL, 1, got, 8, &n), BANDITORE_EINVAL);
 	}
@@ -1727,6 +1741,13 @@ static void test_outbox_order_per_address(void **state)
 	assert_int_equal(got[1].id, other);
 	for (int i = 0; i < n; i++)
 		store_outbox_item_clear(&got[i]);
+	{ /* in flight, passed over by the sender, the first still holds the address's turn */
+		int64_t skip[1] = { first };
+		assert_int_equal(store_outbox_due_skip(st, 150, skip, 1, got, 8, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(got[0].id, other);
+		store_outbox_item_clear(&got[0]);
+	}
 	/* the first must be retried later: the second still waits behind it */
 	assert_int_equal(store_outbox_reschedule(st, first, 1, 300), 0);
 	assert_int_equal(store_outbox_due(st, 150, got, 8, &n), 0);
